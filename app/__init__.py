@@ -1,0 +1,103 @@
+"""Lotwise web application: create_app() wires configuration, database, pages, API and CLI."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from app import config as config_module
+from app.db import make_engine, make_session_factory
+from app.errors import LotwiseError
+from app.sessions import DatabaseSessionInterface
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _secret_key(cfg: dict[str, Any]) -> str:
+    """The configured key, or one generated once and kept beside the data (never in the repo)."""
+    if cfg["SECRET_KEY"]:
+        return str(cfg["SECRET_KEY"])
+    path = Path(cfg["INSTANCE_DIR"]) / ".lotwise-secret"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """The Flask app for the configured database (defaults < LOTWISE_* environment < `config`)."""
+    cfg = config_module.load(config)
+    app = Flask(__name__, static_folder=str(ROOT / "static"), template_folder="templates")
+    app.config.update(cfg)
+    app.config["SECRET_KEY"] = _secret_key(cfg)
+    app.config["MAX_CONTENT_LENGTH"] = int(cfg["MAX_UPLOAD_MB"]) * 1024 * 1024 + 64 * 1024
+    app.config["WTF_CSRF_TIME_LIMIT"] = None  # the token lives as long as the server-side session
+    app.config["WTF_CSRF_SSL_STRICT"] = False  # SameSite=Lax cookies already stop cross-site posts
+
+    engine = make_engine(cfg["DATABASE_URL"])
+    factory = make_session_factory(engine)
+    app.extensions["lotwise.engine"] = engine
+    app.extensions["lotwise.sessions"] = factory
+    app.session_interface = DatabaseSessionInterface(factory, int(cfg["SESSION_HOURS"]), cfg["COOKIE_SECURE"])
+    if cfg["PROXY_FIX"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+
+    csrf = CSRFProtect(app)
+
+    from app import api, web
+    from app.api import openapi
+    from app.views import register as register_views
+
+    csrf.exempt(api.bp)  # the API checks CSRF itself for cookie-authenticated calls
+    app.register_blueprint(api.bp)
+    app.register_blueprint(openapi.bp)
+    register_views(app)
+    app.teardown_appcontext(web.close_db)
+
+    @app.after_request
+    def _security_headers(resp: Response) -> Response:
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("X-Frame-Options", "DENY")
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        return resp
+
+    def _wants_json() -> bool:
+        return request.path.startswith("/api/")
+
+    @app.errorhandler(LotwiseError)
+    def _domain_error(exc: LotwiseError) -> tuple[Any, int]:
+        web.db().rollback()
+        if _wants_json():
+            return jsonify(exc.to_dict()), exc.status
+        return render_template("error.html", status=exc.status, message=exc.message), exc.status
+
+    @app.errorhandler(CSRFError)
+    def _csrf(exc: CSRFError) -> tuple[Any, int]:
+        message = "The form expired or came from another site; reload the page and try again."
+        if _wants_json():
+            return jsonify({"error": {"code": "csrf", "message": message, "field": "csrf_token"}}), 400
+        return render_template("error.html", status=400, message=message), 400
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> Any:
+        if exc.code == 413:
+            message = f"The upload is larger than the {cfg['MAX_UPLOAD_MB']} MB limit"
+        else:
+            message = exc.description or exc.name
+        if _wants_json():
+            code = (exc.name or "error").lower().replace(" ", "_")
+            return jsonify({"error": {"code": code, "message": message, "field": None}}), exc.code
+        return render_template("error.html", status=exc.code, message=message), exc.code
+
+    return app

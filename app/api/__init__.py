@@ -1,0 +1,154 @@
+"""JSON API under /api/v1: bearer tokens, pydantic-checked bodies, errors that name the field."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask_wtf.csrf import CSRFError
+from pydantic import BaseModel, ValidationError
+
+from app.errors import Forbidden, Invalid, LotwiseError, Unauthorized
+from app.models import Role, User
+from app.services.users import user_for_token
+from app.web import current_user, db
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@dataclass(frozen=True)
+class Route:
+    rule: str
+    method: str
+    name: str
+    summary: str
+    tag: str
+    role: Role
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    many: bool = False
+    status: int = 200
+    errors: tuple[int, ...] = field(default=())
+    idempotent: bool = False
+
+
+ROUTES: list[Route] = []
+
+
+def authenticate(role: Role) -> User:
+    """The caller: a bearer token, or a logged-in browser session (which must then send the CSRF header)."""
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        user = user_for_token(db(), header.removeprefix("Bearer ").strip())
+        if user is None:
+            raise Unauthorized("the API token is unknown or revoked")
+    else:
+        user = current_user()
+        if user is None:
+            raise Unauthorized("send 'Authorization: Bearer <token>' (create one with 'lotwise token create')")
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            current_app.extensions["csrf"].protect()
+    if not user.has_role(role):
+        raise Forbidden(f"this needs the {role.value} role; {user.username} is {user.role.value}")
+    g.user = user
+    return user
+
+
+def _field(loc: tuple[Any, ...]) -> str | None:
+    return ".".join(str(x) for x in loc) or None
+
+
+def validation_error(exc: ValidationError, prefix: str = "") -> Invalid:
+    first = exc.errors(include_url=False)[0]
+    loc = tuple(x for x in first["loc"] if not str(x).startswith("function-"))
+    name = _field(loc)
+    msg = first["msg"].removeprefix("Value error, ")
+    return Invalid(f"{name}: {msg}" if name else msg, (prefix + name) if name else None)
+
+
+def _dump(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, list):
+        return [_dump(v) for v in value]
+    return value
+
+
+def endpoint(
+    rule: str,
+    method: str = "GET",
+    *,
+    summary: str,
+    tag: str,
+    role: Role = Role.VIEWER,
+    body: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    response: type[BaseModel] | None = None,
+    many: bool = False,
+    status: int = 200,
+    errors: tuple[int, ...] = (),
+    idempotent: bool = False,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register an API view together with what the OpenAPI document says about it."""
+
+    def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
+        def view(**params: Any) -> tuple[Response, int]:
+            user = authenticate(role)
+            kwargs: dict[str, Any] = {"user": user, **params}
+            if body is not None:
+                data = request.get_json(silent=True)
+                if not isinstance(data, dict):
+                    raise Invalid("the request body must be a JSON object", None)
+                try:
+                    kwargs["body"] = body.model_validate(data)
+                except ValidationError as exc:
+                    raise validation_error(exc) from None
+            if query is not None:
+                try:
+                    kwargs["query"] = query.model_validate(request.args.to_dict())
+                except ValidationError as exc:
+                    raise validation_error(exc) from None
+            if idempotent:
+                key = request.headers.get("Idempotency-Key")
+                if key is not None and not (1 <= len(key) <= 100):
+                    raise Invalid("Idempotency-Key must be 1 to 100 characters", "Idempotency-Key")
+                kwargs["request_key"] = key
+            result = fn(**kwargs)
+            return jsonify(_dump(result)), status
+
+        name = fn.__name__
+        bp.add_url_rule(rule, endpoint=name, view_func=view, methods=[method])
+        ROUTES.append(Route(rule=rule, method=method, name=name, summary=summary, tag=tag, role=role,
+                            body=body, query=query, response=response, many=many, status=status,
+                            errors=errors, idempotent=idempotent))
+        return fn
+
+    return deco
+
+
+def error_response(exc: LotwiseError) -> tuple[Response, int]:
+    return jsonify(exc.to_dict()), exc.status
+
+
+@bp.errorhandler(LotwiseError)
+def _domain_error(exc: LotwiseError) -> tuple[Response, int]:
+    db().rollback()
+    return error_response(exc)
+
+
+@bp.errorhandler(CSRFError)
+def _csrf_error(exc: CSRFError) -> tuple[Response, int]:
+    return error_response(Forbidden(f"CSRF check failed: {exc.description}; send the X-CSRFToken header",
+                                    "X-CSRFToken"))
+
+
+def openapi_path(rule: str) -> str:
+    """Flask's /lots/<int:lot_id> as OpenAPI's /lots/{lot_id}."""
+    return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule)
+
+
+from app.api import documents, masterdata, stock  # noqa: E402,F401  (routes register on import)

@@ -1,0 +1,187 @@
+"""API for master data: products, suppliers, customers, warehouses and locations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from app.api import endpoint
+from app.models import Customer, Location, LocationKind, Product, ProductKind, Role, Supplier, Warehouse
+from app.queries.documents import get
+from app.schemas import (
+    CustomerIn,
+    CustomerOut,
+    CustomerPatch,
+    LocationIn,
+    LocationOut,
+    LocationPatch,
+    ProductIn,
+    ProductOut,
+    ProductPatch,
+    SupplierIn,
+    SupplierOut,
+    SupplierPatch,
+    WarehouseIn,
+    WarehouseOut,
+)
+from app.services import masterdata as svc
+from app.web import db
+
+
+class Page(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    limit: int = Field(100, ge=1, le=1000)
+    offset: int = Field(0, ge=0)
+
+
+class ProductQuery(Page):
+    kind: ProductKind | None = None
+    q: str | None = Field(None, description="part of the sku or name")
+    gtin: str | None = None
+
+
+class NameQuery(Page):
+    q: str | None = Field(None, description="part of the name")
+
+
+def location_out(loc: Location) -> LocationOut:
+    return LocationOut(id=loc.id, code=loc.code, name=loc.name, kind=loc.kind, active=loc.active,
+                       warehouse=loc.warehouse.code, pickable=loc.pickable)
+
+
+# --- products ---
+
+
+@endpoint("/products", summary="List products", tag="products", query=ProductQuery, response=ProductOut, many=True)
+def list_products(user: Any, query: ProductQuery) -> list[ProductOut]:
+    q = select(Product).order_by(Product.sku)
+    if query.kind:
+        q = q.where(Product.kind == query.kind)
+    if query.q:
+        like = f"%{query.q}%"
+        q = q.where(Product.sku.ilike(like) | Product.name.ilike(like))
+    if query.gtin:
+        q = q.where(Product.gtin == query.gtin.zfill(14))
+    rows = db().scalars(q.limit(query.limit).offset(query.offset))
+    return [ProductOut.model_validate(p) for p in rows]
+
+
+@endpoint("/products", "POST", summary="Create a product", tag="products", role=Role.MANAGER,
+          body=ProductIn, response=ProductOut, status=201, errors=(409, 422))
+def create_product(user: Any, body: ProductIn) -> ProductOut:
+    return ProductOut.model_validate(svc.create_product(db(), body))
+
+
+@endpoint("/products/<int:product_id>", summary="Get a product", tag="products", response=ProductOut, errors=(404,))
+def get_product(user: Any, product_id: int) -> ProductOut:
+    return ProductOut.model_validate(get(db(), Product, product_id, "product"))
+
+
+@endpoint("/products/<int:product_id>", "PATCH", summary="Update a product", tag="products", role=Role.MANAGER,
+          body=ProductPatch, response=ProductOut, errors=(404, 409, 422))
+def update_product(user: Any, product_id: int, body: ProductPatch) -> ProductOut:
+    return ProductOut.model_validate(svc.update_product(db(), product_id, body))
+
+
+# --- suppliers ---
+
+
+@endpoint("/suppliers", summary="List suppliers", tag="suppliers", query=NameQuery, response=SupplierOut, many=True)
+def list_suppliers(user: Any, query: NameQuery) -> list[SupplierOut]:
+    q = select(Supplier).order_by(Supplier.name)
+    if query.q:
+        q = q.where(Supplier.name.ilike(f"%{query.q}%"))
+    return [SupplierOut.model_validate(s) for s in db().scalars(q.limit(query.limit).offset(query.offset))]
+
+
+@endpoint("/suppliers", "POST", summary="Create a supplier", tag="suppliers", role=Role.MANAGER,
+          body=SupplierIn, response=SupplierOut, status=201, errors=(409, 422))
+def create_supplier(user: Any, body: SupplierIn) -> SupplierOut:
+    return SupplierOut.model_validate(svc.create_supplier(db(), body))
+
+
+@endpoint("/suppliers/<int:supplier_id>", summary="Get a supplier", tag="suppliers", response=SupplierOut, errors=(404,))
+def get_supplier(user: Any, supplier_id: int) -> SupplierOut:
+    return SupplierOut.model_validate(get(db(), Supplier, supplier_id, "supplier"))
+
+
+@endpoint("/suppliers/<int:supplier_id>", "PATCH", summary="Update a supplier", tag="suppliers",
+          role=Role.MANAGER, body=SupplierPatch, response=SupplierOut, errors=(404, 409, 422))
+def update_supplier(user: Any, supplier_id: int, body: SupplierPatch) -> SupplierOut:
+    return SupplierOut.model_validate(svc.update_supplier(db(), supplier_id, body))
+
+
+# --- customers ---
+
+
+@endpoint("/customers", summary="List customers", tag="customers", query=NameQuery, response=CustomerOut, many=True)
+def list_customers(user: Any, query: NameQuery) -> list[CustomerOut]:
+    q = select(Customer).order_by(Customer.name)
+    if query.q:
+        q = q.where(Customer.name.ilike(f"%{query.q}%"))
+    return [CustomerOut.model_validate(c) for c in db().scalars(q.limit(query.limit).offset(query.offset))]
+
+
+@endpoint("/customers", "POST", summary="Create a customer", tag="customers", role=Role.MANAGER,
+          body=CustomerIn, response=CustomerOut, status=201, errors=(409, 422))
+def create_customer(user: Any, body: CustomerIn) -> CustomerOut:
+    return CustomerOut.model_validate(svc.create_customer(db(), body))
+
+
+@endpoint("/customers/<int:customer_id>", summary="Get a customer", tag="customers", response=CustomerOut, errors=(404,))
+def get_customer(user: Any, customer_id: int) -> CustomerOut:
+    return CustomerOut.model_validate(get(db(), Customer, customer_id, "customer"))
+
+
+@endpoint("/customers/<int:customer_id>", "PATCH", summary="Update a customer", tag="customers",
+          role=Role.MANAGER, body=CustomerPatch, response=CustomerOut, errors=(404, 409, 422))
+def update_customer(user: Any, customer_id: int, body: CustomerPatch) -> CustomerOut:
+    return CustomerOut.model_validate(svc.update_customer(db(), customer_id, body))
+
+
+# --- warehouses and locations ---
+
+
+@endpoint("/warehouses", summary="List warehouses", tag="locations", response=WarehouseOut, many=True)
+def list_warehouses(user: Any) -> list[WarehouseOut]:
+    return [WarehouseOut.model_validate(w) for w in db().scalars(select(Warehouse).order_by(Warehouse.code))]
+
+
+@endpoint("/warehouses", "POST", summary="Create a warehouse", tag="locations", role=Role.MANAGER,
+          body=WarehouseIn, response=WarehouseOut, status=201, errors=(409, 422))
+def create_warehouse(user: Any, body: WarehouseIn) -> WarehouseOut:
+    return WarehouseOut.model_validate(svc.create_warehouse(db(), body))
+
+
+class LocationQuery(Page):
+    warehouse: str | None = None
+    kind: LocationKind | None = None
+
+
+@endpoint("/locations", summary="List locations", tag="locations", query=LocationQuery, response=LocationOut, many=True)
+def list_locations(user: Any, query: LocationQuery) -> list[LocationOut]:
+    q = select(Location).join(Warehouse).order_by(Location.code)
+    if query.warehouse:
+        q = q.where(Warehouse.code == query.warehouse)
+    if query.kind:
+        q = q.where(Location.kind == query.kind)
+    return [location_out(x) for x in db().scalars(q.limit(query.limit).offset(query.offset))]
+
+
+@endpoint("/locations", "POST", summary="Create a location", tag="locations", role=Role.MANAGER,
+          body=LocationIn, response=LocationOut, status=201, errors=(404, 409, 422))
+def create_location(user: Any, body: LocationIn) -> LocationOut:
+    return location_out(svc.create_location(db(), body))
+
+
+@endpoint("/locations/<int:location_id>", summary="Get a location", tag="locations", response=LocationOut, errors=(404,))
+def get_location(user: Any, location_id: int) -> LocationOut:
+    return location_out(get(db(), Location, location_id, "location"))
+
+
+@endpoint("/locations/<int:location_id>", "PATCH", summary="Update a location", tag="locations",
+          role=Role.MANAGER, body=LocationPatch, response=LocationOut, errors=(404, 422))
+def update_location(user: Any, location_id: int, body: LocationPatch) -> LocationOut:
+    return location_out(svc.update_location(db(), location_id, body))

@@ -1,0 +1,108 @@
+"""The OpenAPI 3.1 document, built from the registered routes and their pydantic models."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Blueprint, Response, jsonify
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from app.api import ROUTES, Route, authenticate, openapi_path
+from app.models import Role
+
+bp = Blueprint("openapi", __name__)
+
+REF = "#/components/schemas/{model}"
+_ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "field"],
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "field": {"type": ["string", "null"], "description": "the request field at fault, dotted"},
+            },
+        }
+    },
+}
+_DESCRIPTIONS = {400: "Bad request", 401: "Not authenticated", 403: "Role too low", 404: "Not found",
+                 409: "Conflict with the current state (stock, status, duplicate)",
+                 422: "Invalid input; `field` names it"}
+
+
+def _params(route: Route, schemas: dict[str, Any]) -> list[dict[str, Any]]:
+    params = [
+        {"name": name, "in": "path", "required": True,
+         "schema": {"type": "integer" if conv == "int" else "string"}}
+        for conv, name in re.findall(r"<(?:(\w+):)?(\w+)>", route.rule)
+    ]
+    if route.query is not None:
+        schema = route.query.model_json_schema(ref_template=REF, by_alias=True)
+        for name, prop in schema.get("properties", {}).items():
+            params.append({"name": name, "in": "query", "required": name in schema.get("required", []),
+                           "schema": prop, **({"description": prop["description"]} if "description" in prop else {})})
+    if route.idempotent:
+        params.append({"name": "Idempotency-Key", "in": "header", "required": False,
+                       "description": "replaying a request with the same key returns the first result "
+                                      "and books nothing again",
+                       "schema": {"type": "string", "maxLength": 100}})
+    return params
+
+
+def build() -> dict[str, Any]:
+    models: list[tuple[type[BaseModel], Any]] = []
+    for r in ROUTES:
+        if r.body is not None:
+            models.append((r.body, "validation"))
+        if r.response is not None:
+            models.append((r.response, "serialization"))
+    keys, defs = models_json_schema(models, ref_template=REF)
+    schemas: dict[str, Any] = dict(defs.get("$defs", {}))
+    schemas["Error"] = _ERROR
+    paths: dict[str, dict[str, Any]] = {}
+    for r in ROUTES:
+        op: dict[str, Any] = {
+            "operationId": r.name,
+            "summary": r.summary,
+            "tags": [r.tag],
+            "description": f"Needs the {r.role.value} role or higher.",
+            "parameters": _params(r, schemas),
+            "responses": {},
+        }
+        if r.body is not None:
+            op["requestBody"] = {"required": True, "content": {"application/json": {
+                "schema": keys[(r.body, "validation")]}}}
+        if r.response is not None:
+            ref = keys[(r.response, "serialization")]
+            schema = {"type": "array", "items": ref} if r.many else ref
+            op["responses"][str(r.status)] = {"description": "OK" if r.status == 200 else "Created",
+                                              "content": {"application/json": {"schema": schema}}}
+        err = {"content": {"application/json": {"schema": {"$ref": REF.format(model="Error")}}}}
+        for status in sorted({401, 403, *r.errors, *((422,) if r.body or r.query else ())}):
+            op["responses"][str(status)] = {"description": _DESCRIPTIONS[status], **err}
+        paths.setdefault("/api/v1" + openapi_path(r.rule), {})[r.method.lower()] = op
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Lotwise API", "version": "1",
+                 "description": "Lot tracking: receiving, production, orders, shipping and lots. "
+                                "Quantities and money are decimal strings."},
+        "servers": [{"url": "/"}],
+        "security": [{"bearer": []}],
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
+                                           "description": "create one with `lotwise token create USER`"}},
+        },
+    }
+
+
+@bp.get("/api/openapi.json")
+def openapi_json() -> Response:
+    authenticate(Role.VIEWER)
+    return jsonify(build())

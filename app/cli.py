@@ -1,0 +1,223 @@
+"""The `lotwise` command: database, users, tokens, ledger check, server and demo."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+from pydantic import ValidationError
+
+from app import create_app
+from app.errors import LotwiseError
+from app.models import Role
+
+
+def _app(ctx: click.Context) -> Any:
+    if ctx.obj is None:
+        ctx.obj = create_app()
+    return ctx.obj
+
+
+def _session(app: Any) -> Any:
+    return app.extensions["lotwise.sessions"]()
+
+
+def _fail(exc: Exception) -> None:
+    if isinstance(exc, ValidationError):
+        err = exc.errors(include_url=False)[0]
+        raise click.ClickException(f"{'.'.join(map(str, err['loc']))}: {err['msg']}")
+    raise click.ClickException(str(getattr(exc, "message", exc)))
+
+
+@click.group()
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """Lotwise: lot tracking from receiving to recall."""
+
+
+@main.group()
+def db() -> None:
+    """Database schema (Alembic migrations)."""
+
+
+@db.command("upgrade")
+@click.pass_context
+def db_upgrade(ctx: click.Context) -> None:
+    """Apply every pending migration."""
+    from app.migrate import current_revision, upgrade
+
+    app = _app(ctx)
+    engine = app.extensions["lotwise.engine"]
+    upgrade(engine)
+    click.echo(f"database at revision {current_revision(engine)}")
+
+
+@db.command("current")
+@click.pass_context
+def db_current(ctx: click.Context) -> None:
+    """Show the database's revision and the newest one."""
+    from app.migrate import current_revision, head_revision
+
+    engine = _app(ctx).extensions["lotwise.engine"]
+    click.echo(f"current {current_revision(engine)}, newest {head_revision()}")
+
+
+@main.group()
+def user() -> None:
+    """Users and their roles."""
+
+
+def _read_password(confirm: bool = True) -> str:
+    if not sys.stdin.isatty():
+        line = sys.stdin.readline().rstrip("\n")
+        if not line:
+            raise click.ClickException("no password on standard input")
+        return line
+    return str(click.prompt("Password", hide_input=True, confirmation_prompt=confirm))
+
+
+@user.command("create")
+@click.argument("name")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.pass_context
+def user_create(ctx: click.Context, name: str, role: str) -> None:
+    """Create a user; the password is prompted for, or read from standard input."""
+    from app.schemas import UserIn
+    from app.services.users import create_user
+
+    password = _read_password()
+    app = _app(ctx)
+    with _session(app) as s:
+        try:
+            created = create_user(s, UserIn(username=name, role=Role(role), password=password))
+        except (LotwiseError, ValidationError) as exc:
+            _fail(exc)
+        click.echo(f"created user {created.username} ({created.role.value})")
+
+
+@user.command("password")
+@click.argument("name")
+@click.pass_context
+def user_password(ctx: click.Context, name: str) -> None:
+    """Set a user's password (prompted, or read from standard input)."""
+    from app.services.users import set_password
+
+    password = _read_password()
+    with _session(_app(ctx)) as s:
+        try:
+            set_password(s, name, password)
+        except (LotwiseError, ValidationError) as exc:
+            _fail(exc)
+        click.echo(f"password changed for {name}")
+
+
+@main.group()
+def token() -> None:
+    """API tokens."""
+
+
+@token.command("create")
+@click.argument("username")
+@click.option("--name", default="api", help="what the token is for")
+@click.pass_context
+def token_create(ctx: click.Context, username: str, name: str) -> None:
+    """Create an API token for USERNAME and print it (it is shown only this once)."""
+    from app.services.users import create_token
+
+    with _session(_app(ctx)) as s:
+        try:
+            _row, text = create_token(s, username, name)
+        except LotwiseError as exc:
+            _fail(exc)
+        click.echo(text)
+
+
+@token.command("revoke")
+@click.argument("token_id", type=int)
+@click.pass_context
+def token_revoke(ctx: click.Context, token_id: int) -> None:
+    """Revoke an API token by its id."""
+    from app.services.users import revoke_token
+
+    with _session(_app(ctx)) as s:
+        try:
+            revoke_token(s, token_id)
+        except LotwiseError as exc:
+            _fail(exc)
+        click.echo(f"token {token_id} revoked")
+
+
+@main.command()
+@click.pass_context
+def check(ctx: click.Context) -> None:
+    """Prove that every balance equals the sum of its movements and lot links match consumption."""
+    from app.queries.check import check_ledger
+
+    with _session(_app(ctx)) as s:
+        problems = check_ledger(s)
+    if problems:
+        for p in problems:
+            click.echo(f"{p.kind}: {p.message}", err=True)
+        raise click.ClickException(f"{len(problems)} problem(s) found")
+    click.echo("ledger OK: balances equal movements; lot links equal consumption")
+
+
+def run_server(host: str, port: int, workers: int, overrides: dict[str, Any] | None = None) -> None:
+    """Serve with gunicorn; each worker builds its own app (and database connections)."""
+    from gunicorn.app.base import BaseApplication
+
+    class Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("accesslog", "-")
+            self.cfg.set("timeout", 60)
+
+        def load(self) -> Any:
+            return create_app(overrides)
+
+    Server().run()
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True)
+@click.option("--workers", default=2, show_default=True)
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
+    """Apply migrations and serve the configured database with gunicorn."""
+    from app.migrate import upgrade
+
+    app = _app(ctx)
+    upgrade(app.extensions["lotwise.engine"])
+    app.extensions["lotwise.engine"].dispose()
+    click.echo(f"Lotwise on http://{host}:{port}")
+    run_server(host, port, workers)
+
+
+@main.command()
+@click.option("--db", "db_file", default="lotwise-demo.db", show_default=True, help="SQLite file to use")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True)
+@click.option("--no-serve", is_flag=True, help="only create the demo data")
+def demo(db_file: str, host: str, port: int, no_serve: bool) -> None:
+    """Create (or reuse) a demo jam company in a SQLite file here and serve it."""
+    from pathlib import Path
+
+    from app.demo import DEMO_PASSWORD, DEMO_USER, build_demo
+
+    path = Path(db_file).resolve()
+    overrides = {"DATABASE_URL": f"sqlite:///{path}", "INSTANCE_DIR": str(path.parent)}
+    app = create_app(overrides)
+    created = build_demo(app)
+    app.extensions["lotwise.engine"].dispose()
+    click.echo(("Created" if created else "Reusing") + f" demo data in {path}")
+    if no_serve:
+        return
+    click.echo(f"Open http://{host}:{port} and log in as {DEMO_USER} / {DEMO_PASSWORD}")
+    run_server(host, port, 2, overrides)
+
+
+if __name__ == "__main__":
+    main()

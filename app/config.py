@@ -1,0 +1,66 @@
+"""Configuration: defaults overridden by LOTWISE_* environment variables (nothing else reads os.environ)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+DEFAULTS: dict[str, Any] = {
+    # SQLite file in the current directory unless LOTWISE_DATABASE_URL says otherwise.
+    "DATABASE_URL": "sqlite:///lotwise.db",
+    # Signing key for session cookies and CSRF tokens; generated into INSTANCE_DIR when not given.
+    "SECRET_KEY": None,
+    "INSTANCE_DIR": ".",
+    "SITE_NAME": "Lotwise",
+    "COMPANY_NAME": "Lotwise",
+    "TIMEZONE": "UTC",
+    "CURRENCY": "EUR",
+    # Placeholders: {date:%y%m%d} (production/receipt date), {sku}, {seq} (1, 2, …) and
+    # {seq_alpha} (A, B, …, Z, AA, …), counted per product and day.
+    "LOT_CODE_PATTERN": "{date:%y%m%d}-{seq_alpha}",
+    "EXPIRY_ALERT_DAYS": 30,
+    # Base of the GS1 Digital Link URLs printed in lot QR codes.
+    "BASE_URL": "http://127.0.0.1:8000",
+    # Character a wedge scanner sends instead of ASCII 29 (GS), if configured so.
+    "GS1_SEPARATOR": "",
+    # True / False, or "auto": Secure cookies whenever the request came over HTTPS.
+    "COOKIE_SECURE": "auto",
+    "SESSION_HOURS": 12,
+    "PROXY_FIX": False,
+    "ALLOW_PICK_SUBSTITUTES": False,
+    "MAX_UPLOAD_MB": 20,
+}
+
+_BOOL = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
+
+
+def _coerce(key: str, raw: str) -> Any:
+    default = DEFAULTS.get(key)
+    if isinstance(default, bool):
+        try:
+            return _BOOL[raw.strip().lower()]
+        except KeyError:
+            raise ValueError(f"LOTWISE_{key} must be true or false, not {raw!r}") from None
+    if isinstance(default, int):
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValueError(f"LOTWISE_{key} must be a whole number, not {raw!r}") from None
+    if key == "COOKIE_SECURE" and raw.strip().lower() in _BOOL:
+        return _BOOL[raw.strip().lower()]
+    return raw
+
+
+def load(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Defaults, then LOTWISE_* variables from the environment, then explicit overrides."""
+    env = os.environ if environ is None else environ
+    config = dict(DEFAULTS)
+    for name, raw in env.items():
+        if name.startswith("LOTWISE_"):
+            key = name.removeprefix("LOTWISE_")
+            if key in DEFAULTS:
+                config[key] = _coerce(key, raw)
+    if overrides:
+        config.update(overrides)
+    return config

@@ -1,0 +1,53 @@
+"""Domain errors: each maps to one 4xx status and names the field at fault."""
+
+from __future__ import annotations
+
+
+class LotwiseError(Exception):
+    """A request Lotwise refuses; nothing has been written."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+    def to_dict(self) -> dict[str, object]:
+        return {"error": {"code": self.code, "message": self.message, "field": self.field}}
+
+
+class Invalid(LotwiseError):
+    status = 422
+    code = "invalid"
+
+
+class NotFound(LotwiseError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(LotwiseError):
+    """The request is well-formed but the current state forbids it (stock, status, duplicates)."""
+
+    status = 409
+    code = "conflict"
+
+
+class InsufficientStock(Conflict):
+    code = "insufficient_stock"
+
+
+class LotBlocked(Conflict):
+    code = "lot_blocked"
+
+
+class Unauthorized(LotwiseError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(LotwiseError):
+    status = 403
+    code = "forbidden"

@@ -1,0 +1,1 @@
+"""Read side: stock, lots, documents and checks, returned as typed rows."""

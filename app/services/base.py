@@ -1,0 +1,186 @@
+"""Shared machinery of the use cases: transactions, ledger bookings, numbering, look-ups."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.db import WRITE_OPTION
+from app.errors import Conflict, InsufficientStock, Invalid, NotFound
+from app.models import (
+    Balance,
+    Counter,
+    Location,
+    Lot,
+    Movement,
+    MovementKind,
+    Product,
+    RequestKey,
+    User,
+)
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def transactional(fn: Callable[Concatenate[Session, P], T]) -> Callable[Concatenate[Session, P], T]:
+    """Run a use case as one transaction: commit on success, roll everything back on any error."""
+
+    @functools.wraps(fn)
+    def wrapper(session: Session, *args: P.args, **kwargs: P.kwargs) -> T:
+        if session.in_transaction():
+            # End the request's read transaction so the booking starts a write transaction
+            # (on SQLite that takes the write lock up front; see db.make_engine).
+            session.commit()
+        session.connection(execution_options={WRITE_OPTION: True})
+        try:
+            result = fn(session, *args, **kwargs)
+            session.commit()
+        except IntegrityError as exc:
+            session.rollback()
+            raise Conflict(f"conflicting change, nothing was saved: {exc.orig}") from exc
+        except BaseException:
+            session.rollback()
+            raise
+        return result
+
+    return wrapper
+
+
+def positive(value: Decimal, field: str) -> Decimal:
+    """The quantity, if it is greater than zero."""
+    if value <= 0:
+        raise Invalid(f"{field} must be greater than zero", field)
+    return value
+
+
+def book(
+    session: Session,
+    *,
+    lot: Lot,
+    location: Location,
+    quantity: Decimal,
+    kind: MovementKind,
+    ref_type: str,
+    ref_id: int,
+    booked_on: date,
+    user: User | None,
+    reason: str | None = None,
+    request_key: str | None = None,
+    field: str = "quantity",
+) -> Movement:
+    """Append one movement and move the balance with it; on hand never goes below zero.
+
+    The balance is changed by a single guarded UPDATE, so two concurrent bookings on the same lot
+    and location can never both take the last units (PostgreSQL row lock; SQLite write lock).
+    """
+    if quantity == 0:
+        raise Invalid(f"{field} must not be zero", field)
+    result = session.execute(
+        update(Balance)
+        .where(
+            Balance.lot_id == lot.id,
+            Balance.location_id == location.id,
+            Balance.on_hand + quantity >= 0,
+        )
+        .values(on_hand=Balance.on_hand + quantity)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount == 0:  # type: ignore[attr-defined]
+        on_hand = on_hand_at(session, lot.id, location.id)
+        if quantity < 0 or on_hand is not None:
+            raise InsufficientStock(
+                f"lot {lot.code} has {on_hand or 0} {lot.product.unit} at {location.code}; "
+                f"{-quantity} {lot.product.unit} needed",
+                field,
+            )
+        session.add(Balance(lot_id=lot.id, location_id=location.id, on_hand=quantity))
+    movement = Movement(
+        lot_id=lot.id,
+        location_id=location.id,
+        quantity=quantity,
+        kind=kind,
+        ref_type=ref_type,
+        ref_id=ref_id,
+        user_id=user.id if user else None,
+        booked_on=booked_on,
+        reason=reason,
+        request_key=request_key,
+    )
+    session.add(movement)
+    session.flush()
+    return movement
+
+
+def on_hand_at(session: Session, lot_id: int, location_id: int) -> Decimal | None:
+    return session.scalar(
+        select(Balance.on_hand).where(Balance.lot_id == lot_id, Balance.location_id == location_id)
+    )
+
+
+def next_number(session: Session, name: str) -> int:
+    """The next value of a named counter (1, 2, …), safe under concurrent bookings."""
+    result = session.execute(
+        update(Counter).where(Counter.name == name).values(value=Counter.value + 1)
+        .returning(Counter.value)
+    ).scalar()
+    if result is None:
+        session.add(Counter(name=name, value=1))
+        session.flush()
+        return 1
+    return int(result)
+
+
+def document_number(session: Session, prefix: str) -> str:
+    """A document number such as R-000042 for receipts."""
+    return f"{prefix}-{next_number(session, 'doc:' + prefix):06d}"
+
+
+def alpha(n: int) -> str:
+    """1 → A, 26 → Z, 27 → AA: the letter sequence used in lot codes."""
+    out = ""
+    while n > 0:
+        n, rem = divmod(n - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def generate_lot_code(session: Session, product: Product, on: date, pattern: str) -> str:
+    """A new lot code for `product` from the configured pattern, unique for the product."""
+    while True:
+        seq = next_number(session, f"lot:{product.id}:{on.isoformat()}")
+        code = pattern.format(date=on, sku=product.sku, seq=seq, seq_alpha=alpha(seq))
+        exists = session.scalar(select(Lot.id).where(Lot.product_id == product.id, Lot.code == code))
+        if exists is None:
+            return code
+
+
+def remembered(session: Session, key: str | None, kind: str) -> int | None:
+    """The id of what an earlier request with the same idempotency key booked, if any."""
+    if not key:
+        return None
+    row = session.get(RequestKey, key)
+    if row is None:
+        return None
+    if row.kind != kind:
+        raise Conflict(f"idempotency key {key!r} was already used for a {row.kind}", "idempotency_key")
+    return row.ref_id
+
+
+def remember(session: Session, key: str | None, kind: str, ref_id: int, user: User | None) -> None:
+    if key:
+        session.add(RequestKey(key=key, kind=kind, ref_id=ref_id, user_id=user.id if user else None))
+
+
+def get_or_404(session: Session, model: type[Any], ident: int, field: str, label: str) -> Any:
+    obj = session.get(model, ident)
+    if obj is None:
+        raise NotFound(f"{label} {ident} does not exist", field)
+    return obj

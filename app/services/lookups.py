@@ -1,0 +1,54 @@
+"""Resolving the natural keys people type or scan (sku, location code, lot code) to rows."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.errors import Invalid, NotFound
+from app.models import Location, Lot, Product, Warehouse
+from app.schemas import LotRef
+
+
+def product_by_sku(session: Session, sku: str, field: str = "sku") -> Product:
+    product = session.scalar(select(Product).where(Product.sku == sku))
+    if product is None:
+        raise NotFound(f"no product with sku {sku!r}", field)
+    if not product.active:
+        raise Invalid(f"product {sku} is inactive", field)
+    return product
+
+
+def location_by_code(session: Session, code: str, field: str = "location") -> Location:
+    location = session.scalar(select(Location).where(Location.code == code))
+    if location is None:
+        raise NotFound(f"no location with code {code!r}", field)
+    if not location.active:
+        raise Invalid(f"location {code} is inactive", field)
+    return location
+
+
+def warehouse_by_code(session: Session, code: str, field: str = "warehouse") -> Warehouse:
+    warehouse = session.scalar(select(Warehouse).where(Warehouse.code == code))
+    if warehouse is None:
+        raise NotFound(f"no warehouse with code {code!r}", field)
+    return warehouse
+
+
+def lot_by_ref(session: Session, ref: LotRef, prefix: str = "") -> Lot:
+    """The lot a request names; `prefix` (e.g. "inputs.2.") locates the fields in error messages."""
+    if ref.lot_id is not None:
+        lot = session.get(Lot, ref.lot_id)
+        if lot is None:
+            raise NotFound(f"lot {ref.lot_id} does not exist", f"{prefix}lot_id")
+        if ref.sku and lot.product.sku != ref.sku:
+            raise Invalid(f"lot {lot.code} is {lot.product.sku}, not {ref.sku}", f"{prefix}sku")
+        return lot
+    assert ref.sku and ref.lot_code
+    product = session.scalar(select(Product).where(Product.sku == ref.sku))
+    if product is None:
+        raise NotFound(f"no product with sku {ref.sku!r}", f"{prefix}sku")
+    lot = session.scalar(select(Lot).where(Lot.product_id == product.id, Lot.code == ref.lot_code))
+    if lot is None:
+        raise NotFound(f"{ref.sku} has no lot {ref.lot_code!r}", f"{prefix}lot_code")
+    return lot

@@ -1,0 +1,143 @@
+"""Master data use cases: products, suppliers, customers, warehouses and locations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.errors import Conflict
+from app.models import Customer, Location, Product, Supplier, Warehouse
+from app.schemas import (
+    CustomerIn,
+    CustomerPatch,
+    LocationIn,
+    LocationPatch,
+    ProductIn,
+    ProductPatch,
+    SupplierIn,
+    SupplierPatch,
+    WarehouseIn,
+)
+from app.services.base import get_or_404, transactional
+from app.services.lookups import warehouse_by_code
+
+
+def _unique(session: Session, model: type[Any], column: str, value: Any, ident: int | None, label: str) -> None:
+    if value is None:
+        return
+    existing = session.scalar(select(model.id).where(getattr(model, column) == value))
+    if existing is not None and existing != ident:
+        raise Conflict(f"a {label} with {column} {value!r} already exists", column)
+
+
+def _apply(obj: Any, data: dict[str, Any]) -> None:
+    for key, value in data.items():
+        setattr(obj, key, value)
+
+
+@transactional
+def create_product(session: Session, cmd: ProductIn) -> Product:
+    _unique(session, Product, "sku", cmd.sku, None, "product")
+    _unique(session, Product, "gtin", cmd.gtin, None, "product")
+    product = Product(**cmd.model_dump())
+    session.add(product)
+    session.flush()
+    return product
+
+
+@transactional
+def update_product(session: Session, product_id: int, cmd: ProductPatch) -> Product:
+    product: Product = get_or_404(session, Product, product_id, "id", "product")
+    data = cmd.model_dump(exclude_unset=True)
+    for key in ("sku", "name", "kind", "unit", "lot_tracked", "active"):
+        if key in data and data[key] is None:
+            data.pop(key)
+    _unique(session, Product, "sku", data.get("sku"), product.id, "product")
+    _unique(session, Product, "gtin", data.get("gtin"), product.id, "product")
+    _apply(product, data)
+    session.flush()
+    return product
+
+
+@transactional
+def set_product_gtin(session: Session, product_id: int, gtin: str) -> Product:
+    """Remember a GTIN scanned at receiving for a product that had none."""
+    product: Product = get_or_404(session, Product, product_id, "product_id", "product")
+    cmd = ProductPatch(gtin=gtin)
+    _unique(session, Product, "gtin", cmd.gtin, product.id, "product")
+    product.gtin = cmd.gtin
+    return product
+
+
+@transactional
+def create_supplier(session: Session, cmd: SupplierIn) -> Supplier:
+    _unique(session, Supplier, "name", cmd.name, None, "supplier")
+    supplier = Supplier(**cmd.model_dump())
+    session.add(supplier)
+    session.flush()
+    return supplier
+
+
+@transactional
+def update_supplier(session: Session, supplier_id: int, cmd: SupplierPatch) -> Supplier:
+    supplier: Supplier = get_or_404(session, Supplier, supplier_id, "id", "supplier")
+    data = cmd.model_dump(exclude_unset=True)
+    if data.get("name") is None:
+        data.pop("name", None)
+    _unique(session, Supplier, "name", data.get("name"), supplier.id, "supplier")
+    _apply(supplier, data)
+    session.flush()
+    return supplier
+
+
+@transactional
+def create_customer(session: Session, cmd: CustomerIn) -> Customer:
+    _unique(session, Customer, "name", cmd.name, None, "customer")
+    customer = Customer(**cmd.model_dump())
+    session.add(customer)
+    session.flush()
+    return customer
+
+
+@transactional
+def update_customer(session: Session, customer_id: int, cmd: CustomerPatch) -> Customer:
+    customer: Customer = get_or_404(session, Customer, customer_id, "id", "customer")
+    data = cmd.model_dump(exclude_unset=True)
+    for key in ("name", "transit_days", "no_date_reversal"):
+        if key in data and data[key] is None:
+            data.pop(key)
+    _unique(session, Customer, "name", data.get("name"), customer.id, "customer")
+    _apply(customer, data)
+    session.flush()
+    return customer
+
+
+@transactional
+def create_warehouse(session: Session, cmd: WarehouseIn) -> Warehouse:
+    _unique(session, Warehouse, "code", cmd.code, None, "warehouse")
+    warehouse = Warehouse(**cmd.model_dump())
+    session.add(warehouse)
+    session.flush()
+    return warehouse
+
+
+@transactional
+def create_location(session: Session, cmd: LocationIn) -> Location:
+    warehouse = warehouse_by_code(session, cmd.warehouse)
+    _unique(session, Location, "code", cmd.code, None, "location")
+    location = Location(warehouse_id=warehouse.id, code=cmd.code, name=cmd.name, kind=cmd.kind,
+                        active=cmd.active)
+    session.add(location)
+    session.flush()
+    return location
+
+
+@transactional
+def update_location(session: Session, location_id: int, cmd: LocationPatch) -> Location:
+    location: Location = get_or_404(session, Location, location_id, "id", "location")
+    data = {k: v for k, v in cmd.model_dump(exclude_unset=True).items() if v is not None}
+    _apply(location, data)
+    session.flush()
+    return location

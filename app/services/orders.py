@@ -1,0 +1,136 @@
+"""Order use cases: create and cancel customer orders, and ship them with explicit lots."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+
+from app.db import utcnow
+from app.errors import Conflict, Invalid
+from app.models import (
+    Customer,
+    MovementKind,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Shipment,
+    ShipmentLine,
+    User,
+)
+from app.schemas import OrderIn, ShipmentIn
+from app.services.base import (
+    book,
+    document_number,
+    get_or_404,
+    positive,
+    remember,
+    remembered,
+    transactional,
+)
+from app.services.lookups import location_by_code, lot_by_ref, product_by_sku, warehouse_by_code
+from app.services.stock import not_in_future, usable
+
+
+@transactional
+def create_order(session: Session, cmd: OrderIn, *, user: User | None, today: date,
+                 request_key: str | None = None) -> Order:
+    """Enter a customer order shipping from one warehouse on a given day."""
+    if (earlier := remembered(session, request_key, "order")) is not None:
+        return session.get_one(Order, earlier)
+    customer = get_or_404(session, Customer, cmd.customer_id, "customer_id", "customer")
+    warehouse = warehouse_by_code(session, cmd.warehouse)
+    if cmd.ship_date < today:
+        raise Invalid(f"ship_date {cmd.ship_date} is in the past (today is {today})", "ship_date")
+    order = Order(number=document_number(session, "SO"), customer_id=customer.id,
+                  warehouse_id=warehouse.id, ship_date=cmd.ship_date,
+                  customer_reference=cmd.customer_reference, priority=cmd.priority, note=cmd.note,
+                  status=OrderStatus.OPEN, user_id=user.id if user else None)
+    session.add(order)
+    session.flush()
+    for i, line in enumerate(cmd.lines):
+        product = product_by_sku(session, line.sku, f"lines.{i}.sku")
+        session.add(OrderLine(order_id=order.id, line_no=i + 1, product_id=product.id,
+                              quantity=positive(line.quantity, f"lines.{i}.quantity")))
+    remember(session, request_key, "order", order.id, user)
+    session.flush()
+    return order
+
+
+def _open(order: Order) -> Order:
+    if order.status is OrderStatus.SHIPPED:
+        raise Conflict(f"order {order.number} is already shipped", "order_id")
+    if order.status is OrderStatus.CANCELLED:
+        raise Conflict(f"order {order.number} is cancelled", "order_id")
+    return order
+
+
+@transactional
+def cancel_order(session: Session, order_id: int, *, user: User | None) -> Order:
+    """Cancel what is still open on an order; anything already shipped stays on record."""
+    order: Order = get_or_404(session, Order, order_id, "order_id", "order")
+    _open(order)
+    order.status = OrderStatus.CANCELLED
+    order.cancelled_at = utcnow()
+    return order
+
+
+@transactional
+def ship(session: Session, cmd: ShipmentIn, *, user: User | None, today: date,
+         request_key: str | None = None) -> Shipment:
+    """Ship named lots against an order's lines; each line ships at most what is still open."""
+    if (earlier := remembered(session, request_key, "shipment")) is not None:
+        return session.get_one(Shipment, earlier)
+    order: Order = _open(get_or_404(session, Order, cmd.order_id, "order_id", "order"))
+    shipped_on = not_in_future(cmd.shipped_on or today, today, "shipped_on")
+    shipment = Shipment(number=document_number(session, "SH"), order_id=order.id,
+                        customer_id=order.customer_id, warehouse_id=order.warehouse_id,
+                        shipped_on=shipped_on, carrier_reference=cmd.carrier_reference,
+                        user_id=user.id if user else None)
+    session.add(shipment)
+    session.flush()
+    lines_by_id = {line.id: line for line in order.lines}
+    shipping: dict[int, Decimal] = defaultdict(Decimal)
+    for i, item in enumerate(cmd.lines):
+        f = f"lines.{i}."
+        lot = lot_by_ref(session, item, f)
+        usable(lot, f + "lot_id")
+        if lot.expiry is not None and lot.expiry < shipped_on:
+            raise Invalid(f"lot {lot.code} of {lot.product.sku} expired on {lot.expiry}", f + "lot_id")
+        quantity = positive(item.quantity, f + "quantity")
+        location = location_by_code(session, item.location, f + "location")
+        if location.warehouse_id != order.warehouse_id:
+            raise Invalid(f"location {location.code} is not in warehouse {order.warehouse.code}, "
+                          f"which order {order.number} ships from", f + "location")
+        if item.order_line_id is not None:
+            line = lines_by_id.get(item.order_line_id)
+            if line is None:
+                raise Invalid(f"line {item.order_line_id} is not on order {order.number}", f + "order_line_id")
+            if line.product_id != lot.product_id:
+                raise Invalid(f"line {line.line_no} is for {line.product.sku}, lot {lot.code} is "
+                              f"{lot.product.sku}", f + "lot_id")
+        else:
+            candidates = [x for x in order.lines if x.product_id == lot.product_id
+                          and x.open_quantity - shipping[x.id] > 0]
+            if not candidates:
+                raise Invalid(f"order {order.number} has no open line for {lot.product.sku}", f + "lot_id")
+            line = candidates[0]
+        open_qty = line.open_quantity - shipping[line.id]
+        if quantity > open_qty:
+            raise Conflict(f"line {line.line_no} ({line.product.sku}) has {open_qty} "
+                           f"{line.product.unit} left to ship; {quantity} is too many", f + "quantity")
+        shipping[line.id] += quantity
+        session.add(ShipmentLine(shipment_id=shipment.id, order_line_id=line.id, lot_id=lot.id,
+                                 location_id=location.id, quantity=quantity))
+        book(session, lot=lot, location=location, quantity=-quantity, kind=MovementKind.SHIP,
+             ref_type="shipment", ref_id=shipment.id, booked_on=shipped_on, user=user,
+             request_key=request_key, field=f + "quantity")
+    for line in order.lines:
+        line.shipped_quantity += shipping[line.id]
+    order.status = (OrderStatus.SHIPPED if all(x.open_quantity <= 0 for x in order.lines)
+                    else OrderStatus.PARTIAL)
+    remember(session, request_key, "shipment", shipment.id, user)
+    session.flush()
+    return shipment

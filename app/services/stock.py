@@ -1,0 +1,256 @@
+"""Stock use cases: receiving, transfers, adjustments, customer returns, holds and releases."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.errors import Conflict, Invalid, LotBlocked, NotFound
+from app.models import (
+    Adjustment,
+    Customer,
+    CustomerReturn,
+    Location,
+    LocationKind,
+    Lot,
+    LotOrigin,
+    LotStatus,
+    LotStatusChange,
+    MovementKind,
+    Receipt,
+    ReceiptLine,
+    Shipment,
+    ShipmentLine,
+    Supplier,
+    Transfer,
+    User,
+)
+from app.schemas import AdjustmentIn, HoldIn, ReceiptIn, ReturnIn, TransferIn
+from app.services.base import (
+    book,
+    document_number,
+    generate_lot_code,
+    get_or_404,
+    positive,
+    remember,
+    remembered,
+    transactional,
+)
+from app.services.lookups import location_by_code, lot_by_ref, product_by_sku
+
+
+def not_in_future(value: date, today: date, field: str) -> date:
+    if value > today:
+        raise Invalid(f"{field} {value} is in the future (today is {today})", field)
+    return value
+
+
+def usable(lot: Lot, field: str = "lot") -> Lot:
+    """The lot, if it may be consumed or shipped: not on hold and not recalled."""
+    if lot.status is LotStatus.HOLD:
+        raise LotBlocked(f"lot {lot.code} of {lot.product.sku} is on hold: {lot.hold_reason}", field)
+    if lot.status is LotStatus.RECALLED:
+        raise LotBlocked(f"lot {lot.code} of {lot.product.sku} is recalled", field)
+    return lot
+
+
+@transactional
+def receive(
+    session: Session,
+    cmd: ReceiptIn,
+    *,
+    user: User | None,
+    today: date,
+    lot_code_pattern: str,
+    request_key: str | None = None,
+) -> Receipt:
+    """Book a delivery: one lot per line, new or topped up, into a receiving or storage location."""
+    if (earlier := remembered(session, request_key, "receipt")) is not None:
+        return session.get_one(Receipt, earlier)
+    supplier = get_or_404(session, Supplier, cmd.supplier_id, "supplier_id", "supplier")
+    received_on = not_in_future(cmd.received_on or today, today, "received_on")
+    receipt = Receipt(number=document_number(session, "R"), supplier_id=supplier.id,
+                      received_on=received_on, reference=cmd.reference, note=cmd.note,
+                      user_id=user.id if user else None)
+    session.add(receipt)
+    session.flush()
+    seen: set[tuple[int, str]] = set()
+    for i, line in enumerate(cmd.lines):
+        f = f"lines.{i}."
+        product = product_by_sku(session, line.sku, f + "sku")
+        location = location_by_code(session, line.location, f + "location")
+        quantity = positive(line.quantity, f + "quantity")
+        if line.expiry is not None and line.expiry < received_on:
+            raise Invalid(f"expiry {line.expiry} is before the receipt date {received_on}", f + "expiry")
+        lot = None
+        if line.lot_code:
+            lot = session.scalar(select(Lot).where(Lot.product_id == product.id, Lot.code == line.lot_code))
+        if lot is not None:
+            if not line.top_up and (product.id, lot.code) not in seen:
+                raise Conflict(
+                    f"{product.sku} already has a lot {lot.code}; tick 'top up' to add to it",
+                    f + "lot_code",
+                )
+            if lot.origin is not LotOrigin.RECEIPT or lot.supplier_id != supplier.id:
+                raise Conflict(f"lot {lot.code} of {product.sku} did not come from this supplier",
+                               f + "lot_code")
+            if line.expiry and lot.expiry != line.expiry:
+                raise Conflict(f"lot {lot.code} expires {lot.expiry}, not {line.expiry}", f + "expiry")
+            if line.supplier_lot_code and lot.supplier_lot_code != line.supplier_lot_code:
+                raise Conflict(
+                    f"lot {lot.code} is supplier lot {lot.supplier_lot_code}, not {line.supplier_lot_code}",
+                    f + "supplier_lot_code",
+                )
+            if line.unit_cost != lot.unit_cost:
+                # Topping up at another price: the lot's cost becomes the weighted average.
+                received = session.scalar(
+                    select(func.sum(ReceiptLine.quantity)).where(ReceiptLine.lot_id == lot.id)
+                ) or Decimal(0)
+                total = received * lot.unit_cost + quantity * line.unit_cost
+                lot.unit_cost = (total / (received + quantity)).quantize(Decimal("0.000001"))
+        else:
+            if line.top_up:
+                raise NotFound(f"{product.sku} has no lot {line.lot_code!r} to top up", f + "lot_code")
+            code = line.lot_code or generate_lot_code(session, product, received_on, lot_code_pattern)
+            expiry = line.expiry
+            if expiry is None and product.shelf_life_days:
+                expiry = received_on + timedelta(days=product.shelf_life_days)
+            lot = Lot(product_id=product.id, code=code, origin=LotOrigin.RECEIPT, supplier_id=supplier.id,
+                      supplier_lot_code=line.supplier_lot_code, made_on=received_on, expiry=expiry,
+                      unit_cost=line.unit_cost, status=LotStatus.RELEASED)
+            session.add(lot)
+            session.flush()
+        seen.add((product.id, lot.code))
+        session.add(ReceiptLine(receipt_id=receipt.id, lot_id=lot.id, location_id=location.id,
+                                quantity=quantity, unit_cost=line.unit_cost))
+        book(session, lot=lot, location=location, quantity=quantity, kind=MovementKind.RECEIVE,
+             ref_type="receipt", ref_id=receipt.id, booked_on=received_on, user=user,
+             request_key=request_key, field=f + "quantity")
+    remember(session, request_key, "receipt", receipt.id, user)
+    session.flush()
+    return receipt
+
+
+@transactional
+def transfer(session: Session, cmd: TransferIn, *, user: User | None, today: date,
+             request_key: str | None = None) -> Transfer:
+    """Move part or all of a lot from one location to another (also between warehouses)."""
+    if (earlier := remembered(session, request_key, "transfer")) is not None:
+        return session.get_one(Transfer, earlier)
+    lot = lot_by_ref(session, cmd)
+    source = location_by_code(session, cmd.from_location, "from_location")
+    target = location_by_code(session, cmd.to_location, "to_location")
+    if source.id == target.id:
+        raise Invalid("from_location and to_location are the same", "to_location")
+    quantity = positive(cmd.quantity, "quantity")
+    moved_on = not_in_future(cmd.moved_on or today, today, "moved_on")
+    doc = Transfer(number=document_number(session, "T"), lot_id=lot.id, from_location_id=source.id,
+                   to_location_id=target.id, quantity=quantity, moved_on=moved_on,
+                   user_id=user.id if user else None)
+    session.add(doc)
+    session.flush()
+    book(session, lot=lot, location=source, quantity=-quantity, kind=MovementKind.TRANSFER,
+         ref_type="transfer", ref_id=doc.id, booked_on=moved_on, user=user, request_key=request_key)
+    book(session, lot=lot, location=target, quantity=quantity, kind=MovementKind.TRANSFER,
+         ref_type="transfer", ref_id=doc.id, booked_on=moved_on, user=user, request_key=request_key)
+    remember(session, request_key, "transfer", doc.id, user)
+    return doc
+
+
+@transactional
+def adjust(session: Session, cmd: AdjustmentIn, *, user: User | None, today: date,
+           request_key: str | None = None) -> Adjustment:
+    """Correct the count of a lot at a location (signed), with the reason on record."""
+    if (earlier := remembered(session, request_key, "adjustment")) is not None:
+        return session.get_one(Adjustment, earlier)
+    lot = lot_by_ref(session, cmd)
+    location = location_by_code(session, cmd.location)
+    if cmd.quantity == 0:
+        raise Invalid("quantity must not be zero (positive adds stock, negative removes it)", "quantity")
+    adjusted_on = not_in_future(cmd.adjusted_on or today, today, "adjusted_on")
+    doc = Adjustment(number=document_number(session, "A"), lot_id=lot.id, location_id=location.id,
+                     quantity=cmd.quantity, reason=cmd.reason, adjusted_on=adjusted_on,
+                     user_id=user.id if user else None)
+    session.add(doc)
+    session.flush()
+    book(session, lot=lot, location=location, quantity=cmd.quantity, kind=MovementKind.ADJUST,
+         ref_type="adjustment", ref_id=doc.id, booked_on=adjusted_on, user=user, reason=cmd.reason,
+         request_key=request_key)
+    remember(session, request_key, "adjustment", doc.id, user)
+    return doc
+
+
+@transactional
+def customer_return(session: Session, cmd: ReturnIn, *, user: User | None, today: date,
+                    request_key: str | None = None) -> CustomerReturn:
+    """Take back stock a customer received, into quarantine unless another location is named."""
+    if (earlier := remembered(session, request_key, "return")) is not None:
+        return session.get_one(CustomerReturn, earlier)
+    customer = get_or_404(session, Customer, cmd.customer_id, "customer_id", "customer")
+    lot = lot_by_ref(session, cmd)
+    quantity = positive(cmd.quantity, "quantity")
+    returned_on = not_in_future(cmd.returned_on or today, today, "returned_on")
+    shipped = session.scalar(
+        select(func.sum(ShipmentLine.quantity)).join(Shipment)
+        .where(ShipmentLine.lot_id == lot.id, Shipment.customer_id == customer.id)
+    ) or Decimal(0)
+    returned = session.scalar(
+        select(func.sum(CustomerReturn.quantity))
+        .where(CustomerReturn.lot_id == lot.id, CustomerReturn.customer_id == customer.id)
+    ) or Decimal(0)
+    if quantity > shipped - returned:
+        raise Conflict(
+            f"{customer.name} received {shipped} {lot.product.unit} of lot {lot.code} and returned "
+            f"{returned}; {quantity} cannot come back",
+            "quantity",
+        )
+    if cmd.location:
+        location = location_by_code(session, cmd.location)
+    else:
+        location = session.scalar(
+            select(Location).where(Location.kind == LocationKind.QUARANTINE, Location.active.is_(True))
+            .order_by(Location.code).limit(1)
+        )
+        if location is None:
+            raise Invalid("there is no quarantine location; name the location to return into", "location")
+    doc = CustomerReturn(number=document_number(session, "RT"), customer_id=customer.id, lot_id=lot.id,
+                         location_id=location.id, quantity=quantity, returned_on=returned_on,
+                         reason=cmd.reason, user_id=user.id if user else None)
+    session.add(doc)
+    session.flush()
+    book(session, lot=lot, location=location, quantity=quantity, kind=MovementKind.RETURN,
+         ref_type="return", ref_id=doc.id, booked_on=returned_on, user=user, reason=cmd.reason,
+         request_key=request_key)
+    remember(session, request_key, "return", doc.id, user)
+    return doc
+
+
+@transactional
+def hold_lot(session: Session, lot_id: int, cmd: HoldIn, *, user: User | None) -> Lot:
+    """Put a released lot on hold: it can no longer be consumed, allocated or shipped."""
+    lot: Lot = get_or_404(session, Lot, lot_id, "lot_id", "lot")
+    if lot.status is LotStatus.RECALLED:
+        raise Conflict(f"lot {lot.code} is recalled; close the recall to change it", "lot_id")
+    if lot.status is LotStatus.HOLD:
+        raise Conflict(f"lot {lot.code} is already on hold: {lot.hold_reason}", "lot_id")
+    session.add(LotStatusChange(lot_id=lot.id, old_status=lot.status, new_status=LotStatus.HOLD,
+                                reason=cmd.reason, user_id=user.id if user else None))
+    lot.status = LotStatus.HOLD
+    lot.hold_reason = cmd.reason
+    return lot
+
+
+@transactional
+def release_lot(session: Session, lot_id: int, cmd: HoldIn, *, user: User | None) -> Lot:
+    """Release a held lot, with the reason it is fit to use again."""
+    lot: Lot = get_or_404(session, Lot, lot_id, "lot_id", "lot")
+    if lot.status is not LotStatus.HOLD:
+        raise Conflict(f"lot {lot.code} is {lot.status.value}, not on hold", "lot_id")
+    session.add(LotStatusChange(lot_id=lot.id, old_status=lot.status, new_status=LotStatus.RELEASED,
+                                reason=cmd.reason, user_id=user.id if user else None))
+    lot.status = LotStatus.RELEASED
+    lot.hold_reason = None
+    return lot

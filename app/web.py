@@ -1,0 +1,82 @@
+"""Per-request plumbing shared by pages and the API: database session, current user, roles, today."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any, ParamSpec, TypeVar
+from zoneinfo import ZoneInfo
+
+from flask import current_app, g, redirect, request, session, url_for
+from sqlalchemy.orm import Session
+
+from app.errors import Forbidden, Unauthorized
+from app.models import Role, User
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def db() -> Session:
+    """The request's database session, opened on first use and closed at teardown."""
+    if "db" not in g:
+        g.db = current_app.extensions["lotwise.sessions"]()
+    return g.db  # type: ignore[no-any-return]
+
+
+def close_db(_exc: BaseException | None = None) -> None:
+    s = g.pop("db", None)
+    if s is not None:
+        s.close()
+
+
+def site_zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["TIMEZONE"])
+
+
+def today() -> date:
+    """Today's date in the site's time zone (business dates are local)."""
+    return datetime.now(site_zone()).date()
+
+
+def local(dt: datetime | None) -> str:
+    """A timestamp shown in the site's time zone."""
+    if dt is None:
+        return ""
+    return dt.astimezone(site_zone()).strftime("%Y-%m-%d %H:%M")
+
+
+def current_user() -> User | None:
+    if "user" not in g:
+        uid = session.get("uid")
+        user = db().get(User, uid) if uid else None
+        g.user = user if user is not None and user.active else None
+    return g.user  # type: ignore[no-any-return]
+
+
+def login_required(role: Role = Role.VIEWER) -> Callable[[Callable[P, T]], Callable[P, Any]]:
+    """Pages: send anonymous visitors to the login page; refuse users below `role`."""
+
+    def deco(fn: Callable[P, T]) -> Callable[P, Any]:
+        @functools.wraps(fn)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
+            user = current_user()
+            if user is None:
+                return redirect(url_for("auth.login", next=request.full_path))
+            if not user.has_role(role):
+                raise Forbidden(f"this needs the {role.value} role; you are {user.role.value}")
+            return fn(*args, **kwargs)
+
+        return wrapper
+
+    return deco
+
+
+def require_user(role: Role) -> User:
+    user = current_user()
+    if user is None:
+        raise Unauthorized("log in first")
+    if not user.has_role(role):
+        raise Forbidden(f"this needs the {role.value} role; you are {user.role.value}")
+    return user

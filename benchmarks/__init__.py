@@ -1,0 +1,1 @@
+"""Reproducible benchmarks; each writes its section of docs/benchmarks.md."""
