@@ -366,7 +366,9 @@ class Order(TimestampMixin, Base):
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
     warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouse.id"), index=True)
     ship_date: Mapped[date] = mapped_column(Date, index=True)
-    status: Mapped[OrderStatus] = mapped_column(_enum(OrderStatus, "order_status"), default=OrderStatus.OPEN, index=True)
+    status: Mapped[OrderStatus] = mapped_column(
+        _enum(OrderStatus, "order_status"), default=OrderStatus.OPEN, index=True
+    )
     customer_reference: Mapped[str | None] = mapped_column(String(80))
     priority: Mapped[int] = mapped_column(Integer, default=0)
     note: Mapped[str | None] = mapped_column(Text)

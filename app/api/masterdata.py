@@ -74,7 +74,8 @@ def create_product(user: Any, body: ProductIn) -> ProductOut:
     return ProductOut.model_validate(svc.create_product(db(), body))
 
 
-@endpoint("/products/<int:product_id>", summary="Get a product", tag="products", response=ProductOut, errors=(404,))
+@endpoint("/products/<int:product_id>", summary="Get a product", tag="products", response=ProductOut,
+          errors=(404,))
 def get_product(user: Any, product_id: int) -> ProductOut:
     return ProductOut.model_validate(get(db(), Product, product_id, "product"))
 
@@ -102,7 +103,8 @@ def create_supplier(user: Any, body: SupplierIn) -> SupplierOut:
     return SupplierOut.model_validate(svc.create_supplier(db(), body))
 
 
-@endpoint("/suppliers/<int:supplier_id>", summary="Get a supplier", tag="suppliers", response=SupplierOut, errors=(404,))
+@endpoint("/suppliers/<int:supplier_id>", summary="Get a supplier", tag="suppliers", response=SupplierOut,
+          errors=(404,))
 def get_supplier(user: Any, supplier_id: int) -> SupplierOut:
     return SupplierOut.model_validate(get(db(), Supplier, supplier_id, "supplier"))
 
@@ -130,7 +132,8 @@ def create_customer(user: Any, body: CustomerIn) -> CustomerOut:
     return CustomerOut.model_validate(svc.create_customer(db(), body))
 
 
-@endpoint("/customers/<int:customer_id>", summary="Get a customer", tag="customers", response=CustomerOut, errors=(404,))
+@endpoint("/customers/<int:customer_id>", summary="Get a customer", tag="customers", response=CustomerOut,
+          errors=(404,))
 def get_customer(user: Any, customer_id: int) -> CustomerOut:
     return CustomerOut.model_validate(get(db(), Customer, customer_id, "customer"))
 
@@ -176,7 +179,8 @@ def create_location(user: Any, body: LocationIn) -> LocationOut:
     return location_out(svc.create_location(db(), body))
 
 
-@endpoint("/locations/<int:location_id>", summary="Get a location", tag="locations", response=LocationOut, errors=(404,))
+@endpoint("/locations/<int:location_id>", summary="Get a location", tag="locations", response=LocationOut,
+          errors=(404,))
 def get_location(user: Any, location_id: int) -> LocationOut:
     return location_out(get(db(), Location, location_id, "location"))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Subquery, func, select
 from sqlalchemy.orm import Session, aliased
 
 from app.errors import NotFound
@@ -28,8 +28,8 @@ from app.models import (
 from app.schemas import LinkOut, LotDetailOut, LotOut, MovementOut, ShippedOut, StockOut
 
 
-def _on_hand_subquery() -> Select[tuple[int, Decimal]]:
-    return select(Balance.lot_id, func.sum(Balance.on_hand).label("on_hand")).group_by(Balance.lot_id)
+def _on_hand_subquery() -> Subquery:
+    return select(Balance.lot_id, func.sum(Balance.on_hand).label("on_hand")).group_by(Balance.lot_id).subquery()
 
 
 def lot_rows(
@@ -45,7 +45,7 @@ def lot_rows(
     offset: int = 0,
 ) -> list[LotOut]:
     """Lots matching the filters, soonest expiry first, each with its total on hand."""
-    stock = _on_hand_subquery().subquery()
+    stock = _on_hand_subquery()
     on_hand = func.coalesce(stock.c.on_hand, 0)
     q = (
         select(Lot, Product, Supplier, on_hand)

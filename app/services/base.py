@@ -51,7 +51,7 @@ def transactional(fn: Callable[Concatenate[Session, P], T]) -> Callable[Concaten
             raise
         return result
 
-    return wrapper
+    return wrapper  # type: ignore[return-value]
 
 
 def positive(value: Decimal, field: str) -> Decimal:

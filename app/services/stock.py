@@ -210,12 +210,13 @@ def customer_return(session: Session, cmd: ReturnIn, *, user: User | None, today
     if cmd.location:
         location = location_by_code(session, cmd.location)
     else:
-        location = session.scalar(
+        quarantine = session.scalar(
             select(Location).where(Location.kind == LocationKind.QUARANTINE, Location.active.is_(True))
             .order_by(Location.code).limit(1)
         )
-        if location is None:
+        if quarantine is None:
             raise Invalid("there is no quarantine location; name the location to return into", "location")
+        location = quarantine
     doc = CustomerReturn(number=document_number(session, "RT"), customer_id=customer.id, lot_id=lot.id,
                          location_id=location.id, quantity=quantity, returned_on=returned_on,
                          reason=cmd.reason, user_id=user.id if user else None)

@@ -15,7 +15,7 @@ from app.models import ApiToken, User
 from app.schemas import UserIn
 from app.services.base import transactional
 
-TOKEN_PREFIX = "lw_"
+TOKEN_PREFIX = "lw_"  # noqa: S105  (a visible prefix, not a secret)
 
 
 def hash_token(token: str) -> str:

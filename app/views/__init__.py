@@ -6,7 +6,6 @@ from flask import Flask
 
 from app.web import current_user, local, today
 
-
 NAV = [
     ("lots.index", "Lots"),
     ("receipts.index", "Receipts"),
