@@ -21,7 +21,7 @@ def alembic_config(url: str = "") -> Config:
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "heads") -> None:
     """Apply every migration up to `revision` on `engine`'s database."""
     cfg = alembic_config()
     with engine.begin() as conn:

@@ -481,3 +481,5 @@ class ScanEvent(Base):
     station: Mapped[str | None] = mapped_column(String(40))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+# Tables of later features live in their own modules and register on the same Base.

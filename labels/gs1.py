@@ -110,6 +110,11 @@ def digital_link(data: LotBarcodeData, base_url: str) -> str:
     return url
 
 
+def ai_fields(data: LotBarcodeData) -> list[tuple[str, str]]:
+    """The (AI, value) pairs the label encodes, in the order they are encoded."""
+    return _fields(data)
+
+
 def bracketed_element_string(data: LotBarcodeData) -> str:
     """The element string in the '[01]…[17]…[10]…' syntax GS1 barcode encoders take as input.
 
