@@ -1,0 +1,421 @@
+"""Lot labels: data checks, ZPL field data, and every ZPL barcode decoding back at printer dots."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from urllib.parse import quote
+
+import numpy as np
+import pytest
+import segno
+import zxingcpp
+from barcode.charsets import code128
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from labels import (
+    SIZES,
+    LabelDataError,
+    LabelFitError,
+    LabelSizeError,
+    LotLabel,
+    to_pdf,
+    to_png,
+    to_svg,
+    to_zpl,
+)
+from labels.symbols import (
+    datamatrix_matrix,
+    datamatrix_size_upper,
+    gs1_128_codes,
+    zpl_code128_field,
+    zpl_datamatrix_field,
+)
+
+GS = "\x1d"
+CSET82 = "!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
+THERMAL = ["4x6", "4x2", "2x1", "100x50mm"]
+GTIN = "09506000134352"
+
+
+def jam(**changes: Any) -> LotLabel:
+    """A typical finished-goods label; keyword arguments replace fields."""
+    label = LotLabel(
+        company="Hillside Preserves Ltd",
+        product_name="Raspberry Jam 340 g",
+        sku="RJ-340",
+        lot_code="261030-A",
+        base_url="https://lots.example.com",
+        gtin=GTIN,
+        expiry=date(2026, 12, 31),
+        production_date=date(2026, 6, 30),
+        quantity=Decimal("12.500"),
+        unit="jars",
+        free_text="Contains: none of the 14 allergens.",
+    )
+    return dataclasses.replace(label, **changes)
+
+
+def sku_only(**changes: Any) -> LotLabel:
+    """A label for a product without a GTIN, with GS1 punctuation in sku and lot."""
+    return jam(gtin=None, sku="CB-BASE_2", lot_code="B(7)>x_1", **changes)
+
+
+# --- what a scanner should read, built here from the label's fields, not from labels.gs1 ------
+
+
+def expected_fields(label: LotLabel) -> dict[str, str]:
+    fields = {"01": label.gtin} if label.gtin else {"240": label.sku}
+    if label.expiry:
+        fields["17"] = label.expiry.strftime("%y%m%d")
+    fields["10"] = label.lot_code
+    return fields
+
+
+def expected_element_string(label: LotLabel) -> str:
+    head = f"01{label.gtin}" if label.gtin else f"240{label.sku}{GS}"
+    expiry = f"17{label.expiry:%y%m%d}" if label.expiry else ""
+    return f"{head}{expiry}10{label.lot_code}"
+
+
+def expected_url(label: LotLabel) -> str:
+    key = f"01/{label.gtin}" if label.gtin else f"240/{quote(label.sku, safe='')}"
+    url = f"{label.base_url.rstrip('/')}/{key}/10/{quote(label.lot_code, safe='')}"
+    return url + (f"?17={label.expiry:%y%m%d}" if label.expiry else "")
+
+
+def parse_gs1(text: str) -> dict[str, str]:
+    """Split a decoded element string (GS separators) into {AI: value} for the AIs labels use."""
+    fixed = {"01": 14, "17": 6}
+    fields: dict[str, str] = {}
+    i = 0
+    while i < len(text):
+        ai = next(a for a in ("01", "17", "10", "240") if text.startswith(a, i))
+        i += len(ai)
+        if ai in fixed:
+            fields[ai] = text[i : i + fixed[ai]]
+            i += fixed[ai]
+        else:
+            end = text.find(GS, i)
+            end = len(text) if end < 0 else end
+            fields[ai] = text[i:end]
+            i = end + 1
+    return fields
+
+
+def read(image: object) -> list[zxingcpp.Barcode]:
+    return zxingcpp.read_barcodes(image, text_mode=zxingcpp.TextMode.Plain)
+
+
+def assert_gs1(result: zxingcpp.Barcode, label: LotLabel) -> None:
+    assert result.content_type == zxingcpp.ContentType.GS1
+    assert result.text == expected_element_string(label)
+    assert parse_gs1(result.text) == expected_fields(label)
+
+
+def by_format(results: list[zxingcpp.Barcode]) -> dict[str, list[zxingcpp.Barcode]]:
+    found: dict[str, list[zxingcpp.Barcode]] = {}
+    for r in results:
+        found.setdefault(str(r.format), []).append(r)
+    return found
+
+
+def raster(rows: list[str], module: int, height: int | None = None) -> np.ndarray:
+    """A white-margined greyscale image of module rows ('1' dark), each module `module` px."""
+    grid = np.array([[c == "1" for c in row] for row in rows], dtype=bool)
+    if height is not None:  # a 1D symbol: one row stretched to the bar height
+        grid = np.repeat(grid, max(1, height // module), axis=0)
+    image = np.where(np.kron(grid, np.ones((module, module), dtype=bool)), 0, 255)
+    return np.pad(image.astype(np.uint8), 4 * module, constant_values=255)
+
+
+# --- ZPL parsing, written from the Zebra manual -----------------------------------------------
+
+
+def found(pattern: str, text: str) -> str:
+    """Group 1 of the first match of `pattern` in `text`, which must match."""
+    match = re.search(pattern, text, flags=re.S)
+    assert match is not None, f"{pattern!r} not in {text!r}"
+    return match.group(1)
+
+
+def zpl_fields(zpl: str) -> list[str]:
+    return re.findall(r"\^FO.*?\^FS", zpl, flags=re.S)
+
+
+def unhex(text: str) -> str:
+    return re.sub(r"\\([0-9A-F]{2})", lambda m: chr(int(m.group(1), 16)), text)
+
+
+def code128_values(fd: str) -> list[int]:
+    """Interpret ^BC mode-N field data (invocation codes) as Code 128 symbol values."""
+    starts = {">9": ("A", 103), ">:": ("B", 104), ">;": ("C", 105)}
+    subset, start = starts[fd[:2]]
+    values = [start]
+    i = 2
+    while i < len(fd):
+        if fd[i] == ">":
+            code = fd[i + 1]
+            i += 2
+            if code in "0<=":  # literal >, ^, ~ in subsets A/B
+                values.append({"0": 30, "<": 62, "=": 94}[code])
+            elif code == "8":
+                values.append(102)
+            elif code == "5":
+                values.append(99)
+                subset = "C"
+            elif code == "6":
+                values.append(100)
+                subset = "B" if subset in "AC" else subset
+            elif code == "7":
+                values.append(101)
+                subset = "A" if subset in "BC" else subset
+            else:
+                raise AssertionError(f"unexpected invocation >{code}")
+        elif subset == "C":
+            assert fd[i : i + 2].isdigit(), f"subset C needs digit pairs at {fd[i:]!r}"
+            values.append(int(fd[i : i + 2]))
+            i += 2
+        else:
+            values.append(ord(fd[i]) - 32)
+            i += 1
+    return values
+
+
+def code128_modules(values: list[int]) -> str:
+    check = (values[0] + sum(i * v for i, v in enumerate(values) if i)) % 103
+    bars: list[str] = [code128.CODES[v] for v in [*values, check]]
+    return "".join(bars) + str(code128.STOP) + "11"
+
+
+def datamatrix_text(fd: str) -> str:
+    """Interpret ^BX field data with escape '_': returns the data with FNC1 shown as GS."""
+    assert fd.startswith("_1"), "GS1 DataMatrix must start with FNC1"
+    out, i = [], 2
+    while i < len(fd):
+        if fd[i] == "_":
+            assert fd[i + 1] in "1_", f"unexpected escape {fd[i : i + 2]!r}"
+            out.append(GS if fd[i + 1] == "1" else "_")
+            i += 2
+        else:
+            out.append(fd[i])
+            i += 1
+    return "".join(out)
+
+
+def bracketed(label: LotLabel) -> str:
+    return "".join(f"[{ai}]{value}" for ai, value in expected_fields(label).items())
+
+
+# --- the label's data ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lot", ["26 1030", "lot-é", "", "A" * 21, "LOT#1"])
+def test_lot_codes_gs1_cannot_carry_are_refused(lot: str) -> None:
+    with pytest.raises(LabelDataError, match="lot code"):
+        jam(lot_code=lot)
+
+
+@pytest.mark.parametrize("sku", ["S" * 31, "RJ 340", "crème"])
+def test_skus_gs1_cannot_carry_are_refused_when_there_is_no_gtin(sku: str) -> None:
+    with pytest.raises(LabelDataError, match="sku"):
+        jam(gtin=None, sku=sku)
+
+
+def test_other_bad_label_data_is_refused() -> None:
+    with pytest.raises(LabelDataError, match="check digit"):
+        jam(gtin="09506000134353")
+    with pytest.raises(LabelDataError, match="base URL"):
+        jam(base_url="lots.example.com")
+    with pytest.raises(LabelDataError, match="control characters"):
+        jam(product_name="Jam\x1d")
+    with pytest.raises(LabelDataError, match="product name"):
+        jam(product_name=" ")
+
+
+def test_quantity_is_printed_without_trailing_zeros_or_exponent() -> None:
+    assert jam().quantity_text == "12.5 jars"
+    assert jam(quantity=Decimal("1E+2"), unit="kg").quantity_text == "100 kg"
+    assert jam(quantity=None).quantity_text == ""
+
+
+def test_the_digital_link_comes_from_the_label() -> None:
+    assert jam().url == "https://lots.example.com/01/09506000134352/10/261030-A?17=261231"
+    assert sku_only().url == expected_url(sku_only())
+
+
+# --- ZPL -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dpi", [203, 300])
+@pytest.mark.parametrize("size", THERMAL)
+@pytest.mark.parametrize("make", [jam, sku_only], ids=["gtin", "sku"])
+def test_zpl_barcodes_decode_back_at_printer_dots(make: Callable[[], LotLabel], size: str, dpi: int) -> None:
+    label = make()
+    zpl = to_zpl(label, size, dpi)
+    assert zpl.startswith("^XA") and zpl.rstrip().endswith("^XZ")
+    width = int(found(r"\^PW(\d+)", zpl))
+    assert width == round(SIZES[size].width_in * dpi)
+    fields = zpl_fields(zpl)
+    smallest = {203: {"BC": 2, "BX": 3, "BQ": 3}, 300: {"BC": 3, "BX": 4, "BQ": 4}}[dpi]
+    seen = set()
+    for field in fields:
+        x = int(found(r"\^FO(\d+),", field))
+        if "^BC" in field:
+            seen.add("BC")
+            module = int(found(r"\^BY(\d+)\^", field))
+            height = int(found(r"\^BCN,(\d+),N,N,N,N\^FD", field))
+            assert module >= smallest["BC"]
+            fd = found(r"\^FD(.*)\^FS", field)
+            values = code128_values(fd)
+            assert values[:2] == [105, 102], "start C then FNC1"
+            modules = code128_modules(values)
+            # Quiet zones of 10 modules fit inside the label.
+            assert x >= 10 * module and x + (len(modules) + 10) * module <= width
+            [result] = read(raster([modules], module, height))
+            assert result.format == zxingcpp.BarcodeFormat.Code128
+            assert_gs1(result, label)
+        elif "^BX" in field:
+            seen.add("BX")
+            module = int(found(r"\^BXN,(\d+),200,,,,_\^FD", field))
+            assert module >= smallest["BX"]
+            fd = found(r"\^FD(.*)\^FS", field)
+            assert datamatrix_text(fd) == expected_element_string(label)
+            symbol = zxingcpp.create_barcode(
+                bracketed(label), zxingcpp.BarcodeFormat.DataMatrix, gs1=True, force_square=True
+            )
+            image = np.asarray(symbol.to_image(scale=module, add_quiet_zones=True))
+            [result] = read(image)
+            assert_gs1(result, label)
+        elif "^BQ" in field:
+            seen.add("BQ")
+            module = int(found(r"\^BQN,2,(\d+)\^FH", field))
+            assert smallest["BQ"] <= module <= 10
+            fd = unhex(found(r"\^FD(.*)\^FS", field))
+            assert fd == "MA," + expected_url(label)
+            qr = segno.make(fd[3:], error="m", boost_error=False)
+            rows = ["".join("1" if v else "0" for v in row) for row in qr.matrix]
+            [result] = read(raster(rows, module))
+            assert result.text == expected_url(label)
+    assert "BX" in seen, "every label carries a GS1 DataMatrix"
+    if size == "2x1":
+        assert seen == {"BX"}, "a 2×1 in label holds the DataMatrix and text only"
+    elif label.gtin:
+        assert "BC" in seen
+
+
+@pytest.mark.parametrize("size", THERMAL)
+def test_zpl_text_carries_what_people_read(size: str) -> None:
+    zpl = to_zpl(jam(), size)
+    for text in ("Raspberry Jam 340 g", "LOT 261030-A", "EXP 2026-12-31"):
+        assert f"^FD{text}^FS" in zpl
+    if size != "2x1":
+        assert "^FD(01)09506000134352(17)261231(10)261030-A^FS" in zpl
+        assert "QTY 12.5 jars" in zpl
+    assert "^FDNo expiry^FS" in to_zpl(jam(expiry=None), size)
+
+
+def test_zpl_escapes_characters_that_would_start_commands() -> None:
+    zpl = to_zpl(jam(company="A^B~C\\D", product_name="Crème brûlée"), "4x6")
+    assert "^CI28" in zpl  # UTF-8 text
+    assert "A\\5EB\\7EC\\5CD" in zpl
+    assert "Crème brûlée" in zpl
+    for field in zpl_fields(zpl):
+        data = found(r"\^FD(.*)\^FS", field)
+        assert "^" not in data and "~" not in data
+
+
+def test_zpl_field_data_for_a_separator_after_the_sku() -> None:
+    label = sku_only()
+    data = label.barcode_data
+    fd = zpl_code128_field(gs1_128_codes(data))
+    # Start C + FNC1, "24" as a digit pair, subset B from the odd "0" on, FNC1 after the
+    # variable-length sku, back to C for the date digits, and '>' written as invocation >0.
+    assert fd == ">;>824>60CB-BASE_2>8>51726123110>6B(7)>0x_1"
+    assert zpl_datamatrix_field(data) == "_1240CB-BASE__2_11726123110B(7)>x__1"
+
+
+# --- any lot and sku GS1 allows round-trips through GS1-128 and the ZPL field data ---------
+
+
+gs1_text = st.text(alphabet=CSET82, min_size=1)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    lot=gs1_text.filter(lambda s: len(s) <= 20),
+    sku=gs1_text.filter(lambda s: len(s) <= 30),
+    use_gtin=st.booleans(),
+    expiry=st.none() | st.dates(date(2000, 1, 1), date(2049, 12, 31)),
+)
+def test_any_gs1_lot_round_trips(lot: str, sku: str, use_gtin: bool, expiry: date | None) -> None:
+    label = jam(lot_code=lot, sku=sku, gtin=GTIN if use_gtin else None, expiry=expiry)
+    codes = gs1_128_codes(label.barcode_data)
+    assert code128_values(zpl_code128_field(codes)) == list(codes)
+    assert datamatrix_text(zpl_datamatrix_field(label.barcode_data)) == expected_element_string(label)
+    [result] = read(raster([code128_modules(list(codes))], 2, 40))
+    assert_gs1(result, label)
+    matrix = datamatrix_matrix(label.barcode_data)
+    # Room kept on a ZPL label is enough for whatever DataMatrix the printer makes.
+    assert len(matrix) <= datamatrix_size_upper(label.barcode_data)
+    [result] = read(raster(["".join("1" if v else "0" for v in row) for row in matrix], 3))
+    assert_gs1(result, label)
+
+
+# --- sizes and data that do not fit ----------------------------------------------------------
+
+
+def test_unknown_sizes_sheets_and_resolutions_are_refused() -> None:
+    label = jam()
+    with pytest.raises(LabelSizeError, match="unknown label size"):
+        to_zpl(label, "5x5")
+    with pytest.raises(LabelSizeError, match="not a thermal label size"):
+        to_zpl(label, "62mm")
+    with pytest.raises(LabelSizeError, match="600 dpi"):
+        to_zpl(label, "4x6", 600)
+    with pytest.raises(LabelSizeError, match="600 dpi"):
+        to_png(label, "4x6", 600)
+    with pytest.raises(LabelSizeError, match="unknown label size"):
+        to_pdf([label], "A7")
+    with pytest.raises(LabelSizeError, match="unknown sheet"):
+        to_pdf([label], sheet="letter-99")
+    with pytest.raises(LabelSizeError, match="not both"):
+        to_pdf([label], "4x2", sheet="letter-30")
+    with pytest.raises(LabelSizeError, match="unknown label size"):
+        to_svg(label, "4x8")
+    with pytest.raises(LabelDataError, match="no labels"):
+        to_pdf([])
+
+
+def test_a_lot_code_too_wide_for_2x1_is_an_error_not_a_cut_or_shrunk_label() -> None:
+    label = jam(lot_code="W" * 20)
+    for render in (
+        lambda: to_zpl(label, "2x1"),
+        lambda: to_zpl(label, "2x1", 300),
+        lambda: to_pdf([label], "2x1"),
+        lambda: to_png(label, "2x1"),
+        lambda: to_svg(label, "2x1"),
+    ):
+        with pytest.raises(LabelFitError, match=r"too long to print in full on a 2.*label"):
+            render()
+    assert issubclass(LabelFitError, LabelDataError)
+    assert "LOT WWWWWWWWWWWWWWWWWWWW" in to_zpl(label, "4x2")
+
+
+@pytest.mark.parametrize("dpi", [203, 300])
+def test_a_gs1_128_too_long_for_the_label_is_left_off_and_the_label_says_so(dpi: int) -> None:
+    label = jam(gtin=None, sku="abcdefghijklmnopqrstuvwxyz-_()", lot_code="LOT_2026/12/31-li(7)")
+    zpl = to_zpl(label, "4x2", dpi)
+    assert "^BC" not in zpl
+    text = " ".join(re.findall(r"\^FH\\\^FD(.*?)\^FS", zpl))
+    assert "GS1-128 barcode does not fit on 4×2 in; print a larger label" in text
+    # The DataMatrix still carries everything, at a module no smaller than scans.
+    module = int(found(r"\^BXN,(\d+),", zpl))
+    assert module >= {203: 3, 300: 4}[dpi]
+    fd = found(r"\^BXN.*?\^FD(.*?)\^FS", zpl)
+    assert datamatrix_text(fd) == expected_element_string(label)
