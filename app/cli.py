@@ -41,26 +41,41 @@ def db() -> None:
     """Database schema (Alembic migrations)."""
 
 
+def _database_heads(engine: Any) -> str:
+    """The revision(s) the database is at (one per branch of migrations), or "none"."""
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        heads = MigrationContext.configure(conn).get_current_heads()
+    return ", ".join(sorted(heads)) or "none"
+
+
+def _newest_heads() -> str:
+    from alembic.script import ScriptDirectory
+
+    from app.migrate import alembic_config
+
+    return ", ".join(sorted(ScriptDirectory.from_config(alembic_config()).get_heads()))
+
+
 @db.command("upgrade")
 @click.pass_context
 def db_upgrade(ctx: click.Context) -> None:
     """Apply every pending migration."""
-    from app.migrate import current_revision, upgrade
+    from app.migrate import upgrade
 
     app = _app(ctx)
     engine = app.extensions["lotwise.engine"]
     upgrade(engine)
-    click.echo(f"database at revision {current_revision(engine)}")
+    click.echo(f"database at revision {_database_heads(engine)}")
 
 
 @db.command("current")
 @click.pass_context
 def db_current(ctx: click.Context) -> None:
     """Show the database's revision and the newest one."""
-    from app.migrate import current_revision, head_revision
-
     engine = _app(ctx).extensions["lotwise.engine"]
-    click.echo(f"current {current_revision(engine)}, newest {head_revision()}")
+    click.echo(f"current {_database_heads(engine)}, newest {_newest_heads()}")
 
 
 @main.group()
@@ -161,6 +176,49 @@ def check(ctx: click.Context) -> None:
             click.echo(f"{p.kind}: {p.message}", err=True)
         raise click.ClickException(f"{len(problems)} problem(s) found")
     click.echo("ledger OK: balances equal movements; lot links equal consumption")
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["text", "csv"]), default="text", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
+              help="write the digest to this file instead of standard output")
+@click.option("--today", "on", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="the day to report on (default: today in the site's time zone)")
+@click.option("--warehouse", help="only this warehouse's stock")
+@click.option("--no-mail", is_flag=True, help="do not e-mail it, even when SMTP is configured")
+@click.pass_context
+def expiring(ctx: click.Context, fmt: str, output: str | None, on: Any, warehouse: str | None,
+             no_mail: bool) -> None:
+    """Daily digest of expired and expiring stock; e-mailed to DIGEST_TO when SMTP_HOST is set.
+
+    A failed e-mail is reported on standard error; the digest is still written and the command succeeds.
+    """
+    from pathlib import Path
+
+    from app.digest import MailSettings, build_digest, send_digest
+    from app.web import today
+
+    app = _app(ctx)
+    with app.app_context():
+        day = on.date() if on else today()
+    with _session(app) as s:
+        digest = build_digest(s, today=day, default_alert_days=int(app.config["EXPIRY_ALERT_DAYS"]),
+                              site_name=app.config["SITE_NAME"], currency=app.config["CURRENCY"],
+                              warehouse=warehouse)
+    body = digest.csv if fmt == "csv" else digest.text
+    if output:
+        Path(output).write_text(body, encoding="utf-8")
+    else:
+        click.echo(body, nl=False)
+    settings = None if no_mail else MailSettings.from_config(app.config)
+    if settings is None:
+        return
+    try:
+        send_digest(settings, digest)
+    except OSError as exc:  # refused, timed out or an SMTP error (smtplib's errors are OSErrors)
+        click.echo(f"expiry digest not e-mailed via {settings.host}:{settings.port}: {exc}", err=True)
+    else:
+        click.echo(f"expiry digest e-mailed to {', '.join(settings.recipients)}", err=True)
 
 
 def run_server(host: str, port: int, workers: int, overrides: dict[str, Any] | None = None) -> None:

@@ -30,6 +30,17 @@ DEFAULTS: dict[str, Any] = {
     "PROXY_FIX": False,
     "ALLOW_PICK_SUBSTITUTES": False,
     "MAX_UPLOAD_MB": 20,
+    # The daily expiry digest (`lotwise expiring`) is e-mailed to DIGEST_TO (comma-separated) through
+    # this SMTP server when SMTP_HOST is set. SMTP_PASSWORD comes only from LOTWISE_SMTP_PASSWORD.
+    "SMTP_HOST": "",
+    "SMTP_PORT": 25,
+    "SMTP_USER": "",
+    "SMTP_PASSWORD": "",
+    "SMTP_FROM": "lotwise@localhost",
+    "SMTP_STARTTLS": False,
+    "DIGEST_TO": "",
+    # Seconds to wait for a network label printer to connect, answer or take the labels.
+    "LABEL_PRINTER_TIMEOUT": 5.0,
 }
 
 _BOOL = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
@@ -42,6 +53,11 @@ def _coerce(key: str, raw: str) -> Any:
             return _BOOL[raw.strip().lower()]
         except KeyError:
             raise ValueError(f"LOTWISE_{key} must be true or false, not {raw!r}") from None
+    if isinstance(default, float):
+        try:
+            return float(raw)
+        except ValueError:
+            raise ValueError(f"LOTWISE_{key} must be a number, not {raw!r}") from None
     if isinstance(default, int):
         try:
             return int(raw)

@@ -6,7 +6,16 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from app.models import LocationKind, LotOrigin, LotStatus, OrderStatus, ProductKind, Role
 
@@ -17,8 +26,48 @@ Qty = Annotated[Decimal, Field(max_digits=18, decimal_places=6)]
 Money = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=6)]
 
 
+def _plain(value: Decimal) -> str:
+    """400.000000 → "400", 0.770000 → "0.77": a number reads the same in every response."""
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+# Quantities and money in responses: decimal strings without trailing zeros.
+Amount = Annotated[Decimal, PlainSerializer(_plain, return_type=str, when_used="json")]
+
+
+MAX_ID = 2**31 - 1
+"""Ids are 32-bit integers in the database; a larger one names nothing and must not reach a query."""
+
+
+def no_nul(v: Any) -> Any:
+    """Refuse text with NUL characters, which PostgreSQL cannot store (SQLite would, silently)."""
+    if isinstance(v, str) and "\x00" in v:
+        raise ValueError("must not contain NUL characters")
+    return v
+
+
+def _not_bool(v: Any) -> Any:
+    if isinstance(v, bool):
+        raise ValueError("must be a number, not true or false")
+    return v
+
+
+def _date_text(v: Any) -> Any:
+    # pydantic would read a number as a Unix time (0 → 1970-01-01); a date must be written out.
+    if v is not None and not isinstance(v, str | date):
+        raise ValueError("must be a date written as YYYY-MM-DD")
+    return v
+
+
+Id = Annotated[int, BeforeValidator(_not_bool), Field(ge=1, le=MAX_ID)]
+Day = Annotated[date, BeforeValidator(_date_text)]
+
+
 class Command(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    _no_nul = field_validator("*", mode="before")(classmethod(lambda cls, v: no_nul(v)))
 
 
 def _gtin_ok(value: str) -> bool:
@@ -144,7 +193,7 @@ class LocationPatch(Command):
 class LotRef(Command):
     """A lot named by id, or by product sku and lot code (what a label carries)."""
 
-    lot_id: int | None = None
+    lot_id: Id | None = None
     sku: Code | None = None
     lot_code: Code | None = None
 
@@ -164,17 +213,18 @@ class ReceiptLineIn(Command):
     location: Code
     lot_code: Code | None = None
     supplier_lot_code: Annotated[str, StringConstraints(strip_whitespace=True, max_length=80)] | None = None
-    expiry: date | None = None
-    unit_cost: Money = Decimal(0)
+    expiry: Day | None = None
+    # Purchase price per unit; left out, a new lot costs 0 and a top-up keeps the lot's cost.
+    unit_cost: Money | None = None
     top_up: bool = False
 
-    _blank = field_validator("lot_code", "supplier_lot_code", "expiry", mode="before")(
+    _blank = field_validator("lot_code", "supplier_lot_code", "expiry", "unit_cost", mode="before")(
         classmethod(lambda cls, v: _blank_to_none(v)))
 
 
 class ReceiptIn(Command):
-    supplier_id: int
-    received_on: date | None = None
+    supplier_id: Id
+    received_on: Day | None = None
     reference: Annotated[str, StringConstraints(strip_whitespace=True, max_length=80)] | None = None
     note: LongText | None = None
     lines: Annotated[list[ReceiptLineIn], Field(min_length=1, max_length=500)]
@@ -189,9 +239,9 @@ class ProductionRunIn(Command):
     sku: Code
     quantity: Qty
     location: Code
-    produced_on: date | None = None
+    produced_on: Day | None = None
     lot_code: Code | None = None
-    expiry: date | None = None
+    expiry: Day | None = None
     extra_cost: Money = Decimal(0)
     note: LongText | None = None
     inputs: Annotated[list[RunInputIn], Field(min_length=1, max_length=200)]
@@ -206,9 +256,9 @@ class OrderLineIn(Command):
 
 
 class OrderIn(Command):
-    customer_id: int
+    customer_id: Id
     warehouse: Code
-    ship_date: date
+    ship_date: Day
     customer_reference: Annotated[str, StringConstraints(strip_whitespace=True, max_length=80)] | None = None
     priority: Annotated[int, Field(ge=0, le=9)] = 0
     note: LongText | None = None
@@ -218,21 +268,21 @@ class OrderIn(Command):
 class ShipLineIn(LotRef):
     quantity: Qty
     location: Code
-    order_line_id: int | None = None
+    order_line_id: Id | None = None
 
 
 class ShipmentIn(Command):
-    order_id: int
-    shipped_on: date | None = None
+    order_id: Id
+    shipped_on: Day | None = None
     carrier_reference: Annotated[str, StringConstraints(strip_whitespace=True, max_length=80)] | None = None
     lines: Annotated[list[ShipLineIn], Field(min_length=1, max_length=500)]
 
 
 class ReturnIn(LotRef):
-    customer_id: int
+    customer_id: Id
     quantity: Qty
     location: Code | None = None
-    returned_on: date | None = None
+    returned_on: Day | None = None
     reason: Text
 
 
@@ -240,14 +290,14 @@ class AdjustmentIn(LotRef):
     location: Code
     quantity: Qty
     reason: Text
-    adjusted_on: date | None = None
+    adjusted_on: Day | None = None
 
 
 class TransferIn(LotRef):
     from_location: Code
     to_location: Code
     quantity: Qty
-    moved_on: date | None = None
+    moved_on: Day | None = None
 
 
 class HoldIn(Command):
@@ -293,7 +343,7 @@ class SupplierOut(Out):
 
 class CustomerOut(SupplierOut):
     min_remaining_days: int | None
-    min_remaining_pct: Decimal | None
+    min_remaining_pct: Amount | None
     transit_days: int
     max_lots_per_line: int | None
     no_date_reversal: bool
@@ -327,24 +377,24 @@ class LotOut(Out):
     supplier_lot_code: str | None
     made_on: date
     expiry: date | None
-    unit_cost: Decimal
+    unit_cost: Amount
     unit: str
     status: LotStatus
     hold_reason: str | None
-    on_hand: Decimal
+    on_hand: Amount
 
 
 class StockOut(Out):
     location: str
     location_kind: LocationKind
     warehouse: str
-    on_hand: Decimal
+    on_hand: Amount
 
 
 class MovementOut(Out):
     id: int
     kind: str
-    quantity: Decimal
+    quantity: Amount
     location: str
     ref_type: str
     ref_id: int
@@ -358,7 +408,7 @@ class LinkOut(Out):
     lot_id: int
     sku: str
     lot_code: str
-    quantity: Decimal
+    quantity: Amount
     run_id: int
     run_number: str
 
@@ -369,7 +419,7 @@ class ShippedOut(Out):
     shipped_on: date
     customer_id: int
     customer_name: str
-    quantity: Decimal
+    quantity: Amount
 
 
 class LotDetailOut(LotOut):
@@ -388,8 +438,8 @@ class ReceiptLineOut(Out):
     supplier_lot_code: str | None
     expiry: date | None
     location: str
-    quantity: Decimal
-    unit_cost: Decimal
+    quantity: Amount
+    unit_cost: Amount
 
 
 class ReceiptOut(Out):
@@ -409,8 +459,8 @@ class RunInputOut(Out):
     sku: str
     lot_code: str
     location: str
-    quantity: Decimal
-    unit_cost: Decimal
+    quantity: Amount
+    unit_cost: Amount
 
 
 class ProductionRunOut(Out):
@@ -419,10 +469,10 @@ class ProductionRunOut(Out):
     sku: str
     output_lot_id: int
     output_lot_code: str
-    output_quantity: Decimal
+    output_quantity: Amount
     expiry: date | None
-    unit_cost: Decimal
-    extra_cost: Decimal
+    unit_cost: Amount
+    extra_cost: Amount
     location: str
     produced_on: date
     note: str | None
@@ -435,8 +485,8 @@ class OrderLineOut(Out):
     line_no: int
     sku: str
     product_name: str
-    quantity: Decimal
-    shipped_quantity: Decimal
+    quantity: Amount
+    shipped_quantity: Amount
 
 
 class OrderOut(Out):
@@ -462,7 +512,7 @@ class ShipmentLineOut(Out):
     lot_code: str
     expiry: date | None
     location: str
-    quantity: Decimal
+    quantity: Amount
 
 
 class ShipmentOut(Out):
@@ -487,7 +537,7 @@ class ReturnOut(Out):
     sku: str
     lot_code: str
     location: str
-    quantity: Decimal
+    quantity: Amount
     returned_on: date
     reason: str
 
@@ -499,7 +549,7 @@ class AdjustmentOut(Out):
     sku: str
     lot_code: str
     location: str
-    quantity: Decimal
+    quantity: Amount
     reason: str
     adjusted_on: date
 
@@ -512,5 +562,5 @@ class TransferOut(Out):
     lot_code: str
     from_location: str
     to_location: str
-    quantity: Decimal
+    quantity: Amount
     moved_on: date

@@ -11,8 +11,9 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask_wtf.csrf import CSRFError
 from pydantic import BaseModel, ValidationError
 
-from app.errors import Forbidden, Invalid, LotwiseError, Unauthorized
+from app.errors import Forbidden, Invalid, LotwiseError, NotFound, Unauthorized
 from app.models import Role, User
+from app.schemas import MAX_ID
 from app.services.users import user_for_token
 from app.web import current_user, db
 
@@ -34,6 +35,8 @@ class Route:
     status: int = 200
     errors: tuple[int, ...] = field(default=())
     idempotent: bool = False
+    # Set for routes that answer with a file download of this media type instead of JSON.
+    media_type: str | None = None
 
 
 ROUTES: list[Route] = []
@@ -41,9 +44,9 @@ ROUTES: list[Route] = []
 
 def authenticate(role: Role) -> User:
     """The caller: a bearer token, or a logged-in browser session (which must then send the CSRF header)."""
-    header = request.headers.get("Authorization", "")
-    if header.startswith("Bearer "):
-        user = user_for_token(db(), header.removeprefix("Bearer ").strip())
+    scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
+    if scheme.lower() == "bearer":  # the scheme is case-insensitive (RFC 7235)
+        user = user_for_token(db(), token.strip())
         if user is None:
             raise Unauthorized("the API token is unknown or revoked")
     else:
@@ -56,6 +59,13 @@ def authenticate(role: Role) -> User:
         raise Forbidden(f"this needs the {role.value} role; {user.username} is {user.role.value}")
     g.user = user
     return user
+
+
+def _known_ids(params: dict[str, Any]) -> None:
+    """An id in the path beyond any stored id names nothing (and must not reach a query)."""
+    for name, value in params.items():
+        if isinstance(value, int) and value > MAX_ID:
+            raise NotFound(f"{name} {value} does not exist", name)
 
 
 def _field(loc: tuple[Any, ...]) -> str | None:
@@ -98,6 +108,7 @@ def endpoint(
     def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
         def view(**params: Any) -> tuple[Response, int]:
             user = authenticate(role)
+            _known_ids(params)
             kwargs: dict[str, Any] = {"user": user, **params}
             if body is not None:
                 data = request.get_json(silent=True)
@@ -130,8 +141,60 @@ def endpoint(
     return deco
 
 
+@dataclass(frozen=True)
+class FileResult:
+    """What a file route returns: the bytes and the file name offered to the browser."""
+
+    content: bytes
+    filename: str
+
+
+def file_endpoint(
+    rule: str,
+    *,
+    summary: str,
+    tag: str,
+    media_type: str,
+    role: Role = Role.VIEWER,
+    query: type[BaseModel] | None = None,
+    errors: tuple[int, ...] = (),
+    inline: bool = False,
+) -> Callable[[Callable[..., FileResult]], Callable[..., FileResult]]:
+    """Register a GET view that answers with a file (CSV, XLSX, PDF ...), documented in OpenAPI.
+
+    `inline` files (a PDF to print, an image) open in the browser instead of being saved.
+    """
+
+    def deco(fn: Callable[..., FileResult]) -> Callable[..., FileResult]:
+        def view(**params: Any) -> Response:
+            user = authenticate(role)
+            _known_ids(params)
+            kwargs: dict[str, Any] = {"user": user, **params}
+            if query is not None:
+                try:
+                    kwargs["query"] = query.model_validate(request.args.to_dict())
+                except ValidationError as exc:
+                    raise validation_error(exc) from None
+            result = fn(**kwargs)
+            safe = re.sub(r"[^A-Za-z0-9._-]", "_", result.filename)
+            disposition = "inline" if inline else "attachment"
+            return Response(result.content, 200, mimetype=media_type,
+                            headers={"Content-Disposition": f'{disposition}; filename="{safe}"'})
+
+        name = fn.__name__
+        bp.add_url_rule(rule, endpoint=name, view_func=view, methods=["GET"])
+        ROUTES.append(Route(rule=rule, method="GET", name=name, summary=summary, tag=tag, role=role,
+                            query=query, errors=errors, media_type=media_type))
+        return fn
+
+    return deco
+
+
 def error_response(exc: LotwiseError) -> tuple[Response, int]:
-    return jsonify(exc.to_dict()), exc.status
+    response = jsonify(exc.to_dict())
+    if exc.status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="Lotwise"'
+    return response, exc.status
 
 
 @bp.errorhandler(LotwiseError)
@@ -151,4 +214,4 @@ def openapi_path(rule: str) -> str:
     return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule)
 
 
-from app.api import documents, masterdata, stock  # noqa: E402,F401  (routes register on import)
+from app.api import documents, labels, masterdata, stock, trace, waste  # noqa: E402,F401  (routes register on import)

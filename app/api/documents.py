@@ -26,6 +26,7 @@ from app.queries import documents as q
 from app.schemas import (
     AdjustmentIn,
     AdjustmentOut,
+    Id,
     OrderIn,
     OrderOut,
     ProductionRunIn,
@@ -113,7 +114,7 @@ def get_run(user: User, run_id: int) -> ProductionRunOut:
 
 class OrderQuery(Page):
     status: OrderStatus | None = None
-    customer_id: int | None = None
+    customer_id: Id | None = None
     ship_by: date | None = None
 
 

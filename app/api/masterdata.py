@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 
 from app.api import endpoint
 from app.models import Customer, Location, LocationKind, Product, ProductKind, Role, Supplier, Warehouse
 from app.queries.documents import get
 from app.schemas import (
+    MAX_ID,
     CustomerIn,
     CustomerOut,
     CustomerPatch,
@@ -25,6 +26,7 @@ from app.schemas import (
     SupplierPatch,
     WarehouseIn,
     WarehouseOut,
+    no_nul,
 )
 from app.services import masterdata as svc
 from app.web import db
@@ -33,7 +35,9 @@ from app.web import db
 class Page(BaseModel):
     model_config = ConfigDict(extra="forbid")
     limit: int = Field(100, ge=1, le=1000)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_ID)
+
+    _no_nul = field_validator("*", mode="before")(classmethod(lambda cls, v: no_nul(v)))
 
 
 class ProductQuery(Page):

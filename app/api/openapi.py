@@ -9,10 +9,12 @@ from flask import Blueprint, Response, jsonify
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from app.api import ROUTES, Route, authenticate, openapi_path
+from app.api import ROUTES, Route, authenticate, error_response, openapi_path
+from app.errors import LotwiseError
 from app.models import Role
 
 bp = Blueprint("openapi", __name__)
+bp.register_error_handler(LotwiseError, error_response)
 
 REF = "#/components/schemas/{model}"
 _ERROR = {
@@ -32,7 +34,9 @@ _ERROR = {
 }
 _DESCRIPTIONS = {400: "Bad request", 401: "Not authenticated", 403: "Role too low", 404: "Not found",
                  409: "Conflict with the current state (stock, status, duplicate)",
-                 422: "Invalid input; `field` names it"}
+                 422: "Invalid input; `field` names it",
+                 502: "An upstream device (a label printer) refused or dropped the connection",
+                 504: "An upstream device (a label printer) did not answer in time"}
 
 
 def _params(route: Route, schemas: dict[str, Any]) -> list[dict[str, Any]]:
@@ -82,6 +86,9 @@ def build() -> dict[str, Any]:
             schema = {"type": "array", "items": ref} if r.many else ref
             op["responses"][str(r.status)] = {"description": "OK" if r.status == 200 else "Created",
                                               "content": {"application/json": {"schema": schema}}}
+        if r.media_type is not None:
+            op["responses"][str(r.status)] = {"description": "The file", "content": {r.media_type: {
+                "schema": {"type": "string", "format": "binary"}}}}
         err = {"content": {"application/json": {"schema": {"$ref": REF.format(model="Error")}}}}
         for status in sorted({401, 403, *r.errors, *((422,) if r.body or r.query else ())}):
             op["responses"][str(status)] = {"description": _DESCRIPTIONS[status], **err}

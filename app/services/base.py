@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -78,30 +80,36 @@ def book(
 ) -> Movement:
     """Append one movement and move the balance with it; on hand never goes below zero.
 
-    The balance is changed by a single guarded UPDATE, so two concurrent bookings on the same lot
-    and location can never both take the last units (PostgreSQL row lock; SQLite write lock).
+    Stock coming in is added by one upsert, stock going out is taken by one guarded UPDATE, so
+    concurrent bookings on the same lot and location neither lose an addition nor both take the
+    last units (PostgreSQL row lock; SQLite write lock).
     """
     if quantity == 0:
         raise Invalid(f"{field} must not be zero", field)
-    result = session.execute(
-        update(Balance)
-        .where(
-            Balance.lot_id == lot.id,
-            Balance.location_id == location.id,
-            Balance.on_hand + quantity >= 0,
+    if quantity > 0:
+        add = _insert(session, Balance).values(lot_id=lot.id, location_id=location.id, on_hand=quantity)
+        session.execute(add.on_conflict_do_update(
+            index_elements=[Balance.lot_id, Balance.location_id],
+            set_={"on_hand": Balance.on_hand + add.excluded.on_hand},
+        ))
+    else:
+        result = session.execute(
+            update(Balance)
+            .where(
+                Balance.lot_id == lot.id,
+                Balance.location_id == location.id,
+                Balance.on_hand + quantity >= 0,
+            )
+            .values(on_hand=Balance.on_hand + quantity)
+            .execution_options(synchronize_session=False)
         )
-        .values(on_hand=Balance.on_hand + quantity)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount == 0:  # type: ignore[attr-defined]
-        on_hand = on_hand_at(session, lot.id, location.id)
-        if quantity < 0 or on_hand is not None:
+        if result.rowcount == 0:  # type: ignore[attr-defined]
+            on_hand = on_hand_at(session, lot.id, location.id)
             raise InsufficientStock(
                 f"lot {lot.code} has {on_hand or 0} {lot.product.unit} at {location.code}; "
                 f"{-quantity} {lot.product.unit} needed",
                 field,
             )
-        session.add(Balance(lot_id=lot.id, location_id=location.id, on_hand=quantity))
     movement = Movement(
         lot_id=lot.id,
         location_id=location.id,
@@ -125,17 +133,26 @@ def on_hand_at(session: Session, lot_id: int, location_id: int) -> Decimal | Non
     )
 
 
+def _insert(session: Session, model: type[Any]) -> Any:
+    """An INSERT that can say ON CONFLICT … DO UPDATE on the session's database."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(model)
+    if dialect == "sqlite":
+        return sqlite.insert(model)
+    raise NotImplementedError(f"Lotwise runs on PostgreSQL or SQLite, not {dialect}")
+
+
 def next_number(session: Session, name: str) -> int:
-    """The next value of a named counter (1, 2, …), safe under concurrent bookings."""
-    result = session.execute(
-        update(Counter).where(Counter.name == name).values(value=Counter.value + 1)
-        .returning(Counter.value)
-    ).scalar()
-    if result is None:
-        session.add(Counter(name=name, value=1))
-        session.flush()
-        return 1
-    return int(result)
+    """The next value of a named counter (1, 2, …), safe under concurrent bookings.
+
+    One upsert creates the counter or moves it on, so even the first two documents of a kind
+    booked at the same moment get 1 and 2 instead of colliding.
+    """
+    stmt = _insert(session, Counter).values(name=name, value=1)
+    stmt = stmt.on_conflict_do_update(index_elements=[Counter.name],
+                                      set_={"value": Counter.value + 1}).returning(Counter.value)
+    return int(session.execute(stmt).scalar_one())
 
 
 def document_number(session: Session, prefix: str) -> str:
@@ -154,23 +171,37 @@ def alpha(n: int) -> str:
 
 def generate_lot_code(session: Session, product: Product, on: date, pattern: str) -> str:
     """A new lot code for `product` from the configured pattern, unique for the product."""
+    previous = None
     while True:
         seq = next_number(session, f"lot:{product.id}:{on.isoformat()}")
         code = pattern.format(date=on, sku=product.sku, seq=seq, seq_alpha=alpha(seq))
         exists = session.scalar(select(Lot.id).where(Lot.product_id == product.id, Lot.code == code))
         if exists is None:
             return code
+        if code == previous:  # the pattern has no {seq}: it cannot make a second code for the day
+            raise Conflict(f"{product.sku} already has lot {code}, and the lot code pattern {pattern!r} "
+                           f"makes no other; give the lot code", "lot_code")
+        previous = code
 
 
 def remembered(session: Session, key: str | None, kind: str) -> int | None:
-    """The id of what an earlier request with the same idempotency key booked, if any."""
+    """The id of what an earlier request with the same idempotency key booked, if any.
+
+    On PostgreSQL a replay that arrives while the first request is still booking waits for it
+    here (a lock on the key until the transaction ends), then finds what it booked; SQLite already
+    runs one booking at a time.
+    """
     if not key:
         return None
+    if session.get_bind().dialect.name == "postgresql":
+        lock_id = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+        session.execute(select(func.pg_advisory_xact_lock(lock_id)))
     row = session.get(RequestKey, key)
     if row is None:
         return None
     if row.kind != kind:
-        raise Conflict(f"idempotency key {key!r} was already used for a {row.kind}", "idempotency_key")
+        raise Conflict(f"idempotency key {key!r} was already used for a {row.kind}",
+                       "Idempotency-Key")
     return row.ref_id
 
 
@@ -179,8 +210,24 @@ def remember(session: Session, key: str | None, kind: str, ref_id: int, user: Us
         session.add(RequestKey(key=key, kind=kind, ref_id=ref_id, user_id=user.id if user else None))
 
 
-def get_or_404(session: Session, model: type[Any], ident: int, field: str, label: str) -> Any:
-    obj = session.get(model, ident)
+def get_or_404(session: Session, model: type[Any], ident: int, field: str, label: str,
+               *, lock: bool = False) -> Any:
+    """The row, or NotFound naming `field`; `lock` takes it FOR UPDATE for the rest of the booking."""
+    if lock:
+        obj = session.get(model, ident, with_for_update=True, populate_existing=True)
+    else:
+        obj = session.get(model, ident)
     if obj is None:
         raise NotFound(f"{label} {ident} does not exist", field)
     return obj
+
+
+def lock_lot(session: Session, lot: Lot) -> Lot:
+    """Re-read the lot under a share lock before using its stock.
+
+    A hold or recall committed meanwhile is seen, and one arriving later waits until this booking
+    has ended, so stock of a blocked lot never leaves (PostgreSQL; SQLite already runs one booking
+    at a time).
+    """
+    session.refresh(lot, with_for_update={"read": True})
+    return lot

@@ -43,6 +43,8 @@ def lot_by_ref(session: Session, ref: LotRef, prefix: str = "") -> Lot:
             raise NotFound(f"lot {ref.lot_id} does not exist", f"{prefix}lot_id")
         if ref.sku and lot.product.sku != ref.sku:
             raise Invalid(f"lot {lot.code} is {lot.product.sku}, not {ref.sku}", f"{prefix}sku")
+        if ref.lot_code and lot.code != ref.lot_code:
+            raise Invalid(f"lot {ref.lot_id} is lot {lot.code}, not {ref.lot_code}", f"{prefix}lot_code")
         return lot
     assert ref.sku and ref.lot_code
     product = session.scalar(select(Product).where(Product.sku == ref.sku))

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict
-from app.models import Customer, Location, Product, Supplier, Warehouse
+from app.models import Balance, Customer, Location, Product, Supplier, Warehouse
 from app.schemas import (
     CustomerIn,
     CustomerPatch,
@@ -138,6 +138,12 @@ def create_location(session: Session, cmd: LocationIn) -> Location:
 def update_location(session: Session, location_id: int, cmd: LocationPatch) -> Location:
     location: Location = get_or_404(session, Location, location_id, "id", "location")
     data = {k: v for k, v in cmd.model_dump(exclude_unset=True).items() if v is not None}
+    if data.get("active") is False and location.active:
+        # Stock in an inactive location could no longer be moved, shipped or used.
+        lots = session.scalar(select(func.count()).select_from(Balance)
+                              .where(Balance.location_id == location.id, Balance.on_hand > 0))
+        if lots:
+            raise Conflict(f"{location.code} still holds stock of {lots} lot(s); move it out first", "active")
     _apply(location, data)
     session.flush()
     return location

@@ -6,6 +6,7 @@ from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
@@ -25,13 +26,14 @@ from app.services.base import (
     book,
     document_number,
     get_or_404,
+    lock_lot,
     positive,
     remember,
     remembered,
     transactional,
 )
 from app.services.lookups import location_by_code, lot_by_ref, product_by_sku, warehouse_by_code
-from app.services.stock import not_in_future, usable
+from app.services.stock import lot_existed, not_in_future, not_quarantined, unexpired, usable
 
 
 @transactional
@@ -59,6 +61,14 @@ def create_order(session: Session, cmd: OrderIn, *, user: User | None, today: da
     return order
 
 
+def _locked_order(session: Session, order_id: int) -> Order:
+    """The order with fresh lines, locked until the booking ends: one shipment or cancel at a time."""
+    order: Order = get_or_404(session, Order, order_id, "order_id", "order", lock=True)
+    session.scalars(select(OrderLine).where(OrderLine.order_id == order.id)
+                    .execution_options(populate_existing=True)).all()
+    return order
+
+
 def _open(order: Order) -> Order:
     if order.status is OrderStatus.SHIPPED:
         raise Conflict(f"order {order.number} is already shipped", "order_id")
@@ -70,8 +80,7 @@ def _open(order: Order) -> Order:
 @transactional
 def cancel_order(session: Session, order_id: int, *, user: User | None) -> Order:
     """Cancel what is still open on an order; anything already shipped stays on record."""
-    order: Order = get_or_404(session, Order, order_id, "order_id", "order")
-    _open(order)
+    order = _open(_locked_order(session, order_id))
     order.status = OrderStatus.CANCELLED
     order.cancelled_at = utcnow()
     return order
@@ -83,7 +92,7 @@ def ship(session: Session, cmd: ShipmentIn, *, user: User | None, today: date,
     """Ship named lots against an order's lines; each line ships at most what is still open."""
     if (earlier := remembered(session, request_key, "shipment")) is not None:
         return session.get_one(Shipment, earlier)
-    order: Order = _open(get_or_404(session, Order, cmd.order_id, "order_id", "order"))
+    order = _open(_locked_order(session, cmd.order_id))
     shipped_on = not_in_future(cmd.shipped_on or today, today, "shipped_on")
     shipment = Shipment(number=document_number(session, "SH"), order_id=order.id,
                         customer_id=order.customer_id, warehouse_id=order.warehouse_id,
@@ -95,12 +104,11 @@ def ship(session: Session, cmd: ShipmentIn, *, user: User | None, today: date,
     shipping: dict[int, Decimal] = defaultdict(Decimal)
     for i, item in enumerate(cmd.lines):
         f = f"lines.{i}."
-        lot = lot_by_ref(session, item, f)
-        usable(lot, f + "lot_id")
-        if lot.expiry is not None and lot.expiry < shipped_on:
-            raise Invalid(f"lot {lot.code} of {lot.product.sku} expired on {lot.expiry}", f + "lot_id")
+        lot = lock_lot(session, lot_by_ref(session, item, f))
+        lot_existed(lot, shipped_on, "shipped_on")
+        unexpired(usable(lot, f + "lot_id"), shipped_on, f + "lot_id")
         quantity = positive(item.quantity, f + "quantity")
-        location = location_by_code(session, item.location, f + "location")
+        location = not_quarantined(location_by_code(session, item.location, f + "location"), f + "location")
         if location.warehouse_id != order.warehouse_id:
             raise Invalid(f"location {location.code} is not in warehouse {order.warehouse.code}, "
                           f"which order {order.number} ships from", f + "location")

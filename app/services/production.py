@@ -13,6 +13,7 @@ from app.errors import Conflict, InsufficientStock, Invalid
 from app.models import (
     Balance,
     Location,
+    LocationKind,
     Lot,
     LotLink,
     LotOrigin,
@@ -27,23 +28,27 @@ from app.services.base import (
     book,
     document_number,
     generate_lot_code,
+    lock_lot,
     positive,
     remember,
     remembered,
     transactional,
 )
 from app.services.lookups import location_by_code, lot_by_ref, product_by_sku
-from app.services.stock import not_in_future, usable
+from app.services.stock import lot_existed, not_in_future, not_quarantined, unexpired, usable
 
 _COST_PLACES = Decimal("0.000001")
 
 
 def _sources(session: Session, lot: Lot, quantity: Decimal, preferred: Location,
              field: str) -> list[tuple[Location, Decimal]]:
-    """Where to take `quantity` of `lot` from: the run's own location first, then by location code."""
+    """Where to take `quantity` of `lot` from: the run's own location first, then by location code.
+
+    Stock in quarantine is never taken.
+    """
     rows = session.execute(
         select(Balance.on_hand, Location).join(Location, Balance.location_id == Location.id)
-        .where(Balance.lot_id == lot.id, Balance.on_hand > 0)
+        .where(Balance.lot_id == lot.id, Balance.on_hand > 0, Location.kind != LocationKind.QUARANTINE)
         .order_by((Location.id != preferred.id), Location.code)
     ).all()
     taken: list[tuple[Location, Decimal]] = []
@@ -106,15 +111,15 @@ def produce(
     per_lot: dict[int, Decimal] = defaultdict(Decimal)
     for i, item in enumerate(cmd.inputs):
         f = f"inputs.{i}."
-        lot = lot_by_ref(session, item, f)
+        lot = lock_lot(session, lot_by_ref(session, item, f))
+        lot_existed(lot, produced_on, "produced_on")
         if lot.id == output.id:
             raise Invalid("a batch cannot consume its own output", f + "lot_id")
-        usable(lot, f + "lot_id")
-        if lot.expiry is not None and lot.expiry < produced_on:
-            raise Invalid(f"lot {lot.code} of {lot.product.sku} expired on {lot.expiry}", f + "lot_id")
+        unexpired(usable(lot, f + "lot_id"), produced_on, f + "lot_id")
         quantity = positive(item.quantity, f + "quantity")
         if item.location:
-            sources = [(location_by_code(session, item.location, f + "location"), quantity)]
+            source = location_by_code(session, item.location, f + "location")
+            sources = [(not_quarantined(source, f + "location"), quantity)]
         else:
             sources = _sources(session, lot, quantity, location, f + "quantity")
         for source, take in sources:

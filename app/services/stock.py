@@ -57,6 +57,30 @@ def usable(lot: Lot, field: str = "lot") -> Lot:
     return lot
 
 
+def lot_existed(lot: Lot, on: date, field: str) -> date:
+    """`on`, if the lot had been received or made by then: nothing happens to a lot before it exists."""
+    if on < lot.made_on:
+        made = "received" if lot.origin is LotOrigin.RECEIPT else "made"
+        raise Invalid(f"lot {lot.code} of {lot.product.sku} was only {made} on {lot.made_on}, "
+                      f"after {on}", field)
+    return on
+
+
+def unexpired(lot: Lot, on: date, field: str = "lot") -> Lot:
+    """The lot, if it has not expired by `on` (it may be used on its expiry date)."""
+    if lot.expiry is not None and lot.expiry < on:
+        raise LotBlocked(f"lot {lot.code} of {lot.product.sku} expired on {lot.expiry}", field)
+    return lot
+
+
+def not_quarantined(location: Location, field: str = "location") -> Location:
+    """The location, unless it is a quarantine: stock there is not to be used until moved out."""
+    if location.kind is LocationKind.QUARANTINE:
+        raise LotBlocked(f"{location.code} is a quarantine location; transfer the stock out of it "
+                         f"before using it", field)
+    return location
+
+
 @transactional
 def receive(
     session: Session,
@@ -83,12 +107,15 @@ def receive(
         product = product_by_sku(session, line.sku, f + "sku")
         location = location_by_code(session, line.location, f + "location")
         quantity = positive(line.quantity, f + "quantity")
+        if line.top_up and not line.lot_code:
+            raise Invalid("name the lot_code of the lot to top up", f + "lot_code")
         if line.expiry is not None and line.expiry < received_on:
             raise Invalid(f"expiry {line.expiry} is before the receipt date {received_on}", f + "expiry")
         lot = None
         if line.lot_code:
             lot = session.scalar(select(Lot).where(Lot.product_id == product.id, Lot.code == line.lot_code))
         if lot is not None:
+            lot_existed(lot, received_on, "received_on")
             if not line.top_up and (product.id, lot.code) not in seen:
                 raise Conflict(
                     f"{product.sku} already has a lot {lot.code}; tick 'top up' to add to it",
@@ -104,28 +131,30 @@ def receive(
                     f"lot {lot.code} is supplier lot {lot.supplier_lot_code}, not {line.supplier_lot_code}",
                     f + "supplier_lot_code",
                 )
-            if line.unit_cost != lot.unit_cost:
+            unit_cost = lot.unit_cost if line.unit_cost is None else line.unit_cost
+            if unit_cost != lot.unit_cost:
                 # Topping up at another price: the lot's cost becomes the weighted average.
                 received = session.scalar(
                     select(func.sum(ReceiptLine.quantity)).where(ReceiptLine.lot_id == lot.id)
                 ) or Decimal(0)
-                total = received * lot.unit_cost + quantity * line.unit_cost
+                total = received * lot.unit_cost + quantity * unit_cost
                 lot.unit_cost = (total / (received + quantity)).quantize(Decimal("0.000001"))
         else:
             if line.top_up:
                 raise NotFound(f"{product.sku} has no lot {line.lot_code!r} to top up", f + "lot_code")
+            unit_cost = line.unit_cost or Decimal(0)
             code = line.lot_code or generate_lot_code(session, product, received_on, lot_code_pattern)
             expiry = line.expiry
             if expiry is None and product.shelf_life_days:
                 expiry = received_on + timedelta(days=product.shelf_life_days)
             lot = Lot(product_id=product.id, code=code, origin=LotOrigin.RECEIPT, supplier_id=supplier.id,
                       supplier_lot_code=line.supplier_lot_code, made_on=received_on, expiry=expiry,
-                      unit_cost=line.unit_cost, status=LotStatus.RELEASED)
+                      unit_cost=unit_cost, status=LotStatus.RELEASED)
             session.add(lot)
             session.flush()
         seen.add((product.id, lot.code))
         session.add(ReceiptLine(receipt_id=receipt.id, lot_id=lot.id, location_id=location.id,
-                                quantity=quantity, unit_cost=line.unit_cost))
+                                quantity=quantity, unit_cost=unit_cost))
         book(session, lot=lot, location=location, quantity=quantity, kind=MovementKind.RECEIVE,
              ref_type="receipt", ref_id=receipt.id, booked_on=received_on, user=user,
              request_key=request_key, field=f + "quantity")
@@ -146,7 +175,7 @@ def transfer(session: Session, cmd: TransferIn, *, user: User | None, today: dat
     if source.id == target.id:
         raise Invalid("from_location and to_location are the same", "to_location")
     quantity = positive(cmd.quantity, "quantity")
-    moved_on = not_in_future(cmd.moved_on or today, today, "moved_on")
+    moved_on = lot_existed(lot, not_in_future(cmd.moved_on or today, today, "moved_on"), "moved_on")
     doc = Transfer(number=document_number(session, "T"), lot_id=lot.id, from_location_id=source.id,
                    to_location_id=target.id, quantity=quantity, moved_on=moved_on,
                    user_id=user.id if user else None)
@@ -170,7 +199,8 @@ def adjust(session: Session, cmd: AdjustmentIn, *, user: User | None, today: dat
     location = location_by_code(session, cmd.location)
     if cmd.quantity == 0:
         raise Invalid("quantity must not be zero (positive adds stock, negative removes it)", "quantity")
-    adjusted_on = not_in_future(cmd.adjusted_on or today, today, "adjusted_on")
+    adjusted_on = lot_existed(lot, not_in_future(cmd.adjusted_on or today, today, "adjusted_on"),
+                              "adjusted_on")
     doc = Adjustment(number=document_number(session, "A"), lot_id=lot.id, location_id=location.id,
                      quantity=cmd.quantity, reason=cmd.reason, adjusted_on=adjusted_on,
                      user_id=user.id if user else None)
@@ -189,10 +219,12 @@ def customer_return(session: Session, cmd: ReturnIn, *, user: User | None, today
     """Take back stock a customer received, into quarantine unless another location is named."""
     if (earlier := remembered(session, request_key, "return")) is not None:
         return session.get_one(CustomerReturn, earlier)
-    customer = get_or_404(session, Customer, cmd.customer_id, "customer_id", "customer")
+    # Locked so that two returns from one customer cannot both pass the check below.
+    customer = get_or_404(session, Customer, cmd.customer_id, "customer_id", "customer", lock=True)
     lot = lot_by_ref(session, cmd)
     quantity = positive(cmd.quantity, "quantity")
-    returned_on = not_in_future(cmd.returned_on or today, today, "returned_on")
+    returned_on = lot_existed(lot, not_in_future(cmd.returned_on or today, today, "returned_on"),
+                              "returned_on")
     shipped = session.scalar(
         select(func.sum(ShipmentLine.quantity)).join(Shipment)
         .where(ShipmentLine.lot_id == lot.id, Shipment.customer_id == customer.id)

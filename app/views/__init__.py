@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from app.models import Role
 from app.web import current_user, local, today
 
 NAV = [
@@ -12,23 +13,52 @@ NAV = [
     ("runs.index", "Production"),
     ("orders.index", "Orders"),
     ("shipments.index", "Shipments"),
+    ("trace.index", "Trace"),
+    ("recalls.index", "Recalls"),
+    ("expiry.index", "Expiring"),
+    ("waste.report", "Waste"),
     ("products.index", "Products"),
     ("suppliers.index", "Suppliers"),
     ("customers.index", "Customers"),
     ("locations.index", "Locations"),
 ]
 
+# Entries shown only to users with at least the given role.
+ROLE_NAV = [
+    ("printers.index", "Printers", Role.MANAGER),
+]
+
 
 def register(app: Flask) -> None:
-    from app.views import auth, main
+    from app.views import auth, locations, lots, main, orders, parties, products, receipts, runs
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(main.bp)
+    for bp in (lots.bp, receipts.bp, runs.bp, orders.bp, orders.shipments, products.bp, parties.suppliers,
+               parties.customers, locations.bp):
+        app.register_blueprint(bp)
+    from app.views import expiry
+
+    app.register_blueprint(expiry.bp)
+    app.register_blueprint(expiry.waste)
+
+    from app.views import trace
+
+    app.register_blueprint(trace.bp)
+    app.register_blueprint(trace.recalls)
+
+    from app.views import labels
+
+    for bp in (labels.bp, labels.printers, labels.digital_link):
+        app.register_blueprint(bp)
 
     @app.context_processor
     def _globals() -> dict[str, object]:
         nav = [(endpoint, label) for endpoint, label in NAV if endpoint in app.view_functions]
-        return {"current_user": current_user(), "site_name": app.config["SITE_NAME"], "today": today,
+        user = current_user()
+        nav += [(endpoint, label) for endpoint, label, role in ROLE_NAV
+                if endpoint in app.view_functions and user is not None and user.has_role(role)]
+        return {"current_user": user, "site_name": app.config["SITE_NAME"], "today": today,
                 "nav_items": nav}
 
     app.jinja_env.filters["local"] = local

@@ -1,0 +1,649 @@
+"""FEFO wave allocation: earliest eligible lots first, filling as much as an exact solver."""
+
+from __future__ import annotations
+
+import gc
+import heapq
+from bisect import bisect_left
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+from typing import cast
+
+from allocation._text import number, plural, quantity
+from allocation.eligibility import (
+    LineTerms,
+    accepts_expiry,
+    ineligibility,
+    line_terms,
+    meets_pct,
+)
+from allocation.fefo import fefo_key, serve_key
+from allocation.model import Allocation, OrderLine, Plan, Shortage, StockLot
+
+ZERO = Decimal(0)
+# Sorts after every real expiry ordinal, so lots without expiry pass every date threshold.
+NO_EXPIRY = date.max.toordinal() + 1
+# Shortages name this many ineligible lots, then count the rest.
+MAX_LOTS_NAMED = 5
+
+# How the allocator works, and why it fills as much as an exact solver would.
+#
+# Stock is grouped by sku and sorted once by FEFO key; held and recalled lots are kept aside
+# only to explain shortages. Lines are served in serving order (ship date, priority, entry
+# order); each takes the earliest eligible stock first. Every date condition except the
+# percentage rule is a lower bound on expiry, so a line's first candidate is found by bisecting
+# the sorted expiries, and exhausted stock is skipped with union-find "next with stock"
+# pointers: a line costs O(log lots + entries it takes).
+#
+# Without percentage rules each line's eligible stock is a suffix of the FEFO order. Taking the
+# earliest eligible stock first then never blocks anybody: a line that comes up short finds
+# all of its suffix empty, and every line holding that stock also saw everything before it empty,
+# so no reassignment could free anything (no augmenting path). The greedy is optimal whatever
+# order lines are served in.
+#
+# The percentage rule depends on each lot's made date, so eligible sets can stop being suffixes
+# (an old long-life lot can fail a rule that a fresh short-life lot meets). Where made dates rise
+# with expiry across an sku's stock, as for goods made with one shelf life, the rule is still a
+# threshold along FEFO order and the greedy stands. For other skus with a percentage-rule line
+# the allocator remembers which output each line produced; the first time a line of the
+# sku comes up short while stock is left, it indexes who-holds-what and from then on searches
+# augmenting paths (breadth first, as Edmonds-Karp does): earlier lines give up stock the short
+# line can use and take other stock they are eligible for. An earlier line never loses
+# quantity, so the result is the best fill in serving order (lexicographically) and the wave
+# total is the maximum flow. Each line on a path scans its eligible stock in FEFO order, so the
+# stock it moves to is the earliest it may use that is not empty: every line still holds the
+# earliest stock it could. Stock a failed search reached stays unreachable for the rest of the
+# wave (it is empty, leads only to empty stock, and later lines only consume), so it is pruned
+# from later searches.
+#
+# A line with a lot-count limit k takes distinct lots as follows, lots counted across locations:
+#   - if its first k eligible lots (FEFO) cover it, the earliest of them, in order;
+#   - else, if some k lots cover it, the FEFO-earliest such set: lots are picked one by one, each
+#     the earliest lot that still lets the remaining slots cover the rest (lexicographically
+#     smallest FEFO positions), using up old stock first;
+#   - else the k largest lots (earlier first on equal size), all of them, and the shortage says so.
+# Such lines keep what they took (augmenting paths do not reroute them); the optimality above is
+# claimed for waves whose lines have no lot-count limit.
+
+
+class _FlowLine:
+    """A served line of an indexed sku: what it holds and which stock it may use."""
+
+    __slots__ = ("alloc", "eligible", "limited", "line", "pos", "span", "start", "terms")
+
+    def __init__(self, pos: int, line: OrderLine, terms: LineTerms, start: int, limited: bool) -> None:
+        self.pos = pos
+        self.line = line
+        self.terms = terms
+        self.start = start
+        self.limited = limited
+        self.alloc: dict[int, Decimal] = {}
+        self.eligible: list[int] | None = None
+        # Its slice of the output: what it wrote before its sku was indexed, or its placeholder.
+        self.span = (0, 0)
+
+
+# A line served before its sku was indexed: (pos, line, terms, start, limited, lo, hi), where
+# output[lo:hi] are its allocations.
+_Served = tuple[int, OrderLine, LineTerms, int, bool, int, int]
+
+
+class _Sku:
+    """One sku's stock in FEFO order with the quantities still free during the wave."""
+
+    __slots__ = (
+        "dead",
+        "entries",
+        "exp",
+        "flow",
+        "flow_lines",
+        "holders",
+        "indexed",
+        "made",
+        "n",
+        "nested",
+        "next_free",
+        "rem",
+        "served",
+        "stock",
+        "unit",
+        "views",
+    )
+
+    def __init__(self, stock: list[StockLot]) -> None:
+        stock.sort(key=fefo_key)
+        self.stock = stock
+        self.unit = stock[0].unit
+        entries = [s for s in stock if s.status == "released"]
+        self.entries = entries
+        self.n = n = len(entries)
+        self.exp = [NO_EXPIRY if e.expiry is None else e.expiry.toordinal() for e in entries]
+        self.made = [e.made_on.toordinal() for e in entries]
+        self.rem = [e.available if e.available > 0 else ZERO for e in entries]
+        # next_free[i] == i when entry i has stock; index n is the end sentinel.
+        self.next_free = [i if i == n or self.rem[i] else i + 1 for i in range(n + 1)]
+        # nested: made dates rise with expiry and every life is positive, so a percentage rule
+        # ((100 - p) * expiry + p * made >= 100 * arrival) is a threshold along FEFO order too
+        # and every line's eligible stock is still a FEFO suffix.
+        exp, made = self.exp, self.made
+        dated = bisect_left(exp, NO_EXPIRY)  # undated stock sorts last
+        self.nested = all(exp[k] > made[k] for k in range(dated)) and all(
+            made[k] <= made[k + 1] for k in range(dated - 1)
+        )
+        # flow: eligible sets may not be nested, so a short line may need rerouting.
+        self.flow = False
+        self.served: list[_Served] = []
+        # indexed: who-holds-what is kept from here on, in flow_lines and holders.
+        self.indexed = False
+        self.dead: set[int] = set()
+        self.holders: list[dict[int, Decimal]] = []
+        self.flow_lines: dict[int, _FlowLine] = {}
+        self.views: list[tuple[StockLot, bool, int | None, int]] | None = None
+
+    def has_stock(self) -> bool:
+        return _find(self.next_free, 0) < self.n
+
+    def build_index(self, out: list[Allocation | _FlowLine]) -> None:
+        """Index who holds what from the output of the lines served so far."""
+        entry_of = {(e.lot_id, e.location_id): i for i, e in enumerate(self.entries)}
+        holders: list[dict[int, Decimal]] = [{} for _ in range(self.n)]
+        for pos, line, terms, start, limited, lo, hi in self.served:
+            rec = _FlowLine(pos, line, terms, start, limited)
+            rec.span = (lo, hi)
+            for item in out[lo:hi]:
+                if isinstance(item, Allocation):
+                    i = entry_of[(item.lot_id, item.location_id)]
+                    rec.alloc[i] = rec.alloc.get(i, ZERO) + item.quantity
+                    holders[i][pos] = holders[i].get(pos, ZERO) + item.quantity
+            self.flow_lines[pos] = rec
+        self.holders = holders
+        self.served = []
+        self.indexed = True
+
+    def eligible_of(self, rec: _FlowLine) -> list[int]:
+        """All entries (with or without stock left) the line may use, in FEFO order."""
+        found = rec.eligible
+        if found is None:
+            t, exp, made = rec.terms, self.exp, self.made
+            if t.pct_num:
+                found = [i for i in range(rec.start, self.n) if exp[i] == NO_EXPIRY or meets_pct(exp[i], made[i], t)]
+            else:
+                found = list(range(rec.start, self.n))
+            rec.eligible = found
+        return found
+
+    def allocations_of(self, rec: _FlowLine) -> list[Allocation]:
+        made = []
+        for i in sorted(rec.alloc):
+            e = self.entries[i]
+            made.append(
+                Allocation(
+                    rec.line.line_id,
+                    e.lot_id,
+                    e.lot_code,
+                    e.location_id,
+                    e.location_code,
+                    rec.alloc[i],
+                )
+            )
+        return made
+
+    def lot_views(self) -> list[tuple[StockLot, bool, int | None, int]]:
+        """Each lot on hand once, in FEFO order, for reasons: (the lot with its quantity summed
+        over locations, released?, expiry ordinal, made ordinal)."""
+        if self.views is None:
+            totals: dict[int, Decimal] = {}
+            first: dict[int, StockLot] = {}
+            for s in self.stock:
+                if s.available > 0:
+                    totals[s.lot_id] = totals.get(s.lot_id, ZERO) + s.available
+                    first.setdefault(s.lot_id, s)
+            views = []
+            for lot_id, s in first.items():
+                if totals[lot_id] != s.available:
+                    s = replace(s, available=totals[lot_id], location_id=0, location_code="")
+                expiry = None if s.expiry is None else s.expiry.toordinal()
+                views.append((s, s.status == "released", expiry, s.made_on.toordinal()))
+            self.views = views
+        return self.views
+
+
+def _find(parent: list[int], i: int) -> int:
+    """The first entry at or after i with stock left (path-compressing)."""
+    root = i
+    while parent[root] != root:
+        root = parent[root]
+    while parent[i] != root:
+        parent[i], i = root, parent[i]
+    return root
+
+
+def _index_stock(lots: Iterable[StockLot]) -> dict[str, _Sku]:
+    by_sku: dict[str, list[StockLot]] = {}
+    seen: set[tuple[int, int]] = set()
+    for lot in lots:
+        key = (lot.lot_id, lot.location_id)
+        if key in seen:
+            raise ValueError(f"lot {lot.lot_code} appears twice at location {lot.location_id}")
+        seen.add(key)
+        by_sku.setdefault(lot.sku, []).append(lot)
+    return {sku: _Sku(stock) for sku, stock in by_sku.items()}
+
+
+def allocate(lines: Iterable[OrderLine], lots: Iterable[StockLot]) -> Plan:
+    """Allocate a wave of order lines to stock, first expiry first out.
+
+    Deterministic: the same lines and lots, in any order, give the same plan. `lots` are the
+    pickable stock of the shipping warehouse; each quantity is used at most once in the wave.
+    """
+    # A wave builds no reference cycles, but its many new objects would set off full scans of
+    # the whole heap by the cycle collector (about half the time of a 100k-line wave), so the
+    # collector is paused for the call and resumed as it was.
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        return _allocate(lines, lots)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _allocate(lines: Iterable[OrderLine], lots: Iterable[StockLot]) -> Plan:
+    stock = _index_stock(lots)
+    ordered = sorted(lines, key=serve_key)
+    if len({line.line_id for line in ordered}) != len(ordered):
+        raise ValueError("order line ids must be unique within a wave")
+    for line in ordered:
+        if line.rule.min_remaining_pct:
+            g = stock.get(line.sku)
+            if g is not None and not g.nested:
+                g.flow = True
+
+    out: list[Allocation | _FlowLine] = []
+    shortages: list[Shortage] = []
+    terms_cache: dict[tuple[int, date, date | None], LineTerms] = {}
+    terms_by_value: dict[tuple[object, ...], LineTerms] = {}
+    new_allocation = Allocation
+
+    for pos, line in enumerate(ordered):
+        need = line.quantity
+        if not need:
+            continue
+        g = stock.get(line.sku)
+        if g is None:
+            reason = f"not enough stock: {number(need)} requested, none on hand"
+            shortages.append(Shortage(line.line_id, line.sku, need, ZERO, need, (reason,)))
+            continue
+        rule = line.rule
+        key = (id(rule), line.ship_date, line.latest_shipped_expiry)
+        t = terms_cache.get(key)
+        if t is None:
+            # Many customers share the same rule values; work the terms out once per value.
+            same = (
+                line.ship_date,
+                rule.transit_days,
+                rule.min_remaining_days,
+                rule.min_remaining_pct,
+                rule.no_date_reversal and line.latest_shipped_expiry,
+            )
+            t = terms_by_value.get(same)
+            if t is None:
+                t = terms_by_value[same] = line_terms(line)
+            terms_cache[key] = t
+        start = bisect_left(g.exp, t.floor)
+
+        if g.indexed or rule.max_lots_per_line is not None:
+            _serve_special(g, pos, line, t, start, need, out, shortages)
+            continue
+
+        # The common case, kept inline: no lot-count limit, sku not indexed.
+        line_id = line.line_id
+        entries, rem, parent, n = g.entries, g.rem, g.next_free, g.n
+        exp, made = g.exp, g.made
+        check_pct = t.pct_num != 0
+        lo = len(out)
+        i = start if parent[start] == start else _find(parent, start)
+        while i < n:
+            if check_pct and exp[i] != NO_EXPIRY and not meets_pct(exp[i], made[i], t):
+                i = _find(parent, i + 1)
+                continue
+            r = rem[i]
+            take = need if r >= need else r
+            e = entries[i]
+            out.append(new_allocation(line_id, e.lot_id, e.lot_code, e.location_id, e.location_code, take))
+            r -= take
+            rem[i] = r
+            need -= take
+            if not r:
+                parent[i] = i + 1
+            if not need:
+                break
+            i = _find(parent, i + 1)
+        if g.flow:
+            g.served.append((pos, line, t, start, False, lo, len(out)))
+            if need and g.has_stock() and (need < line.quantity or _any_eligible(g, t, start)):
+                g.build_index(out)
+                need -= _augment(g, g.flow_lines[pos], need)
+        if need:
+            got = line.quantity - need
+            shortages.append(_shortage(g, line, t, got, got))
+
+    return Plan(_flatten(out, stock), tuple(shortages))
+
+
+def _serve_special(
+    g: _Sku,
+    pos: int,
+    line: OrderLine,
+    t: LineTerms,
+    start: int,
+    need: Decimal,
+    out: list[Allocation | _FlowLine],
+    shortages: list[Shortage],
+) -> None:
+    """Serve a line with a lot-count limit, or any line of an indexed sku."""
+    limit = line.rule.max_lots_per_line
+    rec: _FlowLine | None = None
+    if g.indexed:
+        rec = _FlowLine(pos, line, t, start, limit is not None)
+        rec.span = (len(out), len(out) + 1)
+        g.flow_lines[pos] = rec
+        out.append(rec)
+    lo = len(out)
+    if limit is None:
+        got = _take_greedy(g, line, t, start, need, rec, out)
+        if got < need and rec is not None and g.has_stock():
+            got += _augment(g, rec, need - got)
+        if got < need:
+            shortages.append(_shortage(g, line, t, got, got))
+        return
+
+    first = _first_lots(g, t, start, need, limit)
+    got = ZERO
+    limit_bit = False
+    if first is not None:
+        # The earliest lots cover the line within the limit (or are all there is).
+        available = sum((g.rem[i] for i in first), ZERO)
+        for i in first:
+            got += _take(g, line, i, need - got, rec, out)
+    else:
+        candidates = _candidates(g, t, start)
+        available = sum((avail for _, avail in candidates), ZERO)
+        chosen, limit_bit = _choose_lots(candidates, need, limit)
+        for index in chosen:
+            for i in candidates[index][0]:
+                if got == need:
+                    break
+                got += _take(g, line, i, need - got, rec, out)
+    if g.flow and not g.indexed:
+        g.served.append((pos, line, t, start, True, lo, len(out)))
+    if got < need:
+        note = None
+        if limit_bit:
+            held = "largest eligible lot holds" if limit == 1 else f"{limit} largest eligible lots hold"
+            note = (
+                f"{line.rule.display_name} takes at most {plural(limit, 'lot')} per line; "
+                f"the {held} {quantity(got, g.unit)}"
+            )
+        shortages.append(_shortage(g, line, t, got, available, note))
+
+
+def _take(
+    g: _Sku,
+    line: OrderLine,
+    i: int,
+    want: Decimal,
+    rec: _FlowLine | None,
+    out: list[Allocation | _FlowLine],
+) -> Decimal:
+    """Take up to `want` from entry i; record it in the output, or in the index."""
+    r = g.rem[i]
+    take = want if r >= want else r
+    if not take:
+        return ZERO
+    g.rem[i] = r - take
+    if r == take:
+        g.next_free[i] = i + 1
+    if rec is None:
+        e = g.entries[i]
+        out.append(Allocation(line.line_id, e.lot_id, e.lot_code, e.location_id, e.location_code, take))
+    else:
+        rec.alloc[i] = rec.alloc.get(i, ZERO) + take
+        g.holders[i][rec.pos] = g.holders[i].get(rec.pos, ZERO) + take
+    return take
+
+
+def _any_eligible(g: _Sku, t: LineTerms, start: int) -> bool:
+    """Whether the line may use any entry at all, with stock left or not."""
+    if not t.pct_num:
+        return start < g.n
+    exp, made = g.exp, g.made
+    return any(exp[i] == NO_EXPIRY or meets_pct(exp[i], made[i], t) for i in range(start, g.n))
+
+
+def _take_greedy(
+    g: _Sku,
+    line: OrderLine,
+    t: LineTerms,
+    start: int,
+    need: Decimal,
+    rec: _FlowLine | None,
+    out: list[Allocation | _FlowLine],
+) -> Decimal:
+    """Take the earliest eligible stock until the line is covered; return what was taken."""
+    got = ZERO
+    parent, exp, made, n = g.next_free, g.exp, g.made, g.n
+    check_pct = t.pct_num != 0
+    i = _find(parent, start)
+    while i < n and got < need:
+        if not check_pct or exp[i] == NO_EXPIRY or meets_pct(exp[i], made[i], t):
+            got += _take(g, line, i, need - got, rec, out)
+        i = _find(parent, i + 1)
+    return got
+
+
+def _first_lots(g: _Sku, t: LineTerms, start: int, need: Decimal, limit: int) -> list[int] | None:
+    """The entries of the earliest eligible lots, in FEFO order, while at most `limit` lots
+    cover the line; None as soon as a lot beyond the limit would be needed."""
+    parent, exp, made, rem, entries, n = g.next_free, g.exp, g.made, g.rem, g.entries, g.n
+    check_pct = t.pct_num != 0
+    lots: set[int] = set()
+    taken: list[int] = []
+    total = ZERO
+    i = _find(parent, start)
+    while i < n and total < need:
+        if not check_pct or exp[i] == NO_EXPIRY or meets_pct(exp[i], made[i], t):
+            lot_id = entries[i].lot_id
+            if lot_id not in lots:
+                if len(lots) == limit:
+                    return None
+                lots.add(lot_id)
+            taken.append(i)
+            total += rem[i]
+        i = _find(parent, i + 1)
+    return taken
+
+
+def _candidates(g: _Sku, t: LineTerms, start: int) -> list[tuple[list[int], Decimal]]:
+    """Eligible lots with stock left, in FEFO order: (their entries, quantity over locations)."""
+    parent, exp, made, rem, n = g.next_free, g.exp, g.made, g.rem, g.n
+    check_pct = t.pct_num != 0
+    by_lot: dict[int, int] = {}
+    found: list[tuple[list[int], Decimal]] = []
+    i = _find(parent, start)
+    while i < n:
+        if not check_pct or exp[i] == NO_EXPIRY or meets_pct(exp[i], made[i], t):
+            lot_id = g.entries[i].lot_id
+            index = by_lot.get(lot_id)
+            if index is None:
+                by_lot[lot_id] = len(found)
+                found.append(([i], rem[i]))
+            else:
+                entries, total = found[index]
+                entries.append(i)
+                found[index] = (entries, total + rem[i])
+        i = _find(parent, i + 1)
+    return found
+
+
+def _top_sums(avail: list[Decimal], first: int, slots: int) -> list[Decimal]:
+    """best[i] = the sum of the `slots` largest quantities among avail[i:], for i >= first."""
+    best = [ZERO] * (len(avail) + 1)
+    if slots <= 0:
+        return best
+    heap: list[Decimal] = []
+    total = ZERO
+    for i in range(len(avail) - 1, first - 1, -1):
+        if len(heap) < slots:
+            heapq.heappush(heap, avail[i])
+            total += avail[i]
+        elif avail[i] > heap[0]:
+            total += avail[i] - heapq.heapreplace(heap, avail[i])
+        best[i] = total
+    return best
+
+
+def _choose_lots(candidates: list[tuple[list[int], Decimal]], need: Decimal, limit: int) -> tuple[list[int], bool]:
+    """Which candidate lots a line limited to `limit` lots takes, and whether the limit bit.
+
+    See the notes at the top: the earliest lots if they cover the line, else the FEFO-earliest
+    set of at most `limit` lots that covers it, else the `limit` largest lots.
+    """
+    avail = [total for _, total in candidates]
+    count = len(avail)
+    if count <= limit or sum(avail[:limit], ZERO) >= need:
+        return list(range(min(count, limit))), False
+    if _top_sums(avail, 0, limit)[0] < need:
+        largest = sorted(range(count), key=lambda k: (-avail[k], k))[:limit]
+        return sorted(largest), True
+    chosen: list[int] = []
+    rest, slots, first = need, limit, 0
+    while rest > 0:
+        after = _top_sums(avail, first, slots - 1)
+        pick = next(k for k in range(first, count) if avail[k] + after[k + 1] >= rest)
+        chosen.append(pick)
+        rest -= avail[pick]
+        slots -= 1
+        first = pick + 1
+    return chosen, False
+
+
+def _augment(g: _Sku, c: _FlowLine, need: Decimal) -> Decimal:
+    """Raise line c's fill by rerouting earlier unlimited lines along augmenting paths."""
+    gained = ZERO
+    rem, holders, dead, lines = g.rem, g.holders, g.dead, g.flow_lines
+    while need:
+        lot_from: dict[int, _FlowLine] = {}
+        line_from: dict[int, int] = {}
+        seen = {c.pos}
+        queue = deque((c,))
+        found = -1
+        while queue and found < 0:
+            a = queue.popleft()
+            for x in g.eligible_of(a):
+                if x in lot_from or x in dead:
+                    continue
+                lot_from[x] = a
+                if rem[x]:
+                    found = x
+                    break
+                for b_pos in holders[x]:
+                    b = lines[b_pos]
+                    if not b.limited and b_pos not in seen:
+                        seen.add(b_pos)
+                        line_from[b_pos] = x
+                        queue.append(b)
+        if found < 0:
+            # Everything reached is empty and leads only to empty stock: prune it for good.
+            dead.update(lot_from)
+            break
+        delta = min(need, rem[found])
+        a = lot_from[found]
+        while a is not c:
+            y = line_from[a.pos]
+            delta = min(delta, a.alloc[y])
+            a = lot_from[y]
+        rem[found] -= delta
+        if not rem[found]:
+            g.next_free[found] = found + 1
+        x = found
+        a = lot_from[x]
+        while True:
+            _shift(holders, a, x, delta)
+            if a is c:
+                break
+            y = line_from[a.pos]
+            _shift(holders, a, y, -delta)
+            x, a = y, lot_from[y]
+        need -= delta
+        gained += delta
+    return gained
+
+
+def _shift(holders: list[dict[int, Decimal]], a: _FlowLine, i: int, delta: Decimal) -> None:
+    """Change line a's holding of entry i by delta, keeping both indexes in step."""
+    held = a.alloc.get(i, ZERO) + delta
+    if held:
+        a.alloc[i] = held
+        holders[i][a.pos] = held
+    else:
+        del a.alloc[i]
+        del holders[i][a.pos]
+
+
+def _flatten(out: list[Allocation | _FlowLine], stock: dict[str, _Sku]) -> tuple[Allocation, ...]:
+    """The plan's allocations in serving order, rewriting the lines of indexed skus."""
+    indexed = [g for g in stock.values() if g.indexed]
+    if not indexed:
+        return cast(tuple[Allocation, ...], tuple(out))  # nothing indexed: no _FlowLine in out
+    # Each indexed line replaces its slice of the output: what it wrote before indexing, or the
+    # placeholder it left after. Equal starts (empty slices) keep serving order.
+    edits = sorted(
+        (rec.span[0], rec.pos, rec.span[1], g.allocations_of(rec)) for g in indexed for rec in g.flow_lines.values()
+    )
+    flat: list[Allocation] = []
+    at = 0
+    for lo, _, hi, allocations in edits:
+        flat.extend(cast(list[Allocation], out[at:lo]))
+        flat.extend(allocations)
+        at = max(at, hi)
+    flat.extend(cast(list[Allocation], out[at:]))
+    return tuple(flat)
+
+
+def _shortage(
+    g: _Sku,
+    line: OrderLine,
+    t: LineTerms,
+    allocated: Decimal,
+    available: Decimal,
+    limit_note: str | None = None,
+) -> Shortage:
+    """The shortage of a line that got `allocated`, with `available` eligible stock in reach."""
+    requested = line.quantity
+    reasons: list[str] = []
+    if limit_note:
+        reasons.append(limit_note)
+    if available < requested:
+        reasons.append(
+            f"not enough stock: {quantity(requested, g.unit)} requested, {quantity(available, g.unit)} available"
+        )
+    named = 0
+    unnamed = 0
+    for view, released, expiry, made in g.lot_views():
+        if released and accepts_expiry(expiry, made, t):
+            continue
+        if named < MAX_LOTS_NAMED:
+            why = ineligibility(view, line, t)
+            if why is not None:
+                reasons.append(why.message)
+            named += 1
+        else:
+            unnamed += 1
+    if unnamed:
+        reasons.append(f"and {plural(unnamed, 'more lot')} not eligible")
+    return Shortage(line.line_id, line.sku, requested, allocated, requested - allocated, tuple(reasons))

@@ -1,0 +1,109 @@
+"""API for expiry control, write-offs, the waste report, lot costing and stock valuation."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import current_app
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.api import endpoint
+from app.api.masterdata import Page
+from app.models import Role, User
+from app.models_waste import WriteOffReason
+from app.queries import costing, expiry, waste
+from app.queries.expiry import ExpiredPreview, ExpiringRow
+from app.queries.waste import WasteReport, WriteOffBatchOut, WriteOffOut
+from app.services import writeoffs
+from app.services.writeoffs import ExpiredWriteOffIn, WriteOffIn
+from app.web import db, today
+
+WRITE_OFF_ERRORS = (404, 409, 422)
+
+
+class ExpiringQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    warehouse: str | None = Field(None, description="warehouse code")
+    sku: str | None = None
+    expired_only: bool = False
+    max_customers: int = Field(20, ge=0, le=1000, description="customers named per row; the rest are counted")
+
+
+class WriteOffQuery(Page):
+    date_from: date | None = Field(None, alias="from")
+    date_to: date | None = Field(None, alias="to")
+    reason: WriteOffReason | None = None
+    lot_id: int | None = None
+    batch: str | None = Field(None, description="number of a bulk write-off of expired stock, e.g. WB-000001")
+
+
+class RangeQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    date_from: date = Field(alias="from", description="first day, included")
+    date_to: date = Field(alias="to", description="last day, included")
+
+
+class ValuationQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    on: date | None = Field(None, description="end of this day; today when not given")
+    warehouse: str | None = Field(None, description="warehouse code")
+
+
+@endpoint("/expiring", summary="Stock expired or expiring within its alert window, with who could still take it",
+          tag="expiry", query=ExpiringQuery, response=ExpiringRow, many=True)
+def list_expiring(user: User, query: ExpiringQuery) -> list[ExpiringRow]:
+    return expiry.expiring_stock(db(), today=today(), default_alert_days=int(current_app.config["EXPIRY_ALERT_DAYS"]),
+                                 warehouse=query.warehouse, sku=query.sku, expired_only=query.expired_only,
+                                 max_customers=query.max_customers)
+
+
+@endpoint("/write-offs", summary="List write-offs, newest first", tag="waste", query=WriteOffQuery,
+          response=WriteOffOut, many=True)
+def list_write_offs(user: User, query: WriteOffQuery) -> list[WriteOffOut]:
+    return waste.write_off_rows(db(), date_from=query.date_from, date_to=query.date_to, reason=query.reason,
+                                lot_id=query.lot_id, batch=query.batch, limit=query.limit, offset=query.offset)
+
+
+@endpoint("/write-offs", "POST", summary="Write off part or all of a lot at a location, with a reason",
+          tag="waste", role=Role.OPERATOR, body=WriteOffIn, response=WriteOffOut, status=201,
+          errors=WRITE_OFF_ERRORS, idempotent=True)
+def create_write_off(user: User, body: WriteOffIn, request_key: str | None) -> WriteOffOut:
+    return waste.write_off_out(writeoffs.write_off(db(), body, user=user, today=today(), request_key=request_key))
+
+
+@endpoint("/write-offs/<int:write_off_id>", summary="Get a write-off", tag="waste", response=WriteOffOut,
+          errors=(404,))
+def get_write_off(user: User, write_off_id: int) -> WriteOffOut:
+    return waste.write_off_out(waste.get_write_off(db(), write_off_id))
+
+
+@endpoint("/write-offs/expired", summary="Preview of writing off all expired stock (confirm with its version)",
+          tag="waste", role=Role.MANAGER, response=ExpiredPreview)
+def preview_expired_write_off(user: User) -> ExpiredPreview:
+    return expiry.expired_stock(db(), today=today())
+
+
+@endpoint("/write-offs/expired", "POST", summary="Write off the previewed expired stock; 409 if the preview is stale",
+          tag="waste", role=Role.MANAGER, body=ExpiredWriteOffIn, response=WriteOffBatchOut, status=201,
+          errors=WRITE_OFF_ERRORS, idempotent=True)
+def write_off_expired(user: User, body: ExpiredWriteOffIn, request_key: str | None) -> WriteOffBatchOut:
+    return waste.batch_out(writeoffs.write_off_expired(db(), body, user=user, today=today(),
+                                                       request_key=request_key))
+
+
+@endpoint("/reports/waste", summary="Waste by month × product, reason and location, against the previous period",
+          tag="reports", query=RangeQuery, response=WasteReport, errors=(422,))
+def waste_report(user: User, query: RangeQuery) -> WasteReport:
+    return waste.waste_report(db(), date_from=query.date_from, date_to=query.date_to)
+
+
+@endpoint("/lots/<int:lot_id>/cost", summary="How a lot's unit cost was built", tag="lots",
+          response=costing.CostBreakdown, errors=(404,))
+def lot_cost(user: User, lot_id: int) -> costing.CostBreakdown:
+    return costing.cost_breakdown(db(), lot_id)
+
+
+@endpoint("/reports/stock-valuation", summary="Stock on hand per product and lot, at each lot's unit cost",
+          tag="reports", query=ValuationQuery, response=costing.StockValuation)
+def stock_valuation_report(user: User, query: ValuationQuery) -> costing.StockValuation:
+    return costing.stock_valuation(db(), on=query.on or today(), warehouse=query.warehouse)

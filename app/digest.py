@@ -1,0 +1,146 @@
+"""The daily expiry digest: expired and expiring stock as plain text or CSV, and its delivery by e-mail."""
+
+from __future__ import annotations
+
+import csv
+import io
+import smtplib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from itertools import groupby
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.queries.expiry import ExpiringRow, expiring_stock, expiry_summary
+
+
+@dataclass(frozen=True)
+class Digest:
+    today: date
+    subject: str
+    text: str
+    csv: str
+    rows: Sequence[ExpiringRow]
+
+    @property
+    def filename(self) -> str:
+        """The CSV attachment's name."""
+        return f"expiring-{self.today.isoformat()}.csv"
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    host: str
+    port: int
+    user: str
+    password: str
+    sender: str
+    starttls: bool
+    recipients: tuple[str, ...]
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> MailSettings | None:
+        """The configured SMTP delivery, or None when no server or no recipient is set."""
+        recipients = tuple(a.strip() for a in str(config.get("DIGEST_TO") or "").split(",") if a.strip())
+        host = str(config.get("SMTP_HOST") or "").strip()
+        if not host or not recipients:
+            return None
+        return cls(host=host, port=int(config.get("SMTP_PORT") or 25), user=str(config.get("SMTP_USER") or ""),
+                   password=str(config.get("SMTP_PASSWORD") or ""),
+                   sender=str(config.get("SMTP_FROM") or "lotwise@localhost"),
+                   starttls=bool(config.get("SMTP_STARTTLS")), recipients=recipients)
+
+
+def _qty(value: object) -> str:
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _days(row: ExpiringRow) -> str:
+    if row.days_left < 0:
+        return f"expired {row.expiry} ({-row.days_left} d ago)"
+    if row.days_left == 0:
+        return f"expires {row.expiry} (today)"
+    return f"expires {row.expiry} (in {row.days_left} d)"
+
+
+def _customers(row: ExpiringRow) -> str:
+    names = "; ".join(f"{c.name} (ship by {c.until})" for c in row.customers)
+    return names + (f"; +{row.more_customers} more" if row.more_customers else "")
+
+
+def digest_text(rows: Sequence[ExpiringRow], *, today: date, site_name: str, currency: str,
+                default_alert_days: int) -> str:
+    """The digest as plain text for an e-mail body or a log: expired first, then expiring, by product."""
+    summary = expiry_summary(rows, show=0)
+    out = [
+        f"{site_name} — expiry digest for {today.isoformat()}",
+        "",
+        f"Expired, still on hand: {summary.expired_lots} lot(s), {summary.expired_value:.2f} {currency}",
+        f"Expiring within their alert window: {summary.expiring_lots} lot(s), {summary.expiring_value:.2f} {currency}",
+        f"(alert window {default_alert_days} days unless the product sets its own)",
+    ]
+    if not rows:
+        out += ["", "Nothing is expired or expiring within its alert window."]
+    for title, expired in (("EXPIRED — write off or investigate", True), ("EXPIRING — sell first", False)):
+        part = sorted((r for r in rows if r.expired is expired), key=lambda r: (r.sku, r.expiry, r.lot_code))
+        if not part:
+            continue
+        out += ["", title]
+        for (sku, name), items in groupby(part, key=lambda r: (r.sku, r.product_name)):
+            out.append(f"  {sku} · {name}")
+            for r in items:
+                status = "" if r.status.value == "released" else f"  [{r.status.value}]"
+                out.append(f"    lot {r.lot_code} at {r.location} ({r.warehouse}): {_qty(r.on_hand)} {r.unit}, "
+                           f"{r.value:.2f} {currency}, {_days(r)}{status}")
+                if not expired:
+                    out.append(f"      could still go to: {_customers(r) or 'no customer accepts it any more'}")
+    return "\n".join(out) + "\n"
+
+
+def digest_csv(rows: Sequence[ExpiringRow]) -> str:
+    """The digest as CSV, one row per lot and location."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["state", "sku", "product", "lot", "location", "warehouse", "expiry", "days_left", "on_hand", "unit",
+                "unit_cost", "value", "lot_status", "could_still_go_to"])
+    for r in rows:
+        w.writerow(["expired" if r.expired else "expiring", r.sku, r.product_name, r.lot_code, r.location,
+                    r.warehouse, r.expiry.isoformat(), r.days_left, _qty(r.on_hand), r.unit, _qty(r.unit_cost),
+                    f"{r.value:.2f}", r.status.value, _customers(r)])
+    return buf.getvalue()
+
+
+def build_digest(session: Session, *, today: date, default_alert_days: int, site_name: str, currency: str,
+                 warehouse: str | None = None) -> Digest:
+    """Today's digest of stock expired or expiring within its alert window."""
+    rows = expiring_stock(session, today=today, default_alert_days=default_alert_days, warehouse=warehouse,
+                          max_customers=10)
+    summary = expiry_summary(rows, show=0)
+    subject = (f"[{site_name}] Expiry digest {today.isoformat()}: {summary.expired_lots} expired, "
+               f"{summary.expiring_lots} expiring")
+    return Digest(today=today, subject=subject, rows=rows, csv=digest_csv(rows),
+                  text=digest_text(rows, today=today, site_name=site_name, currency=currency,
+                                   default_alert_days=default_alert_days))
+
+
+def send_digest(settings: MailSettings, digest: Digest, *, timeout: float = 30) -> None:
+    """E-mail the digest (text body, CSV attached); raises OSError or smtplib.SMTPException on failure."""
+    msg = EmailMessage()
+    msg["Subject"] = digest.subject
+    msg["From"] = settings.sender
+    msg["To"] = ", ".join(settings.recipients)
+    msg["Date"] = formatdate(localtime=False)
+    msg["Message-ID"] = make_msgid(domain=settings.sender.rpartition("@")[2] or None)
+    msg.set_content(digest.text)
+    msg.add_attachment(digest.csv.encode(), maintype="text", subtype="csv", filename=digest.filename)
+    with smtplib.SMTP(settings.host, settings.port, timeout=timeout) as smtp:
+        if settings.starttls:
+            smtp.starttls()
+        if settings.user:
+            smtp.login(settings.user, settings.password)
+        smtp.send_message(msg)

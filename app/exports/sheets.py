@@ -1,0 +1,88 @@
+"""Writing tables as CSV text and as sortable XLSX sheets (header frozen, autofilter, sized columns)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+Cell = str | int | Decimal | date | datetime | None
+
+_HEADER_FONT = Font(bold=True)
+_HEADER_FILL = PatternFill("solid", fgColor="DDE3EA")
+_MAX_WIDTH = 60
+
+
+def text(value: Cell) -> str:
+    """A cell as CSV text: decimals without trailing zeros, dates in ISO form."""
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        s = format(value, "f")
+        return s.rstrip("0").rstrip(".") if "." in s else s
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
+def csv_text(sections: Sequence[tuple[str | None, Sequence[str], Iterable[Sequence[Cell]]]]) -> str:
+    """CSV with one or more tables; a titled table starts with its title row, tables are a blank row apart."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    for n, (title, headers, rows) in enumerate(sections):
+        if n:
+            writer.writerow([])
+        if title:
+            writer.writerow([title])
+        writer.writerow(headers)
+        for row in rows:
+            writer.writerow([text(v) for v in row])
+    return buf.getvalue()
+
+
+def _excel(value: Cell) -> Any:
+    if isinstance(value, datetime):
+        # Excel has no time zones: write the UTC wall time (headers say so).
+        return value.replace(tzinfo=None)
+    return value
+
+
+def add_sheet(wb: Workbook, title: str, headers: Sequence[str], rows: Iterable[Sequence[Cell]],
+              *, first: bool = False) -> Worksheet:
+    """A sheet with a bold frozen header row, an autofilter over the data, and columns sized to fit."""
+    ws = wb.active if first and wb.active is not None else wb.create_sheet()
+    assert isinstance(ws, Worksheet)
+    ws.title = title[:31]
+    ws.append(list(headers))
+    widths = [len(h) for h in headers]
+    for row in rows:
+        ws.append([_excel(v) for v in row])
+        for i, v in enumerate(row):
+            widths[i] = max(widths[i], len(text(v)))
+    for i, cell in enumerate(ws[1], start=1):
+        cell.font = _HEADER_FONT
+        cell.fill = _HEADER_FILL
+        ws.column_dimensions[get_column_letter(i)].width = min(widths[i - 1] + 2, _MAX_WIDTH)
+    for col in ws.iter_cols(min_row=2):
+        for cell in col:
+            if isinstance(cell.value, datetime):
+                cell.number_format = "yyyy-mm-dd hh:mm"
+            elif isinstance(cell.value, date):
+                cell.number_format = "yyyy-mm-dd"
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{max(ws.max_row, 1)}"
+    return ws
+
+
+def workbook_bytes(wb: Workbook) -> bytes:
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

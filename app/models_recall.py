@@ -1,0 +1,123 @@
+"""Tables of recalls (affected lots, consignee notifications) and of timed mock recall drills."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import Base, Exact, UTCDateTime, utcnow
+from app.models import Customer, Lot, LotStatus, TimestampMixin, User, _enum
+
+__all__ = [
+    "Recall",
+    "RecallCloseOutcome",
+    "RecallDrill",
+    "RecallLot",
+    "RecallLotRole",
+    "RecallNotification",
+    "RecallScope",
+    "RecallStatus",
+]
+
+
+class RecallScope(enum.StrEnum):
+    # Forward from the start lots only, or back to their (chosen) input lots and forward from those.
+    FORWARD = "forward"
+    UPSTREAM = "upstream"
+
+
+class RecallStatus(enum.StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class RecallCloseOutcome(enum.StrEnum):
+    KEEP_RECALLED = "keep_recalled"
+    RELEASE = "release"
+
+
+class RecallLotRole(enum.StrEnum):
+    START = "start"
+    INPUT = "input"
+    OUTPUT = "output"
+
+
+class Recall(TimestampMixin, Base):
+    __tablename__ = "recall"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    status: Mapped[RecallStatus] = mapped_column(_enum(RecallStatus, "recall_status"), index=True)
+    scope: Mapped[RecallScope] = mapped_column(_enum(RecallScope, "recall_scope"))
+    reason: Mapped[str] = mapped_column(Text)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    outcome: Mapped[RecallCloseOutcome | None] = mapped_column(_enum(RecallCloseOutcome, "recall_outcome"))
+    close_reason: Mapped[str | None] = mapped_column(Text)
+    opened_by: Mapped[User | None] = relationship(foreign_keys=[opened_by_id])
+    closed_by: Mapped[User | None] = relationship(foreign_keys=[closed_by_id])
+    lots: Mapped[list[RecallLot]] = relationship(back_populates="recall", order_by="RecallLot.id")
+    notifications: Mapped[list[RecallNotification]] = relationship(
+        back_populates="recall", order_by="RecallNotification.id")
+
+
+class RecallLot(Base):
+    """A lot a recall covers, how it was reached, and the status it had before the recall."""
+
+    __tablename__ = "recall_lot"
+    __table_args__ = (UniqueConstraint("recall_id", "lot_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recall_id: Mapped[int] = mapped_column(ForeignKey("recall.id"), index=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("lot.id"), index=True)
+    role: Mapped[RecallLotRole] = mapped_column(_enum(RecallLotRole, "recall_lot_role"))
+    depth: Mapped[int] = mapped_column(Integer, default=0)
+    # Restored when the recall closes with "release", so a lot held before the recall stays held.
+    previous_status: Mapped[LotStatus] = mapped_column(_enum(LotStatus, "previous_status"))
+    previous_hold_reason: Mapped[str | None] = mapped_column(Text)
+    recall: Mapped[Recall] = relationship(back_populates="lots")
+    lot: Mapped[Lot] = relationship()
+
+
+class RecallNotification(TimestampMixin, Base):
+    """One contact with a consignee about a recall: when, how, what they said, what came back."""
+
+    __tablename__ = "recall_notification"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recall_id: Mapped[int] = mapped_column(ForeignKey("recall.id"), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
+    notified_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    method: Mapped[str] = mapped_column(String(20))
+    contact: Mapped[str | None] = mapped_column(String(200))
+    response: Mapped[str | None] = mapped_column(Text)
+    quantity_returned: Mapped[Decimal] = mapped_column(Exact(), default=Decimal(0))
+    quantity_destroyed: Mapped[Decimal] = mapped_column(Exact(), default=Decimal(0))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    recall: Mapped[Recall] = relationship(back_populates="notifications")
+    customer: Mapped[Customer] = relationship()
+    user: Mapped[User | None] = relationship()
+
+
+class RecallDrill(TimestampMixin, Base):
+    """A mock recall: the full report built without holds, timed, and kept with its result."""
+
+    __tablename__ = "recall_drill"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    scope: Mapped[RecallScope] = mapped_column(_enum(RecallScope, "drill_scope"))
+    reason: Mapped[str] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    duration_ms: Mapped[int] = mapped_column(Integer)
+    lot_count: Mapped[int] = mapped_column(Integer)
+    consignee_count: Mapped[int] = mapped_column(Integer)
+    # Lots whose mass balance leaves a remainder: the figure an auditor looks at first.
+    unbalanced_count: Mapped[int] = mapped_column(Integer)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    user: Mapped[User | None] = relationship()

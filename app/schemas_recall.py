@@ -1,0 +1,324 @@
+"""Commands and output shapes of traces, recalls, drills and their exports (pydantic)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+from app.models import LotOrigin, LotStatus
+from app.models_recall import RecallCloseOutcome, RecallLotRole, RecallScope, RecallStatus
+from app.schemas import Command, LotRef, Out, Qty, Text
+
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+Direction = Literal["backward", "forward", "both"]
+ScanText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4096)]
+NotificationMethod = Literal["phone", "email", "letter", "visit", "other"]
+
+
+# --- inputs -----------------------------------------------------------------------------------
+
+
+class RecallIn(Command):
+    """Lots to recall (by id, sku + lot code, or a scanned label) and how far the recall reaches."""
+
+    lots: list[LotRef] = Field(default_factory=list, max_length=500)
+    scans: list[ScanText] = Field(default_factory=list, max_length=500,
+                                  description="scanned labels or typed lot codes")
+    scope: RecallScope = RecallScope.FORWARD
+    via: list[LotRef] = Field(default_factory=list, max_length=500,
+                              description="with scope 'upstream': the suspect input lots to recall "
+                                          "through; empty means every input lot")
+    reason: Reason
+
+    @model_validator(mode="after")
+    def _something(self) -> Self:
+        if not self.lots and not self.scans:
+            raise ValueError("name at least one lot (lots) or scan a label (scans)")
+        if self.via and self.scope is not RecallScope.UPSTREAM:
+            raise ValueError("'via' lots only apply to scope 'upstream'")
+        return self
+
+
+class NotificationIn(Command):
+    customer_id: int
+    notified_at: datetime | None = None
+    method: NotificationMethod
+    contact: Text | None = None
+    response: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
+    quantity_returned: Qty = Decimal(0)
+    quantity_destroyed: Qty = Decimal(0)
+
+    @field_validator("quantity_returned", "quantity_destroyed")
+    @classmethod
+    def _not_negative(cls, v: Decimal) -> Decimal:
+        if v < 0:
+            raise ValueError("must not be negative")
+        return v
+
+    @field_validator("notified_at")
+    @classmethod
+    def _aware(cls, v: datetime | None) -> datetime | None:
+        if v is not None and v.tzinfo is None:
+            raise ValueError("give a time zone, e.g. 2026-11-22T10:30:00+00:00")
+        return v
+
+
+class RecallCloseIn(Command):
+    outcome: RecallCloseOutcome
+    reason: Reason
+
+
+class DateRange(BaseModel):
+    """A closed range of business dates; both ends optional."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    date_from: date | None = Field(None, alias="from")
+    date_to: date | None = Field(None, alias="to")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise ValueError(f"the range runs backwards: from {self.date_from} is after to {self.date_to}")
+        return self
+
+
+# --- trace outputs ----------------------------------------------------------------------------
+
+
+class TraceLotOut(Out):
+    id: int
+    sku: str
+    product_name: str
+    gtin: str | None
+    unit: str
+    code: str
+    origin: LotOrigin
+    status: LotStatus
+    made_on: date
+    expiry: date | None
+    supplier_id: int | None
+    supplier_name: str | None
+    supplier_lot_code: str | None
+
+
+class TraceShipmentOut(Out):
+    shipment_id: int
+    shipment_number: str
+    shipped_on: date
+    customer_id: int
+    customer_name: str
+    quantity: Decimal
+
+
+class TraceReceiptOut(Out):
+    receipt_id: int
+    receipt_number: str
+    received_on: date
+    supplier_id: int
+    supplier_name: str
+    quantity: Decimal
+
+
+class TraceNodeOut(Out):
+    """One lot in a trace tree; children are its outputs (forward) or its inputs (backward)."""
+
+    lot: TraceLotOut
+    depth: int
+    quantity: Decimal | None = Field(description="quantity of the input lot used on the edge to the parent")
+    run_id: int | None
+    run_number: str | None
+    # A lot reached a second time is shown without its children (they are listed where it first
+    # appears), so shared inputs cannot blow the tree up.
+    repeated: bool = False
+    lot_count: int = Field(description="distinct lots below this one")
+    partner_count: int = Field(description="distinct customers (forward) or suppliers (backward) below")
+    shipments: list[TraceShipmentOut] = Field(default_factory=list)
+    receipts: list[TraceReceiptOut] = Field(default_factory=list)
+    children: list[TraceNodeOut] = Field(default_factory=list)
+
+
+class TraceRowOut(Out):
+    lot: TraceLotOut
+    direction: Literal["start", "backward", "forward"]
+    depth: int
+
+
+class TraceOut(Out):
+    direction: Direction
+    starts: list[TraceLotOut]
+    backward: list[TraceNodeOut]
+    forward: list[TraceNodeOut]
+    lots: list[TraceRowOut]
+    suppliers: list[TraceReceiptOut]
+    shipments: list[TraceShipmentOut]
+
+
+# --- recall report outputs --------------------------------------------------------------------
+
+
+class PartyOut(Out):
+    id: int
+    name: str
+    contact_name: str | None
+    phone: str | None
+    email: str | None
+    address: str | None
+
+
+class AffectedLotOut(Out):
+    lot: TraceLotOut
+    role: RecallLotRole
+    depth: int
+    on_hand: Decimal
+
+
+class ConsigneeLineOut(Out):
+    shipment_id: int
+    shipment_number: str
+    shipped_on: date
+    order_number: str
+    customer_reference: str | None
+    lot_id: int
+    sku: str
+    lot_code: str
+    quantity: Decimal
+    unit: str
+
+
+class ConsigneeOut(Out):
+    customer: PartyOut
+    lines: list[ConsigneeLineOut]
+    shipped: dict[str, Decimal] = Field(description="total shipped per unit")
+    returned: dict[str, Decimal] = Field(description="taken back as customer returns, per unit")
+
+
+class StockLineOut(Out):
+    lot_id: int
+    sku: str
+    lot_code: str
+    warehouse: str
+    location: str
+    location_kind: str
+    on_hand: Decimal
+    unit: str
+
+
+class MassBalanceOut(Out):
+    """received + produced + returned ± adjusted ± moved = consumed + shipped + written off + on hand + remainder."""
+
+    lot_id: int
+    sku: str
+    lot_code: str
+    unit: str
+    received: Decimal
+    produced: Decimal
+    returned: Decimal
+    adjusted: Decimal
+    moved: Decimal = Field(description="net of transfers and picks between locations (0 when sound)")
+    consumed: Decimal
+    shipped: Decimal
+    written_off: Decimal
+    on_hand: Decimal
+    remainder: Decimal = Field(description="quantity not accounted for; 0 when the balance closes")
+
+    @property
+    def balanced(self) -> bool:
+        return self.remainder == 0
+
+
+class UpstreamLotOut(Out):
+    supplier: PartyOut
+    lot: TraceLotOut
+    receipts: list[TraceReceiptOut]
+
+
+class ReportTotalsOut(Out):
+    lots: int
+    consignees: int
+    shipment_lines: int
+    unbalanced_lots: int
+    shipped: dict[str, Decimal]
+    on_hand: dict[str, Decimal]
+
+
+class RecallReportOut(Out):
+    scope: RecallScope
+    starts: list[TraceLotOut]
+    lots: list[AffectedLotOut]
+    consignees: list[ConsigneeOut]
+    stock: list[StockLineOut]
+    mass_balance: list[MassBalanceOut]
+    suppliers: list[UpstreamLotOut]
+    totals: ReportTotalsOut
+
+
+class NotificationOut(Out):
+    id: int
+    customer_id: int
+    customer_name: str
+    notified_at: datetime
+    method: str
+    contact: str | None
+    response: str | None
+    quantity_returned: Decimal
+    quantity_destroyed: Decimal
+    recorded_by: str | None
+
+
+class EffectivenessOut(Out):
+    consignees: int
+    notified: int
+    responded: int
+    notified_pct: Decimal
+    shipped: dict[str, Decimal]
+    recovered: dict[str, Decimal] = Field(description="returned + destroyed as reported by consignees, per unit")
+    recovered_pct: dict[str, Decimal]
+    not_notified: list[str]
+
+
+class RecallSummaryOut(Out):
+    id: int
+    number: str
+    status: RecallStatus
+    scope: RecallScope
+    reason: str
+    opened_at: datetime
+    opened_by: str | None
+    closed_at: datetime | None
+    outcome: RecallCloseOutcome | None
+    close_reason: str | None
+    lot_count: int
+
+
+class RecallOut(RecallSummaryOut):
+    closed_by: str | None
+    report: RecallReportOut
+    notifications: list[NotificationOut]
+    effectiveness: EffectivenessOut
+
+
+class DrillIn(RecallIn):
+    """The same selection as a recall; a drill needs no reason beyond being a drill."""
+
+    reason: Reason = "mock recall drill"
+
+
+class DrillSummaryOut(Out):
+    id: int
+    number: str
+    scope: RecallScope
+    reason: str
+    started_at: datetime
+    finished_at: datetime
+    duration_ms: int
+    lot_count: int
+    consignee_count: int
+    unbalanced_count: int
+    run_by: str | None
+
+
+class DrillOut(DrillSummaryOut):
+    report: RecallReportOut

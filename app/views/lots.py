@@ -1,0 +1,116 @@
+"""Lot pages: search with filters, and one lot's facts, stock, genealogy, shipments and history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from pydantic import ValidationError
+
+from app.api import validation_error
+from app.api.stock import LotQuery
+from app.models import LotStatus, ProductionRun, Receipt, Role, Supplier
+from app.queries import documents as q
+from app.queries.lots import links_of, lot_detail, lot_rows, shipments_of
+from app.schemas import HoldIn, LinkOut, LotDetailOut, LotOut, ShippedOut
+from app.services import stock
+from app.views.forms import Form, Pager, attempt
+from app.web import current_user, db, login_required
+
+bp = Blueprint("lots", __name__, url_prefix="/lots")
+
+FILTERS = ("sku", "code", "status", "expiring_before", "in_stock", "supplier_lot_code")
+
+
+@bp.get("")
+@login_required()
+def index() -> Any:
+    pager = Pager.from_request()
+    args = {k: request.args.get(k, "").strip() for k in FILTERS}
+    form = Form(args, {"sku": "SKU", "expiring_before": "Expiring before"})
+    rows: list[LotOut] = []
+    more = False
+    try:
+        query = LotQuery.model_validate({k: v for k, v in args.items() if v})
+    except ValidationError as exc:
+        form.fail(validation_error(exc))
+    else:
+        rows, more = pager.cut(lot_rows(
+            db(), sku=query.sku, code=query.code, status=query.status, expiring_before=query.expiring_before,
+            in_stock=query.in_stock, supplier_lot_code=query.supplier_lot_code, limit=pager.fetch,
+            offset=pager.offset))
+    return render_template("lots/index.html", lots=rows, more=more, pager=pager, form=form,
+                           statuses=[(s.value, s.value) for s in LotStatus],
+                           filtered=any(args.values())), form.status
+
+
+def _shipped(lot: LotDetailOut, most: int = 500) -> list[tuple[LinkOut | None, ShippedOut]]:
+    """Shipments of the lot and of every lot made from it, however many steps down (`via` the made lot)."""
+    out: list[tuple[LinkOut | None, ShippedOut]] = [(None, sh) for sh in lot.shipments]
+    seen = {lot.id}
+    queue = list(lot.outputs)
+    while queue and len(seen) < most:
+        link = queue.pop(0)
+        if link.lot_id in seen:
+            continue
+        seen.add(link.lot_id)
+        out.extend((link, sh) for sh in shipments_of(db(), link.lot_id))
+        queue.extend(links_of(db(), link.lot_id, "outputs"))
+    return sorted(out, key=lambda row: (row[1].shipped_on, row[1].shipment_id))
+
+
+def _detail_page(lot_id: int, form: Form | None = None) -> Any:
+    s = db()
+    lot = lot_detail(s, lot_id)
+    form = form or Form()
+    receipts = [q.get(s, Receipt, ref_id, "receipt")
+                for ref_id in dict.fromkeys(m.ref_id for m in lot.history if m.ref_type == "receipt")]
+    made_by = [q.get(s, ProductionRun, m.ref_id, "production run")
+               for m in lot.history if m.ref_type == "production_run" and m.kind == "produce"]
+    supplier = s.get(Supplier, lot.supplier_id) if lot.supplier_id else None
+    # Document numbers for the history's references, from what the page already loaded.
+    documents: dict[tuple[str, int], tuple[str, str]] = {}
+    for r in receipts:
+        documents[("receipt", r.id)] = (r.number, url_for("receipts.detail", receipt_id=r.id))
+    for run in made_by:
+        documents[("production_run", run.id)] = (run.number, url_for("runs.detail", run_id=run.id))
+    for link in lot.outputs:
+        documents[("production_run", link.run_id)] = (link.run_number, url_for("runs.detail", run_id=link.run_id))
+    for sh in lot.shipments:
+        documents[("shipment", sh.shipment_id)] = (sh.shipment_number,
+                                                   url_for("shipments.detail", shipment_id=sh.shipment_id))
+    user = current_user()
+    return render_template("lots/detail.html", lot=lot, receipts=receipts, made_by=made_by, supplier=supplier,
+                           documents=documents, form=form, shipped=_shipped(lot),
+                           can_hold=user is not None and user.has_role(Role.OPERATOR),
+                           can_release=user is not None and user.has_role(Role.MANAGER)), form.status
+
+
+@bp.get("/<int:lot_id>")
+@login_required()
+def detail(lot_id: int) -> Any:
+    return _detail_page(lot_id)
+
+
+@bp.post("/<int:lot_id>/hold")
+@login_required(Role.OPERATOR)
+def hold(lot_id: int) -> Any:
+    form = Form.posted()
+    lot = attempt(form, lambda: stock.hold_lot(db(), lot_id, HoldIn.model_validate(form.data(HoldIn)),
+                                               user=current_user()))
+    if lot is None:
+        return _detail_page(lot_id, form)
+    flash(f"Lot {lot.code} is on hold: it cannot be used or shipped until released.", "success")
+    return redirect(url_for("lots.detail", lot_id=lot_id))
+
+
+@bp.post("/<int:lot_id>/release")
+@login_required(Role.MANAGER)
+def release(lot_id: int) -> Any:
+    form = Form.posted()
+    lot = attempt(form, lambda: stock.release_lot(db(), lot_id, HoldIn.model_validate(form.data(HoldIn)),
+                                                  user=current_user()))
+    if lot is None:
+        return _detail_page(lot_id, form)
+    flash(f"Lot {lot.code} is released.", "success")
+    return redirect(url_for("lots.detail", lot_id=lot_id))

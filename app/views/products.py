@@ -1,0 +1,81 @@
+"""Product pages: search, create and edit (edits need the manager role)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from app.models import Product, ProductKind, Role
+from app.queries.documents import get
+from app.schemas import ProductIn, ProductPatch
+from app.services import masterdata
+from app.views.forms import Form, Pager, attempt
+from app.web import db, login_required
+
+bp = Blueprint("products", __name__, url_prefix="/products")
+
+LABELS = {"sku": "SKU", "gtin": "GTIN", "shelf_life_days": "Shelf life (days)",
+          "expiry_alert_days": "Expiry alert (days)"}
+CHECKBOXES = ("lot_tracked", "active")
+
+
+@bp.get("")
+@login_required()
+def index() -> Any:
+    pager = Pager.from_request()
+    text = request.args.get("q", "").strip()
+    kind = request.args.get("kind", "")
+    q = select(Product).order_by(Product.sku)
+    if text:
+        q = q.where(Product.sku.ilike(f"%{text}%") | Product.name.ilike(f"%{text}%"))
+    if kind in {k.value for k in ProductKind}:
+        q = q.where(Product.kind == ProductKind(kind))
+    rows, more = pager.cut(list(db().scalars(q.limit(pager.fetch).offset(pager.offset))))
+    return render_template("products/index.html", products=rows, more=more, pager=pager, text=text, kind=kind,
+                           kinds=list(ProductKind))
+
+
+def _form_page(form: Form, product: Product | None) -> Any:
+    return render_template("products/form.html", form=form, product=product,
+                           kinds=[(k.value, k.value) for k in ProductKind]), form.status
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required(Role.MANAGER)
+def new() -> Any:
+    if request.method == "GET":
+        return _form_page(Form({"kind": "product", "unit": "ea", "lot_tracked": "true", "active": "true"}), None)
+    form = Form.posted(LABELS)
+    product = attempt(form, lambda: masterdata.create_product(
+        db(), ProductIn.model_validate(form.data(ProductIn, checkboxes=CHECKBOXES))))
+    if product is None:
+        return _form_page(form, None)
+    flash(f"Product {product.sku} created.", "success")
+    return redirect(url_for("products.index", q=product.sku))
+
+
+def _patch(form: Form) -> ProductPatch:
+    ProductIn.model_validate(form.data(ProductIn, checkboxes=CHECKBOXES))  # every field is sent: check them all
+    return ProductPatch.model_validate(form.data(ProductPatch, checkboxes=CHECKBOXES))
+
+
+@bp.route("/<int:product_id>/edit", methods=["GET", "POST"])
+@login_required(Role.MANAGER)
+def edit(product_id: int) -> Any:
+    product = get(db(), Product, product_id, "product")
+    if request.method == "GET":
+        values = {
+            "sku": product.sku, "name": product.name, "gtin": product.gtin or "", "kind": product.kind.value,
+            "unit": product.unit, "shelf_life_days": str(product.shelf_life_days or ""),
+            "expiry_alert_days": "" if product.expiry_alert_days is None else str(product.expiry_alert_days),
+            "lot_tracked": str(product.lot_tracked).lower(), "active": str(product.active).lower(),
+        }
+        return _form_page(Form(values), product)
+    form = Form.posted(LABELS)
+    saved = attempt(form, lambda: masterdata.update_product(db(), product_id, _patch(form)))
+    if saved is None:
+        return _form_page(form, get(db(), Product, product_id, "product"))
+    flash(f"Product {saved.sku} saved.", "success")
+    return redirect(url_for("products.index", q=saved.sku))

@@ -1,0 +1,35 @@
+"""Reads what scanners, keyboards and phone cameras deliver: scanner strings and barcode photos."""
+
+from scanning.decoding import Decoded, decode
+from scanning.errors import (
+    BadCheckDigit,
+    DuplicateAI,
+    EmptyImage,
+    ImageError,
+    ImageTooLarge,
+    ImpossibleDate,
+    MissingSeparator,
+    NotAnImage,
+    PairingError,
+    ScanError,
+    UnreadableScan,
+)
+from scanning.parsing import Scan, parse
+
+__all__ = [
+    "BadCheckDigit",
+    "Decoded",
+    "DuplicateAI",
+    "EmptyImage",
+    "ImageError",
+    "ImageTooLarge",
+    "ImpossibleDate",
+    "MissingSeparator",
+    "NotAnImage",
+    "PairingError",
+    "Scan",
+    "ScanError",
+    "UnreadableScan",
+    "decode",
+    "parse",
+]

@@ -1,0 +1,177 @@
+"""The `lotwise` command as an operator uses it: schema, users, tokens, the ledger check and the demo."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from sqlalchemy import text
+
+from app import create_app
+from app.cli import main
+from app.config import DEFAULTS
+from app.schemas import LocationIn, ProductIn, ReceiptIn, ReceiptLineIn, SupplierIn, WarehouseIn
+from app.services import masterdata, stock
+
+
+@pytest.fixture
+def db_file(tmp_path: Path) -> Path:
+    return tmp_path / "cli.db"
+
+
+Run = Callable[..., Result]
+
+
+@pytest.fixture
+def lotwise(db_file: Path, tmp_path: Path) -> Run:
+    """Run `lotwise ARGS` against a fresh SQLite file, as a shell with LOTWISE_* variables would."""
+    runner = CliRunner()
+    env = {"LOTWISE_DATABASE_URL": f"sqlite:///{db_file}", "LOTWISE_INSTANCE_DIR": str(tmp_path)}
+
+    def run(*args: str, input: str | None = None) -> Result:
+        return runner.invoke(main, list(args), env=env, input=input, catch_exceptions=False)
+
+    return run
+
+
+def _dump(db_file: Path) -> str:
+    """Everything the database holds, as SQL text."""
+    con = sqlite3.connect(db_file)
+    try:
+        return "\n".join(con.iterdump())
+    finally:
+        con.close()
+
+
+def _count(db_file: Path, table: str) -> int:
+    con = sqlite3.connect(db_file)
+    try:
+        return int(con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+    finally:
+        con.close()
+
+
+def test_help_lists_the_commands(lotwise: Run) -> None:
+    result = lotwise("--help")
+    assert result.exit_code == 0
+    for command in ("db", "user", "token", "check", "serve", "demo"):
+        assert command in result.output
+
+
+def test_db_upgrade_creates_the_schema_and_reports_the_revision(lotwise: Run, db_file: Path) -> None:
+    result = lotwise("db", "upgrade")
+    assert result.exit_code == 0, result.output
+    assert "database at revision" in result.output
+    revision = result.output.strip().removeprefix("database at revision ")
+    assert revision != "none"
+    current = lotwise("db", "current")
+    assert current.output.strip() == f"current {revision}, newest {revision}"
+    assert "product" in _dump(db_file)
+
+
+def test_user_create_reads_the_password_from_stdin_and_refuses_duplicates_and_short_ones(
+        lotwise: Run) -> None:
+    assert lotwise("db", "upgrade").exit_code == 0
+    result = lotwise("user", "create", "maria", "--role", "manager", input="a long enough secret\n")
+    assert result.exit_code == 0, result.output
+    assert "created user maria (manager)" in result.output
+
+    again = lotwise("user", "create", "maria", "--role", "viewer", input="another secret 12\n")
+    assert again.exit_code != 0
+    assert "user maria already exists" in again.output
+
+    short = lotwise("user", "create", "kim", "--role", "operator", input="short\n")
+    assert short.exit_code != 0
+    assert "password" in short.output and "8 characters" in short.output
+
+    empty = lotwise("user", "create", "lee", "--role", "operator", input="\n")
+    assert empty.exit_code != 0
+    assert "no password on standard input" in empty.output
+
+
+def test_a_created_token_works_against_the_api_and_is_stored_only_as_a_hash(
+        lotwise: Run, db_file: Path, tmp_path: Path) -> None:
+    assert lotwise("db", "upgrade").exit_code == 0
+    assert lotwise("user", "create", "robot", "--role", "viewer", input="robot password 1\n").exit_code == 0
+    result = lotwise("token", "create", "robot", "--name", "stock sync")
+    assert result.exit_code == 0, result.output
+    token = result.output.strip()
+    assert len(token) > 30 and "\n" not in token
+
+    app = create_app({"DATABASE_URL": f"sqlite:///{db_file}", "SECRET_KEY": "test", "INSTANCE_DIR": str(tmp_path)})
+    client = app.test_client()
+    ok = client.get("/api/v1/products", headers={"Authorization": f"Bearer {token}"})
+    assert ok.status_code == 200, ok.json
+    assert ok.json == []
+    wrong = client.get("/api/v1/products", headers={"Authorization": f"Bearer {token}x"})
+    assert wrong.status_code == 401
+    app.extensions["lotwise.engine"].dispose()
+
+    assert token not in _dump(db_file)
+    for path in tmp_path.iterdir():
+        if path.name.startswith(db_file.name):  # the database, its WAL and shared-memory files
+            assert token.encode() not in path.read_bytes()
+
+    unknown = lotwise("token", "create", "nobody")
+    assert unknown.exit_code != 0
+    assert "no user nobody" in unknown.output
+
+
+def test_check_passes_on_a_sound_ledger_and_fails_on_a_tampered_balance(
+        lotwise: Run, db_file: Path, tmp_path: Path) -> None:
+    assert lotwise("db", "upgrade").exit_code == 0
+    app = create_app({"DATABASE_URL": f"sqlite:///{db_file}", "SECRET_KEY": "test", "INSTANCE_DIR": str(tmp_path)})
+    with app.extensions["lotwise.sessions"]() as s:
+        masterdata.create_warehouse(s, WarehouseIn(code="MAIN", name="Main"))
+        masterdata.create_location(s, LocationIn(code="DRY-01", name="Dry store", warehouse="MAIN"))
+        masterdata.create_product(s, ProductIn(sku="SUGAR", name="Cane sugar", kind="material", unit="kg"))
+        supplier = masterdata.create_supplier(s, SupplierIn(name="Sugar Co"))
+        stock.receive(s, ReceiptIn(supplier_id=supplier.id, lines=[
+            ReceiptLineIn(sku="SUGAR", quantity=Decimal(500), location="DRY-01", unit_cost=Decimal("0.9"))]),
+            user=None, today=date.today(), lot_code_pattern="{date:%y%m%d}-{seq_alpha}")
+
+    sound = lotwise("check")
+    assert sound.exit_code == 0, sound.output
+    assert "ledger OK" in sound.output
+
+    engine = app.extensions["lotwise.engine"]
+    with engine.begin() as conn:
+        assert conn.execute(text("UPDATE balance SET on_hand = on_hand * 2")).rowcount == 1
+    engine.dispose()
+    broken = lotwise("check")
+    assert broken.exit_code != 0
+    assert "balance" in broken.output and "1 problem(s) found" in broken.output
+
+
+def test_demo_creates_the_company_once_then_reuses_it(tmp_path: Path, lotwise: Run) -> None:
+    demo_db = (tmp_path / "demo.db").resolve()
+    first = lotwise("demo", "--no-serve", "--db", str(demo_db))
+    assert first.exit_code == 0, first.output
+    assert first.output.strip() == f"Created demo data in {demo_db}"
+    movements = _count(demo_db, "movement")
+    assert movements > 1000
+    assert _count(demo_db, "user_account") == 3
+
+    second = lotwise("demo", "--no-serve", "--db", str(demo_db))
+    assert second.exit_code == 0, second.output
+    assert second.output.strip() == f"Reusing demo data in {demo_db}"
+    assert _count(demo_db, "movement") == movements
+    assert _count(demo_db, "user_account") == 3
+
+
+def test_the_readme_documents_every_configuration_variable_with_its_default() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    documented = dict(re.findall(r"^\| `LOTWISE_(\w+)` \| (.*?) \|", readme, re.MULTILINE))
+    assert set(documented) == set(DEFAULTS)
+    for key, default in DEFAULTS.items():
+        shown = documented[key]
+        if default in (None, ""):
+            assert shown.startswith("*("), key
+        else:
+            assert shown == f"`{str(default).lower() if isinstance(default, bool) else default}`", key

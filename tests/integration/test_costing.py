@@ -1,0 +1,71 @@
+"""Lot costing: the breakdown rebuilds every lot's unit cost exactly, and stock is valued at each lot's own cost."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.models import Lot
+from app.queries.costing import cost_breakdown, stock_valuation
+from app.schemas import ProductionRunIn, TransferIn
+from app.services import production, stock
+from tests.conftest import Api
+from tests.integration.test_expiry import PATTERN, receive
+
+D = Decimal
+
+
+def test_a_lot_topped_up_at_three_prices_is_rebuilt_to_the_last_place(site: dict[str, Any], session: Session) -> None:
+    on = date(2026, 1, 5)
+    lots = receive(session, site["supplier"], on, [
+        {"sku": "RASP", "quantity": "3", "location": "COLD-01", "lot_code": "T", "unit_cost": "1.00"}])
+    for qty, cost in [("7", "1.10"), ("11", "0.95"), ("0.333", "1.2345")]:
+        receive(session, site["supplier"], on, [{"sku": "RASP", "quantity": qty, "location": "COLD-01",
+                                                 "lot_code": "T", "unit_cost": cost, "top_up": True}])
+    lot = session.get_one(Lot, lots["T"])
+    breakdown = cost_breakdown(session, lot.id)
+    assert breakdown.computed_unit_cost == lot.unit_cost
+    assert [(r.quantity, r.unit_cost) for r in breakdown.receipts] == [
+        (D(3), D("1.00")), (D(7), D("1.10")), (D(11), D("0.95")), (D("0.333"), D("1.2345"))]
+    assert breakdown.quantity == D("21.333")
+    assert breakdown.total == D("3") + D("7.7") + D("10.45") + D("0.333") * D("1.2345")
+
+
+def test_inputs_taken_from_two_locations_show_once_per_lot(site: dict[str, Any], session: Session) -> None:
+    lots = receive(session, site["supplier"], date(2026, 1, 5), [
+        {"sku": "RASP", "quantity": "10", "location": "COLD-01", "lot_code": "R", "unit_cost": "3.333333"}])
+    lots |= receive(session, site["sugar_supplier"], date(2026, 1, 5), [
+        {"sku": "SUGAR", "quantity": "50", "location": "DRY-01", "lot_code": "S", "unit_cost": "0.7"}])
+    stock.transfer(session, TransferIn(lot_id=lots["R"], from_location="COLD-01", to_location="KITCHEN",
+                                       quantity=D(4)), user=None, today=date(2026, 1, 6))
+    run = production.produce(session, ProductionRunIn.model_validate({
+        "sku": "JAM-RASP", "quantity": "7", "location": "KITCHEN", "lot_code": "J", "extra_cost": "1.01",
+        "inputs": [{"lot_id": lots["R"], "quantity": "6"}, {"lot_id": lots["S"], "quantity": "3"}]}),
+        user=None, today=date(2026, 1, 6), lot_code_pattern=PATTERN)
+    breakdown = cost_breakdown(session, run.output_lot_id)
+    # 6 × 3.333333 + 3 × 0.7 + 1.01 = 23.109998 over 7 jars = 3.301428 (rounded as the run rounded it).
+    assert [(i.lot_code, i.quantity, i.amount) for i in breakdown.inputs] == [
+        ("R", D(6), D("19.999998")), ("S", D(3), D("2.1"))]
+    assert breakdown.total == D("23.109998")
+    assert breakdown.computed_unit_cost == breakdown.unit_cost == D("3.301428")
+
+
+def test_the_api_refuses_an_unknown_lot_and_values_stock_per_warehouse(api: Api, site: dict[str, Any],
+                                                                       session: Session) -> None:
+    assert api.get("/lots/999/cost").status_code == 404
+    receive(session, site["supplier"], date(2026, 1, 5), [
+        {"sku": "RASP", "quantity": "10", "location": "COLD-01", "lot_code": "R", "unit_cost": "2.5"}])
+    assert api.post("/warehouses", {"code": "NORTH", "name": "North"}).status_code == 201
+    assert api.post("/locations", {"code": "N-01", "name": "North 1", "warehouse": "NORTH"}).status_code == 201
+    receive(session, site["supplier"], date(2026, 1, 6), [
+        {"sku": "RASP", "quantity": "4", "location": "N-01", "lot_code": "R2", "unit_cost": "3"}])
+    everywhere = api.get("/reports/stock-valuation?on=2026-01-06").json
+    assert (everywhere["total_value"], [r["quantity"] for r in everywhere["rows"]]) == ("37", ["14"])
+    north = api.get("/reports/stock-valuation?on=2026-01-06&warehouse=NORTH").json
+    assert (north["total_value"], [lot["lot_code"] for lot in north["rows"][0]["lots"]]) == ("12", ["R2"])
+    before = stock_valuation(session, on=date(2026, 1, 5))
+    assert before.total_value == D(25)
+    assert api.get("/reports/stock-valuation?on=someday").status_code == 422

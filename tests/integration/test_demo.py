@@ -1,0 +1,199 @@
+"""The demo jam company: what someone exploring `lotwise demo` finds, and that its books balance."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from app import create_app
+from app.db import Base, make_engine
+from app.demo import DEMO_PASSWORD, DEMO_USER, RECALL_SUPPLIER_LOT, build_demo, gs1_check_digit, site_today
+from app.models import (
+    Adjustment,
+    Balance,
+    Customer,
+    CustomerReturn,
+    Lot,
+    LotLink,
+    LotStatus,
+    Order,
+    OrderStatus,
+    Product,
+    ProductKind,
+    Shipment,
+    ShipmentLine,
+    Transfer,
+    User,
+)
+from app.models_waste import WriteOff
+from app.queries.check import check_ledger
+from tests.conftest import PG_URL
+
+
+def _table_counts(app: Flask) -> dict[str, int]:
+    with app.extensions["lotwise.engine"].connect() as conn:
+        return {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
+                for t in Base.metadata.sorted_tables}
+
+
+@pytest.fixture(scope="module")
+def demo(migrated_template: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """One demo company for the whole module (it takes a while to build)."""
+    if PG_URL:
+        url = PG_URL
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
+    instance = tmp_path_factory.mktemp("instance")
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "test-secret", "INSTANCE_DIR": str(instance),
+                      "TIMEZONE": "UTC"})
+    assert build_demo(app) is True
+    yield app
+    app.extensions["lotwise.engine"].dispose()
+    if PG_URL:
+        engine = make_engine(PG_URL)
+        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        with engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        engine.dispose()
+
+
+@pytest.fixture
+def s(demo: Flask) -> Iterator[Session]:
+    with demo.extensions["lotwise.sessions"]() as session:
+        yield session
+
+
+@pytest.fixture
+def today(demo: Flask) -> date:
+    return site_today(demo)
+
+
+def _on_hand(s: Session) -> dict[int, Decimal]:
+    rows = s.execute(select(Balance.lot_id, func.sum(Balance.on_hand)).group_by(Balance.lot_id)
+                     .having(func.sum(Balance.on_hand) > 0))
+    return {lot_id: quantity for lot_id, quantity in rows}
+
+
+def test_about_forty_products_most_with_valid_gtins(s: Session) -> None:
+    products = list(s.scalars(select(Product)))
+    assert 35 <= len(products) <= 50
+    with_gtin = [p for p in products if p.gtin]
+    assert len(with_gtin) >= len(products) * 0.6
+    for p in with_gtin:
+        assert gs1_check_digit(p.gtin[:-1]) == p.gtin[-1], p.gtin
+    kinds = {p.kind for p in products}
+    assert kinds == {ProductKind.MATERIAL, ProductKind.PRODUCT}
+    names = " ".join(p.name.lower() for p in products)
+    for word in ("raspberr", "strawberr", "blackcurrant", "apricot", "sugar", "pectin", "lemon", "jar", "lid",
+                 "label", "gift box", "reduced sugar", "340 g", "220 g"):
+        assert word in names, word
+    jams = [p for p in products if p.kind is ProductKind.PRODUCT]
+    assert all(p.shelf_life_days and p.expiry_alert_days for p in jams)
+
+
+def test_customers_have_contact_details_and_varied_shelf_life_rules(s: Session) -> None:
+    customers = list(s.scalars(select(Customer)))
+    assert 25 <= len(customers) <= 40
+    assert {"Corner Deli", "Big Box Supermarkets", "Harbour Farm Shop"} <= {c.name for c in customers}
+    for c in customers:
+        assert c.contact_name and c.phone and c.address, c.name
+        assert c.email and re.fullmatch(r"[^@\s]+@[^@\s]+\.[a-z]+", c.email), c.email
+    assert sum(1 for c in customers if c.gln) >= 5
+    assert len({c.min_remaining_days for c in customers}) >= 5
+    assert {Decimal(50), Decimal(66), Decimal(75)} <= {c.min_remaining_pct for c in customers if c.min_remaining_pct}
+    assert {c.transit_days for c in customers} >= {0, 1, 2, 3}
+    assert {c.max_lots_per_line for c in customers} >= {None, 1, 2, 3}
+    assert any(c.no_date_reversal for c in customers) and not all(c.no_date_reversal for c in customers)
+
+
+def test_the_raspberry_lot_of_the_recall_story_reached_jam_batches_gift_boxes_and_many_customers(
+        s: Session) -> None:
+    raw = s.scalars(select(Lot).where(Lot.supplier_lot_code == RECALL_SUPPLIER_LOT)).one()
+    assert raw.product.sku == "FR-RASP"
+    batches = list(s.scalars(select(Lot).join(LotLink, LotLink.output_lot_id == Lot.id)
+                             .where(LotLink.input_lot_id == raw.id)))
+    assert len(batches) >= 3
+    assert all("raspberry" in b.product.name.lower() for b in batches)
+    second = list(s.scalars(select(Lot).join(LotLink, LotLink.output_lot_id == Lot.id)
+                            .where(LotLink.input_lot_id.in_([b.id for b in batches]))))
+    gift_boxes = [lot for lot in second if "gift box" in lot.product.name.lower()]
+    assert gift_boxes
+
+    def customers_of(lots: list[Lot]) -> set[int]:
+        return set(s.scalars(select(Shipment.customer_id).join(ShipmentLine)
+                             .where(ShipmentLine.lot_id.in_([lot.id for lot in lots]))))
+
+    assert len(customers_of(batches)) >= 5
+    assert customers_of(gift_boxes)
+    assert raw.status is LotStatus.RELEASED  # the recall is for the user to run
+
+
+def test_some_stock_is_about_to_expire_and_some_has_expired_on_the_shelf(s: Session, today: date) -> None:
+    on_hand = _on_hand(s)
+    lots = list(s.scalars(select(Lot).where(Lot.id.in_(on_hand))))
+    expiring = [lot for lot in lots if lot.expiry and today <= lot.expiry
+                <= today + timedelta(days=lot.product.expiry_alert_days or 0)]
+    expired = [lot for lot in lots if lot.expiry and lot.expiry < today]
+    assert expiring and expired
+    assert any(lot.product.kind is ProductKind.PRODUCT for lot in expired)
+
+
+def test_exactly_one_lot_is_on_hold_with_its_reason(s: Session) -> None:
+    held = list(s.scalars(select(Lot).where(Lot.status == LotStatus.HOLD)))
+    assert len(held) == 1
+    assert held[0].hold_reason and len(held[0].hold_reason) > 10
+    assert _on_hand(s).get(held[0].id, 0) > 0
+
+
+def test_six_months_of_history_up_to_today(s: Session, today: date) -> None:
+    first_receipt = s.scalar(select(func.min(Lot.made_on)))
+    assert first_receipt is not None
+    assert 175 <= (today - first_receipt).days <= 195
+    last_shipped = s.scalar(select(func.max(Shipment.shipped_on)))
+    assert last_shipped is not None and 1 <= (today - last_shipped).days <= 4
+    statuses = set(s.scalars(select(Order.status)))
+    assert {OrderStatus.SHIPPED, OrderStatus.OPEN} <= statuses
+    split = s.scalar(select(func.count()).select_from(
+        select(Shipment.order_id).group_by(Shipment.order_id).having(func.count() > 1).subquery()))
+    assert split and split >= 3
+    assert s.scalar(select(func.count(Order.id)).where(Order.ship_date >= today)) >= 1
+    assert s.scalar(select(func.count(CustomerReturn.id))) >= 3
+    assert s.scalar(select(func.count(WriteOff.id))) >= 1
+    assert s.scalar(select(func.count(Adjustment.id))) >= 5
+    north = s.scalar(select(func.count(Transfer.id)).where(
+        Transfer.to_location.has(code="N-01")))
+    assert north and north >= 10
+
+
+def test_the_ledger_balances(s: Session) -> None:
+    assert check_ledger(s) == []
+
+
+def test_the_demo_users_can_log_in(demo: Flask, s: Session) -> None:
+    roles = {u.username: u.role.value for u in s.scalars(select(User))}
+    assert roles == {DEMO_USER: "admin", "clerk": "operator", "viewer": "viewer"}
+    client = demo.test_client()
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True))
+    assert token
+    r = client.post("/login", data={"username": DEMO_USER, "password": DEMO_PASSWORD,
+                                    "csrf_token": token.group(1)})
+    assert r.status_code == 302
+    assert client.get("/").status_code == 200
+    products = client.get("/api/v1/products")
+    assert products.status_code == 200
+    assert "JAM-RASP-340" in {p["sku"] for p in products.json}
+
+
+def test_building_again_reuses_the_data_and_changes_nothing(demo: Flask, tmp_path: Path) -> None:
+    before = _table_counts(demo)
+    assert build_demo(demo) is False
+    assert _table_counts(demo) == before

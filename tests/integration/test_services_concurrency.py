@@ -1,0 +1,262 @@
+"""Bookings racing each other from separate connections never oversell, overship or lose an update."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.db import make_engine, make_session_factory
+from app.errors import Conflict, InsufficientStock, LotBlocked
+from app.models import Balance, Lot, OrderLine, User
+from app.queries.check import check_ledger
+from app.schemas import OrderIn, ProductionRunIn, ReceiptIn, ReturnIn, ShipmentIn, TransferIn
+from app.services import orders, production, stock
+from tests.conftest import PG_URL, Api
+from tests.integration.test_api_receipts import TODAY, receive
+
+D = Decimal
+PATTERN = "{date:%y%m%d}-{seq_alpha}"
+
+
+@pytest.fixture
+def factories(database_url: str) -> Iterator[Callable[[], sessionmaker[Session]]]:
+    """Session factories on engines of their own, as separate server processes would have."""
+    engines = []
+
+    def new() -> sessionmaker[Session]:
+        engine = make_engine(database_url)
+        engines.append(engine)
+        return make_session_factory(engine)
+
+    yield new
+    for engine in engines:
+        engine.dispose()
+
+
+def race(factories: Callable[[], sessionmaker[Session]],
+         bookings: list[Callable[[Session, User], Any]]) -> list[Any]:
+    """Run each booking in its own thread and connection, all released at the same moment.
+
+    Returns what each returned or raised.
+    """
+    barrier = threading.Barrier(len(bookings))
+    results: list[Any] = [None] * len(bookings)
+
+    def run(i: int, booking: Callable[[Session, User], Any], factory: sessionmaker[Session]) -> None:
+        with factory() as s:
+            user = s.scalars(select(User).where(User.username == "admin")).one()
+            s.commit()
+            barrier.wait()
+            try:
+                results[i] = booking(s, user)
+            except Exception as exc:  # the outcome under test
+                results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i, b, factories())) for i, b in enumerate(bookings)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not any(t.is_alive() for t in threads), "a booking hung"
+    return results
+
+
+def while_held(database_url: str, sql: str, params: dict[str, Any], start: Callable[[], list[Any]]) -> list[Any]:
+    """Run `start` in a thread while another connection holds the lock `sql` takes; then commit `sql`.
+
+    The bookings get as far as the lock and wait there together, so the race is certain to happen.
+    """
+    holder = make_engine(database_url)
+    outcome: list[Any] = []
+    try:
+        with holder.connect() as conn:
+            conn.execute(text(sql), params)
+            thread = threading.Thread(target=lambda: outcome.extend(start()))
+            thread.start()
+            time.sleep(1.0)
+            conn.commit()
+            thread.join(timeout=60)
+    finally:
+        holder.dispose()
+    return outcome
+
+
+def _on_hand(session: Session, lot_id: int) -> list[Decimal]:
+    session.commit()
+    return sorted(session.scalars(select(Balance.on_hand).where(Balance.lot_id == lot_id)))
+
+
+def _order(session: Session, site: dict[str, Any], qty: str) -> Any:
+    return orders.create_order(session, OrderIn.model_validate({
+        "customer_id": site["deli"], "warehouse": "MAIN", "ship_date": TODAY.isoformat(),
+        "lines": [{"sku": "JAM-RASP", "quantity": qty}]}), user=None, today=TODAY)
+
+
+def _ship(order_id: int, lot_id: int, qty: str) -> Callable[[Session, User], Any]:
+    cmd = ShipmentIn.model_validate({"order_id": order_id, "lines": [
+        {"lot_id": lot_id, "location": "COLD-01", "quantity": qty}]})
+    return lambda s, u: orders.ship(s, cmd, user=u, today=TODAY)
+
+
+def _consume(lot_id: int, qty: str) -> Callable[[Session, User], Any]:
+    cmd = ProductionRunIn.model_validate({"sku": "JAM-RASP", "quantity": "10", "location": "KITCHEN",
+                                          "inputs": [{"lot_id": lot_id, "quantity": qty}]})
+    return lambda s, u: production.produce(s, cmd, user=u, today=TODAY, lot_code_pattern=PATTERN)
+
+
+def test_two_shipments_of_60_from_a_lot_of_100_one_wins(
+        api: Api, site: dict[str, Any], session: Session, factories: Any) -> None:
+    lot = receive(api, site["supplier"], "JAM-RASP", "100", lot_code="J1")["lot_id"]
+    first, second = _order(session, site, "60"), _order(session, site, "60")
+    results = race(factories, [_ship(first.id, lot, "60"), _ship(second.id, lot, "60")])
+    assert sorted(type(r).__name__ for r in results) == ["InsufficientStock", "Shipment"], results
+    assert next(r for r in results if isinstance(r, InsufficientStock)).field == "lines.0.quantity"
+    assert _on_hand(session, lot) == [D(40)]
+    assert check_ledger(session) == []
+
+
+def test_two_runs_consuming_60_of_100_one_wins(
+        api: Api, site: dict[str, Any], session: Session, factories: Any) -> None:
+    lot = receive(api, site["supplier"], "RASP", "100", lot_code="R1")["lot_id"]
+    results = race(factories, [_consume(lot, "60"), _consume(lot, "60")])
+    assert sorted(type(r).__name__ for r in results) == ["InsufficientStock", "ProductionRun"], results
+    assert _on_hand(session, lot) == [D(40)]
+    assert check_ledger(session) == []
+
+
+def test_many_pickers_at_once_never_take_more_than_is_there(
+        api: Api, site: dict[str, Any], session: Session, factories: Any) -> None:
+    lot = receive(api, site["supplier"], "JAM-RASP", "100", lot_code="J1")["lot_id"]
+    bookings = []
+    for _ in range(4):
+        bookings.append(_ship(_order(session, site, "15").id, lot, "15"))
+        bookings.append(_consume(lot, "15"))
+    results = race(factories, bookings)
+    won = [r for r in results if not isinstance(r, Exception)]
+    assert len(won) == 6, results
+    assert all(isinstance(r, InsufficientStock) for r in results if isinstance(r, Exception)), results
+    assert _on_hand(session, lot) == [D(10)]
+    assert check_ledger(session) == []
+
+
+def test_two_shipments_against_one_order_line_never_ship_more_than_ordered(
+        api: Api, site: dict[str, Any], session: Session, factories: Any) -> None:
+    lot = receive(api, site["supplier"], "JAM-RASP", "200", lot_code="J1")["lot_id"]
+    order = _order(session, site, "100")
+    results = race(factories, [_ship(order.id, lot, "60"), _ship(order.id, lot, "60")])
+    assert sorted(type(r).__name__ for r in results) == ["Conflict", "Shipment"], results
+    session.commit()
+    assert session.scalar(select(OrderLine.shipped_quantity).where(OrderLine.order_id == order.id)) == D(60)
+    assert _on_hand(session, lot) == [D(140)]
+    assert check_ledger(session) == []
+
+
+def test_an_order_cancelled_while_it_ships_is_either_shipped_or_cancelled(
+        api: Api, site: dict[str, Any], session: Session, factories: Any, database_url: str) -> None:
+    lot = receive(api, site["supplier"], "JAM-RASP", "100", lot_code="J1")["lot_id"]
+    _ship(_order(session, site, "1").id, lot, "1")(session, None)  # type: ignore[arg-type]
+    order = _order(session, site, "60")
+    # The shipment reads the order, then waits for its number while the cancel goes ahead.
+    results = while_held(database_url, "UPDATE counter SET value = value WHERE name = 'doc:SH'", {},
+                         lambda: race(factories, [_ship(order.id, lot, "60"),
+                                                  lambda s, u: orders.cancel_order(s, order.id, user=u)]))
+    failed = [r for r in results if isinstance(r, Exception)]
+    assert len(failed) == 1 and isinstance(failed[0], Conflict), results
+    session.commit()
+    status = session.scalar(text("SELECT status FROM sales_order WHERE id = :id"), {"id": order.id})
+    assert _on_hand(session, lot) == ([D(39)] if status == "shipped" else [D(99)])
+    assert check_ledger(session) == []
+
+
+def test_the_first_documents_and_lot_codes_of_the_day_are_numbered_without_clashes(
+        site: dict[str, Any], session: Session, factories: Any) -> None:
+    cmd = ReceiptIn.model_validate({"supplier_id": site["supplier"], "lines": [
+        {"sku": "RASP", "quantity": "1", "location": "COLD-01"}]})
+    results = race(factories, [lambda s, u: stock.receive(s, cmd, user=u, today=TODAY,
+                                                          lot_code_pattern=PATTERN)] * 6)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert sorted(r.number for r in results) == [f"R-00000{i}" for i in range(1, 7)]
+    session.commit()
+    codes = sorted(session.scalars(select(Lot.code)))
+    assert codes == [f"{TODAY:%y%m%d}-{c}" for c in "ABCDEF"]
+    assert check_ledger(session) == []
+
+
+def test_stock_arriving_at_an_empty_location_from_two_sides_adds_up(
+        api: Api, site: dict[str, Any], session: Session, factories: Any) -> None:
+    lot = receive(api, site["supplier"], "RASP", "50", lot_code="R1")["lot_id"]
+    receive(api, site["supplier"], "RASP", "50", location="RCV", lot_code="R1", top_up=True)
+
+    def move(source: str, qty: str) -> Callable[[Session, User], Any]:
+        cmd = TransferIn(lot_id=lot, from_location=source, to_location="DRY-01", quantity=D(qty))
+        return lambda s, u: stock.transfer(s, cmd, user=u, today=TODAY)
+
+    results = race(factories, [move("COLD-01", "30"), move("RCV", "20")])
+    assert not [r for r in results if isinstance(r, Exception)], results
+    session.commit()
+    dry = session.scalar(text("SELECT id FROM location WHERE code = 'DRY-01'"))
+    assert session.scalar(select(Balance.on_hand).where(Balance.lot_id == lot, Balance.location_id == dry)) == 50
+    assert check_ledger(session) == []
+
+
+def test_two_returns_never_take_back_more_than_was_shipped(
+        api: Api, site: dict[str, Any], session: Session, factories: Any) -> None:
+    lot = receive(api, site["supplier"], "JAM-RASP", "30", lot_code="J1")["lot_id"]
+    orders.ship(session, ShipmentIn.model_validate({"order_id": _order(session, site, "30").id, "lines": [
+        {"lot_id": lot, "location": "COLD-01", "quantity": "30"}]}), user=None, today=TODAY)
+    cmd = ReturnIn(customer_id=site["deli"], lot_id=lot, quantity=D(20), reason="recalled by the shop")
+    results = race(factories, [lambda s, u: stock.customer_return(s, cmd, user=u, today=TODAY)] * 2)
+    assert sorted(type(r).__name__ for r in results) == ["Conflict", "CustomerReturn"], results
+    assert _on_hand(session, lot) == [D(0), D(20)]
+    assert check_ledger(session) == []
+
+
+def test_a_hold_committed_while_a_shipment_waits_stops_the_shipment(
+        api: Api, site: dict[str, Any], session: Session, factories: Any, database_url: str) -> None:
+    lot = receive(api, site["supplier"], "JAM-RASP", "100", lot_code="J1")["lot_id"]
+    order = _order(session, site, "60")
+    outcome = while_held(database_url, "UPDATE lot SET status = 'hold', hold_reason = 'lab alert' WHERE id = :id",
+                         {"id": lot}, lambda: race(factories, [_ship(order.id, lot, "60")]))
+    assert len(outcome) == 1 and isinstance(outcome[0], LotBlocked), outcome
+    assert _on_hand(session, lot) == [D(100)]
+
+
+def test_a_replay_racing_the_original_request_gets_the_same_booking(
+        site: dict[str, Any], session: Session, factories: Any) -> None:
+    cmd = ReceiptIn.model_validate({"supplier_id": site["supplier"], "lines": [
+        {"sku": "RASP", "quantity": "7", "location": "COLD-01", "lot_code": "R1"}]})
+    results = race(factories, [lambda s, u: stock.receive(s, cmd, user=u, today=TODAY, lot_code_pattern=PATTERN,
+                                                          request_key="scan-42")] * 3)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert len({r.id for r in results}) == 1
+    session.commit()
+    assert session.scalars(select(Balance.on_hand)).all() == [D(7)]
+    assert check_ledger(session) == []
+
+
+@pytest.mark.skipif(not PG_URL, reason="row locks under real concurrency need PostgreSQL "
+                                       "(set LOTWISE_TEST_DATABASE_URL)")
+def test_postgresql_bookings_wait_on_row_locks_not_on_the_whole_database(
+        api: Api, site: dict[str, Any], session: Session, factories: Any, database_url: str) -> None:
+    """A slow shipment of one lot holds up nobody booking another lot."""
+    busy = receive(api, site["supplier"], "JAM-RASP", "100", lot_code="J1")["lot_id"]
+    free = receive(api, site["supplier"], "RASP", "100", lot_code="R1")["lot_id"]
+    holder = make_engine(database_url)
+    try:
+        with holder.connect() as conn:
+            conn.execute(text("SELECT on_hand FROM balance WHERE lot_id = :id FOR UPDATE"), {"id": busy})
+            started = time.monotonic()
+            results = race(factories, [_consume(free, "10")])
+            assert time.monotonic() - started < 5
+            conn.rollback()
+    finally:
+        holder.dispose()
+    assert type(results[0]).__name__ == "ProductionRun", results
+    assert _on_hand(session, free) == [D(90)]

@@ -1,0 +1,299 @@
+"""scanning.decode: barcodes in phone photos are read exactly, and nothing is read where none is."""
+
+from __future__ import annotations
+
+import functools
+import io
+import logging
+import struct
+import zlib
+
+import cv2
+import numpy as np
+import pytest
+import zxingcpp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+from scanning import (
+    Decoded,
+    EmptyImage,
+    ImageError,
+    ImageTooLarge,
+    NotAnImage,
+    decode,
+    decoding,
+    parse,
+)
+from tests.unit.scan_corpus import BLANK_KINDS, FORMATS, TODAY, Sample, barcode_sample, blank_sample
+
+# Generous: the tests check what is read, not how fast (the benchmark measures that).
+BUDGET = 5000
+
+
+@functools.cache
+def photo(fmt: str, condition: str, index: int = 0) -> Sample:
+    return barcode_sample(fmt, condition, index)
+
+
+def reads(sample: Sample, found: list[Decoded]) -> list[Decoded]:
+    """The results that carry exactly the sample's data, in the format it was printed in."""
+    right = []
+    for decoded in found:
+        if decoded.format != sample.decoded_format:
+            continue
+        if sample.label is not None:
+            scan = parse(decoded.text, today=TODAY)
+            label = sample.label
+            if (scan.gtin, scan.sku, scan.lot, scan.expiry) == (label.gtin, label.sku, label.lot, label.expiry):
+                right.append(decoded)
+        elif decoded.text == sample.text:
+            right.append(decoded)
+    return right
+
+
+def on_label(sample: Sample, decoded: Decoded, tolerance: float = 8.0) -> bool:
+    """Whether every corner reported lies on the printed label in the full-size photo."""
+    label = np.array(sample.corners, dtype=np.float32)
+    return len(decoded.position) == 4 and all(
+        cv2.pointPolygonTest(label, (float(x), float(y)), True) > -tolerance for x, y in decoded.position
+    )
+
+
+def encode(image: np.ndarray, ext: str = ".png") -> bytes:
+    ok, data = cv2.imencode(ext, image)
+    assert ok
+    return bytes(data.tobytes())
+
+
+# -- every format, under every kind of trouble ----------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_each_format_decodes_to_exactly_what_was_printed(fmt: str) -> None:
+    sample = photo(fmt, "clean")
+    found = decode(sample.data, budget_ms=BUDGET)
+    right = reads(sample, found)
+    assert right, f"{sample.name}: read {found}"
+    assert len(found) == 1
+    decoded = right[0]
+    assert on_label(sample, decoded), decoded.position
+    if fmt.startswith("gs1"):
+        assert decoded.is_gs1
+        assert decoded.text[:3] in ("]C1", "]d2", "]Q3")
+    else:
+        assert not decoded.is_gs1
+
+
+@pytest.mark.parametrize("condition", ["rotated", "perspective", "blur", "noise", "glare", "low-contrast"])
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_photos_taken_badly_still_read(fmt: str, condition: str) -> None:
+    sample = photo(fmt, condition)
+    found = decode(sample.data, budget_ms=BUDGET)
+    right = reads(sample, found)
+    assert right, f"{sample.name}: read {found}"
+    assert all(on_label(sample, decoded) for decoded in right)
+
+
+def test_twelve_megapixel_photo() -> None:
+    sample = photo("gs1-datamatrix", "12mp")
+    assert sample.width * sample.height >= 12_000_000
+    right = reads(sample, decode(sample.data, budget_ms=BUDGET))
+    assert right and on_label(sample, right[0]), right
+
+
+@pytest.mark.parametrize("kind", BLANK_KINDS)
+def test_no_barcode_no_read(kind: str) -> None:
+    assert decode(blank_sample(kind, 0).data) == []
+
+
+def test_position_is_in_the_upright_photo_when_the_camera_stored_it_sideways() -> None:
+    sample = photo("gs1-128", "clean")
+    upright = cv2.imdecode(np.frombuffer(sample.data, np.uint8), cv2.IMREAD_COLOR)
+    stored = cv2.rotate(upright, cv2.ROTATE_90_COUNTERCLOCKWISE)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # EXIF orientation: turn 90° clockwise to display
+    buffer = io.BytesIO()
+    Image.fromarray(cv2.cvtColor(stored, cv2.COLOR_BGR2RGB)).save(buffer, "JPEG", quality=92, exif=exif.tobytes())
+    right = reads(sample, decode(buffer.getvalue(), budget_ms=BUDGET))
+    assert right and on_label(sample, right[0]), right
+
+
+# -- zbar, the fallback ---------------------------------------------------------------------------
+
+
+def test_libzbar_is_installed() -> None:
+    # CI installs libzbar0; without it the fallback below would silently never run.
+    assert decoding._zbar_reader() is not None
+
+
+@pytest.mark.parametrize("fmt", ["gs1-128", "gs1-qr", "ean-13", "upc-a", "code-128"])
+def test_the_zbar_path_reads_on_its_own(fmt: str) -> None:
+    sample = photo(fmt, "clean")
+    found = decode(sample.data, budget_ms=BUDGET, engines=("zbar",))
+    right = reads(sample, found)
+    assert right, f"{sample.name}: read {found}"
+    assert right[0].engine == "zbar"
+    assert right[0].is_gs1 == fmt.startswith("gs1")
+    assert on_label(sample, right[0]), right[0].position
+
+
+def test_zbar_reads_a_slanted_ean_13_that_zxing_misses() -> None:
+    # Bars at a slant to every scan line of zxing; zbar reads an upright crop of the region.
+    # Should a newer zxing-cpp read this photo, pick another where `engines=("zxing",)` fails.
+    sample = photo("ean-13", "rotated")
+    assert not reads(sample, decode(sample.data, budget_ms=BUDGET, engines=("zxing",)))
+    right = reads(sample, decode(sample.data, budget_ms=BUDGET))
+    assert right and right[0].engine == "zbar"
+    assert on_label(sample, right[0]), right[0].position
+
+
+def test_without_libzbar_decoding_goes_on_and_warns_once(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def missing() -> None:
+        raise OSError("libzbar.so.0: cannot open shared object file: No such file or directory")
+
+    monkeypatch.setattr(decoding, "_load_zbar", missing)
+    monkeypatch.setattr(decoding, "_zbar_once", decoding._ZbarOnce())
+    blank = blank_sample("texture", 0, size=(640, 480)).data
+    sample = photo("ean-13", "clean")
+    with caplog.at_level(logging.WARNING, logger="scanning.decoding"):
+        assert decode(blank, budget_ms=200) == []
+        assert decode(blank, budget_ms=200, engines=("zbar",)) == []
+        assert reads(sample, decode(sample.data, budget_ms=BUDGET))
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert "libzbar0" in warnings[0].getMessage()
+
+
+# -- several barcodes, odd images -----------------------------------------------------------------
+
+
+def _symbol(text: str, fmt: zxingcpp.BarcodeFormat, scale: int = 4, **options: object) -> np.ndarray:
+    barcode = zxingcpp.create_barcode(text, fmt, **options)
+    return np.array(barcode.to_image(scale=scale), dtype=np.uint8)
+
+
+def test_one_result_per_barcode() -> None:
+    qr = _symbol("https://lotwise.example/l/240/JAM/10/A1", zxingcpp.BarcodeFormat.QRCode, 6)
+    ean = _symbol("9501101530003", zxingcpp.BarcodeFormat.EAN13, 3)
+    canvas = np.full((700, 1400), 235, np.uint8)
+    h, w = qr.shape
+    canvas[50 : 50 + h, 50 : 50 + w] = qr
+    canvas[50 : 50 + h, 700 : 700 + w] = qr  # the same code twice
+    eh, ew = ean.shape
+    canvas[450 : 450 + eh, 100 : 100 + ew] = ean
+    found = decode(encode(canvas), budget_ms=BUDGET)
+    assert sorted((d.format, d.text) for d in found) == [
+        ("EAN-13", "9501101530003"),
+        ("QR Code", "https://lotwise.example/l/240/JAM/10/A1"),
+    ]
+
+
+def test_white_on_black_code_reads() -> None:
+    qr = _symbol("[01]09501101530003[10]NIGHT", zxingcpp.BarcodeFormat.QRCode, 6, gs1=True)
+    canvas = np.full((600, 600), 30, np.uint8)
+    h, w = qr.shape
+    canvas[100 : 100 + h, 100 : 100 + w] = 255 - qr
+    found = decode(encode(canvas), budget_ms=BUDGET)
+    assert [parse(d.text).lot for d in found] == ["NIGHT"]
+
+
+@pytest.mark.parametrize("ext", [".png", ".jpg", ".webp", ".bmp", ".tiff"])
+def test_common_image_formats(ext: str) -> None:
+    canvas = np.full((300, 500), 240, np.uint8)
+    code = _symbol("LOT-42", zxingcpp.BarcodeFormat.Code128, 3)
+    canvas[50 : 50 + code.shape[0], 50 : 50 + code.shape[1]] = code
+    assert [d.text for d in decode(encode(canvas, ext), budget_ms=BUDGET)] == ["LOT-42"]
+
+
+def test_gif() -> None:
+    canvas = np.full((300, 500), 240, np.uint8)
+    code = _symbol("LOT-43", zxingcpp.BarcodeFormat.Code128, 3)
+    canvas[50 : 50 + code.shape[0], 50 : 50 + code.shape[1]] = code
+    buffer = io.BytesIO()
+    Image.fromarray(canvas).save(buffer, "GIF")
+    assert [d.text for d in decode(buffer.getvalue(), budget_ms=BUDGET)] == ["LOT-43"]
+
+
+# -- refused uploads ------------------------------------------------------------------------------
+
+
+def _png_without_pixels(width: int, height: int) -> bytes:
+    """A PNG that claims a size but holds no image data: a decompression bomb's header."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+        + chunk(b"IEND", b"")
+    )
+
+
+NOT_AN_IMAGE = "This file is not an image (JPEG, PNG, WebP, GIF, BMP or TIFF)."
+SIGNATURES = [b"", b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF89a", b"BM", b"II*\x00", b"RIFF\x00\x00\x00\x00WEBP"]
+
+
+@pytest.mark.parametrize(
+    ("data", "error", "message"),
+    [
+        (b"", EmptyImage, "The file is empty."),
+        (b"Lot 42, best before 2026-12-31\n", NotAnImage, NOT_AN_IMAGE),
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", NotAnImage, NOT_AN_IMAGE),
+        (b"\xff\xd8\xff\xe0" + b"\x00" * 64, NotAnImage, "This JPEG image is damaged and cannot be read."),
+        (
+            b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic",
+            NotAnImage,
+            "HEIC photos cannot be read here. Send a JPEG or PNG instead (on an iPhone: "
+            "Settings › Camera › Formats › Most Compatible).",
+        ),
+        (
+            _png_without_pixels(10_000, 10_000),
+            ImageTooLarge,
+            "The photo is 100 megapixels; the limit is 50 megapixels.",
+        ),
+        (
+            _png_without_pixels(60_000, 60_000),
+            ImageTooLarge,
+            "The photo is over 179 megapixels; the limit is 50 megapixels.",
+        ),
+    ],
+)
+def test_refused_uploads(data: bytes, error: type[ImageError], message: str) -> None:
+    with pytest.raises(error) as raised:
+        decode(data)
+    assert str(raised.value) == message
+
+
+def test_oversized_upload() -> None:
+    with pytest.raises(ImageTooLarge) as raised:
+        decode(b"\xff\xd8\xff" + bytes(52 * 1024 * 1024 - 3))
+    assert str(raised.value) == "The photo is 52 MB; the limit is 20 MB."
+    with pytest.raises(ImageTooLarge, match=r"^The photo is 5 KB; the limit is 4 KB\.$"):
+        decode(photo("ean-13", "clean").data[:5000], max_bytes=4096)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.sampled_from(SIGNATURES),
+    st.binary(max_size=3000),
+)
+def test_random_bytes_never_crash(prefix: bytes, body: bytes) -> None:
+    try:
+        found = decode(prefix + body, budget_ms=100)
+    except ImageError:
+        return
+    assert isinstance(found, list)
+
+
+def test_a_truncated_photo_reads_what_is_left() -> None:
+    data = photo("gs1-qr", "clean").data
+    try:
+        found = decode(data[: len(data) // 3], budget_ms=200)
+    except NotAnImage:
+        return
+    assert isinstance(found, list)
