@@ -564,6 +564,7 @@ class _Demo:
     # -- one working day ------------------------------------------------------------------------
 
     def receive(self, day: date, clerk: User) -> None:
+        """Each supplier delivers on its day what brings its materials back up to a few weeks' use."""
         usage = self._material_usage()
         week = (day - self.start).days // 7
         first = day == self.start
@@ -630,6 +631,7 @@ class _Demo:
         return result
 
     def _produce(self, sku: str, units: int, day: date, clerk: User, at: str) -> SimLot | None:
+        """Make up to `units` (fewer if materials are short), then put the batch away."""
         freshest = sku in GIFT_SKUS
         step = 6 if freshest else 12
         while units >= step * 4:
@@ -660,15 +662,18 @@ class _Demo:
         return out
 
     def _move(self, lot: SimLot, source: str, target: str, quantity: Decimal, day: date, user: User) -> None:
+        """Transfer stock of a lot between locations (also between warehouses)."""
         stock.transfer(self.s, TransferIn(lot_id=lot.id, from_location=source, to_location=target,
                                           quantity=quantity, moved_on=day), user=user, today=day)
         lot.stock[source] -= quantity
         lot.stock[target] += quantity
 
     def _uses_recall_lot(self, lot: SimLot) -> bool:
+        """Whether the lot was made (directly) from the raspberries of the recall story."""
         return any(self.by_id[i].supplier_lot == RECALL_SUPPLIER_LOT for i in lot.inputs)
 
     def produce(self, day: date, clerk: User) -> None:
+        """Jam on Monday to Thursday (the two with the least cover), gift boxes on Friday."""
         if day.weekday() == 4:
             self._gift_boxes(day, clerk)
             return
@@ -697,6 +702,7 @@ class _Demo:
             self._produce(sku, min(units, 2400 if sku.startswith("JAM-") else 1440), day, clerk, "KITCHEN")
 
     def _gift_boxes(self, day: date, clerk: User) -> None:
+        """Gift boxes are packed from the freshest jars, so they keep as long as possible."""
         for sku in GIFT_SKUS:
             weekly = self._total_demand(sku)
             have = self._sellable(sku, day, PICKABLE["MAIN"] + PICKABLE["NORTH"])
@@ -730,6 +736,7 @@ class _Demo:
                     break
 
     def _eligible(self, lot: SimLot, spec: CustomerSpec, customer_id: int, day: date) -> bool:
+        """The customer's shelf-life rule for a lot shipped on `day`."""
         if lot.expiry is None:
             return True
         if lot.expiry < day:
@@ -745,6 +752,7 @@ class _Demo:
         return not (spec.no_reversal and last is not None and lot.expiry < last)
 
     def place_orders(self, day: date, admin: User) -> None:
+        """Customers order on their own weekday and rhythm, most of their usual assortment."""
         week = (day - self.start).days // 7
         if week < 1:
             return
@@ -775,6 +783,7 @@ class _Demo:
                 open={line.id: (line.product.sku, line.quantity) for line in order.lines}))
 
     def _picks(self, order: SimOrder, line_id: int, sku: str, need: Decimal, day: date) -> list[ShipLineIn]:
+        """First-expiry-first-out among the lots this customer may receive, within its lot limit."""
         spec = order.spec
         picks: list[ShipLineIn] = []
         used = 0
@@ -792,6 +801,7 @@ class _Demo:
         return picks
 
     def ship_orders(self, day: date, clerk: User, admin: User) -> None:
+        """Ship what is due; short lines wait a week for backorders, or are cancelled."""
         for order in self.orders:
             if not order.open or order.ship_date > day:
                 continue

@@ -243,7 +243,7 @@ class Row:
 def measure(size: int) -> Row:
     wave = generate(size)
     demand = sum(line.quantity for line in wave.lines)
-    ours, plan = _time(lambda: allocate(wave.lines, wave.lots), 3 if size <= 100_000 else 1)
+    ours, plan = _time(lambda: allocate(wave.lines, wave.lots), 5 if size <= 100_000 else 2)
     row = Row(size, len(wave.lots), ours, plan.total_allocated / demand, len(plan.shortages))
     if size <= NAIVE_MAX:
         naive, naive_plan = _time(lambda: _naive_fair(wave.lines, wave.lots), 1)
@@ -271,7 +271,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             "their life left), 2,000 customers (35 % no rule, 35 % minimum days, 15 % minimum "
             "percentage of life, 10 % lot-count limit, 5 % no date reversal; 0–3 transit days), "
             "ship dates over a week, supply 90–150 % of each sku's demand. Times exclude data "
-            "generation; best of 3 runs up to 100k lines, one run at 1M. Lines/s is by wall clock; "
+            "generation; best of 5 runs up to 100k lines, of 2 at 1M. Lines/s is by wall clock; "
             "the CPU column divides by the process's CPU time, which is steadier on a busy machine.",
             "",
             "The naive allocator filters the line's sku lots through `is_eligible`, sorts them by "

@@ -11,7 +11,8 @@ GS = "\x1d"
 """ASCII 29, the group separator that stands for FNC1 inside an element string."""
 
 # GS1 General Specifications, figure 7.11-1: the 82 characters allowed in AI 10 and AI 240.
-_CSET82 = re.compile(r"""^[!"%&'()*+,\-./0-9:;<=>?A-Z_a-z]+$""")
+_CSET82 = re.compile(r"""[!"%&'()*+,\-./0-9:;<=>?A-Z_a-z]+""")
+_DIGITS = re.compile(r"[0-9]+")
 LOT_MAX = 20
 SKU_MAX = 30
 
@@ -29,7 +30,7 @@ def gtin_check_digit(body: str) -> int:
 def normalize_gtin(gtin: str) -> str:
     """A GTIN-8/12/13/14 as GTIN-14, after checking its digits and check digit."""
     g = gtin.strip()
-    if not g.isdigit() or len(g) not in (8, 12, 13, 14):
+    if not _DIGITS.fullmatch(g) or len(g) not in (8, 12, 13, 14):
         raise LabelDataError(f"GTIN {gtin!r} must be 8, 12, 13 or 14 digits")
     if gtin_check_digit(g[:-1]) != int(g[-1]):
         raise LabelDataError(f"GTIN {gtin} has a wrong check digit")
@@ -50,12 +51,12 @@ class LotBarcodeData:
             object.__setattr__(self, "gtin", normalize_gtin(self.gtin))
         elif not self.sku:
             raise LabelDataError("a label needs a GTIN or a sku")
-        elif len(self.sku) > SKU_MAX or not _CSET82.match(self.sku):
+        elif len(self.sku) > SKU_MAX or not _CSET82.fullmatch(self.sku):
             raise LabelDataError(
                 f"sku {self.sku!r} cannot go in a GS1 barcode (AI 240): up to {SKU_MAX} "
                 "letters, digits and GS1 punctuation, no spaces"
             )
-        if not self.lot or len(self.lot) > LOT_MAX or not _CSET82.match(self.lot):
+        if not self.lot or len(self.lot) > LOT_MAX or not _CSET82.fullmatch(self.lot):
             raise LabelDataError(
                 f"lot code {self.lot!r} cannot go in a GS1 barcode (AI 10): up to {LOT_MAX} "
                 "letters, digits and GS1 punctuation, no spaces"

@@ -376,15 +376,15 @@ def _doubled(gray: Gray) -> Gray:
 
 def _rotated(gray: Gray, angle: int) -> tuple[Gray, Affine]:
     """`gray` turned clockwise by a multiple of 90°, with the map back."""
-    height, width = gray.shape
+    height, width = gray.shape  # of the image before turning
     if angle == 90:
-        back = [[0.0, 1.0, 0.0], [-1.0, 0.0, width - 1.0]]
+        back = [[0.0, 1.0, 0.0], [-1.0, 0.0, height - 1.0]]
         image = cv2.rotate(gray, cv2.ROTATE_90_CLOCKWISE)
     elif angle == 180:
         back = [[-1.0, 0.0, width - 1.0], [0.0, -1.0, height - 1.0]]
         image = cv2.rotate(gray, cv2.ROTATE_180)
     else:
-        back = [[0.0, -1.0, height - 1.0], [1.0, 0.0, 0.0]]
+        back = [[0.0, -1.0, width - 1.0], [1.0, 0.0, 0.0]]
         image = cv2.rotate(gray, cv2.ROTATE_90_COUNTERCLOCKWISE)
     return np.asarray(image, dtype=np.uint8), np.array(back)
 

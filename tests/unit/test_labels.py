@@ -419,3 +419,18 @@ def test_a_gs1_128_too_long_for_the_label_is_left_off_and_the_label_says_so(dpi:
     assert module >= {203: 3, 300: 4}[dpi]
     fd = found(r"\^BXN.*?\^FD(.*?)\^FS", zpl)
     assert datamatrix_text(fd) == expected_element_string(label)
+
+
+def test_gs1_data_refuses_a_trailing_newline_and_non_ascii_digits() -> None:
+    import pytest
+
+    from labels.gs1 import LabelDataError, LotBarcodeData
+
+    with pytest.raises(LabelDataError):
+        LotBarcodeData(lot="ABC\n", gtin="09501101530003")
+    with pytest.raises(LabelDataError):
+        LotBarcodeData(lot="ABC", sku="SKU\n")
+    with pytest.raises(LabelDataError):
+        LotBarcodeData(lot="ABC", gtin="0950110153000\u0663")
+    with pytest.raises(LabelDataError):
+        LotBarcodeData(lot="ABC", gtin="0950110153000\u00b2")

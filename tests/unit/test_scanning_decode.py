@@ -149,6 +149,16 @@ def test_zbar_reads_a_slanted_ean_13_that_zxing_misses() -> None:
     assert on_label(sample, right[0]), right[0].position
 
 
+@pytest.mark.parametrize("angle", [90, 180, 270])
+def test_positions_found_in_a_turned_variant_map_back_onto_the_photo(angle: int) -> None:
+    image = np.zeros((30, 50), np.uint8)
+    image[7, 41] = 255  # one marked pixel at x=41, y=7 in a wide image
+    turned, back = decoding._rotated(image, angle)
+    y, x = np.argwhere(turned == 255)[0]
+    mapped = back @ np.array([x, y, 1.0])
+    assert mapped.round().tolist() == [41.0, 7.0]
+
+
 def test_without_libzbar_decoding_goes_on_and_warns_once(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
