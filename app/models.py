@@ -486,3 +486,4 @@ class ScanEvent(Base):
 import app.models_recall  # noqa: E402,F401  (recall and drill tables register on Base)
 import app.models_waste as _waste_tables  # noqa: E402,F401  (write-off tables register on Base)
 from app import models_printing  # noqa: E402,F401
+import app.models_allocation as _allocation_tables  # noqa: E402,F401  (allocation tables register on Base)

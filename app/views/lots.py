@@ -11,6 +11,7 @@ from app.api import validation_error
 from app.api.stock import LotQuery
 from app.models import LotStatus, ProductionRun, Receipt, Role, Supplier
 from app.queries import documents as q
+from app.queries.costing import cost_breakdown
 from app.queries.lots import links_of, lot_detail, lot_rows, shipments_of
 from app.schemas import HoldIn, LinkOut, LotDetailOut, LotOut, ShippedOut
 from app.services import stock
@@ -82,6 +83,7 @@ def _detail_page(lot_id: int, form: Form | None = None) -> Any:
     user = current_user()
     return render_template("lots/detail.html", lot=lot, receipts=receipts, made_by=made_by, supplier=supplier,
                            documents=documents, form=form, shipped=_shipped(lot),
+                           breakdown=cost_breakdown(s, lot_id),
                            can_hold=user is not None and user.has_role(Role.OPERATOR),
                            can_release=user is not None and user.has_role(Role.MANAGER)), form.status
 

@@ -6,12 +6,12 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.models import Balance, LotStatusChange, Role
 from app.queries.check import check_ledger
-from tests.conftest import Api
+from tests.conftest import TODAY, Api
 from tests.integration.recall_case import Case, build
 
 D = Decimal
@@ -115,7 +115,7 @@ def test_a_recall_from_a_scanned_label(api: Api, case: Case) -> None:
 def test_recalled_lots_can_no_longer_be_shipped_or_used(api: Api, case: Case) -> None:
     api.post("/recalls", {"lots": [{"lot_id": case.j1}], "reason": "test"})
     order = api.post("/orders", {"customer_id": case.deli, "warehouse": "MAIN",
-                                 "ship_date": __import__("datetime").date.today().isoformat(),
+                                 "ship_date": TODAY.isoformat(),
                                  "lines": [{"sku": "JAM-RASP", "quantity": "1"}]}).json
     r = api.post("/shipments", {"order_id": order["id"], "lines": [
         {"lot_id": case.j1, "location": "KITCHEN", "quantity": "1"}]})
@@ -217,12 +217,12 @@ def test_a_via_lot_that_is_not_an_input_is_refused(api: Api, case: Case) -> None
 
 def test_a_recall_on_a_lot_already_recalled_is_a_conflict(api: Api, case: Case, session: Session) -> None:
     assert api.post("/recalls", {"lots": [{"lot_id": case.j1}], "reason": "one"}).status_code == 201
-    before = session.scalar(select(__import__("sqlalchemy").func.count()).select_from(LotStatusChange))
+    before = session.scalar(select(func.count()).select_from(LotStatusChange))
     r = api.post("/recalls", {"lots": [{"lot_id": case.gb1}], "reason": "two"})
     assert r.status_code == 409
     assert len(api.get("/recalls").json) == 1
     session.expire_all()
-    assert session.scalar(select(__import__("sqlalchemy").func.count()).select_from(LotStatusChange)) == before
+    assert session.scalar(select(func.count()).select_from(LotStatusChange)) == before
 
 
 def test_unknown_recall_is_404_and_roles_are_enforced(api: Api, case: Case, api_as: Any) -> None:
