@@ -265,8 +265,9 @@ def _allocate(lines: Iterable[OrderLine], lots: Iterable[StockLot]) -> Plan:
 
     out: list[Allocation | _FlowLine] = []
     shortages: list[Shortage] = []
+    signatures: dict[tuple[int, int | None, Decimal | None, bool], int] = {}
+    signature_of: dict[int, tuple[int, bool]] = {}
     terms_cache: dict[tuple[int, date, date | None], LineTerms] = {}
-    terms_by_value: dict[tuple[object, ...], LineTerms] = {}
     new_allocation = Allocation
 
     for pos, line in enumerate(ordered):
@@ -279,21 +280,17 @@ def _allocate(lines: Iterable[OrderLine], lots: Iterable[StockLot]) -> Plan:
             shortages.append(Shortage(line.line_id, line.sku, need, ZERO, need, (reason,)))
             continue
         rule = line.rule
-        key = (id(rule), line.ship_date, line.latest_shipped_expiry)
+        # Terms depend on the rule's values, not on which customer holds them: customers sharing
+        # values share one signature, so terms are worked out once per (values, ship date).
+        known = signature_of.get(id(rule))
+        if known is None:
+            values = (rule.transit_days, rule.min_remaining_days, rule.min_remaining_pct, rule.no_date_reversal)
+            known = signature_of[id(rule)] = (signatures.setdefault(values, len(signatures)), rule.no_date_reversal)
+        signature, reversal = known
+        key = (signature, line.ship_date, line.latest_shipped_expiry if reversal else None)
         t = terms_cache.get(key)
         if t is None:
-            # Many customers share the same rule values; work the terms out once per value.
-            same = (
-                line.ship_date,
-                rule.transit_days,
-                rule.min_remaining_days,
-                rule.min_remaining_pct,
-                rule.no_date_reversal and line.latest_shipped_expiry,
-            )
-            t = terms_by_value.get(same)
-            if t is None:
-                t = terms_by_value[same] = line_terms(line)
-            terms_cache[key] = t
+            t = terms_cache[key] = line_terms(line)
         start = bisect_left(g.exp, t.floor)
 
         if g.indexed or rule.max_lots_per_line is not None:

@@ -483,7 +483,7 @@ class ScanEvent(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
 # Tables of later features live in their own modules and register on the same Base.
+import app.models_allocation as _allocation_tables  # noqa: E402,F401  (allocation tables register on Base)
 import app.models_recall  # noqa: E402,F401  (recall and drill tables register on Base)
 import app.models_waste as _waste_tables  # noqa: E402,F401  (write-off tables register on Base)
 from app import models_printing  # noqa: E402,F401
-import app.models_allocation as _allocation_tables  # noqa: E402,F401  (allocation tables register on Base)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -13,6 +15,8 @@ from app.db import utcnow
 from app.errors import Conflict, Invalid
 from app.models import (
     Customer,
+    Location,
+    Lot,
     MovementKind,
     Order,
     OrderLine,
@@ -22,6 +26,7 @@ from app.models import (
     User,
 )
 from app.schemas import OrderIn, ShipmentIn
+from app.services.allocation_ledger import release_order_allocations, ship_allocated, trim_allocations
 from app.services.base import (
     book,
     document_number,
@@ -83,7 +88,64 @@ def cancel_order(session: Session, order_id: int, *, user: User | None) -> Order
     order = _open(_locked_order(session, order_id))
     order.status = OrderStatus.CANCELLED
     order.cancelled_at = utcnow()
+    release_order_allocations(session, order.id, "order cancelled")
     return order
+
+
+@dataclass(frozen=True)
+class ShipItem:
+    """One resolved shipment line: `quantity` of `lot` from `location` on order line `line`.
+
+    `field` prefixes the request fields named in errors (e.g. "lines.2.").
+    """
+
+    line: OrderLine
+    lot: Lot
+    location: Location
+    quantity: Decimal
+    field: str = ""
+
+
+def ship_items(session: Session, order: Order, items: Sequence[ShipItem], *, shipped_on: date,
+               carrier_reference: str | None, user: User | None, request_key: str | None) -> Shipment:
+    """Book one shipment of resolved lines on a locked open order; the allocations follow the stock.
+
+    Each line ships at most what is still open; stock of a lot allocated to the line at that
+    location is taken from its allocations (picked first), and allocations a line no longer needs
+    are released.
+    """
+    shipment = Shipment(number=document_number(session, "SH"), order_id=order.id,
+                        customer_id=order.customer_id, warehouse_id=order.warehouse_id,
+                        shipped_on=shipped_on, carrier_reference=carrier_reference,
+                        user_id=user.id if user else None)
+    session.add(shipment)
+    session.flush()
+    shipping: dict[int, Decimal] = defaultdict(Decimal)
+    for item in items:
+        f, line, quantity = item.field, item.line, item.quantity
+        lot = lock_lot(session, item.lot)
+        lot_existed(lot, shipped_on, "shipped_on")
+        unexpired(usable(lot, f + "lot_id"), shipped_on, f + "lot_id")
+        open_qty = line.open_quantity - shipping[line.id]
+        if quantity > open_qty:
+            raise Conflict(f"line {line.line_no} ({line.product.sku}) has {open_qty} "
+                           f"{line.product.unit} left to ship; {quantity} is too many", f + "quantity")
+        shipping[line.id] += quantity
+        session.add(ShipmentLine(shipment_id=shipment.id, order_line_id=line.id, lot_id=lot.id,
+                                 location_id=item.location.id, quantity=quantity))
+        book(session, lot=lot, location=item.location, quantity=-quantity, kind=MovementKind.SHIP,
+             ref_type="shipment", ref_id=shipment.id, booked_on=shipped_on, user=user,
+             request_key=request_key, field=f + "quantity")
+        ship_allocated(session, line.id, lot.id, item.location.id, quantity)
+    for line in order.lines:
+        line.shipped_quantity += shipping[line.id]
+    order.status = (OrderStatus.SHIPPED if all(x.open_quantity <= 0 for x in order.lines)
+                    else OrderStatus.PARTIAL)
+    session.flush()
+    trim_allocations(session, order.lines)
+    remember(session, request_key, "shipment", shipment.id, user)
+    session.flush()
+    return shipment
 
 
 @transactional
@@ -94,14 +156,9 @@ def ship(session: Session, cmd: ShipmentIn, *, user: User | None, today: date,
         return session.get_one(Shipment, earlier)
     order = _open(_locked_order(session, cmd.order_id))
     shipped_on = not_in_future(cmd.shipped_on or today, today, "shipped_on")
-    shipment = Shipment(number=document_number(session, "SH"), order_id=order.id,
-                        customer_id=order.customer_id, warehouse_id=order.warehouse_id,
-                        shipped_on=shipped_on, carrier_reference=cmd.carrier_reference,
-                        user_id=user.id if user else None)
-    session.add(shipment)
-    session.flush()
     lines_by_id = {line.id: line for line in order.lines}
     shipping: dict[int, Decimal] = defaultdict(Decimal)
+    items: list[ShipItem] = []
     for i, item in enumerate(cmd.lines):
         f = f"lines.{i}."
         lot = lock_lot(session, lot_by_ref(session, item, f))
@@ -125,20 +182,7 @@ def ship(session: Session, cmd: ShipmentIn, *, user: User | None, today: date,
             if not candidates:
                 raise Invalid(f"order {order.number} has no open line for {lot.product.sku}", f + "lot_id")
             line = candidates[0]
-        open_qty = line.open_quantity - shipping[line.id]
-        if quantity > open_qty:
-            raise Conflict(f"line {line.line_no} ({line.product.sku}) has {open_qty} "
-                           f"{line.product.unit} left to ship; {quantity} is too many", f + "quantity")
         shipping[line.id] += quantity
-        session.add(ShipmentLine(shipment_id=shipment.id, order_line_id=line.id, lot_id=lot.id,
-                                 location_id=location.id, quantity=quantity))
-        book(session, lot=lot, location=location, quantity=-quantity, kind=MovementKind.SHIP,
-             ref_type="shipment", ref_id=shipment.id, booked_on=shipped_on, user=user,
-             request_key=request_key, field=f + "quantity")
-    for line in order.lines:
-        line.shipped_quantity += shipping[line.id]
-    order.status = (OrderStatus.SHIPPED if all(x.open_quantity <= 0 for x in order.lines)
-                    else OrderStatus.PARTIAL)
-    remember(session, request_key, "shipment", shipment.id, user)
-    session.flush()
-    return shipment
+        items.append(ShipItem(line, lot, location, quantity, f))
+    return ship_items(session, order, items, shipped_on=shipped_on, carrier_reference=cmd.carrier_reference,
+                      user=user, request_key=request_key)

@@ -273,6 +273,9 @@ def hold_lot(session: Session, lot_id: int, cmd: HoldIn, *, user: User | None) -
                                 reason=cmd.reason, user_id=user.id if user else None))
     lot.status = LotStatus.HOLD
     lot.hold_reason = cmd.reason
+    from app.services.allocations import release_lot_allocations  # here: allocations imports this module
+
+    release_lot_allocations(session, [lot.id], f"lot {lot.code} put on hold: {cmd.reason}")
     return lot
 
 

@@ -52,6 +52,10 @@ def register(app: Flask) -> None:
     for bp in (labels.bp, labels.printers, labels.digital_link):
         app.register_blueprint(bp)
 
+    from app.views import picklists
+
+    app.register_blueprint(picklists.bp)
+
     @app.context_processor
     def _globals() -> dict[str, object]:
         nav = [(endpoint, label) for endpoint, label in NAV if endpoint in app.view_functions]

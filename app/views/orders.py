@@ -8,6 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from app.models import Order, OrderStatus, Role, Shipment
 from app.queries import documents as q
+from app.queries.picklists import order_allocations
 from app.schemas import OrderIn, OrderLineIn, OrderOut, ShipLineIn, ShipmentIn
 from app.services import orders as svc
 from app.views import choices, format_qty
@@ -110,7 +111,8 @@ def _detail_page(order_id: int, form: Form | None = None, cancel_form: Form | No
     status = max(form.status, cancel_form.status if cancel_form else 200)
     return render_template("orders/detail.html", order=order, shipments=sent, form=form,
                            cancel_form=cancel_form or Form(), picks=picks, is_open=is_open,
-                           lines_by_id={str(x.id): x for x in open_lines}), status
+                           lines_by_id={str(x.id): x for x in open_lines},
+                           allocation=order_allocations(s, order_id)), status
 
 
 @bp.get("/<int:order_id>")
