@@ -221,6 +221,51 @@ def expiring(ctx: click.Context, fmt: str, output: str | None, on: Any, warehous
         click.echo(f"expiry digest e-mailed to {', '.join(settings.recipients)}", err=True)
 
 
+@main.command()
+@click.option("--order", "order_ref", help="allocate this order (its id or number, e.g. SO-000042)")
+@click.option("--wave", "wave", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="allocate every open order shipping on or before this date")
+@click.option("--sku", help="with --wave: only lines of this product")
+@click.pass_context
+def allocate(ctx: click.Context, order_ref: str | None, wave: Any, sku: str | None) -> None:
+    """Allocate stock to an order or a wave of orders, first expiry first out; print what is short and why."""
+    from sqlalchemy import select
+
+    from app.models import Order
+    from app.services.allocations import allocate_order, allocate_wave
+    from app.web import today
+
+    if (order_ref is None) == (wave is None):
+        raise click.UsageError("give either --order N or --wave YYYY-MM-DD")
+    if sku and wave is None:
+        raise click.UsageError("--sku goes with --wave")
+    app = _app(ctx)
+    with app.app_context():
+        day = today()
+    with _session(app) as s:
+        try:
+            if order_ref is not None:
+                order_id = s.scalar(select(Order.id).where(Order.number == order_ref))
+                if order_id is None and order_ref.isdigit():
+                    order_id = int(order_ref)
+                if order_id is None:
+                    raise click.ClickException(f"no order {order_ref!r}")
+                run = allocate_order(s, order_id, today=day)
+            else:
+                run = allocate_wave(s, wave.date(), sku, today=day)
+        except LotwiseError as exc:
+            _fail(exc)
+            return
+    for a in run.allocations:
+        click.echo(f"{a.order_number}/{a.line_no} {a.sku}: {a.quantity} of lot {a.lot_code} at {a.location}")
+    for short in run.shortages:
+        click.echo(f"{short.order_number}/{short.line_no} {short.sku}: {short.missing} short", err=True)
+        for reason in short.reasons:
+            click.echo(f"  {reason}", err=True)
+    click.echo(f"allocated {run.allocated} over {run.lines} line(s) of {run.orders} order(s); "
+               f"{len(run.shortages)} line(s) short")
+
+
 def run_server(host: str, port: int, workers: int, overrides: dict[str, Any] | None = None) -> None:
     """Serve with gunicorn; each worker builds its own app (and database connections)."""
     from gunicorn.app.base import BaseApplication

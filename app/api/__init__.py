@@ -37,6 +37,8 @@ class Route:
     idempotent: bool = False
     # Set for routes that answer with a file download of this media type instead of JSON.
     media_type: str | None = None
+    # Set for routes whose body is multipart/form-data (a file upload) described by this model.
+    form: type[BaseModel] | None = None
 
 
 ROUTES: list[Route] = []
@@ -141,6 +143,45 @@ def endpoint(
     return deco
 
 
+def upload_endpoint(
+    rule: str,
+    *,
+    summary: str,
+    tag: str,
+    form: type[BaseModel],
+    role: Role = Role.VIEWER,
+    response: type[BaseModel] | None = None,
+    errors: tuple[int, ...] = (),
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a POST view whose body is multipart/form-data, documented in OpenAPI by `form`.
+
+    Each field of `form` comes from the form field or the uploaded file of the same name; a file
+    arrives as its bytes, so the model declares it `bytes` (OpenAPI: string, format binary).
+    """
+
+    def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
+        def view(**params: Any) -> tuple[Response, int]:
+            user = authenticate(role)
+            _known_ids(params)
+            data: dict[str, Any] = request.form.to_dict()
+            for name, upload in request.files.items():
+                data[name] = upload.read()
+            try:
+                body = form.model_validate(data)
+            except ValidationError as exc:
+                raise validation_error(exc) from None
+            result = fn(user=user, body=body, **params)
+            return jsonify(_dump(result)), 200
+
+        name = fn.__name__
+        bp.add_url_rule(rule, endpoint=name, view_func=view, methods=["POST"])
+        ROUTES.append(Route(rule=rule, method="POST", name=name, summary=summary, tag=tag, role=role,
+                            response=response, errors=errors, form=form))
+        return fn
+
+    return deco
+
+
 @dataclass(frozen=True)
 class FileResult:
     """What a file route returns: the bytes and the file name offered to the browser."""
@@ -215,3 +256,4 @@ def openapi_path(rule: str) -> str:
 
 
 from app.api import allocation, documents, labels, masterdata, stock, trace, waste  # noqa: E402,F401  (routes register on import)
+from app.api import scans  # noqa: E402,F401  (routes register on import)

@@ -34,6 +34,7 @@ _ERROR = {
 }
 _DESCRIPTIONS = {400: "Bad request", 401: "Not authenticated", 403: "Role too low", 404: "Not found",
                  409: "Conflict with the current state (stock, status, duplicate)",
+                 413: "The upload is larger than the configured limit",
                  422: "Invalid input; `field` names it",
                  502: "An upstream device (a label printer) refused or dropped the connection",
                  504: "An upstream device (a label printer) did not answer in time"}
@@ -65,6 +66,8 @@ def build() -> dict[str, Any]:
             models.append((r.body, "validation"))
         if r.response is not None:
             models.append((r.response, "serialization"))
+        if r.form is not None:
+            models.append((r.form, "validation"))
     keys, defs = models_json_schema(models, ref_template=REF)
     schemas: dict[str, Any] = dict(defs.get("$defs", {}))
     schemas["Error"] = _ERROR
@@ -81,6 +84,9 @@ def build() -> dict[str, Any]:
         if r.body is not None:
             op["requestBody"] = {"required": True, "content": {"application/json": {
                 "schema": keys[(r.body, "validation")]}}}
+        if r.form is not None:
+            op["requestBody"] = {"required": True, "content": {"multipart/form-data": {
+                "schema": keys[(r.form, "validation")]}}}
         if r.response is not None:
             ref = keys[(r.response, "serialization")]
             schema = {"type": "array", "items": ref} if r.many else ref
@@ -90,7 +96,7 @@ def build() -> dict[str, Any]:
             op["responses"][str(r.status)] = {"description": "The file", "content": {r.media_type: {
                 "schema": {"type": "string", "format": "binary"}}}}
         err = {"content": {"application/json": {"schema": {"$ref": REF.format(model="Error")}}}}
-        for status in sorted({401, 403, *r.errors, *((422,) if r.body or r.query else ())}):
+        for status in sorted({401, 403, *r.errors, *((422,) if r.body or r.query or r.form else ())}):
             op["responses"][str(status)] = {"description": _DESCRIPTIONS[status], **err}
         paths.setdefault("/api/v1" + openapi_path(r.rule), {})[r.method.lower()] = op
     return {

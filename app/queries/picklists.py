@@ -26,7 +26,7 @@ from app.schemas_allocation import (
     PickRowOut,
     ShortageOut,
 )
-from labels.gs1 import LabelDataError, LotBarcodeData, bracketed_element_string
+from labels.gs1 import LabelDataError, LotBarcodeData, human_readable
 from labels.symbols import LINEAR_QUIET, gs1_128_pattern
 
 PAPERS = {"a4": A4, "letter": LETTER}
@@ -63,7 +63,7 @@ def _shortages(session: Session, *where: Any) -> list[ShortageOut]:
         .join(Product, Product.id == OrderLine.product_id)
         .where(Order.status.in_(OPEN_ORDERS), *where)
         .order_by(Order.id, OrderLine.line_no)
-    ).tuples()
+    )
     return [ShortageOut(order_id=o.id, order_number=o.number, order_line_id=line.id, line_no=line.line_no,
                         sku=p.sku, missing=s.missing, reasons=list(s.reasons)) for s, line, o, p in rows]
 
@@ -94,9 +94,9 @@ def lot_allocations(session: Session, lot_id: int) -> list[AllocationOut]:
 
 
 def barcode_text(sku: str, gtin: str | None, lot_code: str, expiry: date | None) -> str:
-    """The lot's GS1 element string in brackets, as the pick list barcode encodes it ("" if it cannot)."""
+    """The text under the lot's GS1-128 barcode, "(01)…(17)…(10)…" ("" when the lot code cannot be encoded)."""
     try:
-        return bracketed_element_string(_barcode_data(sku, gtin, lot_code, expiry))
+        return human_readable(_barcode_data(sku, gtin, lot_code, expiry))
     except LabelDataError:
         return ""
 
@@ -195,7 +195,7 @@ def _escape(text: str) -> str:
 
 def gtins(session: Session, skus: Sequence[str]) -> dict[str, str | None]:
     """The GTIN of each sku (None when the product has none), for the lot barcodes."""
-    return dict(session.execute(select(Product.sku, Product.gtin).where(Product.sku.in_(skus))).tuples().all())
+    return dict(session.execute(select(Product.sku, Product.gtin).where(Product.sku.in_(skus))).all())
 
 
 # --- PDF ----------------------------------------------------------------------------------------

@@ -92,7 +92,7 @@ def _stock(session: Session, warehouse_id: int, product_ids: Sequence[int]) -> l
         .where(OrderAllocation.state.in_(RESERVING), Location.warehouse_id == warehouse_id,
                Lot.product_id.in_(product_ids))
         .group_by(OrderAllocation.lot_id, OrderAllocation.location_id)
-    ).tuples())
+    ))
     return [
         fefo.StockLot(lot_id=lot_id, lot_code=code, sku=sku, expiry=expiry, made_on=made_on,
                       available=max(on_hand - (held.get((lot_id, loc_id)) or ZERO), ZERO),
@@ -113,7 +113,7 @@ def _latest_shipped(session: Session, pairs: set[tuple[int, int]]) -> dict[tuple
         .join(Lot, Lot.id == ShipmentLine.lot_id)
         .where(Shipment.customer_id.in_(customers), Lot.product_id.in_(products))
         .group_by(Shipment.customer_id, Lot.product_id)
-    ).tuples()
+    )
     return {(c, p): e for c, p, e in rows if e is not None and (c, p) in pairs}
 
 
@@ -156,7 +156,7 @@ def _run(session: Session, where: Sequence[ColumnElement[bool]], *, today: date,
         .join(Order, Order.id == OrderLine.order_id)
         .where(OrderAllocation.state.in_(RESERVING), *selected)
         .group_by(OrderAllocation.order_line_id)
-    ).tuples().all())
+    ).all())
     raw = session.execute(
         select(OrderLine.id, OrderLine.order_id, Order.number, OrderLine.line_no, OrderLine.product_id,
                Product.sku, Order.customer_id, Order.warehouse_id, Order.ship_date, Order.priority,
@@ -164,7 +164,7 @@ def _run(session: Session, where: Sequence[ColumnElement[bool]], *, today: date,
         .join(Product, Product.id == OrderLine.product_id)
         .where(*selected)
         .order_by(OrderLine.id)
-    ).tuples().all()
+    ).all()
     considered = [r[0] for r in raw]
     lines = [
         _Line(lid, oid, num, no, pid, sku, cid, wid, ship_date or max(sd, today), prio,

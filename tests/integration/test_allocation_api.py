@@ -92,7 +92,7 @@ def test_a_hold_on_a_lot_reallocates_its_lines(api: Api, two_lots: dict[str, Any
     api.post("/allocations/wave", {"ship_by": TODAY.isoformat()})
     r = api.post(f"/lots/{two_lots['L40']}/hold", {"reason": "seal check"})
     assert r.status_code == 200, r.json
-    # Corner Deli moves to the 120-day lot; Big Box keeps its 10 of it, so only 0 are left for...
+    # Big Box holds all of the 120-day lot, so Corner Deli's line is left short and says why.
     assert _lots_of(api, deli) == {}
     history = api.get(f"/lots/{two_lots['L40']}/allocations").json
     assert history[0]["state"] == "released" and "put on hold: seal check" in history[0]["reason"]

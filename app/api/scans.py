@@ -1,0 +1,95 @@
+"""API for scans: parse what a scanner typed or decode a photo, and say what product, lot or order it names."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from flask import current_app
+from pydantic import BaseModel, Field, StringConstraints
+
+from app.api import endpoint, upload_endpoint
+from app.errors import Invalid, LotwiseError
+from app.models import User
+from app.services import scans
+from app.web import db, today
+from scanning import ImageTooLarge, ScanError, decode, parse
+
+Station = Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)]
+
+
+class ScanIn(BaseModel):
+    raw: Annotated[str, Field(max_length=4000, description="what the scanner sent; GS as ASCII 29 or the "
+                                                              "configured substitute")]
+    station: Station | None = None
+
+
+class DecodeIn(BaseModel):
+    image: bytes = Field(description="the photo or camera frame (JPEG, PNG, WebP, ...)")
+    station: Station | None = None
+    frame: bool = Field(False, description="a live-camera frame: a frame with no barcode is not logged")
+
+
+class ReadOut(BaseModel):
+    format: str
+    is_gs1: bool
+    text: str
+    scan: scans.ScanOut | None = Field(description="the read parsed, when it parses")
+    error: str | None = Field(description="why the read cannot be used, when it does not parse")
+
+
+class DecodeOut(BaseModel):
+    reads: list[ReadOut]
+    message: str
+
+
+class TooLarge(LotwiseError):
+    status = 413
+    code = "too_large"
+
+
+def _parse(raw: str, station: str | None, user: User) -> scans.ScanOut:
+    """Parse and log one scan; a bad one is logged too, then refused with the parser's words."""
+    separator = current_app.config["GS1_SEPARATOR"] or None
+    try:
+        scan = parse(raw, separator=separator, today=today())
+    except ScanError as exc:
+        scans.record_scan(db(), raw=raw, parsed=None, outcome="error", message=str(exc), station=station, user=user)
+        raise Invalid(str(exc), "raw") from None
+    event_id = scans.record_scan(db(), raw=raw, parsed=scans.scan_fields(scan), outcome="ok", message=None,
+                                 station=station, user=user)
+    return scans.resolve(db(), scan, event_id=event_id, today=today())
+
+
+@endpoint("/scans/parse", "POST", summary="Parse a scan and look up the product, lot or order it names",
+          tag="scans", body=ScanIn, response=scans.ScanOut, errors=(422,))
+def parse_scan(user: User, body: ScanIn) -> scans.ScanOut:
+    return _parse(body.raw, body.station or None, user)
+
+
+@upload_endpoint("/scans/decode", summary="Decode the barcodes in a photo, each parsed and looked up",
+                 tag="scans", form=DecodeIn, response=DecodeOut, errors=(413, 422))
+def decode_photo(user: User, body: DecodeIn) -> DecodeOut:
+    station = body.station or None
+    limit = int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
+    try:
+        found = decode(body.image, max_bytes=limit)
+    except ScanError as exc:
+        scans.record_scan(db(), raw="", parsed=None, outcome="error", message=f"photo: {exc}", station=station,
+                          user=user)
+        if isinstance(exc, ImageTooLarge):
+            raise TooLarge(str(exc), "image") from None
+        raise Invalid(str(exc), "image") from None
+    reads: list[ReadOut] = []
+    for d in found:
+        try:
+            reads.append(ReadOut(format=d.format, is_gs1=d.is_gs1, text=d.text, scan=_parse(d.text, station, user),
+                                 error=None))
+        except Invalid as exc:
+            reads.append(ReadOut(format=d.format, is_gs1=d.is_gs1, text=d.text, scan=None, error=exc.message))
+    if not reads:
+        if not body.frame:
+            scans.record_scan(db(), raw="", parsed=None, outcome="error", message="photo: no barcode found",
+                              station=station, user=user)
+        return DecodeOut(reads=[], message="No barcode found in the photo; hold the label flat, closer, in good light")
+    usable = sum(1 for r in reads if r.scan is not None)
+    return DecodeOut(reads=reads, message=f"{len(reads)} barcode(s) read, {usable} usable")

@@ -1,0 +1,178 @@
+"""Scans: what a scanned label names (product, lot, order) and the scan event log of every read."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.models import Lot, LotStatus, Order, Product, ScanEvent, User
+from app.queries.lots import links_of, shipments_of, stock_of
+from app.schemas import Amount, LotOut, StockOut
+from app.services.base import transactional
+from scanning import Scan
+
+
+class ScanProductOut(BaseModel):
+    id: int
+    sku: str
+    name: str
+    gtin: str | None
+    unit: str
+    shelf_life_days: int | None
+
+
+class ScanLotOut(LotOut):
+    stock: list[StockOut]
+    expired: bool
+    problem: str | None = Field(description="why the lot may not be used (held, recalled, expired), if so")
+    inputs: int = Field(description="how many lots went into it")
+    outputs: int = Field(description="how many lots were made from it")
+    shipments: int = Field(description="how many shipments it went out on")
+
+
+class ScanOrderOut(BaseModel):
+    id: int
+    number: str
+    status: str
+
+
+class ScanOut(BaseModel):
+    """One scan parsed, with what it names in the database where that is known."""
+
+    event_id: int
+    raw: str
+    kind: str
+    symbology: str | None
+    gtin: str | None
+    sku: str | None
+    lot: str | None
+    expiry: date | None
+    best_before: date | None
+    production_date: date | None
+    serial: str | None
+    quantity: Amount | None
+    net_weight_kg: Amount | None
+    sscc: str | None
+    text: str | None
+    elements: list[tuple[str, str]]
+    product: ScanProductOut | None
+    found_lot: ScanLotOut | None = Field(description="the lot the label names: by lot code, else supplier lot code")
+    order: ScanOrderOut | None = Field(description="the order whose number was scanned")
+    message: str
+
+
+def scan_fields(scan: Scan) -> dict[str, Any]:
+    """The parsed fields of a scan as JSON-ready values (what the scan event stores)."""
+    return {
+        "kind": scan.kind, "symbology": scan.symbology, "gtin": scan.gtin, "sku": scan.sku, "lot": scan.lot,
+        "expiry": scan.expiry, "best_before": scan.best_before, "production_date": scan.production_date,
+        "serial": scan.serial, "quantity": scan.quantity, "net_weight_kg": scan.net_weight_kg,
+        "sscc": scan.sscc, "text": scan.text, "elements": [list(e) for e in scan.elements],
+    }
+
+
+def _json(fields: dict[str, Any]) -> dict[str, Any]:
+    return {k: (v.isoformat() if isinstance(v, date) else str(v) if isinstance(v, Decimal) else v)
+            for k, v in fields.items()}
+
+
+@transactional
+def record_scan(session: Session, *, raw: str, parsed: dict[str, Any] | None, outcome: str, message: str | None,
+                station: str | None, user: User | None) -> int:
+    """Log one scan or photo read (outcome "ok" or "error") and return the event's id."""
+    event = ScanEvent(
+        # PostgreSQL text cannot hold NUL, which a misconfigured scanner can send.
+        raw=raw.replace("\x00", ""), parsed=_json(parsed) if parsed is not None else None, outcome=outcome,
+        message=message, station=station, user_id=user.id if user else None)
+    session.add(event)
+    session.flush()
+    return event.id
+
+
+def _product(session: Session, scan: Scan) -> Product | None:
+    if scan.gtin:
+        return session.scalar(select(Product).where(Product.gtin == scan.gtin))
+    key = scan.sku or (scan.text if scan.kind == "text" else None)
+    if key:
+        return session.scalar(select(Product).where(Product.sku == key))
+    return None
+
+
+def _lot(session: Session, scan: Scan, product: Product | None) -> Lot | None:
+    if product is not None and scan.lot:
+        lot = session.scalar(select(Lot).where(Lot.product_id == product.id, Lot.code == scan.lot))
+        if lot is None:
+            # A supplier's case label carries the supplier's lot code, which receiving recorded.
+            lot = session.scalar(select(Lot).where(Lot.product_id == product.id, Lot.supplier_lot_code == scan.lot)
+                                 .order_by(Lot.made_on.desc(), Lot.id.desc()).limit(1))
+        return lot
+    if scan.kind == "text" and scan.text and product is None:
+        # A typed or plain-barcode lot code names a lot only when no other product uses that code.
+        lots = session.scalars(select(Lot).where(Lot.code == scan.text).limit(2)).all()
+        return lots[0] if len(lots) == 1 else None
+    return None
+
+
+def problem_of(lot: Lot, today: date) -> str | None:
+    """Why the lot may not be used or shipped, in words; None when it may."""
+    if lot.status == LotStatus.RECALLED:
+        return f"lot {lot.code} is recalled"
+    if lot.status == LotStatus.HOLD:
+        return f"lot {lot.code} is on hold: {lot.hold_reason}" if lot.hold_reason else f"lot {lot.code} is on hold"
+    if lot.expiry is not None and lot.expiry < today:
+        return f"lot {lot.code} expired on {lot.expiry.isoformat()}"
+    return None
+
+
+def _lot_out(session: Session, lot: Lot, today: date) -> ScanLotOut:
+    stock = stock_of(session, lot.id)
+    product = lot.product
+    return ScanLotOut(
+        id=lot.id, sku=product.sku, product_name=product.name, code=lot.code, origin=lot.origin,
+        supplier_id=lot.supplier_id, supplier_name=lot.supplier.name if lot.supplier else None,
+        supplier_lot_code=lot.supplier_lot_code, made_on=lot.made_on, expiry=lot.expiry, unit_cost=lot.unit_cost,
+        unit=product.unit, status=lot.status, hold_reason=lot.hold_reason,
+        on_hand=sum((s.on_hand for s in stock), Decimal(0)), stock=stock,
+        expired=lot.expiry is not None and lot.expiry < today, problem=problem_of(lot, today),
+        inputs=len(links_of(session, lot.id, "inputs")), outputs=len(links_of(session, lot.id, "outputs")),
+        shipments=len(shipments_of(session, lot.id)))
+
+
+def _message(scan: Scan, product: Product | None, lot: Lot | None, order: Order | None) -> str:
+    if order is not None:
+        return f"order {order.number}"
+    if lot is not None:
+        return f"{lot.product.name}, lot {lot.code}"
+    if product is not None:
+        return f"{product.name}, lot {scan.lot} not known yet" if scan.lot else product.name
+    if scan.gtin:
+        return f"no product has GTIN {scan.gtin} yet"
+    if scan.sku:
+        return f"no product has sku {scan.sku}"
+    if scan.kind == "text":
+        return f"nothing is known as {scan.text!r}"
+    return "read, but it names no product"
+
+
+def resolve(session: Session, scan: Scan, *, event_id: int, today: date) -> ScanOut:
+    """The scan with the product, lot and order it names, as far as they exist."""
+    product = _product(session, scan)
+    lot = _lot(session, scan, product)
+    if lot is not None and product is None:
+        product = lot.product
+    order = None
+    if scan.kind == "text" and scan.text and lot is None and product is None:
+        order = session.scalar(select(Order).where(func.upper(Order.number) == scan.text.upper()))
+    return ScanOut(
+        event_id=event_id, raw=scan.raw, elements=list(scan.elements),
+        **{k: v for k, v in scan_fields(scan).items() if k != "elements"},
+        product=ScanProductOut(id=product.id, sku=product.sku, name=product.name, gtin=product.gtin,
+                               unit=product.unit, shelf_life_days=product.shelf_life_days) if product else None,
+        found_lot=_lot_out(session, lot, today) if lot else None,
+        order=ScanOrderOut(id=order.id, number=order.number, status=order.status.value) if order else None,
+        message=_message(scan, product, lot, order))
