@@ -256,13 +256,16 @@ def allocate(ctx: click.Context, order_ref: str | None, wave: Any, sku: str | No
         except LotwiseError as exc:
             _fail(exc)
             return
+    from app.views import format_qty
+
     for a in run.allocations:
-        click.echo(f"{a.order_number}/{a.line_no} {a.sku}: {a.quantity} of lot {a.lot_code} at {a.location}")
+        click.echo(f"{a.order_number}/{a.line_no} {a.sku}: {format_qty(a.quantity)} of lot {a.lot_code} "
+                   f"at {a.location}")
     for short in run.shortages:
-        click.echo(f"{short.order_number}/{short.line_no} {short.sku}: {short.missing} short", err=True)
+        click.echo(f"{short.order_number}/{short.line_no} {short.sku}: {format_qty(short.missing)} short", err=True)
         for reason in short.reasons:
             click.echo(f"  {reason}", err=True)
-    click.echo(f"allocated {run.allocated} over {run.lines} line(s) of {run.orders} order(s); "
+    click.echo(f"allocated {format_qty(run.allocated)} over {run.lines} line(s) of {run.orders} order(s); "
                f"{len(run.shortages)} line(s) short")
 
 

@@ -255,5 +255,4 @@ def openapi_path(rule: str) -> str:
     return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule)
 
 
-from app.api import allocation, documents, labels, masterdata, stock, trace, waste  # noqa: E402,F401  (routes register on import)
-from app.api import scans  # noqa: E402,F401  (routes register on import)
+from app.api import allocation, documents, labels, masterdata, scans, stock, trace, waste  # noqa: E402,F401  (routes register on import)

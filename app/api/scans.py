@@ -8,9 +8,11 @@ from flask import current_app
 from pydantic import BaseModel, Field, StringConstraints
 
 from app.api import endpoint, upload_endpoint
-from app.errors import Invalid, LotwiseError
-from app.models import User
+from app.errors import Conflict, Invalid, LotwiseError, NotFound
+from app.models import Product, Role, User
+from app.schemas import ProductOut
 from app.services import scans
+from app.services.masterdata import set_product_gtin
 from app.web import db, today
 from scanning import ImageTooLarge, ScanError, decode, parse
 
@@ -93,3 +95,20 @@ def decode_photo(user: User, body: DecodeIn) -> DecodeOut:
         return DecodeOut(reads=[], message="No barcode found in the photo; hold the label flat, closer, in good light")
     usable = sum(1 for r in reads if r.scan is not None)
     return DecodeOut(reads=reads, message=f"{len(reads)} barcode(s) read, {usable} usable")
+
+
+class GtinIn(BaseModel):
+    product_id: Annotated[int, Field(ge=1)]
+    gtin: Annotated[str, StringConstraints(strip_whitespace=True, min_length=8, max_length=14, pattern=r"^\d+$")]
+
+
+@endpoint("/scans/remember-gtin", "POST", summary="Remember a scanned GTIN for a product that has none",
+          tag="scans", role=Role.OPERATOR, body=GtinIn, response=ProductOut, errors=(404, 409, 422))
+def remember_gtin(user: User, body: GtinIn) -> ProductOut:
+    product = db().get(Product, body.product_id)
+    if product is None:
+        raise NotFound(f"product {body.product_id} does not exist", "product_id")
+    if product.gtin and product.gtin != body.gtin.zfill(14):
+        # Receiving may teach a GTIN, not change one: that is master data for a manager.
+        raise Conflict(f"{product.sku} already has GTIN {product.gtin}", "gtin")
+    return ProductOut.model_validate(set_product_gtin(db(), product.id, body.gtin))

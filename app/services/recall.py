@@ -23,6 +23,7 @@ from app.models_recall import (
 from app.queries.recall import report, select_lots, start_lots
 from app.queries.traceability import chunks
 from app.schemas_recall import DrillIn, NotificationIn, RecallCloseIn, RecallIn
+from app.services.allocations import release_lot_allocations
 from app.services.base import document_number, get_or_404, transactional
 
 
@@ -36,7 +37,7 @@ def _lots(session: Session, ids: set[int]) -> list[Lot]:
 @transactional
 def open_recall(session: Session, cmd: RecallIn, *, user: User | None, today: date, separator: str | None = None,
                 now: datetime | None = None) -> Recall:
-    """Open a recall: find every affected lot and mark each recalled, so none can be used or shipped.
+    """Open a recall: find every affected lot, mark each recalled and release its allocations.
 
     A lot already recalled by another open recall is listed but keeps that recall's status change.
     Lots on hold become recalled; closing with "release" puts them back on hold, not into stock.
@@ -51,6 +52,7 @@ def open_recall(session: Session, cmd: RecallIn, *, user: User | None, today: da
     session.add(recall)
     session.flush()
     why = f"recall {recall.number}: {cmd.reason}"
+    blocked: list[int] = []
     for lot in _lots(session, set(selection.lots)):
         affected = selection.lots[lot.id]
         session.add(RecallLot(recall_id=recall.id, lot_id=lot.id, role=affected.role, depth=affected.depth,
@@ -60,6 +62,10 @@ def open_recall(session: Session, cmd: RecallIn, *, user: User | None, today: da
                                         reason=why, user_id=user.id if user else None))
             lot.status = LotStatus.RECALLED
             lot.hold_reason = why
+            blocked.append(lot.id)
+    # Open and picked allocations of the recalled lots are given back and their lines re-allocated
+    # from other lots, in this same transaction.
+    release_lot_allocations(session, blocked, why, today)
     session.flush()
     return recall
 

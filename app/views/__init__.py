@@ -21,6 +21,7 @@ NAV = [
     ("suppliers.index", "Suppliers"),
     ("customers.index", "Customers"),
     ("locations.index", "Locations"),
+    ("handheld.index", "Scan"),
 ]
 
 # Entries shown only to users with at least the given role.
@@ -55,6 +56,10 @@ def register(app: Flask) -> None:
     from app.views import picklists
 
     app.register_blueprint(picklists.bp)
+
+    from app.views import handheld
+
+    app.register_blueprint(handheld.bp)
 
     @app.context_processor
     def _globals() -> dict[str, object]:

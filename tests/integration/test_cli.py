@@ -165,8 +165,17 @@ def test_demo_creates_the_company_once_then_reuses_it(tmp_path: Path, lotwise: R
     assert _count(demo_db, "user_account") == 3
 
 
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def test_the_readme_describes_every_command() -> None:
+    readme = README.read_text()
+    for name in main.commands:
+        assert f"| `lotwise {name}" in readme, name
+
+
 def test_the_readme_documents_every_configuration_variable_with_its_default() -> None:
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    readme = README.read_text()
     documented = dict(re.findall(r"^\| `LOTWISE_(\w+)` \| (.*?) \|", readme, re.MULTILINE))
     assert set(documented) == set(DEFAULTS)
     for key, default in DEFAULTS.items():

@@ -252,3 +252,17 @@ def test_a_drill_produces_the_same_report_without_holds_and_is_kept(api: Api, ca
     assert api.get("/drills/999").status_code == 404
     assert api.post("/drills", {"lots": [{"lot_id": 999999}]}).status_code == 404
     assert len(api.get("/drills").json) == 1
+
+
+def test_opening_a_recall_releases_the_allocations_of_its_lots(api: Api, case: Case) -> None:
+    order = api.post("/orders", {"customer_id": case.deli, "warehouse": "MAIN", "ship_date": TODAY.isoformat(),
+                                 "lines": [{"sku": "JAM-RASP", "quantity": "10"}]}).json
+    r = api.post(f"/orders/{order['id']}/allocate")
+    assert r.status_code == 200, r.json
+    [allocation] = r.json["allocations"]
+    assert allocation["lot_id"] == case.j1 and allocation["state"] == "open"  # the only pickable jam: DRY-01
+    assert api.post("/recalls", {"lots": [{"lot_id": case.j1}], "reason": "glass"}).status_code == 201
+    [released] = api.get(f"/lots/{case.j1}/allocations").json
+    assert released["state"] == "released" and "RC-000001" in released["reason"]
+    after = api.get(f"/orders/{order['id']}/allocations").json
+    assert not [a for a in after["allocations"] if a["state"] == "open"]

@@ -1,0 +1,82 @@
+"""Handheld pages under /h/: scan-driven lookup, receiving, production and picking for phones and scanners."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, render_template, send_from_directory
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from app.models import Location, Order, OrderStatus, Product, Role, Supplier, Warehouse
+from app.web import current_user, db, login_required
+
+bp = Blueprint("handheld", __name__, url_prefix="/h")
+
+PAGES = [("handheld.lookup", "Lookup", Role.VIEWER), ("handheld.receive", "Receive", Role.OPERATOR),
+         ("handheld.produce", "Produce", Role.OPERATOR), ("handheld.pick", "Pick", Role.OPERATOR)]
+
+
+def _products() -> list[dict[str, Any]]:
+    rows = db().scalars(select(Product).where(Product.active.is_(True)).order_by(Product.sku))
+    return [{"id": p.id, "sku": p.sku, "name": p.name, "gtin": p.gtin, "unit": p.unit, "kind": p.kind.value}
+            for p in rows]
+
+
+def _locations() -> list[dict[str, Any]]:
+    rows = db().execute(select(Location, Warehouse.code).join(Warehouse, Location.warehouse_id == Warehouse.id)
+                        .where(Location.active.is_(True)).order_by(Warehouse.code, Location.code))
+    return [{"code": loc.code, "name": loc.name, "kind": loc.kind.value, "warehouse": wh} for loc, wh in rows]
+
+
+def _render(template: str, title: str, **data: Any) -> str:
+    user = current_user()
+    assert user is not None
+    page_data = {"separator": current_app.config["GS1_SEPARATOR"], "user": user.username,
+                 "operator": user.has_role(Role.OPERATOR), **data}
+    return render_template(template, title=title, page_data=page_data,
+                           pages=[(e, label) for e, label, role in PAGES if user.has_role(role)])
+
+
+@bp.get("/")
+@login_required()
+def index() -> str:
+    return _render("handheld/index.html", "Scan")
+
+
+@bp.get("/lookup")
+@login_required()
+def lookup() -> str:
+    return _render("handheld/lookup.html", "Lookup")
+
+
+@bp.get("/receive")
+@login_required(Role.OPERATOR)
+def receive() -> str:
+    suppliers = [{"id": s.id, "name": s.name} for s in db().scalars(select(Supplier).order_by(Supplier.name))]
+    return _render("handheld/receive.html", "Receive", products=_products(), suppliers=suppliers,
+                   locations=_locations())
+
+
+@bp.get("/produce")
+@login_required(Role.OPERATOR)
+def produce() -> str:
+    return _render("handheld/produce.html", "Produce", products=_products(), locations=_locations())
+
+
+@bp.get("/pick")
+@login_required(Role.OPERATOR)
+def pick() -> str:
+    open_orders = Order.status.in_([OrderStatus.OPEN, OrderStatus.PARTIAL])
+    rows = db().scalars(select(Order).where(open_orders).order_by(Order.ship_date, Order.id).limit(200))
+    orders = [{"id": o.id, "number": o.number, "customer": o.customer.name} for o in rows]
+    return _render("handheld/pick.html", "Pick", orders=orders)
+
+
+@bp.get("/sw.js")
+def service_worker() -> Response:
+    # Served from /h/ so that the worker's scope covers every handheld page and nothing else.
+    response = send_from_directory(current_app.static_folder or "static", "handheld/sw.js",
+                                   mimetype="text/javascript", max_age=0)
+    response.headers["Cache-Control"] = "no-cache"
+    return response

@@ -1,0 +1,62 @@
+// Lookup: scan any label and see the lot — status, expiry, stock, where it came from and went.
+import { api, data, refocus, say, start } from "./scan.js";
+
+const $ = (id) => document.getElementById(id);
+let current = null;
+
+function show(lot) {
+  current = lot;
+  $("lookup-result").hidden = false;
+  $("lk-product").textContent = `${lot.sku} · ${lot.product_name}`;
+  $("lk-code").textContent = `Lot ${lot.code}`;
+  const state = lot.expired && lot.status === "released" ? "expired" : lot.status;
+  $("lk-status").textContent = state === "hold" ? "on hold" : state;
+  $("lk-status").className = `hh-badge ${state}`;
+  $("lk-expiry").textContent = lot.expiry || "none";
+  $("lk-onhand").textContent = `${lot.on_hand} ${lot.unit}`;
+  const from = lot.origin === "receipt"
+    ? `${lot.supplier_name || "supplier"}${lot.supplier_lot_code ? ` (lot ${lot.supplier_lot_code})` : ""}`
+    : `made from ${lot.inputs} lot(s)`;
+  $("lk-from").textContent = from;
+  $("lk-to").textContent = `${lot.outputs} lot(s) made from it, ${lot.shipments} shipment(s)`;
+  $("lk-stock").replaceChildren(...lot.stock.map((s) => {
+    const li = document.createElement("li");
+    li.textContent = `${s.location} (${s.warehouse}): ${s.on_hand} ${lot.unit}`;
+    return li;
+  }));
+  $("lk-link").href = `/lots/${lot.id}`;
+  $("lk-hold").hidden = !data.operator || lot.status !== "released";
+  $("lk-hold-form").hidden = true;
+}
+
+start({
+  async onScan(result) {
+    if (result.found_lot) {
+      show(result.found_lot);
+      const problem = result.found_lot.problem;
+      say(problem ? "error" : "ok", problem ? `Do not use: ${problem}` : `${result.found_lot.product_name}, lot ${result.found_lot.code}`);
+    } else {
+      $("lookup-result").hidden = true;
+      say("error", result.product ? `${result.product.name}: scan a label with a lot on it` : result.message);
+    }
+  },
+});
+
+$("lk-hold-open").addEventListener("click", () => {
+  $("lk-hold-form").hidden = false;
+  $("lk-reason").focus();
+});
+$("lk-hold-confirm").addEventListener("click", async () => {
+  const reason = $("lk-reason").value.trim();
+  if (!reason) { say("error", "Say why the lot is held"); $("lk-reason").focus(); return; }
+  try {
+    const lot = await api(`/lots/${current.id}/hold`, { method: "POST", body: { reason } });
+    const scan = await api("/scans/parse", { method: "POST", body: { raw: `(240)${lot.sku}(10)${lot.code}` } });
+    if (scan.found_lot) show(scan.found_lot);
+    $("lk-reason").value = "";
+    say("ok", `Lot ${lot.code} is on hold`);
+  } catch (err) {
+    say("error", `Not held: ${err.message}`);
+  }
+  refocus();
+});

@@ -1,0 +1,100 @@
+// Bookings made without a connection wait in IndexedDB and are sent when it returns.
+// Each carries the idempotency key it was given when the user confirmed, so a replay of a
+// request the server already booked (answer lost on the way back) returns the first result.
+
+const DB_NAME = "lotwise-handheld";
+const STORE = "outbox";
+const listeners = new Set();
+
+function open() {
+  return new Promise((resolve, reject) => {
+    const req = indexedDB.open(DB_NAME, 1);
+    req.onupgradeneeded = () => req.result.createObjectStore(STORE, { keyPath: "key" });
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+}
+
+async function tx(mode, fn) {
+  const db = await open();
+  return new Promise((resolve, reject) => {
+    const t = db.transaction(STORE, mode);
+    const result = fn(t.objectStore(STORE));
+    t.oncomplete = () => { db.close(); resolve(result && "result" in result ? result.result : undefined); };
+    t.onerror = () => { db.close(); reject(t.error); };
+  });
+}
+
+export function newKey() {
+  return crypto.randomUUID ? crypto.randomUUID()
+    : Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export async function pending() {
+  const items = (await tx("readonly", (s) => s.getAll())) || [];
+  return items.sort((a, b) => a.created - b.created);
+}
+
+export function onChange(fn) { listeners.add(fn); }
+
+async function changed(event) {
+  const items = await pending();
+  for (const fn of listeners) fn(items, event);
+}
+
+function csrf() {
+  return document.querySelector("meta[name=csrf-token]").content;
+}
+
+async function post(item) {
+  const response = await fetch(item.url, {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "Content-Type": "application/json", "X-CSRFToken": csrf(), "Idempotency-Key": item.key },
+    body: JSON.stringify(item.body),
+  });
+  const data = await response.json().catch(() => ({}));
+  return { ok: response.ok, status: response.status, data };
+}
+
+// Send now if possible; without a connection keep it and answer {queued: true}.
+export async function submit({ url, body, label, key }) {
+  const item = { key: key || newKey(), url, body, label, created: Date.now() };
+  if (navigator.onLine) {
+    try {
+      return await post(item);
+    } catch (err) {
+      if (!(err instanceof TypeError)) throw err;  // a TypeError is fetch's "no network"
+    }
+  }
+  await tx("readwrite", (s) => s.put(item));
+  await changed(null);
+  return { queued: true, key: item.key };
+}
+
+let flushing = false;
+
+// Send what waits, oldest first; stop at the first network failure and try again later.
+export async function flush() {
+  if (flushing || !navigator.onLine) return;
+  flushing = true;
+  try {
+    for (const item of await pending()) {
+      let result;
+      try {
+        result = await post(item);
+      } catch (err) {
+        if (err instanceof TypeError) break;
+        throw err;
+      }
+      if (result.status >= 500) break;  // the server is struggling: keep it and retry later
+      await tx("readwrite", (s) => s.delete(item.key));
+      await changed({ item, result });
+    }
+  } finally {
+    flushing = false;
+  }
+}
+
+window.addEventListener("online", () => { flush(); });
+setInterval(() => { flush(); }, 15000);

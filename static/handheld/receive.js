@@ -1,0 +1,123 @@
+// Receive: scan the supplier's case label, check what it filled in, choose supplier and place, confirm.
+import { api, data, outbox, refocus, say, start } from "./scan.js";
+
+const $ = (id) => document.getElementById(id);
+let topUp = null;       // the lot code to top up when the label names a lot we already have
+let unknownGtin = null; // a GTIN no product has yet: remembered for the product chosen
+let key = outbox.newKey();
+
+function product() { return data.products.find((p) => p.sku === $("rc-product").value) || null; }
+
+function setUnit() {
+  const p = product();
+  $("rc-unit").textContent = p ? `(${p.unit})` : "";
+}
+
+function clear() {
+  for (const id of ["rc-lot", "rc-expiry", "rc-qty"]) $(id).value = "";
+  $("rc-product").value = "";
+  $("rc-gtin").hidden = true;
+  topUp = null;
+  unknownGtin = null;
+  key = outbox.newKey();
+  setUnit();
+}
+
+async function rememberGtin() {
+  const p = product();
+  if (!unknownGtin || !p) return;
+  try {
+    await api("/scans/remember-gtin", { method: "POST", body: { product_id: p.id, gtin: unknownGtin } });
+    p.gtin = unknownGtin;
+    say("ok", `GTIN ${unknownGtin} is now ${p.sku}`);
+    unknownGtin = null;
+    $("rc-gtin").hidden = true;
+  } catch (err) {
+    say("error", `GTIN not remembered: ${err.message}`);
+  }
+}
+
+start({
+  async onScan(r) {
+    $("rc-done").hidden = true;
+    $("rc-form").hidden = false;
+    const labelled = r.kind === "gs1" || r.kind === "digital_link" || r.kind === "gtin";
+    if (!labelled && !r.product && product()) {
+      // A plain label on a known product: what it says is the supplier's lot code.
+      $("rc-lot").value = r.text || r.raw;
+      say("ok", `Lot ${$("rc-lot").value}`);
+      return;
+    }
+    if (!labelled && !r.product) { say("error", r.message); return; }
+    key = outbox.newKey();
+    topUp = null;
+    if (r.product) {
+      $("rc-product").value = r.product.sku;
+      $("rc-gtin").hidden = true;
+      unknownGtin = null;
+    } else if (r.gtin) {
+      unknownGtin = r.gtin;
+      $("rc-product").value = "";
+      $("rc-gtin").textContent = `New GTIN ${r.gtin}: choose its product once, it will be remembered`;
+      $("rc-gtin").hidden = false;
+    }
+    setUnit();
+    if (r.lot) $("rc-lot").value = r.lot;
+    if (r.expiry || r.best_before) $("rc-expiry").value = r.expiry || r.best_before;
+    if (r.quantity) $("rc-qty").value = r.quantity;
+    if (r.found_lot && r.found_lot.supplier_lot_code === r.lot) topUp = r.found_lot;
+    if (r.found_lot && r.found_lot.supplier_id) $("rc-supplier").value = String(r.found_lot.supplier_id);
+    const what = r.product ? r.product.name : "Unknown product";
+    say(r.product ? "ok" : "error", `${what}${r.lot ? `, lot ${r.lot}` : ""}${topUp ? " (tops up lot " + topUp.code + ")" : ""}${r.offline ? " — read offline" : ""}`);
+  },
+  onSent(item, result) {
+    if (result.ok) done(result.data, item.label);
+    else say("error", `${item.label} refused: ${result.data.error ? result.data.error.message : result.status}`);
+  },
+});
+
+$("rc-product").addEventListener("change", () => { setUnit(); rememberGtin(); });
+
+function done(receipt, label) {
+  const line = receipt.lines[0];
+  $("rc-form").hidden = true;
+  $("rc-done").hidden = false;
+  $("rc-done-lot").textContent = line.lot_code;
+  $("rc-done-text").textContent = `${line.quantity} of ${line.sku} into ${line.location} (${receipt.number})`;
+  $("rc-print").href = `/labels/print?lot=${line.lot_id}`;
+  say("ok", `Received ${label}: lot ${line.lot_code}`);
+}
+
+$("rc-clear").addEventListener("click", () => { clear(); say("info", "Cleared"); });
+
+$("rc-confirm").addEventListener("click", async () => {
+  const p = product();
+  const problems = [];
+  if (!p) problems.push("choose the product");
+  if (!$("rc-qty").value.trim()) problems.push("enter the quantity");
+  if (!$("rc-supplier").value) problems.push("choose the supplier");
+  if (problems.length) { say("error", `First ${problems.join(", ")}`); refocus(); return; }
+  const line = { sku: p.sku, quantity: $("rc-qty").value.trim(), location: $("rc-location").value,
+                 expiry: $("rc-expiry").value || null };
+  const lot = $("rc-lot").value.trim();
+  if (topUp && topUp.supplier_lot_code === lot) {
+    Object.assign(line, { lot_code: topUp.code, top_up: true, supplier_lot_code: lot });
+  } else if (lot) {
+    line.supplier_lot_code = lot;
+  }
+  const label = `${line.quantity} ${p.unit} ${p.sku}${lot ? " lot " + lot : ""}`;
+  const result = await outbox.submit({ url: "/api/v1/receipts", key, label,
+                                       body: { supplier_id: Number($("rc-supplier").value), lines: [line] } });
+  if (result.queued) {
+    say("info", `No connection: ${label} will be sent when it returns`);
+    clear();
+  } else if (result.ok) {
+    done(result.data, label);
+    clear();
+  } else {
+    say("error", `Not received: ${result.data.error ? result.data.error.message : result.status}`);
+  }
+  refocus();
+});
+
+setUnit();

@@ -1,0 +1,295 @@
+"""Handheld pages in a real phone-sized Chromium: wedge scans, photos, the live camera, and offline replays."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.serving import make_server
+
+from app.models import Lot, LotStatus, Receipt, Role, ScanEvent
+from labels.gs1 import gtin_check_digit, yymmdd
+from labels.model import LotLabel
+from labels.png import to_png
+from tests.conftest import TODAY, Api, make_user
+from tests.e2e.pagekit import PASSWORD, count
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+sync_api = pytest.importorskip("playwright.sync_api")
+cv2 = pytest.importorskip("cv2")
+
+pytestmark = [pytest.mark.browser, pytest.mark.skipif(CHROMIUM is None, reason="needs Chromium")]
+
+SHOTS = Path("/tmp/handheld")
+GS = "\x1d"
+SUPPLIER_GTIN = "0950600013435" + str(gtin_check_digit("0950600013435"))
+EXPIRY = TODAY + timedelta(days=150)
+CASE_LABEL = f"]C101{SUPPLIER_GTIN}17{yymmdd(EXPIRY)}10BF-2291{GS}3040"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync"]
+
+
+@pytest.fixture
+def live(app: Flask) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+def _phone(extra: list[str]) -> Iterator[Any]:
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS + extra)
+        context = browser.new_context(viewport={"width": 360, "height": 740}, device_scale_factor=2,
+                                      is_mobile=True, has_touch=True)
+        yield context
+        browser.close()
+
+
+@pytest.fixture
+def phone() -> Iterator[Any]:
+    yield from _phone([])
+
+
+def login(context: Any, live: str, path: str, user: str = "otto") -> Any:
+    page = context.new_page()
+    page.goto(live + path)
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button:has-text('Log in')")
+    page.wait_for_url(live + path)
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'hh-scan'")
+    return page
+
+
+def wedge(page: Any, raw: str, end: str = "Enter") -> None:
+    """Type a scan the way a keyboard-wedge scanner does: every character, then Enter (or Tab)."""
+    assert page.evaluate("document.activeElement.id") == "hh-scan"
+    page.keyboard.type(raw)
+    page.keyboard.press(end)
+
+
+def status(page: Any, text: str, kind: str = "ok") -> str:
+    box = page.locator("#hh-status")
+    sync_api.expect(box).to_contain_text(text)
+    sync_api.expect(box).to_have_class(f"hh-status hh-{kind}")
+    return str(box.inner_text())
+
+
+def shot(page: Any, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def focused(page: Any) -> bool:
+    page.wait_for_timeout(50)
+    return bool(page.evaluate("document.activeElement.id === 'hh-scan'"))
+
+
+def test_receive_then_produce_driven_by_wedge_scans(live: str, phone: Any, session: Session, site: dict[str, Any],
+                                                    api: Api) -> None:
+    make_user(session, "otto", Role.OPERATOR)
+    page = login(phone, live, "/h/receive")
+    shot(page, "receive-empty")
+
+    wedge(page, CASE_LABEL)
+    status(page, "Unknown product, lot BF-2291", "error")
+    sync_api.expect(page.locator("#rc-gtin")).to_contain_text(f"New GTIN {SUPPLIER_GTIN}")
+    assert page.input_value("#rc-lot") == "BF-2291"
+    assert page.input_value("#rc-expiry") == EXPIRY.isoformat()
+    assert page.input_value("#rc-qty") == "40"
+    page.select_option("#rc-product", "RASP")
+    status(page, f"GTIN {SUPPLIER_GTIN} is now RASP")
+    assert focused(page)
+    assert api.get(f"/products/{site['RASP']}").json["gtin"] == SUPPLIER_GTIN
+
+    page.select_option("#rc-supplier", label="Berry Farm")
+    page.select_option("#rc-location", "COLD-01")
+    shot(page, "receive-filled")
+    page.click("#rc-confirm")
+    status(page, "Received 40 kg RASP lot BF-2291")
+    sync_api.expect(page.locator("#rc-done")).to_be_visible()
+    lot_code = page.locator("#rc-done-lot").inner_text()
+    href = page.get_attribute("#rc-print", "href")
+    assert href and href.startswith("/labels/print?lot=")
+    shot(page, "receive-done")
+    assert focused(page)
+
+    # The same case again: recognised now by its GTIN, and it tops up the lot it was received as.
+    wedge(page, CASE_LABEL, end="Tab")
+    status(page, f"Raspberries IQF, lot BF-2291 (tops up lot {lot_code})")
+    page.select_option("#rc-supplier", label="Berry Farm")
+    page.fill("#rc-qty", "10")
+    page.click("#rc-confirm")
+    status(page, "Received 10 kg RASP")
+    rasp = api.get(f"/lots?sku=RASP&code={lot_code}").json
+    assert [(x["on_hand"], x["supplier_lot_code"]) for x in rasp] == [("50", "BF-2291")]
+
+    # A label whose check digit is wrong is refused in words, and nothing is filled in from it.
+    wedge(page, f"01{SUPPLIER_GTIN[:-1]}{(int(SUPPLIER_GTIN[-1]) + 1) % 10}10X")
+    message = status(page, "Not accepted", "error")
+    assert "check digit" in message.lower()
+    shot(page, "receive-bad-scan")
+
+    page.goto(f"{live}/h/produce")
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'hh-scan'")
+    page.select_option("#pr-product", "JAM-RASP")
+    page.fill("#pr-qty", "24")
+    page.keyboard.press("Enter")
+    assert focused(page)
+    wedge(page, CASE_LABEL)
+    status(page, f"Added RASP lot {lot_code}")
+    assert page.locator("#pr-inputs input").input_value() == "50"
+    page.locator("#pr-inputs input").fill("12")
+    page.keyboard.press("Enter")  # back to the scan field, as after any edit
+    wedge(page, f"(240)RASP(10){lot_code}")
+    status(page, f"Lot {lot_code} is already in the list", "error")
+
+    held = api.post("/receipts", {"supplier_id": site["sugar_supplier"], "lines": [
+        {"sku": "SUGAR", "quantity": "5", "location": "DRY-01", "lot_code": "SG-HELD"}]}).json["lines"][0]
+    assert api.post(f"/lots/{held['lot_id']}/hold", {"reason": "bag torn"}).status_code == 200
+    wedge(page, "(240)SUGAR(10)SG-HELD")
+    status(page, "Refused: lot SG-HELD is on hold: bag torn", "error")
+    shot(page, "produce-inputs")
+
+    page.click("#pr-finish")
+    sync_api.expect(page.locator("#pr-done")).to_be_visible()
+    jam_code = page.locator("#pr-done-lot").inner_text()
+    sync_api.expect(page.locator("#pr-done-expiry")).to_contain_text("Use by ")
+    shot(page, "produce-done")
+    [jam] = api.get(f"/lots?sku=JAM-RASP&code={jam_code}").json
+    assert jam["on_hand"] == "24"
+    assert api.get(f"/lots?sku=RASP&code={lot_code}").json[0]["on_hand"] == "38"
+    assert count(session, Receipt) == 3
+    session.rollback()
+    outcomes = session.scalars(select(ScanEvent.outcome).order_by(ScanEvent.id)).all()
+    assert outcomes.count("error") == 1 and len(outcomes) == 6
+
+
+def _label_png(lot_code: str, gtin: str = "09501101530003") -> bytes:
+    return to_png(LotLabel(company="Lotwise", product_name="Raspberry jam", sku="JAM-RASP", lot_code=lot_code,
+                           base_url="https://lots.example", gtin=gtin, expiry=EXPIRY), size="2x1", dpi=300)
+
+
+@pytest.fixture
+def jam_lot(api: Api, site: dict[str, Any]) -> dict[str, Any]:
+    line = api.post("/receipts", {"supplier_id": site["supplier"], "lines": [
+        {"sku": "RASP", "quantity": "20", "location": "COLD-01"}]}).json["lines"][0]
+    run = api.post("/production-runs", {"sku": "JAM-RASP", "quantity": "12", "location": "DRY-01",
+                                         "lot_code": "J7", "expiry": EXPIRY.isoformat(),
+                                         "inputs": [{"lot_id": line["lot_id"], "quantity": "5"}]}).json
+    return {"id": run["output_lot_id"], "code": "J7"}
+
+
+def test_a_photo_is_decoded_on_the_server_and_the_lot_can_be_held(live: str, phone: Any, session: Session,
+                                                                    jam_lot: dict[str, Any], tmp_path: Path) -> None:
+    make_user(session, "otto", Role.OPERATOR)
+    photo = tmp_path / "label.png"
+    photo.write_bytes(_label_png("J7"))
+    page = login(phone, live, "/h/lookup")
+    shot(page, "lookup-empty")
+    page.set_input_files("#hh-photo", str(photo))
+    status(page, "Raspberry jam 340 g, lot J7")
+    sync_api.expect(page.locator("#lk-onhand")).to_have_text("12 ea")
+    sync_api.expect(page.locator("#lk-from")).to_have_text("made from 1 lot(s)")
+    sync_api.expect(page.locator("#lk-stock")).to_contain_text("DRY-01 (MAIN): 12 ea")
+    assert page.get_attribute("#lk-link", "href") == f"/lots/{jam_lot['id']}"
+    shot(page, "lookup-lot")
+    assert focused(page)
+
+    page.click("#lk-hold-open")
+    page.fill("#lk-reason", "seal damaged")
+    page.click("#lk-hold-confirm")
+    status(page, "Lot J7 is on hold")
+    sync_api.expect(page.locator("#lk-status")).to_have_text("on hold")
+    session.rollback()
+    lot = session.get_one(Lot, jam_lot["id"])
+    assert (lot.status, lot.hold_reason) == (LotStatus.HOLD, "seal damaged")
+    wedge(page, "(01)09501101530003(10)J7")
+    status(page, "Do not use: lot J7 is on hold: seal damaged", "error")
+    shot(page, "lookup-held")
+
+
+def _y4m(png: bytes, path: Path, frames: int = 20) -> None:
+    """A raw 640×480 video of the label, as Chromium's fake camera plays it."""
+    image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
+    canvas = np.full((480, 640, 3), 255, np.uint8)
+    scale = min(600 / image.shape[1], 440 / image.shape[0])
+    image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    y, x = (480 - image.shape[0]) // 2, (640 - image.shape[1]) // 2
+    canvas[y:y + image.shape[0], x:x + image.shape[1]] = image
+    i420 = cv2.cvtColor(canvas, cv2.COLOR_BGR2YUV_I420).tobytes()
+    with path.open("wb") as fh:
+        fh.write(b"YUV4MPEG2 W640 H480 F10:1 Ip A1:1 C420jpeg\n")
+        for _ in range(frames):
+            fh.write(b"FRAME\n" + i420)
+
+
+def test_the_live_camera_reads_a_label_through_the_server(live: str, session: Session, jam_lot: dict[str, Any],
+                                                          tmp_path: Path) -> None:
+    make_user(session, "otto", Role.OPERATOR)
+    video = tmp_path / "label.y4m"
+    _y4m(_label_png("J7"), video)
+    for context in _phone(["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+                           f"--use-file-for-fake-video-capture={video}"]):
+        context.grant_permissions(["camera"], origin=live)
+        page = login(context, live, "/h/lookup")
+        assert page.evaluate("'BarcodeDetector' in window") is False  # so this proves the server path
+        page.click("#hh-camera")
+        status(page, "Raspberry jam 340 g, lot J7")
+        sync_api.expect(page.locator("#hh-video")).to_be_hidden()
+        assert focused(page)
+        shot(page, "lookup-camera")
+
+
+def test_offline_receipt_is_queued_then_booked_exactly_once(live: str, phone: Any, session: Session,
+                                                            site: dict[str, Any], api: Api) -> None:
+    make_user(session, "otto", Role.OPERATOR)
+    page = login(phone, live, "/h/receive")
+    assert page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    phone.set_offline(True)
+    sync_api.expect(page.locator("#hh-net")).to_contain_text("offline")
+    wedge(page, f"(240)SUGAR(10)SC-88(17){yymmdd(EXPIRY)}(30)25")
+    status(page, "Cane sugar, lot SC-88 — read offline")
+    page.select_option("#rc-supplier", label="Sugar Co")
+    page.select_option("#rc-location", "DRY-01")
+    page.click("#rc-confirm")
+    status(page, "No connection: 25 kg SUGAR lot SC-88 will be sent when it returns", "info")
+    sync_api.expect(page.locator("#hh-outbox")).to_contain_text("25 kg SUGAR lot SC-88 — pending")
+    sync_api.expect(page.locator("#hh-net")).to_contain_text("1 pending")
+    shot(page, "receive-offline")
+    assert count(session, Receipt) == 0
+    [queued] = page.evaluate("import('/static/handheld/outbox.js').then((o) => o.pending())")
+
+    # The page itself still opens without a network, from the service worker's cache.
+    offline_page = phone.new_page()
+    offline_page.goto(f"{live}/h/receive")
+    sync_api.expect(offline_page.locator("h1")).to_have_text("Receive")
+    offline_page.close()
+
+    phone.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    status(page, "Received 25 kg SUGAR lot SC-88")
+    sync_api.expect(page.locator("#hh-outbox")).to_be_hidden()
+    # Sent again with its key (as after an answer lost on the way back), it books nothing more.
+    replay = page.evaluate("""async (item) => {
+        const r = await fetch(item.url, {method: 'POST', headers: {'Content-Type': 'application/json',
+            'X-CSRFToken': document.querySelector('meta[name=csrf-token]').content,
+            'Idempotency-Key': item.key}, body: JSON.stringify(item.body)});
+        return [r.status, (await r.json()).number];
+    }""", queued)
+    assert replay == [201, "R-000001"]
+    lots = api.get("/lots?sku=SUGAR").json
+    assert [(x["supplier_lot_code"], x["on_hand"], x["expiry"]) for x in lots] == [("SC-88", "25", EXPIRY.isoformat())]
+    assert count(session, Receipt) == 1

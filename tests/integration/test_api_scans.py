@@ -1,0 +1,198 @@
+"""Scanning through the API: labels parsed and looked up, photos decoded, bad scans refused, every scan logged."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from PIL import Image
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Role, ScanEvent
+from labels.gs1 import gtin_check_digit, yymmdd
+from labels.model import LotLabel
+from labels.png import to_png
+from tests.conftest import Api
+from tests.integration.test_api_receipts import TODAY, receive, refused, snapshot
+
+GS = "\x1d"
+JAM_GTIN = "09501101530003"
+SUPPLIER_GTIN = "0950600013435" + str(gtin_check_digit("0950600013435"))
+EXPIRY = TODAY + timedelta(days=200)
+
+
+def events(session: Session) -> list[ScanEvent]:
+    session.rollback()  # see what the requests committed
+    return list(session.scalars(select(ScanEvent).order_by(ScanEvent.id)))
+
+
+def without_scans(snap: dict[str, list[tuple[Any, ...]]]) -> dict[str, list[tuple[Any, ...]]]:
+    return {name: rows for name, rows in snap.items() if name != "scan_event"}
+
+
+@pytest.fixture
+def jam(api: Api, site: dict[str, Any]) -> dict[str, Any]:
+    """A produced jam lot, 24 on hand in COLD-01."""
+    rasp = receive(api, site["supplier"], "RASP", "50", supplier_lot_code="BF-77")
+    r = api.post("/production-runs", {"sku": "JAM-RASP", "quantity": "24", "location": "COLD-01",
+                                      "expiry": EXPIRY.isoformat(), "lot_code": "J0042",
+                                      "inputs": [{"lot_id": rasp["lot_id"], "quantity": "10"}]})
+    assert r.status_code == 201, r.json
+    return {"rasp": rasp, "run": r.json}
+
+
+def test_a_supplier_case_label_with_an_unknown_gtin_is_read_and_logged(api: Api, site: dict[str, Any],
+                                                                       session: Session) -> None:
+    raw = f"]C101{SUPPLIER_GTIN}17{yymmdd(EXPIRY)}10SUP-7{GS}3012"
+    r = api.post("/scans/parse", {"raw": raw, "station": "dock-1"})
+    assert r.status_code == 200, r.json
+    body = r.json
+    assert (body["kind"], body["gtin"], body["lot"], body["expiry"], body["quantity"]) == (
+        "gs1", SUPPLIER_GTIN, "SUP-7", EXPIRY.isoformat(), "12")
+    assert body["product"] is None and body["found_lot"] is None
+    assert body["message"] == f"no product has GTIN {SUPPLIER_GTIN} yet"
+    [event] = events(session)
+    assert (event.id, event.raw, event.outcome, event.station) == (body["event_id"], raw, "ok", "dock-1")
+    assert event.parsed is not None and event.parsed["lot"] == "SUP-7" and event.parsed["expiry"] == EXPIRY.isoformat()
+    assert event.user_id is not None
+
+
+def test_our_lot_label_names_the_lot_with_its_status_expiry_and_stock(api: Api, jam: dict[str, Any]) -> None:
+    code = jam["run"]["output_lot_code"]
+    r = api.post("/scans/parse", {"raw": f"]d201{JAM_GTIN}17{yymmdd(EXPIRY)}10{code}"})
+    assert r.status_code == 200, r.json
+    lot = r.json["found_lot"]
+    assert r.json["product"]["sku"] == "JAM-RASP"
+    assert (lot["id"], lot["code"], lot["status"], lot["expiry"], lot["on_hand"]) == (
+        jam["run"]["output_lot_id"], code, "released", EXPIRY.isoformat(), "24")
+    assert [(s["location"], s["on_hand"]) for s in lot["stock"]] == [("COLD-01", "24")]
+    assert (lot["inputs"], lot["outputs"], lot["shipments"], lot["problem"]) == (1, 0, 0, None)
+    assert r.json["message"] == f"Raspberry jam 340 g, lot {code}"
+
+
+def test_a_supplier_lot_code_finds_the_lot_it_was_received_as(api: Api, jam: dict[str, Any]) -> None:
+    r = api.post("/scans/parse", {"raw": "(240)RASP(10)BF-77"})
+    assert r.status_code == 200, r.json
+    assert r.json["found_lot"]["id"] == jam["rasp"]["lot_id"]
+    assert r.json["found_lot"]["outputs"] == 1
+
+
+def test_a_held_lot_carries_the_reason_it_may_not_be_used(api: Api, jam: dict[str, Any]) -> None:
+    lot_id = jam["rasp"]["lot_id"]
+    assert api.post(f"/lots/{lot_id}/hold", {"reason": "foreign body found"}).status_code == 200
+    r = api.post("/scans/parse", {"raw": f"(240)RASP(10){jam['rasp']['lot_code']}"})
+    assert r.json["found_lot"]["problem"] == f"lot {jam['rasp']['lot_code']} is on hold: foreign body found"
+
+
+def test_typed_text_names_a_product_a_lot_or_an_order(api: Api, jam: dict[str, Any], site: dict[str, Any]) -> None:
+    assert api.post("/scans/parse", {"raw": "SUGAR"}).json["product"]["sku"] == "SUGAR"
+    code = jam["run"]["output_lot_code"]
+    assert api.post("/scans/parse", {"raw": code}).json["found_lot"]["code"] == code
+    order = api.post("/orders", {"customer_id": site["deli"], "warehouse": "MAIN", "ship_date": TODAY.isoformat(),
+                                 "lines": [{"sku": "JAM-RASP", "quantity": "1"}]}).json
+    r = api.post("/scans/parse", {"raw": order["number"].lower()})
+    assert r.json["order"] == {"id": order["id"], "number": order["number"], "status": "open"}
+    assert api.post("/scans/parse", {"raw": "NOPE-1"}).json["message"] == "nothing is known as 'NOPE-1'"
+
+
+def test_the_configured_separator_substitute_is_understood(app: Flask, api: Api, site: dict[str, Any]) -> None:
+    app.config["GS1_SEPARATOR"] = "~"
+    r = api.post("/scans/parse", {"raw": f"01{JAM_GTIN}10L1~17{yymmdd(EXPIRY)}"})
+    assert r.status_code == 200, r.json
+    assert (r.json["lot"], r.json["expiry"], r.json["product"]["sku"]) == ("L1", EXPIRY.isoformat(), "JAM-RASP")
+
+
+def test_a_bad_scan_is_refused_in_words_logged_and_books_nothing(api: Api, jam: dict[str, Any],
+                                                                 session: Session) -> None:
+    before = without_scans(snapshot(session))
+    bad = JAM_GTIN[:-1] + str((int(JAM_GTIN[-1]) + 1) % 10)
+    err = refused(api.post("/scans/parse", {"raw": f"01{bad}10X", "station": "line-2"}), 422, "raw", "invalid")
+    assert "check digit" in err["message"].lower()
+    assert refused(api.post("/scans/parse", {"raw": "   "}), 422, "raw")["message"]
+    assert refused(api.post("/scans/parse", {"station": "x"}), 422, "raw")["message"] == "raw: Field required"
+    assert without_scans(snapshot(session)) == before
+    logged = events(session)
+    assert [(e.outcome, e.station) for e in logged] == [("error", "line-2"), ("error", None)]
+    assert logged[0].message == err["message"] and logged[0].parsed is None
+
+
+def test_scanning_needs_a_login(client: Any) -> None:
+    r = client.post("/api/v1/scans/parse", json={"raw": "SUGAR"})
+    assert r.status_code == 401
+
+
+def _upload(api: Api, data: bytes, **fields: str) -> Any:
+    return api.client.post("/api/v1/scans/decode", headers=api.headers,
+                           data={"image": (io.BytesIO(data), "photo.png"), **fields},
+                           content_type="multipart/form-data")
+
+
+def test_a_label_photo_is_decoded_and_each_barcode_parsed_and_looked_up(api: Api, jam: dict[str, Any],
+                                                                         session: Session) -> None:
+    code = jam["run"]["output_lot_code"]
+    png = to_png(LotLabel(company="Lotwise", product_name="Raspberry jam", sku="JAM-RASP", lot_code=code,
+                          base_url="https://lots.example", gtin=JAM_GTIN, expiry=EXPIRY), size="4x6", dpi=203)
+    r = _upload(api, png, station="phone-3")
+    assert r.status_code == 200, r.json
+    reads = r.json["reads"]
+    assert reads and all(read["scan"]["found_lot"]["id"] == jam["run"]["output_lot_id"] for read in reads)
+    assert any(read["is_gs1"] and read["scan"]["kind"] == "gs1" for read in reads)
+    logged = events(session)
+    assert len(logged) == len(reads) and {e.station for e in logged} == {"phone-3"}
+
+
+def test_a_photo_without_a_barcode_says_so_and_a_camera_frame_is_not_logged(api: Api, site: dict[str, Any],
+                                                                              session: Session) -> None:
+    blank = io.BytesIO()
+    Image.new("L", (320, 240), 255).save(blank, format="PNG")
+    r = _upload(api, blank.getvalue())
+    assert r.status_code == 200 and r.json["reads"] == []
+    assert r.json["message"].startswith("No barcode found")
+    r = _upload(api, blank.getvalue(), frame="true")
+    assert r.status_code == 200 and r.json["reads"] == []
+    assert [(e.outcome, e.message) for e in events(session)] == [("error", "photo: no barcode found")]
+
+
+def test_uploads_that_are_not_photos_or_too_big_are_refused_clearly(api: Api, site: dict[str, Any],
+                                                                    session: Session) -> None:
+    before = without_scans(snapshot(session))
+    err = refused(_upload(api, b"%PDF-1.4 not a photo"), 422, "image")
+    assert "picture" in err["message"] or "image" in err["message"]
+    err = refused(_upload(api, b""), 422, "image")
+    r = _upload(api, b"\xff\xd8\xff" + b"\0" * (50 * 1024 * 1024))
+    assert r.status_code == 413
+    assert r.json["error"]["message"] == "The upload is larger than the 20 MB limit"
+    r = api.client.post("/api/v1/scans/decode", headers=api.headers, data={"station": "x"},
+                        content_type="multipart/form-data")
+    assert refused(r, 422, "image")["message"] == "image: Field required"
+    assert without_scans(snapshot(session)) == before
+    assert [e.outcome for e in events(session)] == ["error", "error"]
+
+
+def test_the_decode_route_documents_its_multipart_body(api: Api) -> None:
+    doc = api.client.get("/api/openapi.json", headers=api.headers).json
+    op = doc["paths"]["/api/v1/scans/decode"]["post"]
+    ref = op["requestBody"]["content"]["multipart/form-data"]["schema"]["$ref"]
+    schema = doc["components"]["schemas"][ref.rsplit("/", 1)[1]]
+    image = schema["properties"]["image"]
+    assert (image["type"], image["format"]) == ("string", "binary")
+    assert "image" in schema["required"]
+    assert {"200", "401", "403", "413", "422"} <= set(op["responses"])
+    assert "/api/v1/scans/parse" in doc["paths"]
+
+
+def test_receiving_teaches_a_product_its_gtin_once(api_as: Any, site: dict[str, Any]) -> None:
+    clerk = api_as(Role.OPERATOR)
+    r = clerk.post("/scans/remember-gtin", {"product_id": site["RASP"], "gtin": SUPPLIER_GTIN})
+    assert r.status_code == 200, r.json
+    assert r.json["gtin"] == SUPPLIER_GTIN
+    assert clerk.post("/scans/parse", {"raw": f"01{SUPPLIER_GTIN}10B1"}).json["product"]["sku"] == "RASP"
+    other = "0950600013436" + str(gtin_check_digit("0950600013436"))
+    refused(clerk.post("/scans/remember-gtin", {"product_id": site["RASP"], "gtin": other}), 409, "gtin")
+    refused(clerk.post("/scans/remember-gtin", {"product_id": site["SUGAR"], "gtin": SUPPLIER_GTIN}), 409, "gtin")
+    assert api_as(Role.VIEWER).post("/scans/remember-gtin", {"product_id": site["SUGAR"],
+                                                             "gtin": other}).status_code == 403
