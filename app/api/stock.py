@@ -11,6 +11,7 @@ from app.api.masterdata import Page
 from app.models import LotStatus, Role, User
 from app.queries.lots import lot_detail, lot_rows
 from app.schemas import HoldIn, LotDetailOut, LotOut
+from app.schemas_allocation import ReleaseOut
 from app.services import stock
 from app.web import db
 
@@ -38,11 +39,18 @@ def get_lot(user: User, lot_id: int) -> LotDetailOut:
     return lot_detail(db(), lot_id)
 
 
-@endpoint("/lots/<int:lot_id>/hold", "POST", summary="Put a lot on hold", tag="lots", role=Role.OPERATOR,
-          body=HoldIn, response=LotDetailOut, errors=(404, 409, 422))
-def hold_lot(user: User, lot_id: int, body: HoldIn) -> LotDetailOut:
-    stock.hold_lot(db(), lot_id, body, user=user)
-    return lot_detail(db(), lot_id)
+class HeldLotOut(LotDetailOut):
+    """The held lot, plus its allocations released, re-allocated, and what could not be re-allocated."""
+
+    allocations: ReleaseOut
+
+
+@endpoint("/lots/<int:lot_id>/hold", "POST",
+          summary="Put a lot on hold; its allocations are released and their lines re-allocated", tag="lots",
+          role=Role.OPERATOR, body=HoldIn, response=HeldLotOut, errors=(404, 409, 422))
+def hold_lot(user: User, lot_id: int, body: HoldIn) -> HeldLotOut:
+    held = stock.hold_lot(db(), lot_id, body, user=user)
+    return HeldLotOut(**lot_detail(db(), lot_id).model_dump(), allocations=held.allocations)
 
 
 @endpoint("/lots/<int:lot_id>/release", "POST", summary="Release a held lot", tag="lots", role=Role.MANAGER,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -29,6 +30,7 @@ from app.models import (
     User,
 )
 from app.schemas import AdjustmentIn, HoldIn, ReceiptIn, ReturnIn, TransferIn
+from app.schemas_allocation import ReleaseOut
 from app.services.base import (
     book,
     document_number,
@@ -261,9 +263,21 @@ def customer_return(session: Session, cmd: ReturnIn, *, user: User | None, today
     return doc
 
 
+@dataclass(frozen=True)
+class Held:
+    """A lot put on hold, and what happened to the allocations it held."""
+
+    lot: Lot
+    allocations: ReleaseOut
+
+
 @transactional
-def hold_lot(session: Session, lot_id: int, cmd: HoldIn, *, user: User | None) -> Lot:
-    """Put a released lot on hold: it can no longer be consumed, allocated or shipped."""
+def hold_lot(session: Session, lot_id: int, cmd: HoldIn, *, user: User | None) -> Held:
+    """Put a released lot on hold: it can no longer be consumed, allocated or shipped.
+
+    Its open allocations are released and their lines re-allocated in the same transaction; the
+    result says what could not be re-allocated.
+    """
     lot: Lot = get_or_404(session, Lot, lot_id, "lot_id", "lot")
     if lot.status is LotStatus.RECALLED:
         raise Conflict(f"lot {lot.code} is recalled; close the recall to change it", "lot_id")
@@ -275,8 +289,8 @@ def hold_lot(session: Session, lot_id: int, cmd: HoldIn, *, user: User | None) -
     lot.hold_reason = cmd.reason
     from app.services.allocations import release_lot_allocations  # here: allocations imports this module
 
-    release_lot_allocations(session, [lot.id], f"lot {lot.code} put on hold: {cmd.reason}")
-    return lot
+    report = release_lot_allocations(session, [lot.id], f"lot {lot.code} put on hold: {cmd.reason}")
+    return Held(lot=lot, allocations=report)
 
 
 @transactional

@@ -86,11 +86,13 @@ def _back() -> Any:
 @login_required(Role.OPERATOR)
 def hold(lot_id: int) -> Any:
     form = Form.posted()
-    lot = attempt(form, lambda: stock.hold_lot(db(), lot_id, HoldIn.model_validate(form.data(HoldIn)),
-                                               user=current_user()))
-    if lot is None:
+    held = attempt(form, lambda: stock.hold_lot(db(), lot_id, HoldIn.model_validate(form.data(HoldIn)),
+                                                user=current_user()))
+    if held is None:
         return _expiring_page(form)
-    flash(f"Lot {lot.code} is on hold: it cannot be used or shipped until released.", "success")
+    flash(f"Lot {held.lot.code} is on hold: it cannot be used or shipped until released.", "success")
+    for shortage in held.allocations.shortages:
+        flash(f"Could not re-allocate: {'; '.join(shortage.reasons)}", "error")
     return _back()
 
 

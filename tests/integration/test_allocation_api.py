@@ -92,6 +92,11 @@ def test_a_hold_on_a_lot_reallocates_its_lines(api: Api, two_lots: dict[str, Any
     api.post("/allocations/wave", {"ship_by": TODAY.isoformat()})
     r = api.post(f"/lots/{two_lots['L40']}/hold", {"reason": "seal check"})
     assert r.status_code == 200, r.json
+    assert r.json["status"] == "hold"
+    # The hold's answer itself says what could not be re-allocated, and why.
+    assert [x["order_id"] for x in r.json["allocations"]["shortages"]] == [deli]
+    assert any("on hold" in x for x in r.json["allocations"]["shortages"][0]["reasons"])
+    assert {x["lot_code"] for x in r.json["allocations"]["released"]} == {"L40"}
     # Big Box holds all of the 120-day lot, so Corner Deli's line is left short and says why.
     assert _lots_of(api, deli) == {}
     history = api.get(f"/lots/{two_lots['L40']}/allocations").json

@@ -1,7 +1,7 @@
 """allocation: stock set aside for order lines, and the shortages of the last allocation
 
 Revision ID: 0006
-Revises: 0001
+Revises: 0005
 Create Date: 2026-11-23
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import app.db
 
 revision: str = "0006"
-down_revision: str | None = "0001"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
