@@ -293,3 +293,35 @@ def test_offline_receipt_is_queued_then_booked_exactly_once(live: str, phone: An
     lots = api.get("/lots?sku=SUGAR").json
     assert [(x["supplier_lot_code"], x["on_hand"], x["expiry"]) for x in lots] == [("SC-88", "25", EXPIRY.isoformat())]
     assert count(session, Receipt) == 1
+
+
+def test_picking_an_order_by_scans_refuses_the_wrong_lot_and_ships(live: str, phone: Any, session: Session,
+                                                                   jam_lot: dict[str, Any], site: dict[str, Any],
+                                                                   api: Api) -> None:
+    make_user(session, "otto", Role.OPERATOR)
+    other = api.post("/production-runs", {"sku": "JAM-RASP", "quantity": "5", "location": "COLD-01",
+                                          "lot_code": "J8", "expiry": (EXPIRY + timedelta(days=30)).isoformat(),
+                                          "inputs": [{"sku": "RASP", "lot_code": api.get("/lots?sku=RASP").json[0]
+                                                      ["code"], "quantity": "1"}]})
+    assert other.status_code == 201, other.json
+    order = api.post("/orders", {"customer_id": site["deli"], "warehouse": "MAIN", "ship_date": TODAY.isoformat(),
+                                 "lines": [{"sku": "JAM-RASP", "quantity": "4"}]}).json
+    assert api.post(f"/orders/{order['id']}/allocate").status_code == 200
+    page = login(phone, live, "/h/pick")
+    wedge(page, order["number"])
+    status(page, f"Order {order['number']}")
+    sync_api.expect(page.locator("#pk-location")).to_have_text("DRY-01")
+    sync_api.expect(page.locator("#pk-lot")).to_have_text("JAM-RASP lot J7")
+    sync_api.expect(page.locator("#pk-qty")).to_have_text("4 ea")
+    shot(page, "pick-next")
+    wedge(page, "(01)09501101530003(10)J8")
+    status(page, "Refused: ", "error")
+    shot(page, "pick-refused")
+    wedge(page, "(01)09501101530003(10)J7")
+    status(page, "picked 4 ea of lot J7")
+    sync_api.expect(page.locator("#pk-ship")).to_be_visible()
+    page.click("#pk-ship")
+    status(page, f"Shipped {order['number']}")
+    shot(page, "pick-shipped")
+    assert api.get(f"/orders/{order['id']}").json["status"] == "shipped"
+    assert api.get(f"/lots/{jam_lot['id']}").json["on_hand"] == "8"
