@@ -112,9 +112,12 @@ def _lot(session: Session, scan: Scan, product: Product | None) -> Lot | None:
                                  .order_by(Lot.made_on.desc(), Lot.id.desc()).limit(1))
         return lot
     if scan.kind == "text" and scan.text and product is None:
-        # A typed or plain-barcode lot code names a lot only when no other product uses that code.
-        lots = session.scalars(select(Lot).where(Lot.code == scan.text).limit(2)).all()
-        return lots[0] if len(lots) == 1 else None
+        # A typed or plain-barcode code names a lot only when no other lot has it: our lot code
+        # first, then the supplier's lot code the clerk reads off a case or a complaint.
+        for column in (Lot.code, Lot.supplier_lot_code):
+            lots = session.scalars(select(Lot).where(column == scan.text).limit(2)).all()
+            if lots:
+                return lots[0] if len(lots) == 1 else None
     return None
 
 

@@ -81,6 +81,13 @@ def test_a_supplier_lot_code_finds_the_lot_it_was_received_as(api: Api, jam: dic
     assert r.json["found_lot"]["outputs"] == 1
 
 
+def test_a_typed_supplier_lot_code_finds_the_lot_a_complaint_names(api: Api, jam: dict[str, Any]) -> None:
+    r = api.post("/scans/parse", {"raw": "BF-77"})
+    assert r.status_code == 200, r.json
+    assert r.json["found_lot"]["id"] == jam["rasp"]["lot_id"]
+    assert r.json["message"].endswith(f"lot {jam['rasp']['lot_code']}")
+
+
 def test_a_held_lot_carries_the_reason_it_may_not_be_used(api: Api, jam: dict[str, Any]) -> None:
     lot_id = jam["rasp"]["lot_id"]
     assert api.post(f"/lots/{lot_id}/hold", {"reason": "foreign body found"}).status_code == 200
