@@ -24,6 +24,24 @@ from app.models import Role
 PG_URL = os.environ.get("LOTWISE_TEST_DATABASE_URL")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashing() -> Iterator[None]:
+    """Test users get a fast password hash; scrypt's deliberate cost would dominate the suite's time.
+
+    Checking still goes through werkzeug's check_password_hash, which reads the method from the hash.
+    """
+    import functools
+
+    from werkzeug.security import generate_password_hash
+
+    import app.services.users as users
+
+    original = users.generate_password_hash
+    users.generate_password_hash = functools.partial(generate_password_hash, method="pbkdf2:sha256:1000")
+    yield
+    users.generate_password_hash = original
+
+
 @pytest.fixture(scope="session")
 def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
     """The schema built once by running every migration; tests start from a copy (or a truncate)."""
