@@ -20,7 +20,8 @@ def machine() -> str:
     """A short description of the machine the figures come from."""
     import os
 
-    return f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cores, {platform.machine()}"
+    return (f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cores, "
+            f"{platform.machine()}")
 
 
 def write_section(name: str, title: str, command: str, body: str) -> None:
