@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -32,6 +33,11 @@ def test_allocate_from_the_order_page_and_print_the_pick_list(
     assert "Allocated 4" in page.text and "L40" in page.text
     page = browser.get(f"/orders/{deli['id']}/pick-list")
     assert page.status == 200 and page.html.count("<svg") == 2 and "(10)L40" in page.text
+    # Labels for every lot on the pick list, one print page away.
+    link = re.search(r'href="(/labels/print\?[^"]+)">Print labels', page.html)
+    assert link is not None, page.html
+    labels = browser.get(link.group(1).replace("&amp;", "&"))
+    assert labels.status == 200 and "L40" in labels.text
     pdf = browser.client.get(f"/orders/{deli['id']}/pick-list.pdf?paper=letter")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     wave = browser.get(f"/pick-lists/wave?ship_by={TODAY.isoformat()}")
