@@ -11,9 +11,11 @@ from app.api import validation_error
 from app.api.stock import LotQuery
 from app.models import LotStatus, ProductionRun, Receipt, Role, Supplier
 from app.queries import documents as q
+from app.queries import traceability
 from app.queries.costing import cost_breakdown
-from app.queries.lots import links_of, lot_detail, lot_rows, shipments_of
-from app.schemas import HoldIn, LinkOut, LotDetailOut, LotOut, ShippedOut
+from app.queries.lots import lot_detail, lot_rows
+from app.schemas import HoldIn, LotDetailOut, LotOut
+from app.schemas_recall import TraceLotOut, TraceShipmentOut
 from app.services import stock
 from app.views.forms import Form, Pager, attempt
 from app.web import current_user, db, login_required
@@ -45,18 +47,17 @@ def index() -> Any:
                            filtered=any(args.values())), form.status
 
 
-def _shipped(lot: LotDetailOut, most: int = 500) -> list[tuple[LinkOut | None, ShippedOut]]:
-    """Shipments of the lot and of every lot made from it, however many steps down (`via` the made lot)."""
-    out: list[tuple[LinkOut | None, ShippedOut]] = [(None, sh) for sh in lot.shipments]
-    seen = {lot.id}
-    queue = list(lot.outputs)
-    while queue and len(seen) < most:
-        link = queue.pop(0)
-        if link.lot_id in seen:
-            continue
-        seen.add(link.lot_id)
-        out.extend((link, sh) for sh in shipments_of(db(), link.lot_id))
-        queue.extend(links_of(db(), link.lot_id, "outputs"))
+def _shipped(lot: LotDetailOut) -> list[tuple[TraceLotOut | None, TraceShipmentOut]]:
+    """Shipments of the lot and of every lot made from it, however many steps down (`via` the made lot).
+
+    One recursive trace query finds the made lots; their lots and shipments come in one query each.
+    """
+    made = traceability.walk(db(), [lot.id], "forward").reached
+    infos = traceability.lot_infos(db(), made)
+    shipments = traceability.shipments_of(db(), [lot.id, *made])
+    out: list[tuple[TraceLotOut | None, TraceShipmentOut]] = [(None, sh) for sh in shipments.get(lot.id, [])]
+    for lot_id in made:
+        out.extend((infos[lot_id], sh) for sh in shipments.get(lot_id, []))
     return sorted(out, key=lambda row: (row[1].shipped_on, row[1].shipment_id))
 
 
