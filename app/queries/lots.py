@@ -142,6 +142,19 @@ def shipments_of(session: Session, lot_id: int) -> list[ShippedOut]:
             for s, name, qty in rows]
 
 
+def genealogy_counts(session: Session, lot_id: int) -> tuple[int, int, int]:
+    """How many lots went into this lot, how many were made from it, and how many shipments carried it.
+
+    Counted in one round trip for scan answers, which show the numbers and link to the full lot page.
+    """
+    inputs = select(func.count(LotLink.id)).where(LotLink.output_lot_id == lot_id).scalar_subquery()
+    outputs = select(func.count(LotLink.id)).where(LotLink.input_lot_id == lot_id).scalar_subquery()
+    shipments = (select(func.count(func.distinct(ShipmentLine.shipment_id)))
+                 .where(ShipmentLine.lot_id == lot_id).scalar_subquery())
+    row = session.execute(select(inputs, outputs, shipments)).one()
+    return int(row[0]), int(row[1]), int(row[2])
+
+
 def lot_detail(session: Session, lot_id: int) -> LotDetailOut:
     lot = session.get(Lot, lot_id)
     if lot is None:

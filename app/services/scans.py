@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models import Lot, LotStatus, Order, Product, ScanEvent, User
-from app.queries.lots import links_of, shipments_of, stock_of
+from app.queries.lots import genealogy_counts, stock_of
 from app.schemas import Amount, LotOut, StockOut
 from app.services.base import transactional
 from scanning import Scan
@@ -134,6 +134,7 @@ def problem_of(lot: Lot, today: date) -> str | None:
 
 def _lot_out(session: Session, lot: Lot, today: date) -> ScanLotOut:
     stock = stock_of(session, lot.id)
+    inputs, outputs, shipments = genealogy_counts(session, lot.id)
     product = lot.product
     return ScanLotOut(
         id=lot.id, sku=product.sku, product_name=product.name, code=lot.code, origin=lot.origin,
@@ -142,8 +143,7 @@ def _lot_out(session: Session, lot: Lot, today: date) -> ScanLotOut:
         unit=product.unit, status=lot.status, hold_reason=lot.hold_reason,
         on_hand=sum((s.on_hand for s in stock), Decimal(0)), stock=stock,
         expired=lot.expiry is not None and lot.expiry < today, problem=problem_of(lot, today),
-        inputs=len(links_of(session, lot.id, "inputs")), outputs=len(links_of(session, lot.id, "outputs")),
-        shipments=len(shipments_of(session, lot.id)))
+        inputs=inputs, outputs=outputs, shipments=shipments)
 
 
 def _message(scan: Scan, product: Product | None, lot: Lot | None, order: Order | None) -> str:
