@@ -15,8 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.migrate import upgrade
-from app.models import LocationKind, Lot, Product, ProductKind, Role, User
-from app.models_waste import WriteOffReason
+from app.models import LocationKind, Lot, Product, ProductKind, Role, User, WriteOffReason
 from app.schemas import (
     AdjustmentIn,
     CustomerIn,

@@ -37,13 +37,13 @@ from app.models import (
     LotLink,
     LotOrigin,
     Movement,
+    RecallScope,
     Receipt,
     ReceiptLine,
     Shipment,
     ShipmentLine,
     Supplier,
 )
-from app.models_recall import RecallScope
 from app.queries.check import check_ledger
 from app.queries.recall import report, select_lots
 from app.queries.traceability import trace

@@ -34,11 +34,11 @@ from app.models import (
     Location,
     Lot,
     Order,
+    OrderAllocation,
     OrderLine,
     Product,
     Warehouse,
 )
-from app.models_allocation import OrderAllocation
 from app.services.allocations import allocate_wave
 from benchmarks.report import write_section
 

@@ -11,15 +11,17 @@ from app.api import FileResult, endpoint, file_endpoint
 from app.models import Role, User
 from app.queries import documents as docs
 from app.queries import picklists as q
-from app.schemas import Code, Day, ShipmentOut
-from app.schemas_allocation import (
+from app.schemas import (
     AllocationOut,
     AllocationRunOut,
+    Code,
+    Day,
     OrderAllocationsOut,
     PickIn,
     PickListOut,
     PickResultOut,
     ReleaseOut,
+    ShipmentOut,
     WaveIn,
 )
 from app.services import allocations as svc

@@ -5,10 +5,9 @@ from __future__ import annotations
 from flask import current_app
 
 from app.api import FileResult, endpoint, file_endpoint
-from app.models import Role, User
-from app.models_printing import LabelPrintJob
+from app.models import LabelPrintJob, Role, User
 from app.queries import labels as q
-from app.schemas_labels import (
+from app.schemas import (
     PDF_LAYOUTS,
     THERMAL_SIZES,
     FileQuery,

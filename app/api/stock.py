@@ -10,8 +10,7 @@ from app.api import endpoint
 from app.api.masterdata import Page
 from app.models import LotStatus, Role, User
 from app.queries.lots import lot_detail, lot_rows
-from app.schemas import HoldIn, LotDetailOut, LotOut
-from app.schemas_allocation import ReleaseOut
+from app.schemas import HoldIn, LotDetailOut, LotOut, ReleaseOut
 from app.services import stock
 from app.web import db
 

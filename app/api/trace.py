@@ -13,11 +13,10 @@ from app.api import FileResult, endpoint, file_endpoint
 from app.api.masterdata import Page
 from app.errors import Invalid, NotFound
 from app.exports import epcis, fsma204, recall_files
-from app.models import Role, User
-from app.models_recall import Recall, RecallDrill
+from app.models import Recall, RecallDrill, Role, User
 from app.queries import recall as rq
 from app.queries import traceability as tq
-from app.schemas_recall import (
+from app.schemas import (
     Direction,
     DrillIn,
     DrillOut,

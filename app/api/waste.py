@@ -9,8 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.api import endpoint
 from app.api.masterdata import Page
-from app.models import Role, User
-from app.models_waste import WriteOffReason
+from app.models import Role, User, WriteOffReason
 from app.queries import costing, expiry, waste
 from app.queries.expiry import ExpiredPreview, ExpiringRow
 from app.queries.waste import WasteReport, WriteOffBatchOut, WriteOffOut

@@ -26,13 +26,14 @@ from app.models import (
     MovementKind,
     Product,
     ProductionRun,
+    Recall,
+    RecallLot,
     Receipt,
     ReceiptLine,
     Shipment,
     ShipmentLine,
     Supplier,
 )
-from app.models_recall import Recall, RecallLot
 from labels.gs1 import LabelDataError, LotBarcodeData, digital_link
 
 CONTEXT = "https://ref.gs1.org/standards/epcis/epcis-context.jsonld"

@@ -16,7 +16,7 @@ from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate, Spacer, 
 from reportlab.platypus.flowables import Flowable
 
 from app.exports.sheets import Cell, add_sheet, csv_text, text, workbook_bytes
-from app.schemas_recall import EffectivenessOut, NotificationOut, RecallReportOut
+from app.schemas import EffectivenessOut, NotificationOut, RecallReportOut
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.errors import Invalid, NotFound
-from app.models import Lot, LotOrigin, ProductionRun, Receipt
-from app.models_printing import LabelPrinter, LabelPrintJob, LabelSettings
+from app.models import LabelPrinter, LabelPrintJob, LabelSettings, Lot, LotOrigin, ProductionRun, Receipt
 from app.schemas import MAX_ID
 from labels import SHEETS, LabelDataError, LabelFitError, LabelSizeError, LotLabel, to_pdf, to_png, to_svg, to_zpl
 

@@ -17,9 +17,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from app.errors import Invalid, NotFound
-from app.models import Lot, Order, OrderLine, OrderStatus, Product
-from app.models_allocation import RESERVING, AllocationState, LineShortage, OrderAllocation
-from app.schemas_allocation import (
+from app.models import (
+    RESERVING,
+    AllocationState,
+    LineShortage,
+    Lot,
+    Order,
+    OrderAllocation,
+    OrderLine,
+    OrderStatus,
+    Product,
+)
+from app.schemas import (
     AllocationOut,
     OrderAllocationsOut,
     PickListOut,

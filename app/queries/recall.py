@@ -22,12 +22,15 @@ from app.models import (
     MovementKind,
     Order,
     Product,
+    Recall,
+    RecallLot,
+    RecallLotRole,
+    RecallScope,
     Shipment,
     ShipmentLine,
     Supplier,
     Warehouse,
 )
-from app.models_recall import Recall, RecallLot, RecallLotRole, RecallScope
 from app.queries.traceability import (
     chunks,
     existing_lots,
@@ -37,12 +40,12 @@ from app.queries.traceability import (
     receipts_of,
     walk,
 )
-from app.schemas import LotRef
-from app.schemas_recall import (
+from app.schemas import (
     AffectedLotOut,
     ConsigneeLineOut,
     ConsigneeOut,
     EffectivenessOut,
+    LotRef,
     MassBalanceOut,
     NotificationOut,
     PartyOut,

@@ -25,7 +25,7 @@ from app.models import (
     ShipmentLine,
     Supplier,
 )
-from app.schemas_recall import (
+from app.schemas import (
     Direction,
     TraceLotOut,
     TraceNodeOut,

@@ -15,8 +15,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.errors import Invalid, NotFound
-from app.models import Location, Lot, Movement, MovementKind, Product, Warehouse
-from app.models_waste import WriteOff, WriteOffBatch, WriteOffReason
+from app.models import (
+    Location,
+    Lot,
+    Movement,
+    MovementKind,
+    Product,
+    Warehouse,
+    WriteOff,
+    WriteOffBatch,
+    WriteOffReason,
+)
 from app.schemas import Amount, Out
 
 _PCT = Decimal("0.01")

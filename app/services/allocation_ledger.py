@@ -9,8 +9,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
-from app.models import OrderLine
-from app.models_allocation import RESERVING, AllocationState, LineShortage, OrderAllocation
+from app.models import RESERVING, AllocationState, LineShortage, OrderAllocation, OrderLine
 
 
 def release_order_allocations(session: Session, order_id: int, reason: str) -> None:

@@ -18,11 +18,15 @@ from app.db import utcnow
 from app.errors import Conflict, InsufficientStock, Invalid, LotBlocked
 from app.models import (
     PICKABLE_KINDS,
+    RESERVING,
+    AllocationState,
     Balance,
     Customer,
+    LineShortage,
     Location,
     Lot,
     Order,
+    OrderAllocation,
     OrderLine,
     OrderStatus,
     Product,
@@ -30,8 +34,7 @@ from app.models import (
     ShipmentLine,
     User,
 )
-from app.models_allocation import RESERVING, AllocationState, LineShortage, OrderAllocation
-from app.schemas_allocation import (
+from app.schemas import (
     AllocationOut,
     AllocationRunOut,
     PickIn,

@@ -12,10 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, LotwiseError
-from app.models import User
-from app.models_printing import LabelPrinter, LabelPrintJob, LabelSettings
+from app.models import LabelPrinter, LabelPrintJob, LabelSettings, User
 from app.queries.labels import LabelBatch, printer, zpl_labels
-from app.schemas_labels import LabelSettingsPatch, PrinterIn, PrinterPatch
+from app.schemas import LabelSettingsPatch, PrinterIn, PrinterPatch
 from app.services.base import remember, remembered, transactional
 from labels import SIZES
 

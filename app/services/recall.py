@@ -11,18 +11,25 @@ from sqlalchemy.orm import Session
 
 from app.db import utcnow
 from app.errors import Conflict, Invalid
-from app.models import Customer, Lot, LotStatus, LotStatusChange, Product, Shipment, ShipmentLine, User
-from app.models_recall import (
+from app.models import (
+    Customer,
+    Lot,
+    LotStatus,
+    LotStatusChange,
+    Product,
     Recall,
     RecallCloseOutcome,
     RecallDrill,
     RecallLot,
     RecallNotification,
     RecallStatus,
+    Shipment,
+    ShipmentLine,
+    User,
 )
 from app.queries.recall import report, select_lots, start_lots
 from app.queries.traceability import chunks
-from app.schemas_recall import DrillIn, NotificationIn, RecallCloseIn, RecallIn
+from app.schemas import DrillIn, NotificationIn, RecallCloseIn, RecallIn
 from app.services.allocations import release_lot_allocations
 from app.services.base import document_number, get_or_404, transactional
 

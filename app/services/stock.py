@@ -29,8 +29,7 @@ from app.models import (
     Transfer,
     User,
 )
-from app.schemas import AdjustmentIn, HoldIn, ReceiptIn, ReturnIn, TransferIn
-from app.schemas_allocation import ReleaseOut
+from app.schemas import AdjustmentIn, HoldIn, ReceiptIn, ReleaseOut, ReturnIn, TransferIn
 from app.services.base import (
     book,
     document_number,

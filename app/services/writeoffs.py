@@ -11,8 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, InsufficientStock, Invalid
-from app.models import Balance, Location, Lot, MovementKind, User
-from app.models_waste import WriteOff, WriteOffBatch, WriteOffReason
+from app.models import Balance, Location, Lot, MovementKind, User, WriteOff, WriteOffBatch, WriteOffReason
 from app.queries.expiry import expired_stock
 from app.schemas import Code, Command, LongText, LotRef, Qty
 from app.services.base import (

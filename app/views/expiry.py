@@ -15,8 +15,7 @@ from sqlalchemy import select
 from app.api import validation_error
 from app.api.waste import ExpiringQuery, RangeQuery, ValuationQuery, WriteOffQuery
 from app.errors import Invalid, LotwiseError
-from app.models import Role, Warehouse
-from app.models_waste import WriteOffReason
+from app.models import Role, Warehouse, WriteOffReason
 from app.queries.costing import cost_breakdown, stock_valuation
 from app.queries.expiry import expired_stock, expiring_stock, expiry_summary
 from app.queries.waste import WasteReport, WriteOffOut, report_csv, report_xlsx, waste_report, write_off_rows

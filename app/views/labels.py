@@ -16,12 +16,13 @@ from app.api import validation_error
 from app.errors import Invalid, LotwiseError, NotFound
 from app.models import Lot, Product, ProductionRun, Receipt, Role
 from app.queries import labels as q
-from app.schemas import Command, Id
-from app.schemas_labels import (
+from app.schemas import (
     PDF_LAYOUTS,
     THERMAL_SIZES,
+    Command,
     Copies,
     Dpi,
+    Id,
     LabelSettingsPatch,
     PrinterIn,
     PrinterPatch,

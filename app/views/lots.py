@@ -14,8 +14,7 @@ from app.queries import documents as q
 from app.queries import traceability
 from app.queries.costing import cost_breakdown
 from app.queries.lots import lot_detail, lot_rows
-from app.schemas import HoldIn, LotDetailOut, LotOut
-from app.schemas_recall import TraceLotOut, TraceShipmentOut
+from app.schemas import HoldIn, LotDetailOut, LotOut, TraceLotOut, TraceShipmentOut
 from app.services import stock
 from app.views.forms import Form, Pager, attempt
 from app.web import current_user, db, login_required

@@ -11,7 +11,7 @@ from markupsafe import Markup
 from app.errors import Invalid
 from app.models import Role
 from app.queries import picklists as q
-from app.schemas_allocation import AllocationRunOut, PickListOut, ReleaseOut
+from app.schemas import AllocationRunOut, PickListOut, ReleaseOut
 from app.services import allocations as svc
 from app.views import format_qty
 from app.views.forms import Form, attempt

@@ -9,12 +9,10 @@ from sqlalchemy import select
 
 from app.api.trace import DirectionQuery, TraceQuery, drill_out, drill_summary, trace_start
 from app.errors import Invalid, LotwiseError, NotFound
-from app.models import Role
-from app.models_recall import Recall, RecallCloseOutcome, RecallDrill, RecallScope, RecallStatus
+from app.models import Recall, RecallCloseOutcome, RecallDrill, RecallScope, RecallStatus, Role
 from app.queries import recall as rq
 from app.queries import traceability as tq
-from app.schemas import LotRef
-from app.schemas_recall import DrillIn, NotificationIn, RecallCloseIn, RecallIn, TraceOut
+from app.schemas import DrillIn, LotRef, NotificationIn, RecallCloseIn, RecallIn, TraceOut
 from app.services import recall as svc
 from app.views.forms import Form, attempt
 from app.web import current_user, db, login_required, today

@@ -38,7 +38,7 @@ def _allocate_in_own_process(url: str, order_id: int, start: Any, out: Any) -> N
 
 @pytest.mark.skipif(not PG_URL, reason="needs PostgreSQL (set LOTWISE_TEST_DATABASE_URL)")
 def test_concurrent_allocation_never_over_allocates_a_lot(api: Api, site: dict[str, Any], session: Session) -> None:
-    from app.models_allocation import RESERVING, OrderAllocation
+    from app.models import RESERVING, OrderAllocation
 
     lot_id = receive(api, site["supplier"], "JAM-RASP", "25", location="DRY-01", lot_code="SCARCE",
                      expiry=(TODAY + timedelta(days=200)).isoformat())["lot_id"]

@@ -32,8 +32,8 @@ from app.models import (
     ShipmentLine,
     Transfer,
     User,
+    WriteOff,
 )
-from app.models_waste import WriteOff
 from app.queries.check import check_ledger
 from tests.conftest import PG_URL
 

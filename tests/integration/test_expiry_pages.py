@@ -12,8 +12,7 @@ from flask.testing import FlaskClient
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
-from app.models import Role
-from app.models_waste import WriteOff
+from app.models import Role, WriteOff
 from tests.conftest import TODAY, Api
 from tests.e2e.pagekit import Browser, count, user
 from tests.integration.test_waste_report import history  # noqa: F401  (fixture)

@@ -17,8 +17,7 @@ from PIL import Image
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models import Role, User
-from app.models_printing import LabelPrinter, LabelPrintJob
+from app.models import LabelPrinter, LabelPrintJob, Role, User
 from tests.conftest import Api, make_user
 from tests.integration.test_labels_app import expected, gs1_reads, pdf_pages, read, receive_two
 from tests.integration.test_printing import FakeZebra

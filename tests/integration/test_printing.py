@@ -17,8 +17,7 @@ from referencing.jsonschema import DRAFT202012
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models import Role
-from app.models_printing import LabelPrintJob
+from app.models import LabelPrintJob, Role
 from app.services.printing import status_problems
 from tests.conftest import Api
 from tests.integration.test_labels_app import expected, formats, receive_two, zpl_reads

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from app.models_recall import RecallScope
+from app.models import RecallScope
 from app.queries.check import check_ledger
 from app.queries.recall import report, select_lots
 from app.queries.traceability import trace

@@ -11,8 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict
-from app.models import Movement, MovementKind, Role
-from app.models_waste import WriteOff
+from app.models import Movement, MovementKind, Role, WriteOff
 from app.queries.check import check_ledger
 from app.queries.expiry import expired_stock
 from app.services.writeoffs import ExpiredWriteOffIn, write_off_expired

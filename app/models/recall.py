@@ -1,4 +1,4 @@
-"""Tables of recalls (affected lots, consignee notifications) and of timed mock recall drills."""
+"""Recalls, the lots they cover, consignee notifications and mock recall drills."""
 
 from __future__ import annotations
 
@@ -7,11 +7,21 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, Exact, UTCDateTime, utcnow
-from app.models import Customer, Lot, LotStatus, TimestampMixin, User, _enum
+from app.models.common import TimestampMixin, enum_column
+from app.models.lots import Lot, LotStatus
+from app.models.parties import Customer
+from app.models.users import User
 
 __all__ = [
     "Recall",
@@ -51,14 +61,14 @@ class Recall(TimestampMixin, Base):
     __tablename__ = "recall"
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(20), unique=True)
-    status: Mapped[RecallStatus] = mapped_column(_enum(RecallStatus, "recall_status"), index=True)
-    scope: Mapped[RecallScope] = mapped_column(_enum(RecallScope, "recall_scope"))
+    status: Mapped[RecallStatus] = mapped_column(enum_column(RecallStatus, "recall_status"), index=True)
+    scope: Mapped[RecallScope] = mapped_column(enum_column(RecallScope, "recall_scope"))
     reason: Mapped[str] = mapped_column(Text)
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    outcome: Mapped[RecallCloseOutcome | None] = mapped_column(_enum(RecallCloseOutcome, "recall_outcome"))
+    outcome: Mapped[RecallCloseOutcome | None] = mapped_column(enum_column(RecallCloseOutcome, "recall_outcome"))
     close_reason: Mapped[str | None] = mapped_column(Text)
     opened_by: Mapped[User | None] = relationship(foreign_keys=[opened_by_id])
     closed_by: Mapped[User | None] = relationship(foreign_keys=[closed_by_id])
@@ -75,10 +85,10 @@ class RecallLot(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     recall_id: Mapped[int] = mapped_column(ForeignKey("recall.id"), index=True)
     lot_id: Mapped[int] = mapped_column(ForeignKey("lot.id"), index=True)
-    role: Mapped[RecallLotRole] = mapped_column(_enum(RecallLotRole, "recall_lot_role"))
+    role: Mapped[RecallLotRole] = mapped_column(enum_column(RecallLotRole, "recall_lot_role"))
     depth: Mapped[int] = mapped_column(Integer, default=0)
     # Restored when the recall closes with "release", so a lot held before the recall stays held.
-    previous_status: Mapped[LotStatus] = mapped_column(_enum(LotStatus, "previous_status"))
+    previous_status: Mapped[LotStatus] = mapped_column(enum_column(LotStatus, "previous_status"))
     previous_hold_reason: Mapped[str | None] = mapped_column(Text)
     recall: Mapped[Recall] = relationship(back_populates="lots")
     lot: Mapped[Lot] = relationship()
@@ -109,7 +119,7 @@ class RecallDrill(TimestampMixin, Base):
     __tablename__ = "recall_drill"
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(20), unique=True)
-    scope: Mapped[RecallScope] = mapped_column(_enum(RecallScope, "drill_scope"))
+    scope: Mapped[RecallScope] = mapped_column(enum_column(RecallScope, "drill_scope"))
     reason: Mapped[str] = mapped_column(Text)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     finished_at: Mapped[datetime] = mapped_column(UTCDateTime())

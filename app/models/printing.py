@@ -1,14 +1,21 @@
-"""Tables of label printing: network label printers, the site's default label sizes, and print jobs."""
+"""Label printers, label settings and print jobs."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    String,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, UTCDateTime, utcnow
-from app.models import TimestampMixin, User
+from app.models.common import TimestampMixin
+from app.models.users import User
 
 __all__ = ["LabelPrintJob", "LabelPrinter", "LabelSettings"]
 

@@ -1,14 +1,16 @@
-"""Commands and output shapes of allocation, pick lists and pick confirmation (pydantic)."""
+"""Allocation, picking and pick lists."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import Field
+from pydantic import (
+    Field,
+)
 
-from app.models import OrderStatus
-from app.models_allocation import AllocationState
-from app.schemas import Amount, Code, Command, Day, LotRef, Out, Qty
+from app.models import AllocationState, OrderStatus
+from app.schemas.common import Amount, Code, Command, Day, Out, Qty
+from app.schemas.stock import LotRef
 
 
 class WaveIn(Command):

@@ -1,4 +1,4 @@
-"""Commands and output shapes of traces, recalls, drills and their exports (pydantic)."""
+"""Traceability, recalls, drills and their reports."""
 
 from __future__ import annotations
 
@@ -6,19 +6,29 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
-from app.models import LotOrigin, LotStatus
-from app.models_recall import RecallCloseOutcome, RecallLotRole, RecallScope, RecallStatus
-from app.schemas import Command, LotRef, Out, Qty, Text
+from app.models import LotOrigin, LotStatus, RecallCloseOutcome, RecallLotRole, RecallScope, RecallStatus
+from app.schemas.common import Command, Out, Qty, Text
+from app.schemas.stock import LotRef
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
 Direction = Literal["backward", "forward", "both"]
+
+
 ScanText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4096)]
+
+
 NotificationMethod = Literal["phone", "email", "letter", "visit", "other"]
-
-
-# --- inputs -----------------------------------------------------------------------------------
 
 
 class RecallIn(Command):
@@ -83,9 +93,6 @@ class DateRange(BaseModel):
         if self.date_from and self.date_to and self.date_from > self.date_to:
             raise ValueError(f"the range runs backwards: from {self.date_from} is after to {self.date_to}")
         return self
-
-
-# --- trace outputs ----------------------------------------------------------------------------
 
 
 class TraceLotOut(Out):
@@ -154,9 +161,6 @@ class TraceOut(Out):
     lots: list[TraceRowOut]
     suppliers: list[TraceReceiptOut]
     shipments: list[TraceShipmentOut]
-
-
-# --- recall report outputs --------------------------------------------------------------------
 
 
 class PartyOut(Out):

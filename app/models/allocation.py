@@ -1,4 +1,4 @@
-"""Tables of allocation: stock of a lot at a location set aside for an order line, and line shortages."""
+"""Allocations of lots to order lines, and what could not be allocated."""
 
 from __future__ import annotations
 
@@ -6,11 +6,20 @@ import enum
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Text
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, Exact, UTCDateTime, utcnow
-from app.models import Location, Lot, OrderLine, TimestampMixin, _enum
+from app.models.common import TimestampMixin, enum_column
+from app.models.documents import OrderLine
+from app.models.locations import Location
+from app.models.lots import Lot
 
 
 class AllocationState(enum.StrEnum):
@@ -44,7 +53,7 @@ class OrderAllocation(TimestampMixin, Base):
     location_id: Mapped[int] = mapped_column(ForeignKey("location.id"), index=True)
     quantity: Mapped[Decimal] = mapped_column(Exact())
     picked_quantity: Mapped[Decimal] = mapped_column(Exact(), default=Decimal(0))
-    state: Mapped[AllocationState] = mapped_column(_enum(AllocationState, "allocation_state"),
+    state: Mapped[AllocationState] = mapped_column(enum_column(AllocationState, "allocation_state"),
                                                   default=AllocationState.OPEN)
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     reason: Mapped[str | None] = mapped_column(Text)

@@ -1,4 +1,4 @@
-"""Tables of waste: write-off documents and the bulk write-offs of expired stock that group them."""
+"""Write-offs of stock (expired, damaged …), singly or in batches."""
 
 from __future__ import annotations
 
@@ -6,11 +6,21 @@ import enum
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, Exact
-from app.models import Location, Lot, TimestampMixin, User, _enum
+from app.models.common import TimestampMixin, enum_column
+from app.models.locations import Location
+from app.models.lots import Lot
+from app.models.users import User
 
 
 class WriteOffReason(enum.StrEnum):
@@ -50,7 +60,7 @@ class WriteOff(TimestampMixin, Base):
     lot_id: Mapped[int] = mapped_column(ForeignKey("lot.id"), index=True)
     location_id: Mapped[int] = mapped_column(ForeignKey("location.id"), index=True)
     quantity: Mapped[Decimal] = mapped_column(Exact())
-    reason: Mapped[WriteOffReason] = mapped_column(_enum(WriteOffReason, "write_off_reason"))
+    reason: Mapped[WriteOffReason] = mapped_column(enum_column(WriteOffReason, "write_off_reason"))
     note: Mapped[str | None] = mapped_column(Text)
     written_off_on: Mapped[date] = mapped_column(Date)
     # The lot's unit cost when it was written off: a later top-up at another price must not
@@ -63,4 +73,3 @@ class WriteOff(TimestampMixin, Base):
     location: Mapped[Location] = relationship()
     batch: Mapped[WriteOffBatch | None] = relationship(back_populates="write_offs")
     user: Mapped[User | None] = relationship()
-

@@ -1,13 +1,21 @@
-"""Commands and output shapes of label printing: printers, site label defaults, print requests."""
+"""Label printers, label settings, label files and print jobs."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
-from app.schemas import Command, Id, Out
+from app.schemas.common import Command, Id, Out
 from labels import SHEETS, SIZES
 
 MAX_COPIES = 100
@@ -21,15 +29,28 @@ def _number(value: Any) -> Any:
 
 
 Dpi = Annotated[Literal[203, 300], BeforeValidator(_number)]
+
+
 Copies = Annotated[int, Field(ge=1, le=MAX_COPIES, description=f"copies of each label, 1 to {MAX_COPIES}")]
+
+
 SizeName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
+
+
 PrinterName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+
+
 # A host name, IPv4 address or IPv6 address; no scheme, port or path.
 Host = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255,
                                         pattern=r"^[A-Za-z0-9.:-]+$")]
+
+
 Port = Annotated[int, Field(ge=1, le=65535)]
 
+
 THERMAL_SIZES = tuple(name for name, size in SIZES.items() if size.thermal)
+
+
 PDF_LAYOUTS = (*SIZES, *SHEETS)
 
 
@@ -58,9 +79,6 @@ def _bare_host(value: str | None) -> str | None:
     if value is not None and value.count(":") == 1:
         raise ValueError("give the port in its own field, not after the host")
     return value
-
-
-# --- printers ----------------------------------------------------------------------------------
 
 
 class PrinterIn(Command):
@@ -103,9 +121,6 @@ class PrinterOut(Out):
     updated_at: datetime
 
 
-# --- site defaults -----------------------------------------------------------------------------
-
-
 class LabelSettingsPatch(Command):
     pdf_size: SizeName | None = Field(None, description="label size or sheet for PDFs")
     zpl_size: SizeName | None = Field(None, description="thermal label size for ZPL downloads")
@@ -121,9 +136,6 @@ class LabelSettingsOut(BaseModel):
     zpl_dpi: int
     pdf_sizes: list[str] = Field(description="the label sizes and sheets a PDF can be laid out on")
     zpl_sizes: list[str] = Field(description="the thermal label sizes ZPL can be made for")
-
-
-# --- printing ----------------------------------------------------------------------------------
 
 
 class FileQuery(BaseModel):

@@ -1,0 +1,96 @@
+"""Every table. Importing this package registers all of them on `app.db.Base`."""
+
+from app.models.allocation import RESERVING, AllocationState, LineShortage, OrderAllocation
+from app.models.common import TimestampMixin, enum_column
+from app.models.documents import (
+    Adjustment,
+    Counter,
+    CustomerReturn,
+    Order,
+    OrderLine,
+    OrderStatus,
+    ProductionRun,
+    Receipt,
+    ReceiptLine,
+    RunInput,
+    Shipment,
+    ShipmentLine,
+    Transfer,
+)
+from app.models.locations import PICKABLE_KINDS, Location, LocationKind, Warehouse
+from app.models.lots import Balance, Lot, LotLink, LotOrigin, LotStatus, LotStatusChange, Movement, MovementKind
+from app.models.parties import Customer, PartyMixin, Product, ProductKind, Supplier
+from app.models.printing import LabelPrinter, LabelPrintJob, LabelSettings
+from app.models.recall import (
+    Recall,
+    RecallCloseOutcome,
+    RecallDrill,
+    RecallLot,
+    RecallLotRole,
+    RecallNotification,
+    RecallScope,
+    RecallStatus,
+)
+from app.models.scans import ScanEvent
+from app.models.users import ROLE_RANK, ApiToken, RequestKey, Role, User, WebSession
+from app.models.waste import WriteOff, WriteOffBatch, WriteOffReason
+
+__all__ = [
+    "PICKABLE_KINDS",
+    "RESERVING",
+    "ROLE_RANK",
+    "Adjustment",
+    "AllocationState",
+    "ApiToken",
+    "Balance",
+    "Counter",
+    "Customer",
+    "CustomerReturn",
+    "LabelPrintJob",
+    "LabelPrinter",
+    "LabelSettings",
+    "LineShortage",
+    "Location",
+    "LocationKind",
+    "Lot",
+    "LotLink",
+    "LotOrigin",
+    "LotStatus",
+    "LotStatusChange",
+    "Movement",
+    "MovementKind",
+    "Order",
+    "OrderAllocation",
+    "OrderLine",
+    "OrderStatus",
+    "PartyMixin",
+    "Product",
+    "ProductKind",
+    "ProductionRun",
+    "Recall",
+    "RecallCloseOutcome",
+    "RecallDrill",
+    "RecallLot",
+    "RecallLotRole",
+    "RecallNotification",
+    "RecallScope",
+    "RecallStatus",
+    "Receipt",
+    "ReceiptLine",
+    "RequestKey",
+    "Role",
+    "RunInput",
+    "ScanEvent",
+    "Shipment",
+    "ShipmentLine",
+    "Supplier",
+    "TimestampMixin",
+    "Transfer",
+    "User",
+    "Warehouse",
+    "WebSession",
+    "WriteOff",
+    "WriteOffBatch",
+    "WriteOffReason",
+    "enum_column",
+]

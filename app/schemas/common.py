@@ -1,0 +1,93 @@
+"""Field types and base classes every command and output model shares."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    field_validator,
+)
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+
+
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+
+
+Qty = Annotated[Decimal, Field(max_digits=18, decimal_places=6)]
+
+
+Money = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=6)]
+
+
+def _plain(value: Decimal) -> str:
+    """400.000000 → "400", 0.770000 → "0.77": a number reads the same in every response."""
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+# Quantities and money in responses: decimal strings without trailing zeros.
+Amount = Annotated[Decimal, PlainSerializer(_plain, return_type=str, when_used="json")]
+
+
+MAX_ID = 2**31 - 1
+
+
+"""Ids are 32-bit integers in the database; a larger one names nothing and must not reach a query."""
+
+
+def no_nul(v: Any) -> Any:
+    """Refuse text with NUL characters, which PostgreSQL cannot store (SQLite would, silently)."""
+    if isinstance(v, str) and "\x00" in v:
+        raise ValueError("must not contain NUL characters")
+    return v
+
+
+def _not_bool(v: Any) -> Any:
+    if isinstance(v, bool):
+        raise ValueError("must be a number, not true or false")
+    return v
+
+
+def _date_text(v: Any) -> Any:
+    # pydantic would read a number as a Unix time (0 → 1970-01-01); a date must be written out.
+    if v is not None and not isinstance(v, str | date):
+        raise ValueError("must be a date written as YYYY-MM-DD")
+    return v
+
+
+Id = Annotated[int, BeforeValidator(_not_bool), Field(ge=1, le=MAX_ID)]
+
+
+Day = Annotated[date, BeforeValidator(_date_text)]
+
+
+class Command(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    _no_nul = field_validator("*", mode="before")(classmethod(lambda cls, v: no_nul(v)))
+
+
+def gtin_ok(value: str) -> bool:
+    body, check = value[:-1], int(value[-1])
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    return (10 - total % 10) % 10 == check
+
+
+def blank_to_none(v: Any) -> Any:
+    return None if isinstance(v, str) and not v.strip() else v
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)

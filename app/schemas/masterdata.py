@@ -1,0 +1,167 @@
+"""Products, suppliers, customers, warehouses and locations: commands and outputs."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import (
+    Field,
+    StringConstraints,
+    field_validator,
+)
+
+from app.models import LocationKind, ProductKind
+from app.schemas.common import Amount, Command, LongText, Out, Text, blank_to_none, gtin_ok
+
+
+class ProductIn(Command):
+    sku: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=30,
+                                          pattern=r"^[A-Za-z0-9._/-]+$")]
+    name: Text
+    gtin: str | None = None
+    kind: ProductKind = ProductKind.PRODUCT
+    unit: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10)] = "ea"
+    shelf_life_days: Annotated[int, Field(ge=1, le=36500)] | None = None
+    expiry_alert_days: Annotated[int, Field(ge=0, le=3650)] | None = None
+    lot_tracked: bool = True
+    active: bool = True
+
+    _blank = field_validator("gtin", "shelf_life_days", "expiry_alert_days", mode="before")(
+        classmethod(lambda cls, v: blank_to_none(v)))
+
+    @field_validator("gtin")
+    @classmethod
+    def _gtin(cls, v: str | None) -> str | None:
+        if v is None:
+            return None
+        v = v.strip()
+        if not v.isdigit() or len(v) not in (8, 12, 13, 14):
+            raise ValueError("GTIN must be 8, 12, 13 or 14 digits")
+        if not gtin_ok(v):
+            raise ValueError(f"GTIN {v} has a wrong check digit")
+        return v.zfill(14)
+
+
+class ProductPatch(ProductIn):
+    sku: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=30,
+                                          pattern=r"^[A-Za-z0-9._/-]+$")] | None = None  # type: ignore[assignment]
+    name: Text | None = None  # type: ignore[assignment]
+    kind: ProductKind | None = None  # type: ignore[assignment]
+    unit: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10)] | None = None  # type: ignore[assignment]
+    lot_tracked: bool | None = None  # type: ignore[assignment]
+    active: bool | None = None  # type: ignore[assignment]
+
+
+class PartyIn(Command):
+    name: Text
+    gln: Annotated[str, StringConstraints(pattern=r"^\d{13}$")] | None = None
+    contact_name: Text | None = None
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)] | None = None
+    email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200,
+                                            pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
+    address: LongText | None = None
+
+    _blank = field_validator("gln", "contact_name", "phone", "email", "address", mode="before")(
+        classmethod(lambda cls, v: blank_to_none(v)))
+
+    @field_validator("gln")
+    @classmethod
+    def _gln(cls, v: str | None) -> str | None:
+        if v is not None and not gtin_ok(v):
+            raise ValueError(f"GLN {v} has a wrong check digit")
+        return v
+
+
+class SupplierIn(PartyIn):
+    pass
+
+
+class SupplierPatch(SupplierIn):
+    name: Text | None = None  # type: ignore[assignment]
+
+
+class CustomerIn(PartyIn):
+    min_remaining_days: Annotated[int, Field(ge=0, le=3650)] | None = None
+    min_remaining_pct: Annotated[Decimal, Field(ge=0, le=100)] | None = None
+    transit_days: Annotated[int, Field(ge=0, le=365)] = 0
+    max_lots_per_line: Annotated[int, Field(ge=1, le=100)] | None = None
+    no_date_reversal: bool = False
+
+    _blank2 = field_validator("min_remaining_days", "min_remaining_pct", "max_lots_per_line",
+                              mode="before")(classmethod(lambda cls, v: blank_to_none(v)))
+
+
+class CustomerPatch(CustomerIn):
+    name: Text | None = None  # type: ignore[assignment]
+    transit_days: Annotated[int, Field(ge=0, le=365)] | None = None  # type: ignore[assignment]
+    no_date_reversal: bool | None = None  # type: ignore[assignment]
+
+
+class WarehouseIn(Command):
+    code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
+    name: Text
+    address: LongText | None = None
+
+
+class LocationIn(Command):
+    code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=30,
+                                           pattern=r"^[A-Za-z0-9._/-]+$")]
+    name: Text
+    kind: LocationKind = LocationKind.STORAGE
+    warehouse: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+    active: bool = True
+
+
+class LocationPatch(Command):
+    name: Text | None = None
+    kind: LocationKind | None = None
+    active: bool | None = None
+
+
+class ProductOut(Out):
+    id: int
+    sku: str
+    name: str
+    gtin: str | None
+    kind: ProductKind
+    unit: str
+    shelf_life_days: int | None
+    expiry_alert_days: int | None
+    lot_tracked: bool
+    active: bool
+
+
+class SupplierOut(Out):
+    id: int
+    name: str
+    gln: str | None
+    contact_name: str | None
+    phone: str | None
+    email: str | None
+    address: str | None
+
+
+class CustomerOut(SupplierOut):
+    min_remaining_days: int | None
+    min_remaining_pct: Amount | None
+    transit_days: int
+    max_lots_per_line: int | None
+    no_date_reversal: bool
+
+
+class WarehouseOut(Out):
+    id: int
+    code: str
+    name: str
+    address: str | None
+
+
+class LocationOut(Out):
+    id: int
+    code: str
+    name: str
+    kind: LocationKind
+    active: bool
+    warehouse: str
+    pickable: bool

@@ -1,0 +1,91 @@
+"""Orders and shipments."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import (
+    Field,
+    StringConstraints,
+)
+
+from app.models import OrderStatus
+from app.schemas.common import Amount, Code, Command, Day, Id, LongText, Out, Qty
+from app.schemas.stock import LotRef
+
+
+class OrderLineIn(Command):
+    sku: Code
+    quantity: Qty
+
+
+class OrderIn(Command):
+    customer_id: Id
+    warehouse: Code
+    ship_date: Day
+    customer_reference: Annotated[str, StringConstraints(strip_whitespace=True, max_length=80)] | None = None
+    priority: Annotated[int, Field(ge=0, le=9)] = 0
+    note: LongText | None = None
+    lines: Annotated[list[OrderLineIn], Field(min_length=1, max_length=500)]
+
+
+class ShipLineIn(LotRef):
+    quantity: Qty
+    location: Code
+    order_line_id: Id | None = None
+
+
+class ShipmentIn(Command):
+    order_id: Id
+    shipped_on: Day | None = None
+    carrier_reference: Annotated[str, StringConstraints(strip_whitespace=True, max_length=80)] | None = None
+    lines: Annotated[list[ShipLineIn], Field(min_length=1, max_length=500)]
+
+
+class OrderLineOut(Out):
+    id: int
+    line_no: int
+    sku: str
+    product_name: str
+    quantity: Amount
+    shipped_quantity: Amount
+
+
+class OrderOut(Out):
+    id: int
+    number: str
+    customer_id: int
+    customer_name: str
+    warehouse: str
+    ship_date: date
+    status: OrderStatus
+    customer_reference: str | None
+    priority: int
+    note: str | None
+    created_at: datetime
+    lines: list[OrderLineOut]
+
+
+class ShipmentLineOut(Out):
+    id: int
+    order_line_id: int
+    lot_id: int
+    sku: str
+    lot_code: str
+    expiry: date | None
+    location: str
+    quantity: Amount
+
+
+class ShipmentOut(Out):
+    id: int
+    number: str
+    order_id: int
+    order_number: str
+    customer_id: int
+    customer_name: str
+    shipped_on: date
+    carrier_reference: str | None
+    created_at: datetime
+    lines: list[ShipmentLineOut]

@@ -1,0 +1,252 @@
+"""Lots and stock bookings (receipts, production, returns, adjustments, transfers, holds)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Self
+
+from pydantic import (
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+from app.models import LocationKind, LotOrigin, LotStatus
+from app.schemas.common import Amount, Code, Command, Day, Id, LongText, Money, Out, Qty, Text, blank_to_none
+
+
+class LotRef(Command):
+    """A lot named by id, or by product sku and lot code (what a label carries)."""
+
+    lot_id: Id | None = None
+    sku: Code | None = None
+    lot_code: Code | None = None
+
+    @model_validator(mode="after")
+    def _one_way(self) -> Self:
+        if self.lot_id is None and not (self.sku and self.lot_code):
+            raise ValueError("name the lot by lot_id, or by sku and lot_code")
+        return self
+
+
+class ReceiptLineIn(Command):
+    sku: Code
+    quantity: Qty
+    location: Code
+    lot_code: Code | None = None
+    supplier_lot_code: Annotated[str, StringConstraints(strip_whitespace=True, max_length=80)] | None = None
+    expiry: Day | None = None
+    # Purchase price per unit; left out, a new lot costs 0 and a top-up keeps the lot's cost.
+    unit_cost: Money | None = None
+    top_up: bool = False
+
+    _blank = field_validator("lot_code", "supplier_lot_code", "expiry", "unit_cost", mode="before")(
+        classmethod(lambda cls, v: blank_to_none(v)))
+
+
+class ReceiptIn(Command):
+    supplier_id: Id
+    received_on: Day | None = None
+    reference: Annotated[str, StringConstraints(strip_whitespace=True, max_length=80)] | None = None
+    note: LongText | None = None
+    lines: Annotated[list[ReceiptLineIn], Field(min_length=1, max_length=500)]
+
+
+class RunInputIn(LotRef):
+    quantity: Qty
+    location: Code | None = None
+
+
+class ProductionRunIn(Command):
+    sku: Code
+    quantity: Qty
+    location: Code
+    produced_on: Day | None = None
+    lot_code: Code | None = None
+    expiry: Day | None = None
+    extra_cost: Money = Decimal(0)
+    note: LongText | None = None
+    inputs: Annotated[list[RunInputIn], Field(min_length=1, max_length=200)]
+
+    _blank = field_validator("lot_code", "expiry", mode="before")(
+        classmethod(lambda cls, v: blank_to_none(v)))
+
+
+class ReturnIn(LotRef):
+    customer_id: Id
+    quantity: Qty
+    location: Code | None = None
+    returned_on: Day | None = None
+    reason: Text
+
+
+class AdjustmentIn(LotRef):
+    location: Code
+    quantity: Qty
+    reason: Text
+    adjusted_on: Day | None = None
+
+
+class TransferIn(LotRef):
+    from_location: Code
+    to_location: Code
+    quantity: Qty
+    moved_on: Day | None = None
+
+
+class HoldIn(Command):
+    reason: Text
+
+
+class LotOut(Out):
+    id: int
+    sku: str
+    product_name: str
+    code: str
+    origin: LotOrigin
+    supplier_id: int | None
+    supplier_name: str | None
+    supplier_lot_code: str | None
+    made_on: date
+    expiry: date | None
+    unit_cost: Amount
+    unit: str
+    status: LotStatus
+    hold_reason: str | None
+    on_hand: Amount
+
+
+class StockOut(Out):
+    location: str
+    location_kind: LocationKind
+    warehouse: str
+    on_hand: Amount
+
+
+class MovementOut(Out):
+    id: int
+    kind: str
+    quantity: Amount
+    location: str
+    ref_type: str
+    ref_id: int
+    booked_on: date
+    created_at: datetime
+    user: str | None
+    reason: str | None
+
+
+class LinkOut(Out):
+    lot_id: int
+    sku: str
+    lot_code: str
+    quantity: Amount
+    run_id: int
+    run_number: str
+
+
+class ShippedOut(Out):
+    shipment_id: int
+    shipment_number: str
+    shipped_on: date
+    customer_id: int
+    customer_name: str
+    quantity: Amount
+
+
+class LotDetailOut(LotOut):
+    stock: list[StockOut]
+    history: list[MovementOut]
+    inputs: list[LinkOut]
+    outputs: list[LinkOut]
+    shipments: list[ShippedOut]
+
+
+class ReceiptLineOut(Out):
+    id: int
+    lot_id: int
+    sku: str
+    lot_code: str
+    supplier_lot_code: str | None
+    expiry: date | None
+    location: str
+    quantity: Amount
+    unit_cost: Amount
+
+
+class ReceiptOut(Out):
+    id: int
+    number: str
+    supplier_id: int
+    supplier_name: str
+    received_on: date
+    reference: str | None
+    note: str | None
+    created_at: datetime
+    lines: list[ReceiptLineOut]
+
+
+class RunInputOut(Out):
+    lot_id: int
+    sku: str
+    lot_code: str
+    location: str
+    quantity: Amount
+    unit_cost: Amount
+
+
+class ProductionRunOut(Out):
+    id: int
+    number: str
+    sku: str
+    output_lot_id: int
+    output_lot_code: str
+    output_quantity: Amount
+    expiry: date | None
+    unit_cost: Amount
+    extra_cost: Amount
+    location: str
+    produced_on: date
+    note: str | None
+    created_at: datetime
+    inputs: list[RunInputOut]
+
+
+class ReturnOut(Out):
+    id: int
+    number: str
+    customer_id: int
+    customer_name: str
+    lot_id: int
+    sku: str
+    lot_code: str
+    location: str
+    quantity: Amount
+    returned_on: date
+    reason: str
+
+
+class AdjustmentOut(Out):
+    id: int
+    number: str
+    lot_id: int
+    sku: str
+    lot_code: str
+    location: str
+    quantity: Amount
+    reason: str
+    adjusted_on: date
+
+
+class TransferOut(Out):
+    id: int
+    number: str
+    lot_id: int
+    sku: str
+    lot_code: str
+    from_location: str
+    to_location: str
+    quantity: Amount
+    moved_on: date
