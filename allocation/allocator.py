@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 from typing import cast
 
-from allocation._text import number, plural, quantity
+from allocation.text import number, plural, quantity
 from allocation.eligibility import (
     LineTerms,
     accepts_expiry,

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from allocation._text import number, plural, quantity
+from allocation.text import number, plural, quantity
 from allocation.model import OrderLine, StockLot
 
 IneligibleKind = Literal["wrong_sku", "recalled", "hold", "expired", "min_days", "min_pct", "date_reversal"]

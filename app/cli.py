@@ -256,7 +256,7 @@ def allocate(ctx: click.Context, order_ref: str | None, wave: Any, sku: str | No
         except LotwiseError as exc:
             _fail(exc)
             return
-    from app.views import format_qty
+    from app.formatting import qty as format_qty
 
     for a in run.allocations:
         click.echo(f"{a.order_number}/{a.line_no} {a.sku}: {format_qty(a.quantity)} of lot {a.lot_code} "

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app.formatting import qty
 from app.queries.expiry import ExpiringRow, expiring_stock, expiry_summary
 
 
@@ -55,11 +56,6 @@ class MailSettings:
                    starttls=bool(config.get("SMTP_STARTTLS")), recipients=recipients)
 
 
-def _qty(value: object) -> str:
-    text = format(value, "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
 def _days(row: ExpiringRow) -> str:
     if row.days_left < 0:
         return f"expired {row.expiry} ({-row.days_left} d ago)"
@@ -95,7 +91,7 @@ def digest_text(rows: Sequence[ExpiringRow], *, today: date, site_name: str, cur
             out.append(f"  {sku} · {name}")
             for r in items:
                 status = "" if r.status.value == "released" else f"  [{r.status.value}]"
-                out.append(f"    lot {r.lot_code} at {r.location} ({r.warehouse}): {_qty(r.on_hand)} {r.unit}, "
+                out.append(f"    lot {r.lot_code} at {r.location} ({r.warehouse}): {qty(r.on_hand)} {r.unit}, "
                            f"{r.value:.2f} {currency}, {_days(r)}{status}")
                 if not expired:
                     out.append(f"      could still go to: {_customers(r) or 'no customer accepts it any more'}")
@@ -110,7 +106,7 @@ def digest_csv(rows: Sequence[ExpiringRow]) -> str:
                 "unit_cost", "value", "lot_status", "could_still_go_to"])
     for r in rows:
         w.writerow(["expired" if r.expired else "expiring", r.sku, r.product_name, r.lot_code, r.location,
-                    r.warehouse, r.expiry.isoformat(), r.days_left, _qty(r.on_hand), r.unit, _qty(r.unit_cost),
+                    r.warehouse, r.expiry.isoformat(), r.days_left, qty(r.on_hand), r.unit, qty(r.unit_cost),
                     f"{r.value:.2f}", r.status.value, _customers(r)])
     return buf.getvalue()
 

@@ -14,6 +14,8 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from app.formatting import qty
+
 Cell = str | int | Decimal | date | datetime | None
 
 _HEADER_FONT = Font(bold=True)
@@ -26,8 +28,7 @@ def text(value: Cell) -> str:
     if value is None:
         return ""
     if isinstance(value, Decimal):
-        s = format(value, "f")
-        return s.rstrip("0").rstrip(".") if "." in s else s
+        return qty(value)
     if isinstance(value, datetime | date):
         return value.isoformat()
     return str(value)

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from app.errors import Invalid, NotFound
+from app.formatting import qty
 from app.models import (
     RESERVING,
     AllocationState,
@@ -128,15 +129,10 @@ def _rows(allocs: Sequence[OrderAllocation]) -> list[PickRowOut]:
             lot_id=a.lot_id, lot_code=a.lot.code, expiry=a.lot.expiry,
             quantity=sum((x.quantity for x in group), Decimal(0)),
             picked_quantity=sum((x.picked_quantity for x in group), Decimal(0)),
-            orders=[f"{x.order_line.order.number}/{x.order_line.line_no} × {_qty(x.quantity)}" for x in group],
+            orders=[f"{x.order_line.order.number}/{x.order_line.line_no} × {qty(x.quantity)}" for x in group],
             barcode_text=barcode_text(product.sku, product.gtin, a.lot.code, a.lot.expiry)))
     rows.sort(key=lambda r: (r.location, r.sku, r.expiry or date.max, r.lot_code))
     return rows
-
-
-def _qty(value: Decimal) -> str:
-    text = format(value, "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def order_pick_list(session: Session, order_id: int) -> PickListOut:
@@ -268,7 +264,7 @@ def pick_list_pdf(pick_list: PickListOut, gtin_of: dict[str, str | None], *, pap
             y = header()
         canvas.setFont("Helvetica-Bold", 10)
         texts = [row.location, row.sku, row.lot_code, row.expiry.isoformat() if row.expiry else "—",
-                 f"{_qty(row.quantity)} {row.unit}"]
+                 f"{qty(row.quantity)} {row.unit}"]
         for x, text in columns(texts):
             canvas.drawString(x, y - 5 * mm, text)
         canvas.setFont("Helvetica", 7)
@@ -292,7 +288,7 @@ def pick_list_pdf(pick_list: PickListOut, gtin_of: dict[str, str | None], *, pap
         canvas.setFont("Helvetica", 8)
         y -= 26
         for s in pick_list.shortages:
-            for reason in [f"{s.order_number}/{s.line_no} {s.sku}: {_qty(s.missing)} missing", *s.reasons]:
+            for reason in [f"{s.order_number}/{s.line_no} {s.sku}: {qty(s.missing)} missing", *s.reasons]:
                 if y < margin:
                     canvas.showPage()
                     y = height - margin

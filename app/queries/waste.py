@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.errors import Invalid, NotFound
+from app.formatting import qty
 from app.models import (
     Location,
     Lot,
@@ -281,12 +282,12 @@ def waste_report(session: Session, *, date_from: date, date_to: date) -> WasteRe
     loc_n: dict[int, int] = defaultdict(int)
     loc_v: dict[int, Decimal] = defaultdict(Decimal)
     count = 0
-    for day, product_id, reason, location_id, n, qty, value in current:
+    for day, product_id, reason, location_id, n, quantity, value in current:
         month = f"{day:%Y-%m}"
-        cell_q[month, product_id] += qty
+        cell_q[month, product_id] += quantity
         cell_v[month, product_id] += value
         month_v[month] += value
-        prod_q[product_id] += qty
+        prod_q[product_id] += quantity
         prod_v[product_id] += value
         reason_n[reason] += n
         reason_v[reason] += value
@@ -297,15 +298,15 @@ def waste_report(session: Session, *, date_from: date, date_to: date) -> WasteRe
     prev_prod_v: dict[int, Decimal] = defaultdict(Decimal)
     prev_reason_v: dict[WriteOffReason, Decimal] = defaultdict(Decimal)
     prev_loc_v: dict[int, Decimal] = defaultdict(Decimal)
-    for _day, product_id, reason, location_id, _n, qty, value in previous:
-        prev_prod_q[product_id] += qty
+    for _day, product_id, reason, location_id, _n, quantity, value in previous:
+        prev_prod_q[product_id] += quantity
         prev_prod_v[product_id] += value
         prev_reason_v[reason] += value
         prev_loc_v[location_id] += value
     intake_q: dict[int, Decimal] = defaultdict(Decimal)
     intake_month_v: dict[str, Decimal] = defaultdict(Decimal)
-    for day, product_id, qty, value in intake:
-        intake_q[product_id] += qty
+    for day, product_id, quantity, value in intake:
+        intake_q[product_id] += quantity
         intake_month_v[f"{day:%Y-%m}"] += value
 
     months = months_between(date_from, date_to)
@@ -375,9 +376,7 @@ def _text(v: Cell) -> str:
     if v is None:
         return ""
     if isinstance(v, Decimal):
-        # Exact, without the trailing zeros of the 6-place storage: 12.500000 → 12.5.
-        s = format(v.normalize(), "f")
-        return s
+        return qty(v)
     return str(v)
 
 

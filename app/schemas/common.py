@@ -16,6 +16,8 @@ from pydantic import (
     field_validator,
 )
 
+from app.formatting import qty
+
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
@@ -33,8 +35,7 @@ Money = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=6)]
 
 def _plain(value: Decimal) -> str:
     """400.000000 → "400", 0.770000 → "0.77": a number reads the same in every response."""
-    text = format(value, "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    return qty(value)
 
 
 # Quantities and money in responses: decimal strings without trailing zeros.

@@ -16,6 +16,7 @@ from sqlalchemy.sql.elements import ColumnElement
 import allocation as fefo
 from app.db import utcnow
 from app.errors import Conflict, InsufficientStock, Invalid, LotBlocked
+from app.formatting import qty
 from app.models import (
     PICKABLE_KINDS,
     RESERVING,
@@ -355,13 +356,8 @@ def _left_to_pick(session: Session, order: Order) -> Decimal:
 
 
 def _where(allocs: Iterable[OrderAllocation]) -> str:
-    return ", ".join(f"lot {a.lot.code} at {a.location.code} ({_qty(a.unpicked)} {a.lot.product.unit})"
+    return ", ".join(f"lot {a.lot.code} at {a.location.code} ({qty(a.unpicked)} {a.lot.product.unit})"
                      for a in allocs)
-
-
-def _qty(value: Decimal) -> str:
-    text = format(value, "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def _pick_result(session: Session, order: Order, a: OrderAllocation, substituted: bool,
@@ -397,8 +393,8 @@ def confirm_pick(session: Session, order_id: int, cmd: PickIn, *, user: User | N
             raise Conflict(f"order {order.number} takes {_where(mine)}, not from {location.code}", "location")
         left = sum((a.unpicked for a in here), ZERO)
         if quantity > left:
-            raise Conflict(f"order {order.number} has {_qty(left)} {unit} of lot {lot.code} at {location.code} "
-                           f"left to pick; {_qty(quantity)} is too many", "quantity")
+            raise Conflict(f"order {order.number} has {qty(left)} {unit} of lot {lot.code} at {location.code} "
+                           f"left to pick; {qty(quantity)} is too many", "quantity")
         rest = quantity
         for a in here:
             take = min(rest, a.unpicked)
@@ -411,7 +407,7 @@ def confirm_pick(session: Session, order_id: int, cmd: PickIn, *, user: User | N
         session.flush()
         remember(session, request_key, "pick", here[0].id, user)
         return _pick_result(session, order, here[0], False,
-                            f"picked {_qty(quantity)} {unit} of lot {lot.code} for order {order.number}")
+                            f"picked {qty(quantity)} {unit} of lot {lot.code} for order {order.number}")
     return _substitute(session, order, lot, location, quantity, user=user, today=today,
                        allow=allow_substitutes, request_key=request_key)
 
@@ -460,11 +456,11 @@ def _substitute(session: Session, order: Order, lot: Lot, location: Location, qu
         raise Conflict(f"lot {lot.code} is not allocated to order {order.number}{taken}{instead}", "lot_id")
     open_to_pick = sum((a.unpicked for a in expected), ZERO)
     if quantity > open_to_pick:
-        raise Conflict(f"line {line.line_no} of order {order.number} has {_qty(open_to_pick)} {unit} "
-                       f"left to pick; {_qty(quantity)} is too many", "quantity")
+        raise Conflict(f"line {line.line_no} of order {order.number} has {qty(open_to_pick)} {unit} "
+                       f"left to pick; {qty(quantity)} is too many", "quantity")
     free = on_hand - reserved
     if quantity > free:
-        raise InsufficientStock(f"only {_qty(max(free, ZERO))} {unit} of lot {lot.code} at {location.code} are "
+        raise InsufficientStock(f"only {qty(max(free, ZERO))} {unit} of lot {lot.code} at {location.code} are "
                                 f"free (the rest is on hand for other orders)", "quantity")
     # The substitute replaces the stock the picker would have taken first.
     rest = quantity
@@ -480,7 +476,7 @@ def _substitute(session: Session, order: Order, lot: Lot, location: Location, qu
     session.flush()
     remember(session, request_key, "pick", sub.id, user)
     return _pick_result(session, order, sub, True,
-                        f"picked {_qty(quantity)} {unit} of lot {lot.code} instead of the allocated lot "
+                        f"picked {qty(quantity)} {unit} of lot {lot.code} instead of the allocated lot "
                         f"for order {order.number}")
 
 
@@ -500,8 +496,8 @@ def ship_picked(session: Session, order_id: int, *, user: User | None, today: da
         raise Conflict(f"nothing is picked for order {order.number}; confirm picks first", "order_id")
     first = {(a.order_line_id, a.lot_id, a.location_id): a for a in reversed(allocs)}
     items = []
-    for i, (key, qty) in enumerate(sorted(picked.items())):
+    for i, (key, picked_qty) in enumerate(sorted(picked.items())):
         a = first[key]
-        items.append(ShipItem(lines[a.order_line_id], a.lot, a.location, qty, f"picks.{i}."))
+        items.append(ShipItem(lines[a.order_line_id], a.lot, a.location, picked_qty, f"picks.{i}."))
     return ship_items(session, order, items, shipped_on=today, carrier_reference=carrier_reference, user=user,
                       request_key=request_key)

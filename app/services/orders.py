@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.db import utcnow
 from app.errors import Conflict, Invalid
+from app.formatting import qty
 from app.models import (
     Customer,
     Location,
@@ -128,7 +129,7 @@ def ship_items(session: Session, order: Order, items: Sequence[ShipItem], *, shi
         unexpired(usable(lot, f + "lot_id"), shipped_on, f + "lot_id")
         open_qty = line.open_quantity - shipping[line.id]
         if quantity > open_qty:
-            raise Conflict(f"line {line.line_no} ({line.product.sku}) has {open_qty} "
+            raise Conflict(f"line {line.line_no} ({line.product.sku}) has {qty(open_qty)} "
                            f"{line.product.unit} left to ship; {quantity} is too many", f + "quantity")
         shipping[line.id] += quantity
         session.add(ShipmentLine(shipment_id=shipment.id, order_line_id=line.id, lot_id=lot.id,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from app.formatting import money, qty
 from app.models import Role
 from app.web import current_user, local, today
 
@@ -71,16 +72,7 @@ def register(app: Flask) -> None:
                 "nav_items": nav}
 
     app.jinja_env.filters["local"] = local
-    app.jinja_env.filters["qty"] = format_qty
+    app.jinja_env.filters["qty"] = qty
+    app.jinja_env.filters["money"] = money
 
 
-def format_qty(value: object) -> str:
-    """Decimals without trailing zeros: 12.500000 → 12.5, 3.000000 → 3."""
-    from decimal import Decimal
-
-    if value is None:
-        return ""
-    s = format(Decimal(str(value)), "f")
-    if "." in s:
-        s = s.rstrip("0").rstrip(".")
-    return s

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from app.formatting import qty as format_qty
 from app.models import Customer, Location, LocationKind, LotStatus, Product, ProductKind, Supplier, Warehouse
 from app.queries.lots import lot_rows, stock_of
-from app.views import format_qty
 from app.web import db, today
 
 Options = list[tuple[str, str]]

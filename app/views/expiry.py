@@ -15,6 +15,7 @@ from sqlalchemy import select
 from app.api import validation_error
 from app.api.waste import ExpiringQuery, RangeQuery, ValuationQuery, WriteOffQuery
 from app.errors import Invalid, LotwiseError
+from app.formatting import qty
 from app.models import Role, Warehouse, WriteOffReason
 from app.queries.costing import cost_breakdown, stock_valuation
 from app.queries.expiry import expired_stock, expiring_stock, expiry_summary
@@ -104,14 +105,10 @@ def write_off() -> Any:
         request_key=form.request_key))
     if done is None:
         return _expiring_page(form)
-    flash(f"Written off {_qty(done.quantity)} {done.lot.product.unit} of lot {done.lot.code} at "
+    flash(f"Written off {qty(done.quantity)} {done.lot.product.unit} of lot {done.lot.code} at "
           f"{done.location.code} ({done.reason.value}): {done.value:.2f} {current_app.config['CURRENCY']} "
           f"— {done.number}.", "success")
     return _back()
-
-
-def _qty(value: Decimal) -> str:
-    return format(value.normalize(), "f")
 
 
 def _preview_page(message: str | None = None, status: int = 200) -> Any:

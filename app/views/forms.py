@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from app.api import validation_error
 from app.errors import Invalid, LotwiseError
-from app.views import format_qty
+from app.formatting import qty as format_qty
 from app.web import db
 
 T = TypeVar("T")

@@ -6,12 +6,13 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
+from app.formatting import qty as format_qty
 from app.models import Order, OrderStatus, Role, Shipment
 from app.queries import documents as q
 from app.queries.picklists import order_allocations
 from app.schemas import OrderIn, OrderLineIn, OrderOut, ShipLineIn, ShipmentIn
 from app.services import orders as svc
-from app.views import choices, format_qty
+from app.views import choices
 from app.views.forms import Form, Pager, attempt, date_range, require
 from app.web import current_user, db, login_required, today
 

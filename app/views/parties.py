@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from app.formatting import qty
 from app.models import Customer, Role, Supplier
 from app.queries.documents import get
 from app.schemas import CustomerIn, CustomerPatch, SupplierIn, SupplierPatch
@@ -129,7 +130,7 @@ def edit_customer(customer_id: int) -> Any:
     if request.method == "GET":
         values = _values(customer, PARTY_FIELDS + RULE_FIELDS)
         if customer.min_remaining_pct is not None:
-            values["min_remaining_pct"] = format(customer.min_remaining_pct.normalize(), "f")
+            values["min_remaining_pct"] = qty(customer.min_remaining_pct)
         values["no_date_reversal"] = str(customer.no_date_reversal).lower()
         return _customer_page(Form(values), customer)
     form = Form.posted(LABELS)

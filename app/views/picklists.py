@@ -9,11 +9,11 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from markupsafe import Markup
 
 from app.errors import Invalid
+from app.formatting import qty as format_qty
 from app.models import Role
 from app.queries import picklists as q
 from app.schemas import AllocationRunOut, PickListOut, ReleaseOut
 from app.services import allocations as svc
-from app.views import format_qty
 from app.views.forms import Form, attempt
 from app.web import current_user, db, login_required, today
 
