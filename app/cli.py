@@ -195,12 +195,11 @@ def expiring(ctx: click.Context, fmt: str, output: str | None, on: Any, warehous
     """
     from pathlib import Path
 
+    from app import clock
     from app.digest import MailSettings, build_digest, send_digest
-    from app.web import today
 
     app = _app(ctx)
-    with app.app_context():
-        day = on.date() if on else today()
+    day = on.date() if on else clock.today(app.config["TIMEZONE"])
     with _session(app) as s:
         digest = build_digest(s, today=day, default_alert_days=int(app.config["EXPIRY_ALERT_DAYS"]),
                               site_name=app.config["SITE_NAME"], currency=app.config["CURRENCY"],
@@ -231,17 +230,16 @@ def allocate(ctx: click.Context, order_ref: str | None, wave: Any, sku: str | No
     """Allocate stock to an order or a wave of orders, first expiry first out; print what is short and why."""
     from sqlalchemy import select
 
+    from app import clock
     from app.models import Order
     from app.services.allocations import allocate_order, allocate_wave
-    from app.web import today
 
     if (order_ref is None) == (wave is None):
         raise click.UsageError("give either --order N or --wave YYYY-MM-DD")
     if sku and wave is None:
         raise click.UsageError("--sku goes with --wave")
     app = _app(ctx)
-    with app.app_context():
-        day = today()
+    day = clock.today(app.config["TIMEZONE"])
     with _session(app) as s:
         try:
             if order_ref is not None:

@@ -6,14 +6,14 @@ import random
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import ROUND_CEILING, Decimal
-from zoneinfo import ZoneInfo
 
 from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app import clock
 from app.migrate import upgrade
 from app.models import LocationKind, Lot, Product, ProductKind, Role, User, WriteOffReason
 from app.schemas import (
@@ -916,7 +916,7 @@ class _Demo:
 
 def site_today(app: Flask) -> date:
     """Today in the site's time zone, the anchor of the demo's dates."""
-    return datetime.now(ZoneInfo(app.config["TIMEZONE"])).date()
+    return clock.today(app.config["TIMEZONE"])
 
 
 def build_demo(app: Flask, today: date | None = None) -> bool:

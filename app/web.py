@@ -6,11 +6,11 @@ import functools
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any, ParamSpec, TypeVar
-from zoneinfo import ZoneInfo
 
 from flask import current_app, g, redirect, request, session, url_for
 from sqlalchemy.orm import Session
 
+from app import clock
 from app.errors import Forbidden, Unauthorized
 from app.models import Role, User
 
@@ -31,20 +31,14 @@ def close_db(_exc: BaseException | None = None) -> None:
         s.close()
 
 
-def site_zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["TIMEZONE"])
-
-
 def today() -> date:
     """Today's date in the site's time zone (business dates are local)."""
-    return datetime.now(site_zone()).date()
+    return clock.today(current_app.config["TIMEZONE"])
 
 
 def local(dt: datetime | None) -> str:
     """A timestamp shown in the site's time zone."""
-    if dt is None:
-        return ""
-    return dt.astimezone(site_zone()).strftime("%Y-%m-%d %H:%M")
+    return clock.local_text(dt, current_app.config["TIMEZONE"])
 
 
 def current_user() -> User | None:
