@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from allocation.text import number, plural, quantity
 from allocation.model import OrderLine, StockLot
+from allocation.text import number, plural, quantity
+from allocation.usability import unusable
 
 IneligibleKind = Literal["wrong_sku", "recalled", "hold", "expired", "min_days", "min_pct", "date_reversal"]
 
@@ -103,10 +104,9 @@ def accepts_expiry(expiry: int | None, made: int, terms: LineTerms) -> bool:
 def _failure(lot: StockLot, line: OrderLine, terms: LineTerms | None) -> IneligibleKind | None:
     if lot.sku != line.sku:
         return "wrong_sku"
-    if lot.status == "recalled":
-        return "recalled"
-    if lot.status != "released":
-        return "hold"
+    for kind in unusable(lot.status, None):
+        if kind == "recalled" or kind == "hold":
+            return kind
     if lot.expiry is None:
         return None
     t = terms or line_terms(line)
@@ -130,7 +130,7 @@ def is_eligible(lot: StockLot, line: OrderLine, terms: LineTerms | None = None) 
     no-date-reversal E >= the latest expiry the customer already received. Lots without an
     expiry are always date-eligible. `terms` may be passed to skip recomputing them per lot.
     """
-    if lot.sku != line.sku or lot.status != "released":
+    if lot.sku != line.sku or unusable(lot.status, None):
         return False
     if lot.expiry is None:
         return True

@@ -22,6 +22,7 @@ from app.models.common import TimestampMixin, enum_column
 from app.models.locations import Location, Warehouse
 from app.models.lots import Lot
 from app.models.parties import Customer, Product, Supplier
+from app.models.users import User
 
 
 class OrderStatus(enum.StrEnum):
@@ -76,6 +77,8 @@ class ProductionRun(TimestampMixin, Base):
     produced_on: Mapped[date] = mapped_column(Date, index=True)
     extra_cost: Mapped[Decimal] = mapped_column(Exact(), default=Decimal(0))
     note: Mapped[str | None] = mapped_column(Text)
+    # Why the output lot was given an expiry later than its earliest input's.
+    expiry_reason: Mapped[str | None] = mapped_column(Text)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     product: Mapped[Product] = relationship()
     output_lot: Mapped[Lot] = relationship()
@@ -143,8 +146,14 @@ class Shipment(TimestampMixin, Base):
     shipped_on: Mapped[date] = mapped_column(Date, index=True)
     carrier_reference: Mapped[str | None] = mapped_column(String(80))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # A manager's override of the customer's shelf-life rule: why, the rules overridden, who, when.
+    override_reason: Mapped[str | None] = mapped_column(Text)
+    override_rules: Mapped[str | None] = mapped_column(Text)
+    override_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    override_at: Mapped[datetime | None] = mapped_column(UTCDateTime(timezone=True))
     order: Mapped[Order] = relationship()
     customer: Mapped[Customer] = relationship()
+    override_user: Mapped[User | None] = relationship(foreign_keys=[override_user_id])
     lines: Mapped[list[ShipmentLine]] = relationship(back_populates="shipment", order_by="ShipmentLine.id")
 
 

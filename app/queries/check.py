@@ -1,4 +1,5 @@
-"""Ledger integrity: balances equal the sum of movements, and lot links equal consumption."""
+"""Ledger integrity: balances equal the sum of movements, lot links equal consumption, and open
+allocations never exceed what is on hand."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models import Balance, LotLink, Movement, MovementKind, ProductionRun
+from app.formatting import qty
+from app.models import RESERVING, Balance, LotLink, Movement, MovementKind, OrderAllocation, ProductionRun
 
 
 @dataclass(frozen=True)
@@ -76,4 +78,14 @@ def check_ledger(session: Session) -> list[Problem]:
     ):
         problems.append(Problem("link", f"run {link.run_id} links to lot {link.output_lot_id}, "
                                         f"not its output lot"))
+    allocated = session.execute(
+        select(OrderAllocation.lot_id, OrderAllocation.location_id, func.sum(OrderAllocation.quantity))
+        .where(OrderAllocation.state.in_(RESERVING))
+        .group_by(OrderAllocation.lot_id, OrderAllocation.location_id)
+    )
+    for lot_id, loc_id, total in allocated:
+        held = balances.get((lot_id, loc_id), Decimal(0))
+        if total > held:
+            problems.append(Problem("allocation", f"lot {lot_id} at location {loc_id}: open allocations "
+                                                  f"{qty(total)}, on hand {qty(held)}"))
     return problems

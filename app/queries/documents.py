@@ -70,6 +70,7 @@ def run_out(r: ProductionRun) -> ProductionRunOut:
         inputs=[RunInputOut(lot_id=x.lot_id, sku=x.lot.product.sku, lot_code=x.lot.code,
                             location=x.location.code, quantity=x.quantity, unit_cost=x.unit_cost)
                 for x in r.inputs],
+        expiry_reason=r.expiry_reason, taken_from_orders=getattr(r, "taken_from_orders", []),
     )
 
 
@@ -92,6 +93,9 @@ def shipment_out(s: Shipment) -> ShipmentOut:
         lines=[ShipmentLineOut(id=x.id, order_line_id=x.order_line_id, lot_id=x.lot_id,
                                sku=x.lot.product.sku, lot_code=x.lot.code, expiry=x.lot.expiry,
                                location=x.location.code, quantity=x.quantity) for x in s.lines],
+        override_reason=s.override_reason, override_rules=s.override_rules,
+        override_by=s.override_user.username if s.override_user else None, override_at=s.override_at,
+        taken_from_orders=getattr(s, "taken_from_orders", []),
     )
 
 
@@ -111,4 +115,5 @@ def adjustment_out(a: Adjustment) -> AdjustmentOut:
 def transfer_out(t: Transfer) -> TransferOut:
     return TransferOut(id=t.id, number=t.number, lot_id=t.lot_id, sku=t.lot.product.sku,
                        lot_code=t.lot.code, from_location=t.from_location.code,
-                       to_location=t.to_location.code, quantity=t.quantity, moved_on=t.moved_on)
+                       to_location=t.to_location.code, quantity=t.quantity, moved_on=t.moved_on,
+                       taken_from_orders=getattr(t, "taken_from_orders", []))

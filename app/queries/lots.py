@@ -138,7 +138,8 @@ def shipments_of(session: Session, lot_id: int) -> list[ShippedOut]:
         .order_by(Shipment.shipped_on, Shipment.id)
     )
     return [ShippedOut(shipment_id=s.id, shipment_number=s.number, shipped_on=s.shipped_on,
-                       customer_id=s.customer_id, customer_name=name, quantity=qty)
+                       customer_id=s.customer_id, customer_name=name, quantity=qty,
+                       override_reason=s.override_reason)
             for s, name, qty in rows]
 
 

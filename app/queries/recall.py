@@ -145,7 +145,8 @@ def consignees(session: Session, lot_ids: Collection[int]) -> list[ConsigneeOut]
         rows = session.execute(
             select(ShipmentLine.lot_id, ShipmentLine.quantity, Shipment.id, Shipment.number, Shipment.shipped_on,
                    Order.number, Order.customer_reference, Lot.code, Product.sku, Product.unit, Customer.id,
-                   Customer.name, Customer.contact_name, Customer.phone, Customer.email, Customer.address)
+                   Customer.name, Customer.contact_name, Customer.phone, Customer.email, Customer.address,
+                   Shipment.override_reason)
             .join(Shipment, ShipmentLine.shipment_id == Shipment.id)
             .join(Order, Shipment.order_id == Order.id)
             .join(Customer, Shipment.customer_id == Customer.id)
@@ -153,13 +154,14 @@ def consignees(session: Session, lot_ids: Collection[int]) -> list[ConsigneeOut]
             .join(Product, Lot.product_id == Product.id)
             .where(ShipmentLine.lot_id.in_(part))
         )
-        for lot_id, qty, sid, number, shipped_on, order_no, cref, code, sku, unit, cid, *contact in rows:
+        for lot_id, qty, sid, number, shipped_on, order_no, cref, code, sku, unit, cid, *contact, override in rows:
             if cid not in customers:
                 customers[cid] = PartyOut(id=cid, name=contact[0], contact_name=contact[1], phone=contact[2],
                                           email=contact[3], address=contact[4])
             lines[cid].append(ConsigneeLineOut(
                 shipment_id=sid, shipment_number=number, shipped_on=shipped_on, order_number=order_no,
-                customer_reference=cref, lot_id=lot_id, sku=sku, lot_code=code, quantity=qty, unit=unit))
+                customer_reference=cref, lot_id=lot_id, sku=sku, lot_code=code, quantity=qty, unit=unit,
+                override_reason=override))
     returned: dict[int, dict[str, Decimal]] = defaultdict(dict)
     for part in chunks(lot_ids):
         for cid, unit, qty in session.execute(

@@ -165,16 +165,17 @@ def shipments_of(session: Session, lot_ids: Collection[int]) -> dict[int, list[T
     for part in chunks(lot_ids):
         rows = session.execute(
             select(ShipmentLine.lot_id, Shipment.id, Shipment.number, Shipment.shipped_on, Customer.id,
-                   Customer.name, func.sum(ShipmentLine.quantity))
+                   Customer.name, func.sum(ShipmentLine.quantity), Shipment.override_reason)
             .join(Shipment, ShipmentLine.shipment_id == Shipment.id)
             .join(Customer, Shipment.customer_id == Customer.id)
             .where(ShipmentLine.lot_id.in_(part))
             .group_by(ShipmentLine.lot_id, Shipment.id, Shipment.number, Shipment.shipped_on, Customer.id,
-                      Customer.name)
+                      Customer.name, Shipment.override_reason)
         )
-        for lot_id, sid, number, shipped_on, cid, cname, qty in rows:
+        for lot_id, sid, number, shipped_on, cid, cname, qty, override in rows:
             out[lot_id].append(TraceShipmentOut(shipment_id=sid, shipment_number=number, shipped_on=shipped_on,
-                                                customer_id=cid, customer_name=cname, quantity=qty))
+                                                customer_id=cid, customer_name=cname, quantity=qty,
+                                                override_reason=override))
     for rows_ in out.values():
         rows_.sort(key=lambda s: (s.shipped_on, s.shipment_id))
     return out

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
+from pydantic import Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -27,7 +28,7 @@ from app.models import (
     WriteOffBatch,
     WriteOffReason,
 )
-from app.schemas import Amount, Out
+from app.schemas import Amount, Out, TakenOut
 
 _PCT = Decimal("0.01")
 
@@ -50,6 +51,8 @@ class WriteOffOut(Out):
     value: Amount
     batch_number: str | None
     user: str | None
+    taken_from_orders: list[TakenOut] = Field(default_factory=list, description=(
+        "allocated stock this write-off took from orders (take_allocated), and their re-allocation"))
 
 
 class WriteOffBatchOut(Out):
@@ -59,6 +62,8 @@ class WriteOffBatchOut(Out):
     note: str | None
     total_value: Amount
     write_offs: list[WriteOffOut]
+    taken_from_orders: list[TakenOut] = Field(default_factory=list, description=(
+        "expired stock this write-off took from orders (take_allocated), and their re-allocation"))
 
 
 class Change(Out):
@@ -146,7 +151,7 @@ def write_off_out(w: WriteOff) -> WriteOffOut:
         lot_code=w.lot.code, expiry=w.lot.expiry, location=w.location.code, quantity=w.quantity,
         unit=w.lot.product.unit, reason=w.reason, note=w.note, written_off_on=w.written_off_on,
         unit_cost=w.unit_cost, value=w.value, batch_number=w.batch.number if w.batch else None,
-        user=w.user.username if w.user else None,
+        user=w.user.username if w.user else None, taken_from_orders=getattr(w, "taken_from_orders", []),
     )
 
 
@@ -154,7 +159,8 @@ def batch_out(b: WriteOffBatch) -> WriteOffBatchOut:
     """A bulk write-off with its write-offs and their total value."""
     rows = [write_off_out(w) for w in b.write_offs]
     return WriteOffBatchOut(id=b.id, number=b.number, written_off_on=b.written_off_on, note=b.note,
-                            total_value=sum((w.value for w in rows), Decimal(0)), write_offs=rows)
+                            total_value=sum((w.value for w in rows), Decimal(0)), write_offs=rows,
+                            taken_from_orders=getattr(b, "taken_from_orders", []))
 
 
 def get_write_off(session: Session, write_off_id: int) -> WriteOff:

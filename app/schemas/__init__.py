@@ -133,6 +133,7 @@ from app.schemas.stock import (
     RunInputOut,
     ShippedOut,
     StockOut,
+    TakenOut,
     TransferIn,
     TransferOut,
 )
@@ -241,6 +242,7 @@ __all__ = [
     "SupplierIn",
     "SupplierOut",
     "SupplierPatch",
+    "TakenOut",
     "Text",
     "TraceLotOut",
     "TraceNodeOut",

@@ -114,3 +114,4 @@ class PickListOut(Out):
     warehouse: str | None = None
     rows: list[PickRowOut]
     shortages: list[ShortageOut]
+

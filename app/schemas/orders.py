@@ -12,7 +12,7 @@ from pydantic import (
 
 from app.models import OrderStatus
 from app.schemas.common import Amount, Code, Command, Day, Id, LongText, Out, Qty
-from app.schemas.stock import LotRef
+from app.schemas.stock import LotRef, TakenOut
 
 
 class OrderLineIn(Command):
@@ -41,6 +41,12 @@ class ShipmentIn(Command):
     shipped_on: Day | None = None
     carrier_reference: Annotated[str, StringConstraints(strip_whitespace=True, max_length=80)] | None = None
     lines: Annotated[list[ShipLineIn], Field(min_length=1, max_length=500)]
+    take_allocated: bool = Field(default=False, description="take stock allocated to other orders: their allocations "
+                                 "are released and re-allocated, and the answer says which orders lost what")
+    override: bool = Field(default=False, description="ship outside the customer's shelf-life rule (managers only, "
+                           "403 otherwise); hold, recall, quarantine and expiry are never overridden")
+    override_reason: LongText | None = Field(default=None, description="why the customer's rule is overridden "
+                                             "(required with override, 422 otherwise); recorded on the shipment")
 
 
 class OrderLineOut(Out):
@@ -89,3 +95,9 @@ class ShipmentOut(Out):
     carrier_reference: str | None
     created_at: datetime
     lines: list[ShipmentLineOut]
+    override_reason: str | None = Field(None, description="why a manager shipped outside the customer's rule")
+    override_rules: str | None = Field(None, description="the customer rules overridden, as the refusal named them")
+    override_by: str | None = None
+    override_at: datetime | None = None
+    taken_from_orders: list[TakenOut] = Field(default_factory=list, description=(
+        "allocated stock this shipment took from other orders (take_allocated), and their re-allocation"))

@@ -118,6 +118,8 @@ class TraceShipmentOut(Out):
     customer_id: int
     customer_name: str
     quantity: Decimal
+    override_reason: str | None = Field(default=None, description=(
+        "a manager's reason for shipping outside the customer's rule"))
 
 
 class TraceReceiptOut(Out):
@@ -190,6 +192,8 @@ class ConsigneeLineOut(Out):
     lot_code: str
     quantity: Decimal
     unit: str
+    override_reason: str | None = Field(default=None, description=(
+        "a manager's reason for shipping outside the customer's rule"))
 
 
 class ConsigneeOut(Out):

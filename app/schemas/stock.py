@@ -69,8 +69,12 @@ class ProductionRunIn(Command):
     extra_cost: Money = Decimal(0)
     note: LongText | None = None
     inputs: Annotated[list[RunInputIn], Field(min_length=1, max_length=200)]
+    expiry_reason: LongText | None = Field(default=None, description=(
+        "required when `expiry` is later than the earliest input lot's expiry; recorded on the run"))
+    take_allocated: bool = Field(default=False, description=(
+        "consume stock allocated to orders: their allocations are released and re-allocated"))
 
-    _blank = field_validator("lot_code", "expiry", mode="before")(
+    _blank = field_validator("lot_code", "expiry", "expiry_reason", mode="before")(
         classmethod(lambda cls, v: blank_to_none(v)))
 
 
@@ -94,6 +98,8 @@ class TransferIn(LotRef):
     to_location: Code
     quantity: Qty
     moved_on: Day | None = None
+    take_allocated: bool = Field(default=False, description=(
+        "move stock allocated to orders: their allocations are released and re-allocated"))
 
 
 class HoldIn(Command):
@@ -154,6 +160,8 @@ class ShippedOut(Out):
     customer_id: int
     customer_name: str
     quantity: Amount
+    override_reason: str | None = Field(default=None, description=(
+        "a manager's reason for shipping outside the customer's rule"))
 
 
 class LotDetailOut(LotOut):
@@ -212,6 +220,10 @@ class ProductionRunOut(Out):
     note: str | None
     created_at: datetime
     inputs: list[RunInputOut]
+    expiry_reason: str | None = Field(default=None, description=(
+        "why the lot expires later than its earliest input"))
+    taken_from_orders: list[TakenOut] = Field(default_factory=list, description=(
+        "allocated stock this run consumed from orders (take_allocated), and their re-allocation"))
 
 
 class ReturnOut(Out):
@@ -250,3 +262,21 @@ class TransferOut(Out):
     to_location: str
     quantity: Amount
     moved_on: date
+    taken_from_orders: list[TakenOut] = Field(default_factory=list, description=(
+        "allocated stock this transfer took from orders (take_allocated), and their re-allocation"))
+
+
+class TakenOut(Out):
+    """Allocated stock another booking took explicitly: which order lost what, and what it got back."""
+
+    order_id: int
+    order_number: str
+    order_line_id: int
+    line_no: int
+    sku: str
+    lot_code: str
+    location: str
+    lost: Amount = Field(description="allocated quantity released from the order")
+    reallocated: Amount = Field(description="quantity the line got back from other stock")
+    short: Amount = Field(description="what the line is now short")
+    message: str

@@ -26,15 +26,18 @@ from app.models import (
     LineShortage,
     Location,
     Lot,
+    LotStatus,
     Order,
     OrderAllocation,
     OrderLine,
     OrderStatus,
     Product,
     Shipment,
-    ShipmentLine,
     User,
 )
+from app.rules.gate import Purpose, Refusal, ShipTo, lock_products, refusals, refuse
+from app.rules.gate import customer_rule as _customer_rule
+from app.rules.gate import latest_shipped as _latest_shipped
 from app.schemas import (
     AllocationOut,
     AllocationRunOut,
@@ -53,25 +56,6 @@ OPEN_ORDERS = (OrderStatus.OPEN, OrderStatus.PARTIAL)
 
 
 # --- locking and reading stock ----------------------------------------------------------------
-
-
-def lock_products(session: Session, product_ids: Iterable[int]) -> None:
-    """Serialize allocation per product for the rest of the transaction.
-
-    On PostgreSQL every allocation, release and pick first locks the product rows it touches, in
-    id order so that two waves never wait on each other crosswise; stock and allocations are read
-    only after that, so two processes never both hand out the same free units. SQLite already runs
-    one writing transaction at a time (BEGIN IMMEDIATE).
-    """
-    ids = sorted(set(product_ids))
-    if ids and session.get_bind().dialect.name == "postgresql":
-        session.execute(select(Product.id).where(Product.id.in_(ids)).order_by(Product.id).with_for_update())
-
-
-def _customer_rule(c: Customer) -> fefo.CustomerRule:
-    return fefo.CustomerRule(customer_name=c.name, min_remaining_days=c.min_remaining_days,
-                             min_remaining_pct=c.min_remaining_pct, transit_days=c.transit_days or 0,
-                             max_lots_per_line=c.max_lots_per_line, no_date_reversal=c.no_date_reversal)
 
 
 def _stock(session: Session, warehouse_id: int, product_ids: Sequence[int]) -> list[fefo.StockLot]:
@@ -103,22 +87,6 @@ def _stock(session: Session, warehouse_id: int, product_ids: Sequence[int]) -> l
                       location_id=loc_id, location_code=loc_code, status=status.value, unit=unit)
         for lot_id, loc_id, on_hand, code, expiry, made_on, status, sku, unit, loc_code in rows
     ]
-
-
-def _latest_shipped(session: Session, pairs: set[tuple[int, int]]) -> dict[tuple[int, int], date]:
-    """The latest expiry each (customer, product) already received, for customers forbidding date reversal."""
-    if not pairs:
-        return {}
-    customers = {c for c, _ in pairs}
-    products = {p for _, p in pairs}
-    rows = session.execute(
-        select(Shipment.customer_id, Lot.product_id, func.max(Lot.expiry))
-        .join(ShipmentLine, ShipmentLine.shipment_id == Shipment.id)
-        .join(Lot, Lot.id == ShipmentLine.lot_id)
-        .where(Shipment.customer_id.in_(customers), Lot.product_id.in_(products))
-        .group_by(Shipment.customer_id, Lot.product_id)
-    )
-    return {(c, p): e for c, p, e in rows if e is not None and (c, p) in pairs}
 
 
 # --- the allocation run ---------------------------------------------------------------------------
@@ -342,6 +310,11 @@ def release_lot_allocations(session: Session, lot_ids: Sequence[int], reason: st
     return ReleaseOut(released=released, reallocated=run.allocations, shortages=run.shortages)
 
 
+def run_lines(session: Session, line_ids: Sequence[int], *, today: date) -> AllocationRunOut:
+    """Allocate again what these open lines need, inside the caller's transaction."""
+    return _run(session, [OrderLine.id.in_(line_ids)], today=today)
+
+
 @transactional
 def reallocate_shortages(session: Session, *, today: date, user: User | None = None) -> AllocationRunOut:
     """After new stock arrives: allocate again every open line the last allocation left short."""
@@ -395,6 +368,7 @@ def confirm_pick(session: Session, order_id: int, cmd: PickIn, *, user: User | N
         if quantity > left:
             raise Conflict(f"order {order.number} has {qty(left)} {unit} of lot {lot.code} at {location.code} "
                            f"left to pick; {qty(quantity)} is too many", "quantity")
+        refuse(_pick_refusals(session, order, here[0].order_line, lot, location, quantity, today))
         rest = quantity
         for a in here:
             take = min(rest, a.unpicked)
@@ -410,6 +384,17 @@ def confirm_pick(session: Session, order_id: int, cmd: PickIn, *, user: User | N
                             f"picked {qty(quantity)} {unit} of lot {lot.code} for order {order.number}")
     return _substitute(session, order, lot, location, quantity, user=user, today=today,
                        allow=allow_substitutes, request_key=request_key)
+
+
+def _pick_refusals(session: Session, order: Order, line: OrderLine, lot: Lot, location: Location,
+                   quantity: Decimal, today: date) -> list[Refusal]:
+    """The gate for a pick: the lot usable and fit for the customer, and never more picked than on hand."""
+    picked = session.scalar(select(func.sum(OrderAllocation.picked_quantity)).where(
+        OrderAllocation.lot_id == lot.id, OrderAllocation.location_id == location.id,
+        OrderAllocation.state.in_(RESERVING))) or ZERO
+    problems, _ = refusals(session, lot, location, quantity, Purpose.PICK, on=today,
+                           ship_to=ShipTo(order, line, max(order.ship_date, today)), already=picked)
+    return problems
 
 
 def _substitute(session: Session, order: Order, lot: Lot, location: Location, quantity: Decimal, *,
@@ -429,19 +414,11 @@ def _substitute(session: Session, order: Order, lot: Lot, location: Location, qu
     reserved = session.scalar(select(func.sum(OrderAllocation.quantity)).where(
         OrderAllocation.lot_id == lot.id, OrderAllocation.location_id == location.id,
         OrderAllocation.state.in_(RESERVING))) or ZERO
-    stock = fefo.StockLot(lot_id=lot.id, lot_code=lot.code, sku=lot.product.sku, expiry=lot.expiry,
-                          made_on=lot.made_on, available=on_hand, location_id=location.id,
-                          location_code=location.code, status=lot.status.value, unit=unit)
-    latest = None
-    customer = order.customer
-    if customer.no_date_reversal:
-        latest = _latest_shipped(session, {(customer.id, lot.product_id)}).get((customer.id, lot.product_id))
-    wanted = fefo.OrderLine(line_id=line.id, sku=line.product.sku, quantity=line.open_quantity,
-                            ship_date=max(order.ship_date, today), rule=_customer_rule(customer),
-                            latest_shipped_expiry=latest)
-    why = fefo.ineligibility(stock, wanted)
-    if why is not None:
-        raise LotBlocked(f"lot {lot.code} may not go on order {order.number}: {why.message}{instead}", "lot_id")
+    problems = _pick_refusals(session, order, line, lot, location, quantity, today)
+    if any(p.rule != "on_hand" for p in problems):
+        raise LotBlocked(f"lot {lot.code} may not go on order {order.number}: "
+                         f"{'; '.join(p.message for p in problems)}{instead}", problems[0].field)
+    refuse(problems)
     if location.warehouse_id != order.warehouse_id or location.kind not in PICKABLE_KINDS:
         raise Conflict(f"{location.code} is not a pick location of warehouse {order.warehouse.code}, which "
                        f"order {order.number} ships from{instead}", "location")
@@ -493,11 +470,27 @@ def ship_picked(session: Session, order_id: int, *, user: User | None, today: da
     for a in allocs:
         picked[(a.order_line_id, a.lot_id, a.location_id)] += a.picked_quantity
     if not picked:
-        raise Conflict(f"nothing is picked for order {order.number}; confirm picks first", "order_id")
+        raise Conflict(f"nothing is picked for order {order.number}{_why_unpicked(session, order)}", "order_id")
     first = {(a.order_line_id, a.lot_id, a.location_id): a for a in reversed(allocs)}
     items = []
     for i, (key, picked_qty) in enumerate(sorted(picked.items())):
         a = first[key]
         items.append(ShipItem(lines[a.order_line_id], a.lot, a.location, picked_qty, f"picks.{i}."))
-    return ship_items(session, order, items, shipped_on=today, carrier_reference=carrier_reference, user=user,
-                      request_key=request_key)
+    return ship_items(session, order, items, shipped_on=today, today=today, carrier_reference=carrier_reference,
+                      user=user, request_key=request_key)
+
+
+def _why_unpicked(session: Session, order: Order) -> str:
+    """Why an order has nothing picked: picks a hold or recall released, else that none were confirmed."""
+    lost = session.scalars(
+        select(OrderAllocation).join(OrderLine, OrderLine.id == OrderAllocation.order_line_id)
+        .join(Lot, Lot.id == OrderAllocation.lot_id)
+        .where(OrderLine.order_id == order.id, OrderAllocation.state == AllocationState.RELEASED,
+               OrderAllocation.picked_quantity > 0, Lot.status != LotStatus.RELEASED)
+        .order_by(OrderAllocation.released_at.desc(), OrderAllocation.id.desc())
+    ).all()
+    if not lost:
+        return "; confirm picks first"
+    reasons = dict.fromkeys(f"{qty(a.picked_quantity)} {a.lot.product.unit} of lot {a.lot.code} picked at "
+                            f"{a.location.code} were released ({a.reason})" for a in lost)
+    return ": " + "; ".join(reasons) + "; pick the order again"

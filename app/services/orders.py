@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
-from app.errors import Conflict, Invalid
+from app.errors import Conflict, Forbidden, Invalid
 from app.formatting import qty
 from app.models import (
     Customer,
@@ -22,10 +22,12 @@ from app.models import (
     Order,
     OrderLine,
     OrderStatus,
+    Role,
     Shipment,
     ShipmentLine,
     User,
 )
+from app.rules.gate import Purpose, ShipTo
 from app.schemas import OrderIn, ShipmentIn
 from app.services.allocation_ledger import release_order_allocations, ship_allocated, trim_allocations
 from app.services.base import (
@@ -38,8 +40,9 @@ from app.services.base import (
     remembered,
     transactional,
 )
+from app.services.gate import Takings
 from app.services.lookups import location_by_code, lot_by_ref, product_by_sku, warehouse_by_code
-from app.services.stock import lot_existed, not_in_future, not_quarantined, unexpired, usable
+from app.services.stock import lot_existed, not_in_future
 
 
 @transactional
@@ -107,10 +110,25 @@ class ShipItem:
     field: str = ""
 
 
-def ship_items(session: Session, order: Order, items: Sequence[ShipItem], *, shipped_on: date,
-               carrier_reference: str | None, user: User | None, request_key: str | None) -> Shipment:
+def _lots_shipped(session: Session, order: Order) -> dict[int, set[int]]:
+    """The lots each line of the order already went out with."""
+    out: dict[int, set[int]] = defaultdict(set)
+    for line_id, lot_id in session.execute(
+        select(ShipmentLine.order_line_id, ShipmentLine.lot_id).join(Shipment)
+        .where(Shipment.order_id == order.id).distinct()
+    ):
+        out[line_id].add(lot_id)
+    return out
+
+
+def ship_items(session: Session, order: Order, items: Sequence[ShipItem], *, shipped_on: date, today: date,
+               carrier_reference: str | None, user: User | None, request_key: str | None,
+               take_allocated: bool = False, override_reason: str | None = None) -> Shipment:
     """Book one shipment of resolved lines on a locked open order; the allocations follow the stock.
 
+    Every line passes the stock gate: the lot is usable, meets the customer's rule (unless a
+    manager overrides it with `override_reason`, recorded on the shipment), and is on hand and
+    not allocated to another order (unless `take_allocated`: those orders are then re-allocated).
     Each line ships at most what is still open; stock of a lot allocated to the line at that
     location is taken from its allocations (picked first), and allocations a line no longer needs
     are released.
@@ -121,16 +139,22 @@ def ship_items(session: Session, order: Order, items: Sequence[ShipItem], *, shi
                         user_id=user.id if user else None)
     session.add(shipment)
     session.flush()
+    takings = Takings(session, Purpose.SHIP, on=shipped_on, take_allocated=take_allocated,
+                      label=f"shipment {shipment.number} of order {order.number}")
+    lots_on_line = _lots_shipped(session, order)
     shipping: dict[int, Decimal] = defaultdict(Decimal)
     for item in items:
         f, line, quantity = item.field, item.line, item.quantity
         lot = lock_lot(session, item.lot)
         lot_existed(lot, shipped_on, "shipped_on")
-        unexpired(usable(lot, f + "lot_id"), shipped_on, f + "lot_id")
         open_qty = line.open_quantity - shipping[line.id]
         if quantity > open_qty:
             raise Conflict(f"line {line.line_no} ({line.product.sku}) has {qty(open_qty)} "
-                           f"{line.product.unit} left to ship; {quantity} is too many", f + "quantity")
+                           f"{line.product.unit} left to ship; {qty(quantity)} is too many", f + "quantity")
+        takings.check(lot, item.location, quantity,
+                      ship_to=ShipTo(order, line, shipped_on, frozenset(lots_on_line[line.id])),
+                      prefix=f, override=override_reason is not None)
+        lots_on_line[line.id].add(lot.id)
         shipping[line.id] += quantity
         session.add(ShipmentLine(shipment_id=shipment.id, order_line_id=line.id, lot_id=lot.id,
                                  location_id=item.location.id, quantity=quantity))
@@ -138,15 +162,32 @@ def ship_items(session: Session, order: Order, items: Sequence[ShipItem], *, shi
              ref_type="shipment", ref_id=shipment.id, booked_on=shipped_on, user=user,
              request_key=request_key, field=f + "quantity")
         ship_allocated(session, line.id, lot.id, item.location.id, quantity)
+    if takings.overridden:
+        shipment.override_reason = override_reason
+        shipment.override_user_id = user.id if user else None
+        shipment.override_at = utcnow()
+        shipment.override_rules = "; ".join(dict.fromkeys(p.message for p in takings.overridden))
     for line in order.lines:
         line.shipped_quantity += shipping[line.id]
     order.status = (OrderStatus.SHIPPED if all(x.open_quantity <= 0 for x in order.lines)
                     else OrderStatus.PARTIAL)
     session.flush()
     trim_allocations(session, order.lines)
+    setattr(shipment, "taken_from_orders", takings.finish(today))  # noqa: B010 - not a column
     remember(session, request_key, "shipment", shipment.id, user)
     session.flush()
     return shipment
+
+
+def check_override(override: bool, reason: str | None, user: User | None) -> str | None:
+    """The override reason, if a manager asks to override customer rules; 403/422 otherwise."""
+    if not override:
+        return None
+    if user is None or not user.has_role(Role.MANAGER):
+        raise Forbidden("only a manager may override a customer's shelf-life rule", "override")
+    if not reason or not reason.strip():
+        raise Invalid("an override needs a written reason (who agreed, and why)", "override_reason")
+    return reason.strip()
 
 
 @transactional
@@ -155,6 +196,7 @@ def ship(session: Session, cmd: ShipmentIn, *, user: User | None, today: date,
     """Ship named lots against an order's lines; each line ships at most what is still open."""
     if (earlier := remembered(session, request_key, "shipment")) is not None:
         return session.get_one(Shipment, earlier)
+    override_reason = check_override(cmd.override, cmd.override_reason, user)
     order = _open(_locked_order(session, cmd.order_id))
     shipped_on = not_in_future(cmd.shipped_on or today, today, "shipped_on")
     lines_by_id = {line.id: line for line in order.lines}
@@ -162,11 +204,10 @@ def ship(session: Session, cmd: ShipmentIn, *, user: User | None, today: date,
     items: list[ShipItem] = []
     for i, item in enumerate(cmd.lines):
         f = f"lines.{i}."
-        lot = lock_lot(session, lot_by_ref(session, item, f))
+        lot = lot_by_ref(session, item, f)
         lot_existed(lot, shipped_on, "shipped_on")
-        unexpired(usable(lot, f + "lot_id"), shipped_on, f + "lot_id")
         quantity = positive(item.quantity, f + "quantity")
-        location = not_quarantined(location_by_code(session, item.location, f + "location"), f + "location")
+        location = location_by_code(session, item.location, f + "location")
         if location.warehouse_id != order.warehouse_id:
             raise Invalid(f"location {location.code} is not in warehouse {order.warehouse.code}, "
                           f"which order {order.number} ships from", f + "location")
@@ -185,5 +226,6 @@ def ship(session: Session, cmd: ShipmentIn, *, user: User | None, today: date,
             line = candidates[0]
         shipping[line.id] += quantity
         items.append(ShipItem(line, lot, location, quantity, f))
-    return ship_items(session, order, items, shipped_on=shipped_on, carrier_reference=cmd.carrier_reference,
-                      user=user, request_key=request_key)
+    return ship_items(session, order, items, shipped_on=shipped_on, today=today,
+                      carrier_reference=cmd.carrier_reference, user=user, request_key=request_key,
+                      take_allocated=cmd.take_allocated, override_reason=override_reason)

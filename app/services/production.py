@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.errors import Conflict, InsufficientStock, Invalid
+from app.errors import Conflict, Invalid
 from app.models import (
     Balance,
     Location,
@@ -19,10 +20,12 @@ from app.models import (
     LotOrigin,
     LotStatus,
     MovementKind,
+    Product,
     ProductionRun,
     RunInput,
     User,
 )
+from app.rules.gate import Purpose, allocated_elsewhere
 from app.schemas import ProductionRunIn
 from app.services.base import (
     book,
@@ -34,36 +37,60 @@ from app.services.base import (
     remembered,
     transactional,
 )
+from app.services.gate import Takings
 from app.services.lookups import location_by_code, lot_by_ref, product_by_sku
-from app.services.stock import lot_existed, not_in_future, not_quarantined, unexpired, usable
+from app.services.stock import lot_existed, not_in_future
 
 _COST_PLACES = Decimal("0.000001")
 
 
 def _sources(session: Session, lot: Lot, quantity: Decimal, preferred: Location,
-             field: str) -> list[tuple[Location, Decimal]]:
+             take_allocated: bool) -> list[tuple[Location, Decimal]]:
     """Where to take `quantity` of `lot` from: the run's own location first, then by location code.
 
-    Stock in quarantine is never taken.
+    Stock free of allocations is taken first; stock allocated to orders only when the user says so.
+    Stock in quarantine is never taken. Whatever is missing is asked of the run's own location
+    (or the first with stock), where the gate names the shortfall.
     """
     rows = session.execute(
         select(Balance.on_hand, Location).join(Location, Balance.location_id == Location.id)
         .where(Balance.lot_id == lot.id, Balance.on_hand > 0, Location.kind != LocationKind.QUARANTINE)
         .order_by((Location.id != preferred.id), Location.code)
     ).all()
-    taken: list[tuple[Location, Decimal]] = []
+    taken: dict[int, Decimal] = defaultdict(Decimal)
+    where = {location.id: location for _, location in rows}
     remaining = quantity
-    for on_hand, location in rows:
-        take = min(on_hand, remaining)
-        taken.append((location, take))
-        remaining -= take
-        if remaining == 0:
-            return taken
-    total = quantity - remaining
-    raise InsufficientStock(
-        f"lot {lot.code} of {lot.product.sku} has {total} {lot.product.unit} on hand; {quantity} needed",
-        field,
-    )
+    for free_only in (True, False) if take_allocated else (True,):
+        for on_hand, location in rows:
+            held = sum((q for _, q in allocated_elsewhere(session, lot.id, location.id)), Decimal(0))
+            room = (max(on_hand - held, Decimal(0)) if free_only else on_hand) - taken[location.id]
+            take = min(max(room, Decimal(0)), remaining)
+            if take > 0:
+                taken[location.id] += take
+                remaining -= take
+    if remaining > 0:
+        first = rows[0][1] if rows else preferred
+        where.setdefault(first.id, first)
+        taken[first.id] += remaining
+    return [(where[loc_id], q) for loc_id, q in taken.items() if q > 0]
+
+
+def made_lot_expiry(product: Product, produced_on: date, inputs: Sequence[Lot], given: date | None,
+                    reason: str | None) -> date | None:
+    """A made lot's expiry: the earlier of its own shelf life and its inputs' earliest expiry.
+
+    An expiry the user gives wins, but one later than an input's expiry needs a written reason.
+    """
+    dated = [lot for lot in inputs if lot.expiry is not None]
+    earliest = min(dated, key=lambda lot: (lot.expiry, lot.code)) if dated else None
+    if given is not None:
+        if earliest is not None and earliest.expiry is not None and given > earliest.expiry and not reason:
+            raise Invalid(f"expiry {given} is after input lot {earliest.code} of {earliest.product.sku}, which "
+                          f"expires {earliest.expiry}; give the reason for the later date", "expiry_reason")
+        return given
+    own = produced_on + timedelta(days=product.shelf_life_days) if product.shelf_life_days else None
+    candidates = [d for d in (own, earliest.expiry if earliest else None) if d is not None]
+    return min(candidates) if candidates else None
 
 
 @transactional
@@ -92,9 +119,8 @@ def produce(
         code = cmd.lot_code
     else:
         code = generate_lot_code(session, product, produced_on, lot_code_pattern)
-    expiry = cmd.expiry
-    if expiry is None and product.shelf_life_days:
-        expiry = produced_on + timedelta(days=product.shelf_life_days)
+    inputs = [lot_by_ref(session, item, f"inputs.{i}.") for i, item in enumerate(cmd.inputs)]
+    expiry = made_lot_expiry(product, produced_on, inputs, cmd.expiry, cmd.expiry_reason)
 
     output = Lot(product_id=product.id, code=code, origin=LotOrigin.PRODUCTION, made_on=produced_on,
                  expiry=expiry, unit_cost=Decimal(0), status=LotStatus.RELEASED)
@@ -103,26 +129,28 @@ def produce(
     run = ProductionRun(number=document_number(session, "P"), product_id=product.id,
                         output_lot_id=output.id, output_quantity=output_quantity,
                         location_id=location.id, produced_on=produced_on, extra_cost=cmd.extra_cost,
-                        note=cmd.note, user_id=user.id if user else None)
+                        note=cmd.note, user_id=user.id if user else None,
+                        expiry_reason=cmd.expiry_reason if cmd.expiry is not None else None)
     session.add(run)
     session.flush()
 
+    takings = Takings(session, Purpose.CONSUME, on=produced_on, take_allocated=cmd.take_allocated,
+                      label=f"production run {run.number}")
     input_cost = Decimal(0)
     per_lot: dict[int, Decimal] = defaultdict(Decimal)
     for i, item in enumerate(cmd.inputs):
         f = f"inputs.{i}."
-        lot = lock_lot(session, lot_by_ref(session, item, f))
+        lot = lock_lot(session, inputs[i])
         lot_existed(lot, produced_on, "produced_on")
         if lot.id == output.id:
             raise Invalid("a batch cannot consume its own output", f + "lot_id")
-        unexpired(usable(lot, f + "lot_id"), produced_on, f + "lot_id")
         quantity = positive(item.quantity, f + "quantity")
         if item.location:
-            source = location_by_code(session, item.location, f + "location")
-            sources = [(not_quarantined(source, f + "location"), quantity)]
+            sources = [(location_by_code(session, item.location, f + "location"), quantity)]
         else:
-            sources = _sources(session, lot, quantity, location, f + "quantity")
+            sources = _sources(session, lot, quantity, location, cmd.take_allocated)
         for source, take in sources:
+            takings.check(lot, source, take, prefix=f)
             session.add(RunInput(run_id=run.id, lot_id=lot.id, location_id=source.id, quantity=take,
                                  unit_cost=lot.unit_cost))
             book(session, lot=lot, location=source, quantity=-take, kind=MovementKind.CONSUME,
@@ -137,6 +165,7 @@ def produce(
     book(session, lot=output, location=location, quantity=output_quantity, kind=MovementKind.PRODUCE,
          ref_type="production_run", ref_id=run.id, booked_on=produced_on, user=user,
          request_key=request_key)
+    setattr(run, "taken_from_orders", takings.finish(today))  # noqa: B010 - not a column
     remember(session, request_key, "production_run", run.id, user)
     session.flush()
     return run

@@ -10,8 +10,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models import Lot, LotStatus, Order, Product, ScanEvent, User
+from app.models import Lot, Order, Product, ScanEvent, User
 from app.queries.lots import genealogy_counts, stock_of
+from app.rules.gate import problem_of
 from app.schemas import Amount, LotOut, StockOut
 from app.services.base import transactional
 from scanning import Scan
@@ -118,17 +119,6 @@ def _lot(session: Session, scan: Scan, product: Product | None) -> Lot | None:
             lots = session.scalars(select(Lot).where(column == scan.text).limit(2)).all()
             if lots:
                 return lots[0] if len(lots) == 1 else None
-    return None
-
-
-def problem_of(lot: Lot, today: date) -> str | None:
-    """Why the lot may not be used or shipped, in words; None when it may."""
-    if lot.status == LotStatus.RECALLED:
-        return f"lot {lot.code} is recalled"
-    if lot.status == LotStatus.HOLD:
-        return f"lot {lot.code} is on hold: {lot.hold_reason}" if lot.hold_reason else f"lot {lot.code} is on hold"
-    if lot.expiry is not None and lot.expiry < today:
-        return f"lot {lot.code} expired on {lot.expiry.isoformat()}"
     return None
 
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.errors import Conflict, Invalid, LotBlocked, NotFound
+from app.errors import Conflict, Invalid, NotFound
 from app.models import (
     Adjustment,
     Customer,
@@ -29,6 +29,7 @@ from app.models import (
     Transfer,
     User,
 )
+from app.rules.gate import Purpose
 from app.schemas import AdjustmentIn, HoldIn, ReceiptIn, ReleaseOut, ReturnIn, TransferIn
 from app.services.base import (
     book,
@@ -49,15 +50,6 @@ def not_in_future(value: date, today: date, field: str) -> date:
     return value
 
 
-def usable(lot: Lot, field: str = "lot") -> Lot:
-    """The lot, if it may be consumed or shipped: not on hold and not recalled."""
-    if lot.status is LotStatus.HOLD:
-        raise LotBlocked(f"lot {lot.code} of {lot.product.sku} is on hold: {lot.hold_reason}", field)
-    if lot.status is LotStatus.RECALLED:
-        raise LotBlocked(f"lot {lot.code} of {lot.product.sku} is recalled", field)
-    return lot
-
-
 def lot_existed(lot: Lot, on: date, field: str) -> date:
     """`on`, if the lot had been received or made by then: nothing happens to a lot before it exists."""
     if on < lot.made_on:
@@ -65,21 +57,6 @@ def lot_existed(lot: Lot, on: date, field: str) -> date:
         raise Invalid(f"lot {lot.code} of {lot.product.sku} was only {made} on {lot.made_on}, "
                       f"after {on}", field)
     return on
-
-
-def unexpired(lot: Lot, on: date, field: str = "lot") -> Lot:
-    """The lot, if it has not expired by `on` (it may be used on its expiry date)."""
-    if lot.expiry is not None and lot.expiry < on:
-        raise LotBlocked(f"lot {lot.code} of {lot.product.sku} expired on {lot.expiry}", field)
-    return lot
-
-
-def not_quarantined(location: Location, field: str = "location") -> Location:
-    """The location, unless it is a quarantine: stock there is not to be used until moved out."""
-    if location.kind is LocationKind.QUARANTINE:
-        raise LotBlocked(f"{location.code} is a quarantine location; transfer the stock out of it "
-                         f"before using it", field)
-    return location
 
 
 @transactional
@@ -182,10 +159,16 @@ def transfer(session: Session, cmd: TransferIn, *, user: User | None, today: dat
                    user_id=user.id if user else None)
     session.add(doc)
     session.flush()
+    from app.services.gate import Takings  # here: the gate's re-allocation imports this module
+
+    takings = Takings(session, Purpose.TRANSFER, on=moved_on, take_allocated=cmd.take_allocated,
+                      label=f"transfer {doc.number}")
+    takings.check(lot, source, quantity)
     book(session, lot=lot, location=source, quantity=-quantity, kind=MovementKind.TRANSFER,
          ref_type="transfer", ref_id=doc.id, booked_on=moved_on, user=user, request_key=request_key)
     book(session, lot=lot, location=target, quantity=quantity, kind=MovementKind.TRANSFER,
          ref_type="transfer", ref_id=doc.id, booked_on=moved_on, user=user, request_key=request_key)
+    setattr(doc, "taken_from_orders", takings.finish(today))  # noqa: B010 - not a column
     remember(session, request_key, "transfer", doc.id, user)
     return doc
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from app.errors import Conflict, InsufficientStock, Invalid
 from app.models import Balance, Location, Lot, MovementKind, User, WriteOff, WriteOffBatch, WriteOffReason
 from app.queries.expiry import expired_stock
+from app.rules.gate import Purpose
 from app.schemas import Code, Command, LongText, LotRef, Qty
 from app.services.base import (
     book,
@@ -23,6 +24,7 @@ from app.services.base import (
     remembered,
     transactional,
 )
+from app.services.gate import Takings
 from app.services.lookups import location_by_code, lot_by_ref
 from app.services.stock import not_in_future
 
@@ -35,6 +37,8 @@ class WriteOffIn(LotRef):
     reason: WriteOffReason
     note: LongText | None = None
     written_off_on: date | None = None
+    take_allocated: bool = Field(default=False, description=(
+        "write off stock allocated to orders: their allocations are released and re-allocated"))
 
 
 class ExpiredRowIn(Command):
@@ -50,6 +54,8 @@ class ExpiredWriteOffIn(Command):
         description="the preview's version; a stale one is refused with 409")
     rows: Annotated[list[ExpiredRowIn], Field(min_length=1, max_length=5000)]
     note: LongText | None = None
+    take_allocated: bool = Field(default=False, description=(
+        "write off expired stock still allocated to orders: those orders are re-allocated"))
 
 
 def _where_it_is(session: Session, lot: Lot) -> str:
@@ -96,8 +102,12 @@ def write_off(session: Session, cmd: WriteOffIn, *, user: User | None, today: da
     if cmd.reason is WriteOffReason.EXPIRED and (lot.expiry is None or lot.expiry >= on):
         expires = f"expires on {lot.expiry}" if lot.expiry else "has no expiry date"
         raise Invalid(f"lot {lot.code} {expires}; it is not expired on {on} — choose another reason", "reason")
+    takings = Takings(session, Purpose.WRITE_OFF, on=on, take_allocated=cmd.take_allocated,
+                      label=f"a write-off of lot {lot.code}")
+    takings.check(lot, location, quantity)
     doc = _record(session, lot=lot, location=location, quantity=quantity, reason=cmd.reason, note=cmd.note,
                   on=on, user=user, batch=None, request_key=request_key, field="quantity")
+    setattr(doc, "taken_from_orders", takings.finish(today))  # noqa: B010 - not a column
     remember(session, request_key, "write_off", doc.id, user)
     return doc
 
@@ -134,12 +144,16 @@ def write_off_expired(session: Session, cmd: ExpiredWriteOffIn, *, user: User | 
                           note=cmd.note, user_id=user.id if user else None)
     session.add(batch)
     session.flush()
+    takings = Takings(session, Purpose.WRITE_OFF, on=today, take_allocated=cmd.take_allocated,
+                      label=f"write-off {batch.number} of expired stock")
     for i, row in enumerate(cmd.rows):
         lot = session.get_one(Lot, row.lot_id)
         location = session.get_one(Location, row.location_id)
+        takings.check(lot, location, row.quantity, prefix=f"rows.{i}.")
         _record(session, lot=lot, location=location, quantity=row.quantity, reason=WriteOffReason.EXPIRED,
                 note=cmd.note, on=today, user=user, batch=batch, request_key=request_key,
                 field=f"rows.{i}.quantity")
+    setattr(batch, "taken_from_orders", takings.finish(today))  # noqa: B010 - not a column
     remember(session, request_key, "write_off_batch", batch.id, user)
     session.flush()
     return batch

@@ -8,8 +8,21 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from app.formatting import qty as format_qty
-from app.models import Customer, Location, LocationKind, LotStatus, Product, ProductKind, Supplier, Warehouse
-from app.queries.lots import lot_rows, stock_of
+from app.models import (
+    Balance,
+    Customer,
+    Location,
+    LocationKind,
+    Lot,
+    LotStatus,
+    Order,
+    Product,
+    ProductKind,
+    Supplier,
+    Warehouse,
+)
+from app.queries.lots import lot_rows
+from app.rules.gate import Purpose, ShipTo, allocated_elsewhere, refusals
 from app.web import db, today
 
 Options = list[tuple[str, str]]
@@ -67,29 +80,51 @@ def stocked_lots(limit: int = 500) -> Options:
 
 @dataclass(frozen=True)
 class Pick:
-    """One lot at one location that could fill an order line."""
+    """One lot at one location that could fill an order line.
+
+    `usable`: it passes every rule and is free; `blocked`: the lot may not be used at all (hold,
+    recall, quarantine, expiry), so it cannot be chosen. A lot failing only the customer's rule or
+    allocated to another order can be chosen, for a manager's override or an explicit take.
+    """
 
     value: str
     label: str
     on_hand: Decimal
     usable: bool
+    blocked: bool = False
+    free: Decimal = Decimal(0)
 
 
-def picks(sku: str, warehouse: str) -> list[Pick]:
-    """Stock of `sku` in `warehouse`, lot by lot and location by location, soonest expiry first."""
-    out: list[Pick] = []
+def picks(sku: str, warehouse: str, order_id: int | None = None) -> list[Pick]:
+    """Stock of `sku` in `warehouse`, lot by lot and location by location, soonest expiry first.
+
+    Each is judged by the stock gate as shipping it today on order `order_id` would be.
+    """
+    s = db()
     day = today()
-    for lot in lot_rows(db(), sku=sku, in_stock=True, limit=200):
-        problem = ""
-        if lot.status is not LotStatus.RELEASED:
-            problem = lot.status.value.replace("hold", "on hold")
-        elif lot.expiry is not None and lot.expiry < day:
-            problem = "expired"
-        for s in stock_of(db(), lot.id):
-            if s.warehouse != warehouse or s.on_hand <= 0:
-                continue
-            label = f"{lot.code} · exp {lot.expiry or 'none'} · {s.location} · {format_qty(s.on_hand)} {lot.unit}"
-            out.append(Pick(value=f"{lot.id}@{s.location}", label=label + (f" ({problem})" if problem else ""),
-                            on_hand=s.on_hand, usable=not problem))
-    out.sort(key=lambda p: not p.usable)
+    order = s.get(Order, order_id) if order_id is not None else None
+    line = next((x for x in order.lines if x.product.sku == sku), None) if order is not None else None
+    rows = s.execute(
+        select(Balance.on_hand, Lot, Location)
+        .join(Lot, Lot.id == Balance.lot_id).join(Product, Product.id == Lot.product_id)
+        .join(Location, Location.id == Balance.location_id).join(Warehouse, Warehouse.id == Location.warehouse_id)
+        .where(Product.sku == sku, Warehouse.code == warehouse, Balance.on_hand > 0)
+        .order_by(Lot.expiry.is_(None), Lot.expiry, Lot.made_on, Lot.code, Location.code)
+        .limit(200)
+    ).all()
+    out: list[Pick] = []
+    for on_hand, lot, location in rows:
+        ship_to = ShipTo(order, line, day) if order is not None and line is not None else None
+        problems, _ = refusals(s, lot, location, Decimal(0), Purpose.SHIP, on=day, ship_to=ship_to)
+        held = sum((q for _, q in allocated_elsewhere(s, lot.id, location.id, order_id)), Decimal(0))
+        free = max(on_hand - held, Decimal(0))
+        blocked = any(not p.overridable for p in problems)
+        notes = [p.rule.replace("_", " ").replace("hold", "on hold") for p in problems]
+        if free < on_hand:
+            notes.append(f"{format_qty(on_hand - free)} allocated to other orders")
+        label = (f"{lot.code} · exp {lot.expiry or 'none'} · {location.code} · {format_qty(on_hand)} {lot.product.unit}"
+                 + (f" ({'; '.join(notes)})" if notes else ""))
+        out.append(Pick(value=f"{lot.id}@{location.code}", label=label, on_hand=on_hand,
+                        usable=not problems and free > 0, blocked=blocked, free=free))
+    out.sort(key=lambda p: (p.blocked, not p.usable))
     return out

@@ -20,7 +20,8 @@ bp = Blueprint("orders", __name__, url_prefix="/orders")
 shipments = Blueprint("shipments", __name__, url_prefix="/shipments")
 
 LABELS = {"customer_id": "Customer", "ship_date": "Ship date", "customer_reference": "Customer reference",
-          "sku": "SKU", "shipped_on": "Ship date", "carrier_reference": "Carrier reference"}
+          "sku": "SKU", "shipped_on": "Ship date", "carrier_reference": "Carrier reference",
+          "override": "Override", "override_reason": "Override reason"}
 SHIP_ALIASES = {"lot_id": "pick", "location": "pick", "sku": "pick", "lot_code": "pick", "order_line_id": "pick",
                 "": "pick"}
 BLANK_ROWS = 4
@@ -87,11 +88,11 @@ def _ship_form(order: OrderOut) -> Form:
         open_qty = line.quantity - line.shipped_quantity
         if open_qty <= 0:
             continue
-        usable = [p for p in choices.picks(line.sku, order.warehouse) if p.usable]
+        usable = [p for p in choices.picks(line.sku, order.warehouse, order.id) if p.usable]
         values[f"lines.{row}.order_line_id"] = str(line.id)
         if usable:
             values[f"lines.{row}.pick"] = usable[0].value
-            values[f"lines.{row}.quantity"] = format_qty(min(open_qty, usable[0].on_hand))
+            values[f"lines.{row}.quantity"] = format_qty(min(open_qty, usable[0].free))
         row += 1
         if len(usable) > 1:
             values[f"lines.{row}.order_line_id"] = str(line.id)
@@ -108,7 +109,7 @@ def _detail_page(order_id: int, form: Form | None = None, cancel_form: Form | No
     is_open = order.status in OPEN
     form = form or (_ship_form(order) if is_open else Form())
     open_lines = [x for x in order.lines if x.quantity > x.shipped_quantity] if is_open else []
-    picks = {x.sku: choices.picks(x.sku, order.warehouse) for x in open_lines}
+    picks = {x.sku: choices.picks(x.sku, order.warehouse, order.id) for x in open_lines}
     status = max(form.status, cancel_form.status if cancel_form else 200)
     return render_template("orders/detail.html", order=order, shipments=sent, form=form,
                            cancel_form=cancel_form or Form(), picks=picks, is_open=is_open,
@@ -147,7 +148,7 @@ def _ship(form: Form, order: OrderOut) -> Shipment:
     def labeler(row: int) -> str:
         return f"Line {line_numbers.get(form.value(f'lines.{row}.order_line_id'), row + 1)}"
 
-    data = form.data(ShipmentIn)
+    data = form.data(ShipmentIn, checkboxes=("take_allocated", "override"))
     data["order_id"] = order.id
     data["lines"] = form.rows("lines", ShipLineIn, keys=("quantity",), aliases=SHIP_ALIASES, convert=_pick,
                               labeler=labeler)
@@ -164,6 +165,11 @@ def ship(order_id: int) -> Any:
     if shipment is None:
         return _detail_page(order_id, form=form)
     flash(f"Shipment {shipment.number} booked for {shipment.customer.name}.", "success")
+    for taken in getattr(shipment, "taken_from_orders", []):
+        flash(f"Allocated stock taken: {taken.message}.", "warning")
+    if shipment.override_reason:
+        flash(f"Customer rule overridden ({shipment.override_rules}); reason recorded: {shipment.override_reason}",
+              "warning")
     return redirect(url_for("shipments.detail", shipment_id=shipment.id))
 
 

@@ -1,0 +1,247 @@
+"""The one gate for stock: every reason a lot at a location may not give `quantity` for a purpose."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+import allocation as fefo
+from allocation.usability import unusable
+from app.errors import Conflict, InsufficientStock, LotBlocked
+from app.formatting import qty_unit
+from app.models import (
+    RESERVING,
+    Balance,
+    Customer,
+    Location,
+    Lot,
+    Order,
+    OrderAllocation,
+    OrderLine,
+    Product,
+    Shipment,
+    ShipmentLine,
+)
+
+ZERO = Decimal(0)
+CUSTOMER_RULES = frozenset({"min_days", "min_pct", "transit_days", "date_reversal", "lots_per_line"})
+
+
+class Purpose(enum.StrEnum):
+    """What the stock is taken for; each purpose applies its own part of the rules."""
+
+    SHIP = "ship"
+    PICK = "pick"
+    CONSUME = "consume"
+    TRANSFER = "transfer"
+    WRITE_OFF = "write_off"
+
+
+# Hold, recall, quarantine and expiry stop stock from being used; moving it (to quarantine, say)
+# and writing it off stay possible.
+_USES = frozenset({Purpose.SHIP, Purpose.PICK, Purpose.CONSUME})
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """One reason stock may not be taken: the rule, words a picker understands, the field at fault."""
+
+    rule: str
+    message: str
+    field: str
+
+    @property
+    def overridable(self) -> bool:
+        """A customer's rule may be overridden by a manager with a written reason; nothing else may."""
+        return self.rule in CUSTOMER_RULES
+
+
+@dataclass(frozen=True)
+class ShipTo:
+    """The customer order line stock is taken for, and the day it leaves."""
+
+    order: Order
+    line: OrderLine
+    ship_date: date
+    # Lots already on this line (earlier shipments and earlier lines of this shipment).
+    lots_on_line: frozenset[int] = field(default_factory=frozenset)
+
+
+def customer_rule(c: Customer) -> fefo.CustomerRule:
+    return fefo.CustomerRule(customer_name=c.name, min_remaining_days=c.min_remaining_days,
+                             min_remaining_pct=c.min_remaining_pct, transit_days=c.transit_days or 0,
+                             max_lots_per_line=c.max_lots_per_line, no_date_reversal=c.no_date_reversal)
+
+
+def latest_shipped(session: Session, pairs: set[tuple[int, int]]) -> dict[tuple[int, int], date]:
+    """The latest expiry each (customer, product) already received, for customers forbidding date reversal."""
+    if not pairs:
+        return {}
+    customers = {c for c, _ in pairs}
+    products = {p for _, p in pairs}
+    rows = session.execute(
+        select(Shipment.customer_id, Lot.product_id, func.max(Lot.expiry))
+        .join(ShipmentLine, ShipmentLine.shipment_id == Shipment.id)
+        .join(Lot, Lot.id == ShipmentLine.lot_id)
+        .where(Shipment.customer_id.in_(customers), Lot.product_id.in_(products))
+        .group_by(Shipment.customer_id, Lot.product_id)
+    )
+    return {(c, p): e for c, p, e in rows if e is not None and (c, p) in pairs}
+
+
+def lock_products(session: Session, product_ids: Iterable[int]) -> None:
+    """Serialize allocation and taking of stock per product for the rest of the transaction.
+
+    On PostgreSQL every allocation, release, pick and booking that judges free stock first locks
+    the product rows it touches, in id order so that two bookings never wait on each other
+    crosswise; stock and allocations are read only after that. SQLite already runs one writing
+    transaction at a time (BEGIN IMMEDIATE).
+    """
+    ids = sorted(set(product_ids))
+    if ids and session.get_bind().dialect.name == "postgresql":
+        session.execute(select(Product.id).where(Product.id.in_(ids)).order_by(Product.id).with_for_update())
+
+
+def lot_problems(lot: Lot, on: date | None, location: Location | None = None,
+                 prefix: str = "") -> list[Refusal]:
+    """Why stock of the lot (at `location`) may not be used on day `on`: hold, recall, quarantine, expiry."""
+    what = f"lot {lot.code} of {lot.product.sku}"
+    out = []
+    kinds = unusable(lot.status.value, lot.expiry, on, location.kind.value if location is not None else None)
+    for kind in kinds:
+        if kind == "recalled":
+            out.append(Refusal(kind, f"{what} is recalled", prefix + "lot_id"))
+        elif kind == "hold":
+            why = f": {lot.hold_reason}" if lot.hold_reason else ""
+            out.append(Refusal(kind, f"{what} is on hold{why}", prefix + "lot_id"))
+        elif kind == "quarantine":
+            assert location is not None
+            out.append(Refusal(kind, f"{what} is in quarantine at {location.code}; transfer it out of "
+                                     f"quarantine before using it", prefix + "location"))
+        else:
+            out.append(Refusal(kind, f"{what} expired on {lot.expiry}", prefix + "lot_id"))
+    return out
+
+
+def problem_of(lot: Lot, on: date, location: Location | None = None) -> str | None:
+    """Why the lot may not be used, in words; None when it may."""
+    problems = lot_problems(lot, on, location)
+    return "; ".join(p.message for p in problems) if problems else None
+
+
+def allocated_elsewhere(session: Session, lot_id: int, location_id: int,
+                        order_id: int | None = None) -> list[tuple[str, Decimal]]:
+    """Open allocations of the lot at the location, per order number, except `order_id`'s."""
+    q = (select(Order.number, func.sum(OrderAllocation.quantity))
+         .join(OrderLine, OrderLine.id == OrderAllocation.order_line_id)
+         .join(Order, Order.id == OrderLine.order_id)
+         .where(OrderAllocation.lot_id == lot_id, OrderAllocation.location_id == location_id,
+                OrderAllocation.state.in_(RESERVING))
+         .group_by(Order.number).order_by(Order.number))
+    if order_id is not None:
+        q = q.where(Order.id != order_id)
+    return [(number, total) for number, total in session.execute(q)]
+
+
+def on_hand(session: Session, lot_id: int, location_id: int) -> Decimal:
+    return session.scalar(select(Balance.on_hand).where(Balance.lot_id == lot_id,
+                                                        Balance.location_id == location_id)) or ZERO
+
+
+def _customer_problems(session: Session, lot: Lot, to: ShipTo, prefix: str) -> list[Refusal]:
+    customer = to.order.customer
+    latest = None
+    if customer.no_date_reversal:
+        latest = latest_shipped(session, {(customer.id, lot.product_id)}).get((customer.id, lot.product_id))
+    line = fefo.OrderLine(line_id=to.line.id, sku=to.line.product.sku, quantity=to.line.quantity,
+                          ship_date=to.ship_date, rule=customer_rule(customer), latest_shipped_expiry=latest)
+    stock = fefo.StockLot(lot_id=lot.id, lot_code=lot.code, sku=lot.product.sku, expiry=lot.expiry,
+                          made_on=lot.made_on, available=ZERO, location_id=0, location_code="",
+                          status=lot.status.value, unit=lot.product.unit)
+    out: list[Refusal] = []
+    why = fefo.ineligibility(stock, line)
+    if why is not None and why.kind not in ("recalled", "hold"):
+        # "expired" here means: before it arrives; expired on the ship day is the lot rule's.
+        rule = "transit_days" if why.kind == "expired" else why.kind
+        if not (rule == "transit_days" and lot.expiry is not None and lot.expiry < to.ship_date):
+            message = why.message.replace(f"0 {lot.product.unit} of lot {lot.code}", f"lot {lot.code}")
+            message = message.replace(" expire ", " expires ").replace(" are ", " is ")
+            out.append(Refusal(rule, f"{message} (order {to.order.number}, line {to.line.line_no})",
+                               prefix + "lot_id"))
+    limit = customer.max_lots_per_line
+    if limit and lot.id not in to.lots_on_line and len(to.lots_on_line) + 1 > limit:
+        out.append(Refusal("lots_per_line",
+                           f"{customer.name} takes at most {limit} lot{'s' if limit != 1 else ''} per line; "
+                           f"line {to.line.line_no} of order {to.order.number} already has "
+                           f"{len(to.lots_on_line)}, so lot {lot.code} would be one too many",
+                           prefix + "lot_id"))
+    return out
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    """Stock of the lot at the location other orders hold, which taking `quantity` would need."""
+
+    need: Decimal
+    holders: list[tuple[str, Decimal]]
+
+
+def refusals(session: Session, lot: Lot, location: Location, quantity: Decimal, purpose: Purpose, *,
+             on: date, ship_to: ShipTo | None = None, already: Decimal = ZERO, prefix: str = "",
+             take_allocated: bool = False) -> tuple[list[Refusal], Shortfall | None]:
+    """Every reason `quantity` of `lot` may not leave `location` for `purpose` on day `on`.
+
+    `already` is what this same booking takes of the lot there before this line. Availability is
+    on hand less the open allocations of other orders (of every order when the stock is not
+    going to a customer); with `take_allocated` the allocated stock may be taken, and the
+    shortfall returned says how much and from whom. Customer rules apply whenever `ship_to` is
+    given, allocated or not.
+    """
+    unit = lot.product.unit
+    out: list[Refusal] = []
+    if purpose in _USES:
+        out += lot_problems(lot, on, location, prefix)
+    if ship_to is not None:
+        out += _customer_problems(session, lot, ship_to, prefix)
+    here = on_hand(session, lot.id, location.id)
+    wanted = already + quantity
+    shortfall = None
+    if wanted > here:
+        out.append(Refusal("on_hand", f"lot {lot.code} has {qty_unit(here - already, unit)} at {location.code}; "
+                                      f"{qty_unit(quantity, unit)} requested", prefix + "quantity"))
+    elif purpose is not Purpose.PICK:
+        holders = allocated_elsewhere(session, lot.id, location.id,
+                                      ship_to.order.id if ship_to is not None else None)
+        held = sum((q for _, q in holders), ZERO)
+        free = max(here - held, ZERO)
+        if wanted > free:
+            shortfall = Shortfall(wanted - free, holders)
+            if not take_allocated:
+                orders = ", ".join(f"order {n} ({qty_unit(q, unit)})" for n, q in holders)
+                out.append(Refusal(
+                    "allocated",
+                    f"lot {lot.code} has {qty_unit(here, unit)} at {location.code}, of which "
+                    f"{qty_unit(held, unit)} is allocated to {orders}; {qty_unit(max(free - already, ZERO), unit)} "
+                    f"free, {qty_unit(quantity, unit)} requested — take the allocated stock explicitly "
+                    f"(take_allocated) to release it from those orders",
+                    prefix + "quantity"))
+    return out, shortfall
+
+
+def refuse(problems: list[Refusal]) -> None:
+    """Raise every reason at once: a 409 naming the first field at fault (nothing is written)."""
+    if not problems:
+        return
+    message = "; ".join(p.message for p in problems)
+    first = problems[0]
+    if all(p.rule in ("on_hand", "allocated") for p in problems):
+        raise InsufficientStock(message, first.field)
+    if any(p.rule in ("hold", "recalled", "quarantine", "expired") or p.overridable for p in problems):
+        raise LotBlocked(message, first.field)
+    raise Conflict(message, first.field)
