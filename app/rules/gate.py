@@ -69,7 +69,7 @@ class ShipTo:
     order: Order
     line: OrderLine
     ship_date: date
-    # Lots already on this line (earlier shipments and earlier lines of this shipment).
+    # Lots already on this line in the same shipment (a lot limit is per delivery).
     lots_on_line: frozenset[int] = field(default_factory=frozenset)
 
 
@@ -179,7 +179,7 @@ def _customer_problems(session: Session, lot: Lot, to: ShipTo, prefix: str) -> l
         out.append(Refusal("lots_per_line",
                            f"{customer.name} takes at most {limit} lot{'s' if limit != 1 else ''} per line; "
                            f"line {to.line.line_no} of order {to.order.number} already has "
-                           f"{len(to.lots_on_line)}, so lot {lot.code} would be one too many",
+                           f"{len(to.lots_on_line)} in this shipment, so lot {lot.code} would be one too many",
                            prefix + "lot_id"))
     return out
 

@@ -110,17 +110,6 @@ class ShipItem:
     field: str = ""
 
 
-def _lots_shipped(session: Session, order: Order) -> dict[int, set[int]]:
-    """The lots each line of the order already went out with."""
-    out: dict[int, set[int]] = defaultdict(set)
-    for line_id, lot_id in session.execute(
-        select(ShipmentLine.order_line_id, ShipmentLine.lot_id).join(Shipment)
-        .where(Shipment.order_id == order.id).distinct()
-    ):
-        out[line_id].add(lot_id)
-    return out
-
-
 def ship_items(session: Session, order: Order, items: Sequence[ShipItem], *, shipped_on: date, today: date,
                carrier_reference: str | None, user: User | None, request_key: str | None,
                take_allocated: bool = False, override_reason: str | None = None) -> Shipment:
@@ -141,7 +130,7 @@ def ship_items(session: Session, order: Order, items: Sequence[ShipItem], *, shi
     session.flush()
     takings = Takings(session, Purpose.SHIP, on=shipped_on, take_allocated=take_allocated,
                       label=f"shipment {shipment.number} of order {order.number}")
-    lots_on_line = _lots_shipped(session, order)
+    lots_on_line: dict[int, set[int]] = defaultdict(set)  # the customer's lot limit is per delivery
     shipping: dict[int, Decimal] = defaultdict(Decimal)
     for item in items:
         f, line, quantity = item.field, item.line, item.quantity

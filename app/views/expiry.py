@@ -101,13 +101,15 @@ def hold(lot_id: int) -> Any:
 def write_off() -> Any:
     form = Form.posted({"written_off_on": "Date"})
     done = attempt(form, lambda: writeoffs.write_off(
-        db(), WriteOffIn.model_validate(form.data(WriteOffIn)), user=current_user(), today=today(),
+        db(), WriteOffIn.model_validate(form.data(WriteOffIn, checkboxes=("take_allocated",))), user=current_user(), today=today(),
         request_key=form.request_key))
     if done is None:
         return _expiring_page(form)
     flash(f"Written off {qty(done.quantity)} {done.lot.product.unit} of lot {done.lot.code} at "
           f"{done.location.code} ({done.reason.value}): {done.value:.2f} {current_app.config['CURRENCY']} "
           f"— {done.number}.", "success")
+    for taken in getattr(done, "taken_from_orders", []):
+        flash(f"Allocated stock written off: {taken.message}.", "warning")
     return _back()
 
 
@@ -138,7 +140,8 @@ def write_off_expired() -> Any:
         if not rows:
             raise Invalid("tick at least one lot to write off", "rows")
         cmd = ExpiredWriteOffIn.model_validate({"version": form.value("version"), "rows": rows,
-                                                "note": form.value("note") or None})
+                                                "note": form.value("note") or None,
+                                                "take_allocated": form.value("take_allocated") == "true"})
         return writeoffs.write_off_expired(db(), cmd, user=current_user(), today=today(),
                                            request_key=form.request_key)
 

@@ -58,7 +58,7 @@ def _form_page(form: Form) -> Any:
 
 def _produce(form: Form) -> ProductionRun:
     require(form, "sku", "Choose the product this batch makes.")
-    data = form.data(ProductionRunIn)
+    data = form.data(ProductionRunIn, checkboxes=("take_allocated",))
     data["inputs"] = form.rows("inputs", RunInputIn, keys=("lot", "quantity"), label="Input",
                                aliases=INPUT_ALIASES, convert=_lot_ref)
     return production.produce(db(), ProductionRunIn.model_validate(data), user=current_user(), today=today(),
@@ -76,6 +76,8 @@ def new() -> Any:
     if run is None:
         return _form_page(form)
     flash(f"Run {run.number} recorded: lot {run.output_lot.code} of {run.product.sku}.", "success")
+    for taken in getattr(run, "taken_from_orders", []):
+        flash(f"Allocated stock used: {taken.message}.", "warning")
     return redirect(url_for("runs.detail", run_id=run.id))
 
 

@@ -155,6 +155,10 @@ def test_an_expired_lot_is_not_shipped(api: Api, jam: dict[str, Any], session: S
 def test_a_lot_expiring_today_still_ships_today(api: Api, jam: dict[str, Any]) -> None:
     last = receive(api, jam["supplier"], "JAM-RASP", "30", lot_code="LAST",
                    received_on=(TODAY - timedelta(days=10)).isoformat(), expiry=TODAY.isoformat())
+    # Corner Deli needs 30 days on arrival: its rule refuses the lot, allocated or not.
+    err = refused(api.post("/shipments", _ship(jam, lot_id=last["lot_id"])), 409, "lines.0.lot_id", "lot_blocked")
+    assert "needs ≥ 30 days on arrival" in err["message"] and "LAST" in err["message"]
+    assert api.patch(f"/customers/{jam['deli']}", {"min_remaining_days": None}).status_code == 200
     assert api.post("/shipments", _ship(jam, lot_id=last["lot_id"])).status_code == 201
 
 

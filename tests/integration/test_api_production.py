@@ -119,7 +119,8 @@ def test_a_run_consumes_its_inputs_and_makes_a_costed_lot(api: Api, stocked: dic
     assert run["number"] == "P-000001"
     assert run["output_lot_code"] == "J1"
     assert Decimal(run["unit_cost"]) == Decimal("0.77")  # (60 × 4.20 + 40 × 0.90 + 20) / 400
-    assert run["expiry"] == (TODAY + timedelta(days=365)).isoformat()
+    # Jam keeps 365 days, but its raspberries (180 days) expire first: the jam expires with them.
+    assert run["expiry"] == (TODAY + timedelta(days=180)).isoformat()
     assert [(i["lot_code"], i["location"], Decimal(i["quantity"])) for i in run["inputs"]] == [
         ("R1", "COLD-01", 60), ("S1", "DRY-01", 40)]
     assert api.get(f"/production-runs/{run['id']}").json == run
@@ -177,3 +178,29 @@ def test_a_batch_cannot_use_a_lot_received_after_it(api: Api, stocked: dict[str,
     yesterday = (TODAY - timedelta(days=1)).isoformat()
     refused(api.post("/production-runs", _run(stocked, produced_on=yesterday)), 422, "produced_on")
     assert snapshot(session) == before
+
+
+def test_a_made_lot_expires_no_later_than_its_earliest_input(api: Api, stocked: dict[str, Any]) -> None:
+    """A gift box made from jars expiring sooner than the box's own shelf life expires with the jars."""
+    r = api.post("/production-runs", _run(stocked, lot_code="J1"))
+    assert r.json["expiry"] == (TODAY + timedelta(days=180)).isoformat()
+    assert r.json["expiry_reason"] is None
+    # Without inputs that expire sooner, the product's own shelf life decides.
+    sugar_only = {"sku": "JAM-RASP", "quantity": "10", "location": "KITCHEN", "lot_code": "J2",
+                  "inputs": [{"lot_id": stocked["S1"], "quantity": "5"}]}
+    assert api.post("/production-runs", sugar_only).json["expiry"] == (TODAY + timedelta(days=365)).isoformat()
+
+
+def test_a_later_explicit_expiry_needs_a_recorded_reason(api: Api, stocked: dict[str, Any],
+                                                          session: Session) -> None:
+    later = (TODAY + timedelta(days=200)).isoformat()
+    before = snapshot(session)
+    err = refused(api.post("/production-runs", _run(stocked, lot_code="J1", expiry=later)), 422, "expiry_reason")
+    assert "R1" in err["message"] and (TODAY + timedelta(days=180)).isoformat() in err["message"]
+    assert snapshot(session) == before
+    r = api.post("/production-runs", _run(stocked, lot_code="J1", expiry=later,
+                                          expiry_reason="berries cooked at 85 °C; lab shelf-life study 2026-11"))
+    assert r.status_code == 201, r.json
+    assert (r.json["expiry"], r.json["expiry_reason"]) == (later, "berries cooked at 85 °C; lab shelf-life study 2026-11")
+    earlier = (TODAY + timedelta(days=100)).isoformat()
+    assert api.post("/production-runs", _run(stocked, lot_code="J2", expiry=earlier)).json["expiry"] == earlier

@@ -40,6 +40,7 @@ def jam(api: Api, site: dict[str, Any]) -> dict[str, Any]:
     rasp = receive(api, site["supplier"], "RASP", "50", supplier_lot_code="BF-77")
     r = api.post("/production-runs", {"sku": "JAM-RASP", "quantity": "24", "location": "COLD-01",
                                       "expiry": EXPIRY.isoformat(), "lot_code": "J0042",
+                                      "expiry_reason": "shelf-life study",
                                       "inputs": [{"lot_id": rasp["lot_id"], "quantity": "10"}]})
     assert r.status_code == 201, r.json
     return {"rasp": rasp, "run": r.json}
