@@ -49,19 +49,21 @@ def _sources(session: Session, lot: Lot, quantity: Decimal, preferred: Location,
     """Where to take `quantity` of `lot` from: the run's own location first, then by location code.
 
     Stock free of allocations is taken first; stock allocated to orders only when the user says so.
-    Stock in quarantine is never taken. Whatever is missing is asked of the run's own location
-    (or the first with stock), where the gate names the shortfall.
+    Stock in quarantine is never taken. Whatever is missing is asked of the first location with
+    stock (quarantine only when nothing else has any), where the gate names the reason.
     """
     rows = session.execute(
         select(Balance.on_hand, Location).join(Location, Balance.location_id == Location.id)
-        .where(Balance.lot_id == lot.id, Balance.on_hand > 0, Location.kind != LocationKind.QUARANTINE)
-        .order_by((Location.id != preferred.id), Location.code)
+        .where(Balance.lot_id == lot.id, Balance.on_hand > 0)
+        .order_by(Location.kind == LocationKind.QUARANTINE, (Location.id != preferred.id), Location.code)
     ).all()
     taken: dict[int, Decimal] = defaultdict(Decimal)
     where = {location.id: location for _, location in rows}
     remaining = quantity
     for free_only in (True, False) if take_allocated else (True,):
         for on_hand, location in rows:
+            if location.kind is LocationKind.QUARANTINE:
+                continue
             held = sum((q for _, q in allocated_elsewhere(session, lot.id, location.id)), Decimal(0))
             room = (max(on_hand - held, Decimal(0)) if free_only else on_hand) - taken[location.id]
             take = min(max(room, Decimal(0)), remaining)

@@ -1,0 +1,253 @@
+"""One gate for stock: every rule refused on every path that takes stock out, and nothing written.
+
+Each rule is arranged once (a lot, a location, a quantity and an order that break it); each path is
+one way a user takes stock (API route or page form). The table runs every rule on every path the
+rule applies to: hold, recall, quarantine and expiry stop any use of stock (ship, pick, consume);
+the customer's rules stop shipping and picking to that customer; allocations to other orders and
+what is on hand stop everything that takes stock out, moves and write-offs included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+import dataclasses
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from app.models import LotStatus, Role
+from tests.conftest import Api
+from tests.e2e.pagekit import Browser, user
+from tests.integration.test_api_receipts import TODAY, receive, refused, set_status, snapshot
+
+USES = ("hold", "recalled", "quarantine", "expired")
+CUSTOMER = ("min_days", "min_pct", "transit_days", "date_reversal")
+STOCK = ("allocated", "on_hand")
+
+
+@dataclass
+class Case:
+    """Taking `quantity` of `lot_id` at `location` for order `order_id` breaks the rule."""
+
+    lot_id: int
+    code: str
+    order_id: int
+    line_id: int
+    location: str = "COLD-01"
+    quantity: str = "100"
+    words: list[str] = dataclasses.field(default_factory=list)
+    field: str = "lot_id"
+    # Lines shipped before the refused one in the same shipment: (lot_id, quantity).
+    before: list[tuple[int, str]] = dataclasses.field(default_factory=list)
+
+
+@dataclass
+class World:
+    api: Api
+    site: dict[str, Any]
+    session: Session
+    client: FlaskClient
+
+    def customer(self, name: str, **rule: Any) -> int:
+        r = self.api.post("/customers", {"name": name, **rule})
+        assert r.status_code == 201, r.json
+        return int(r.json["id"])
+
+    def order(self, customer_id: int, quantity: str = "1000") -> tuple[int, int]:
+        r = self.api.post("/orders", {"customer_id": customer_id, "warehouse": "MAIN", "ship_date": TODAY.isoformat(),
+                                      "lines": [{"sku": "JAM-RASP", "quantity": quantity}]})
+        assert r.status_code == 201, r.json
+        return r.json["id"], r.json["lines"][0]["id"]
+
+    def lot(self, code: str, days_left: int, quantity: str = "100", made_days_ago: int = 0) -> int:
+        line = receive(self.api, self.site["supplier"], "JAM-RASP", quantity, lot_code=code,
+                       received_on=(TODAY - timedelta(days=made_days_ago)).isoformat(),
+                       expiry=(TODAY + timedelta(days=days_left)).isoformat())
+        return int(line["lot_id"])
+
+
+def arrange(rule: str, w: World) -> Case:
+    deli = w.site["deli"]
+    if rule in ("hold", "recalled", "quarantine", "allocated", "on_hand"):
+        lot = w.lot("GOOD", 300)
+        order, line = w.order(deli)
+        case = Case(lot, "GOOD", order, line)
+        if rule == "hold":
+            assert w.api.post(f"/lots/{lot}/hold", {"reason": "seal damaged"}).status_code == 200
+            case.words = ["GOOD", "on hold", "seal damaged"]
+        elif rule == "recalled":
+            set_status(w.session, lot, LotStatus.RECALLED)
+            case.words = ["GOOD", "recalled"]
+        elif rule == "quarantine":
+            assert w.api.post("/transfers", {"lot_id": lot, "from_location": "COLD-01", "to_location": "QUAR",
+                                             "quantity": "100"}).status_code == 201
+            case.location, case.field, case.words = "QUAR", "location", ["GOOD", "quarantine", "QUAR"]
+        elif rule == "allocated":
+            other, _ = w.order(w.customer("Other Shop"), quantity="60")
+            r = w.api.post(f"/orders/{other}/allocate")
+            assert r.status_code == 200 and Decimal(r.json["allocated"]) == 60, r.json
+            number = w.api.get(f"/orders/{other}").json["number"]
+            case.field, case.words = "quantity", ["GOOD", f"allocated to order {number} (60 ea)", "40 ea free"]
+        else:
+            case.quantity, case.field, case.words = "1000", "quantity", ["GOOD", "100 ea", "1000 ea"]
+        return case
+    if rule == "expired":
+        lot = w.lot("OLD", -1, made_days_ago=30)
+        order, line = w.order(deli)
+        return Case(lot, "OLD", order, line, words=["OLD", "expired on"])
+    if rule == "min_days":
+        order, line = w.order(w.customer("Ninety Days", min_remaining_days=90))
+        return Case(w.lot("SHORT", 50), "SHORT", order, line, words=["SHORT", "needs ≥ 90 days on arrival"])
+    if rule == "min_pct":
+        order, line = w.order(w.customer("Eighty Percent", min_remaining_pct="80"))
+        lot = w.lot("HALF", 100, made_days_ago=100)
+        return Case(lot, "HALF", order, line, words=["HALF", "needs ≥ 80% of the lot's life left"])
+    if rule == "transit_days":
+        order, line = w.order(w.customer("Far Away", transit_days=10))
+        return Case(w.lot("SOON", 5), "SOON", order, line, words=["SOON", "before they arrive at Far Away"])
+    if rule == "date_reversal":
+        customer = w.customer("No Reversal", no_date_reversal=True)
+        late = w.lot("LATE", 300)
+        first, _ = w.order(customer)
+        r = w.api.post("/shipments", {"order_id": first, "lines": [
+            {"lot_id": late, "location": "COLD-01", "quantity": "10"}]})
+        assert r.status_code == 201, r.json
+        order, line = w.order(customer)
+        return Case(w.lot("EARLY", 200), "EARLY", order, line,
+                    words=["EARLY", f"already received expiry {(TODAY + timedelta(days=300)).isoformat()}"])
+    assert rule == "lots_per_line"
+    order, line = w.order(w.customer("One Lot", max_lots_per_line=1))
+    first = w.lot("A1", 300)
+    return Case(w.lot("A2", 300), "A2", order, line, quantity="10", before=[(first, "10")],
+                words=["One Lot takes at most 1 lot per line", "A2"])
+
+
+# --- the paths -----------------------------------------------------------------------------------
+
+
+def _refused_page(page: Any, case: Case) -> None:
+    assert page.status in (403, 409, 422), (page.status, page.alerts, page.flashes)
+    text = " ".join(page.alerts) + page.text
+    for word in case.words:
+        assert word in text, (word, page.alerts)
+
+
+def api_ship(w: World, case: Case) -> None:
+    lines = [{"lot_id": lot, "location": "COLD-01", "quantity": q, "order_line_id": case.line_id}
+             for lot, q in case.before]
+    lines.append({"lot_id": case.lot_id, "location": case.location, "quantity": case.quantity,
+                  "order_line_id": case.line_id})
+    err = refused(w.api.post("/shipments", {"order_id": case.order_id, "lines": lines}), 409,
+                  f"lines.{len(case.before)}.{case.field}")
+    for word in case.words:
+        assert word in err["message"], err
+
+
+def page_ship(w: World, case: Case) -> None:
+    browser = user(w.client, w.session, "olive", Role.OPERATOR)
+    data = {"csrf_token": browser.csrf(), "shipped_on": TODAY.isoformat()}
+    rows = [*case.before, (case.lot_id, case.quantity)]
+    for i, (lot, q) in enumerate(rows):
+        location = case.location if i == len(rows) - 1 else "COLD-01"
+        data |= {f"lines.{i}.order_line_id": str(case.line_id), f"lines.{i}.pick": f"{lot}@{location}",
+                 f"lines.{i}.quantity": q}
+    _refused_page(browser.post(f"/orders/{case.order_id}/ship", data), case)
+
+
+def api_pick(w: World, case: Case) -> None:
+    err = refused(w.api.post(f"/orders/{case.order_id}/picks", {
+        "lot_id": case.lot_id, "location": case.location, "quantity": case.quantity}), 409, case.field)
+    for word in case.words:
+        assert word in err["message"], err
+
+
+def _run(case: Case, location: bool = True) -> dict[str, Any]:
+    item: dict[str, Any] = {"lot_id": case.lot_id, "quantity": case.quantity}
+    if location:
+        item["location"] = case.location
+    return {"sku": "GIFT", "quantity": "5", "location": "KITCHEN", "inputs": [item]}
+
+
+def api_consume(w: World, case: Case) -> None:
+    err = refused(w.api.post("/production-runs", _run(case)), 409, f"inputs.0.{case.field}")
+    for word in case.words:
+        assert word in err["message"], err
+
+
+def page_consume(w: World, case: Case) -> None:
+    browser = user(w.client, w.session, "olive", Role.OPERATOR)
+    page = browser.post("/runs/new", {"csrf_token": browser.csrf(), "sku": "GIFT", "quantity": "5",
+                                      "location": "KITCHEN", "produced_on": TODAY.isoformat(),
+                                      "inputs.0.lot": f"JAM-RASP / {case.code}", "inputs.0.quantity": case.quantity})
+    _refused_page(page, case)
+
+
+def api_transfer(w: World, case: Case) -> None:
+    err = refused(w.api.post("/transfers", {"lot_id": case.lot_id, "from_location": case.location,
+                                            "to_location": "DRY-01", "quantity": case.quantity}), 409, case.field)
+    for word in case.words:
+        assert word in err["message"], err
+
+
+def api_write_off(w: World, case: Case) -> None:
+    err = refused(w.api.post("/write-offs", {"lot_id": case.lot_id, "location": case.location,
+                                             "quantity": case.quantity, "reason": "damaged"}), 409, case.field)
+    for word in case.words:
+        assert word in err["message"], err
+
+
+def page_write_off(w: World, case: Case) -> None:
+    browser = user(w.client, w.session, "olive", Role.OPERATOR)
+    page = browser.post("/expiring/write-off", {"csrf_token": browser.csrf(), "lot_id": str(case.lot_id),
+                                                "location": case.location, "quantity": case.quantity,
+                                                "reason": "damaged"})
+    _refused_page(page, case)
+
+
+PATHS: dict[str, tuple[Callable[[World, Case], None], tuple[str, ...]]] = {
+    "api ship": (api_ship, (*USES, *CUSTOMER, "lots_per_line", *STOCK)),
+    "page ship": (page_ship, (*USES, *CUSTOMER, "lots_per_line", *STOCK)),
+    "api pick": (api_pick, (*USES, *CUSTOMER)),
+    "api consume": (api_consume, (*USES, *STOCK)),
+    "page consume": (page_consume, ("hold", "recalled", "quarantine", "expired", *STOCK)),
+    "api transfer": (api_transfer, STOCK),
+    "api write-off": (api_write_off, STOCK),
+    "page write-off": (page_write_off, STOCK),
+}
+TABLE = [pytest.param(path, rule, id=f"{path}: {rule}") for path, (_, rules) in PATHS.items() for rule in rules]
+
+
+@pytest.fixture
+def world(api: Api, site: dict[str, Any], session: Session, client: FlaskClient) -> World:
+    assert api.post("/products", {"sku": "GIFT", "name": "Gift box", "kind": "product", "unit": "ea",
+                                  "shelf_life_days": 400}).status_code == 201
+    return World(api, site, session, client)
+
+
+@pytest.mark.parametrize(("path", "rule"), TABLE)
+def test_every_rule_is_refused_on_every_path_and_nothing_is_written(world: World, path: str, rule: str) -> None:
+    case = arrange(rule, world)
+    before = snapshot(world.session)
+    PATHS[path][0](world, case)
+    assert snapshot(world.session) == before
+
+
+def test_a_pick_never_confirms_more_than_is_on_hand(world: World) -> None:
+    lot = world.lot("GOOD", 300)
+    order, _ = world.order(world.site["deli"], quantity="60")
+    assert Decimal(world.api.post(f"/orders/{order}/allocate").json["allocated"]) == 60
+    # A count correction finds only 20 left; the allocation of 60 cannot all be picked.
+    assert world.api.post("/adjustments", {"lot_id": lot, "location": "COLD-01", "quantity": "-80",
+                                           "reason": "count"}).status_code == 201
+    before = snapshot(world.session)
+    err = refused(world.api.post(f"/orders/{order}/picks", {"lot_id": lot, "location": "COLD-01", "quantity": "60"}),
+                  409, "quantity", "insufficient_stock")
+    assert "lot GOOD has 20 ea at COLD-01; 60 ea requested" in err["message"]
+    assert snapshot(world.session) == before
+    assert world.api.post(f"/orders/{order}/picks", {"lot_id": lot, "location": "COLD-01",
+                                                     "quantity": "20"}).status_code == 200
