@@ -625,22 +625,34 @@ def _shortage(
     reasons: list[str] = []
     if limit_note:
         reasons.append(limit_note)
-    if available < requested:
-        reasons.append(
-            f"not enough stock: {quantity(requested, g.unit)} requested, {quantity(available, g.unit)} available"
-        )
+    lots: list[str] = []
     named = 0
     unnamed = 0
+    ineligible = ZERO
     for view, released, expiry, made in g.lot_views():
         if released and accepts_expiry(expiry, made, t):
             continue
+        ineligible += view.available
         if named < MAX_LOTS_NAMED:
             why = ineligibility(view, line, t)
             if why is not None:
-                reasons.append(why.message)
+                lots.append(why.message)
             named += 1
         else:
             unnamed += 1
     if unnamed:
-        reasons.append(f"and {plural(unnamed, 'more lot')} not eligible")
+        lots.append(f"and {plural(unnamed, 'more lot')} not eligible")
+    if available < requested:
+        if ineligible:
+            # Stock exists but none of it may go to this customer: say so, then name each lot's rule.
+            reasons.append(
+                f"not enough eligible stock for {line.rule.display_name}: {quantity(requested, g.unit)} "
+                f"requested, {quantity(available, g.unit)} available; {quantity(ineligible, g.unit)} on hand "
+                f"may not go to them"
+            )
+        else:
+            reasons.append(
+                f"not enough stock: {quantity(requested, g.unit)} requested, {quantity(available, g.unit)} available"
+            )
+    reasons += lots
     return Shortage(line.line_id, line.sku, requested, allocated, requested - allocated, tuple(reasons))

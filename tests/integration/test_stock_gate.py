@@ -251,3 +251,106 @@ def test_a_pick_never_confirms_more_than_is_on_hand(world: World) -> None:
     assert snapshot(world.session) == before
     assert world.api.post(f"/orders/{order}/picks", {"lot_id": lot, "location": "COLD-01",
                                                      "quantity": "20"}).status_code == 200
+
+
+# --- the repro steps of the issue, and what a user can do instead ------------------------------------
+
+
+def _ship(case_order: int, lot: int, quantity: str, **kw: Any) -> dict[str, Any]:
+    return {"order_id": case_order, "lines": [{"lot_id": lot, "location": "COLD-01", "quantity": quantity}], **kw}
+
+
+def test_taking_stock_allocated_to_another_order_is_explicit_and_says_who_lost_what(
+        world: World, session: Session) -> None:
+    api = world.api
+    lot = world.lot("GOOD", 300)
+    a, _ = world.order(world.site["deli"], quantity="60")
+    b, _ = world.order(world.customer("Other Shop"), quantity="100")
+    assert Decimal(api.post(f"/orders/{a}/allocate").json["allocated"]) == 60
+    a_number = api.get(f"/orders/{a}").json["number"]
+    refused(api.post("/shipments", _ship(b, lot, "100")), 409, "lines.0.quantity", "insufficient_stock")
+    r = api.post("/shipments", _ship(b, lot, "100", take_allocated=True))
+    assert r.status_code == 201, r.json
+    (taken,) = r.json["taken_from_orders"]
+    assert (taken["order_number"], taken["lot_code"], Decimal(taken["lost"]), Decimal(taken["short"])) == (
+        a_number, "GOOD", 60, 60)
+    assert taken["message"] == (f"order {a_number} line 1 lost 60 ea of lot GOOD at COLD-01; "
+                                "re-allocated 0 ea, 60 ea short")
+    # Order A no longer counts on stock that left, and its pick is refused instead of confirmed.
+    allocations = api.get(f"/orders/{a}/allocations").json
+    assert not [x for x in allocations["allocations"] if x["state"] in ("open", "picked")]
+    assert allocations["shortages"] and "not enough stock" in allocations["shortages"][0]["reasons"][0]
+    refused(api.post(f"/orders/{a}/picks", {"lot_id": lot, "location": "COLD-01", "quantity": "60"}), 409, "quantity")
+    from app.queries.check import check_ledger
+
+    session.rollback()
+    assert check_ledger(session) == []
+
+
+def test_a_manager_overrides_a_customer_rule_with_a_reason_recorded_operators_cannot(
+        world: World, api_as: Any, session: Session) -> None:
+    short = world.lot("SHORT", 50)
+    order, _ = world.order(world.customer("Ninety Days", min_remaining_days=90))
+    body = _ship(order, short, "10")
+    before = snapshot(session)
+    refused(api_as(Role.OPERATOR).post("/shipments", {**body, "override": True, "override_reason": "agreed"}),
+            403, "override", "forbidden")
+    manager = api_as(Role.MANAGER)
+    refused(manager.post("/shipments", {**body, "override": True}), 422, "override_reason", "invalid")
+    refused(manager.post("/shipments", {**body, "override": True, "override_reason": "   "}), 422, "override_reason")
+    assert snapshot(session) == before
+    r = manager.post("/shipments", {**body, "override": True,
+                                    "override_reason": "Ana at Ninety Days agreed by phone to take 50 days"})
+    assert r.status_code == 201, r.json
+    shipment = r.json
+    assert shipment["override_reason"] == "Ana at Ninety Days agreed by phone to take 50 days"
+    assert shipment["override_by"] == "u-manager" and shipment["override_at"]
+    assert "needs ≥ 90 days on arrival" in shipment["override_rules"]
+    # The lot page and the recall report show it.
+    lot = world.api.get(f"/lots/{short}").json
+    assert lot["shipments"][0]["override_reason"] == "Ana at Ninety Days agreed by phone to take 50 days"
+    browser = user(world.client, session, "quinn", Role.MANAGER)
+    assert "agreed by phone" in browser.get(f"/lots/{short}").text
+    assert "agreed by phone" in browser.get(f"/shipments/{shipment['id']}").text
+    # A hold is never overridden.
+    assert world.api.post(f"/lots/{short}/hold", {"reason": "seal damaged"}).status_code == 200
+    err = refused(manager.post("/shipments", {**body, "override": True, "override_reason": "agreed"}), 409,
+                  "lines.0.lot_id", "lot_blocked")
+    assert "on hold: seal damaged" in err["message"]
+
+
+def test_ship_picked_after_a_hold_names_the_held_lot_and_why(world: World) -> None:
+    api = world.api
+    lot = world.lot("GOOD", 300)
+    order, _ = world.order(world.site["deli"], quantity="10")
+    assert Decimal(api.post(f"/orders/{order}/allocate").json["allocated"]) == 10
+    assert api.post(f"/orders/{order}/picks", {"lot_id": lot, "location": "COLD-01", "quantity": "10"}).status_code == 200
+    assert api.post(f"/lots/{lot}/hold", {"reason": "metal detector alarm"}).status_code == 200
+    err = refused(api.post(f"/orders/{order}/ship-picked"), 409, "order_id")
+    assert "10 ea of lot GOOD picked at COLD-01 were released" in err["message"]
+    assert "put on hold: metal detector alarm" in err["message"]
+
+
+def test_a_short_line_where_no_lot_meets_the_rule_names_the_rule(world: World) -> None:
+    world.lot("YEAR", 365)
+    order, _ = world.order(world.customer("Long Life", min_remaining_days=400), quantity="20")
+    (shortage,) = world.api.post(f"/orders/{order}/allocate").json["shortages"]
+    assert shortage["reasons"][0] == ("not enough eligible stock for Long Life: 20 ea requested, 0 ea available; "
+                                      "100 ea on hand may not go to them")
+    assert "Long Life needs ≥ 400 days on arrival" in shortage["reasons"][1]
+
+
+def test_check_proves_open_allocations_never_exceed_on_hand(world: World, session: Session) -> None:
+    from app.queries.check import check_ledger
+
+    lot = world.lot("GOOD", 300)
+    order, _ = world.order(world.site["deli"], quantity="60")
+    world.api.post(f"/orders/{order}/allocate")
+    session.rollback()
+    assert check_ledger(session) == []
+    # A count correction (not a take of stock) can leave an allocation over what is there: check says so.
+    world.api.post("/adjustments", {"lot_id": lot, "location": "COLD-01", "quantity": "-80", "reason": "count"})
+    session.rollback()
+    problems = check_ledger(session)
+    assert [p.kind for p in problems] == ["allocation"]
+    assert "open allocations 60, on hand 20" in problems[0].message

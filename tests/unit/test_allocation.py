@@ -305,7 +305,7 @@ def test_a_shortage_names_each_lot_that_was_not_eligible_and_why() -> None:
     plan = allocate([line(1, 30, big_box)], stock)
 
     assert plan.shortages[0].reasons == (
-        "not enough stock: 30 ea requested, 0 ea available",
+        "not enough eligible stock for Big Box: 30 ea requested, 0 ea available; 24 ea on hand may not go to them",
         "12 ea of lot 261030-A expire 2026-12-10; Big Box needs ≥ 60 days on arrival "
         "2026-11-25, so expiry ≥ 2027-01-24",
         "5 ea of lot HELD-1 are on hold",
