@@ -640,14 +640,20 @@ class _Demo:
             units = units * 3 // 4 // step * step
         else:
             return None
-        expiry = None
+        used = [self.by_id[i.lot_id] for i in inputs if i.lot_id is not None]
+        expiry: date | None
         if freshest:
-            used = [self.by_id[i.lot_id] for i in inputs if i.lot_id is not None]
             expiry = min(lot.expiry or date.max for lot in used if ITEMS[lot.sku].kind is PRD)
+            reason = "A gift box keeps as long as its jars; its packaging does not expire with it"
+        else:
+            # Cooked and sealed, jam keeps its own validated shelf life, longer than the raw fruit's.
+            life = ITEMS[sku].shelf_life
+            expiry = day + timedelta(days=life) if life else None
+            reason = "Cooked and hot-filled: the jam's validated shelf life applies, not the raw fruit's"
         extra = (Decimal("0.14") if freshest else Decimal("0.11")) * units + Decimal(35)
         self.counters["batch"] += 1
         run = production.produce(self.s, ProductionRunIn(
-            sku=sku, quantity=Decimal(units), location=at, produced_on=day, expiry=expiry,
+            sku=sku, quantity=Decimal(units), location=at, produced_on=day, expiry=expiry, expiry_reason=reason,
             extra_cost=extra.quantize(Decimal("0.01")), inputs=inputs,
             note=f"Kettle {1 + self.counters['batch'] % 3}" if not freshest else "Assembled on the packing bench"),
             user=clerk, today=day, lot_code_pattern=self.pattern)

@@ -78,10 +78,11 @@ def _sources(session: Session, lot: Lot, quantity: Decimal, preferred: Location,
 
 
 def made_lot_expiry(product: Product, produced_on: date, inputs: Sequence[Lot], given: date | None,
-                    reason: str | None) -> date | None:
+                    reason: str | None) -> tuple[date | None, str | None]:
     """A made lot's expiry: the earlier of its own shelf life and its inputs' earliest expiry.
 
-    An expiry the user gives wins, but one later than an input's expiry needs a written reason.
+    An expiry the user gives wins, but one later than an input's expiry needs a written reason,
+    which is returned to be recorded (None when no reason was needed).
     """
     dated = [lot for lot in inputs if lot.expiry is not None]
     earliest = min(dated, key=lambda lot: (lot.expiry, lot.code)) if dated else None
@@ -89,10 +90,11 @@ def made_lot_expiry(product: Product, produced_on: date, inputs: Sequence[Lot], 
         if earliest is not None and earliest.expiry is not None and given > earliest.expiry and not reason:
             raise Invalid(f"expiry {given} is after input lot {earliest.code} of {earliest.product.sku}, which "
                           f"expires {earliest.expiry}; give the reason for the later date", "expiry_reason")
-        return given
+        later = earliest is not None and earliest.expiry is not None and given > earliest.expiry
+        return given, reason if later else None
     own = produced_on + timedelta(days=product.shelf_life_days) if product.shelf_life_days else None
     candidates = [d for d in (own, earliest.expiry if earliest else None) if d is not None]
-    return min(candidates) if candidates else None
+    return (min(candidates) if candidates else None), None
 
 
 @transactional
@@ -122,7 +124,7 @@ def produce(
     else:
         code = generate_lot_code(session, product, produced_on, lot_code_pattern)
     inputs = [lot_by_ref(session, item, f"inputs.{i}.") for i, item in enumerate(cmd.inputs)]
-    expiry = made_lot_expiry(product, produced_on, inputs, cmd.expiry, cmd.expiry_reason)
+    expiry, reason = made_lot_expiry(product, produced_on, inputs, cmd.expiry, cmd.expiry_reason)
 
     output = Lot(product_id=product.id, code=code, origin=LotOrigin.PRODUCTION, made_on=produced_on,
                  expiry=expiry, unit_cost=Decimal(0), status=LotStatus.RELEASED)
@@ -131,8 +133,7 @@ def produce(
     run = ProductionRun(number=document_number(session, "P"), product_id=product.id,
                         output_lot_id=output.id, output_quantity=output_quantity,
                         location_id=location.id, produced_on=produced_on, extra_cost=cmd.extra_cost,
-                        note=cmd.note, user_id=user.id if user else None,
-                        expiry_reason=cmd.expiry_reason if cmd.expiry is not None else None)
+                        note=cmd.note, user_id=user.id if user else None, expiry_reason=reason)
     session.add(run)
     session.flush()
 

@@ -87,7 +87,9 @@ def test_the_lot_detail_tells_the_whole_story(api: Api, lots: dict[str, Any]) ->
     assert api.post("/transfers", {"lot_id": r1, "from_location": "COLD-01", "to_location": "KITCHEN",
                                    "quantity": "6"}).status_code == 201
     run = api.post("/production-runs", {"sku": "JAM-RASP", "quantity": "40", "location": "KITCHEN",
-                                        "lot_code": "J1", "inputs": [{"lot_id": r1, "quantity": "8"},
+                                        "lot_code": "J1", "expiry": (TODAY + timedelta(days=365)).isoformat(),
+                                        "expiry_reason": "cooked fruit keeps a year: shelf-life study",
+                                        "inputs": [{"lot_id": r1, "quantity": "8"},
                                                                      {"lot_id": lots["JAR1"], "quantity": "40"}]})
     assert run.status_code == 201, run.json
     j1 = run.json["output_lot_id"]

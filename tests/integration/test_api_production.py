@@ -201,6 +201,9 @@ def test_a_later_explicit_expiry_needs_a_recorded_reason(api: Api, stocked: dict
     r = api.post("/production-runs", _run(stocked, lot_code="J1", expiry=later,
                                           expiry_reason="berries cooked at 85 °C; lab shelf-life study 2026-11"))
     assert r.status_code == 201, r.json
-    assert (r.json["expiry"], r.json["expiry_reason"]) == (later, "berries cooked at 85 °C; lab shelf-life study 2026-11")
+    assert (r.json["expiry"], r.json["expiry_reason"]) == (
+        later, "berries cooked at 85 °C; lab shelf-life study 2026-11")
     earlier = (TODAY + timedelta(days=100)).isoformat()
-    assert api.post("/production-runs", _run(stocked, lot_code="J2", expiry=earlier)).json["expiry"] == earlier
+    r = api.post("/production-runs", _run(stocked, lot_code="J2", expiry=earlier,
+                                          inputs=[{"lot_id": stocked["R1"], "quantity": "10"}]))
+    assert r.json["expiry"] == earlier and r.json["expiry_reason"] is None

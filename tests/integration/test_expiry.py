@@ -48,7 +48,7 @@ def shelf(site: dict[str, Any], session: Session, api: Api) -> dict[str, int]:
          "expiry": "2027-12-31"}])
     run = production.produce(session, ProductionRunIn.model_validate({
         "sku": "JAM-RASP", "quantity": "400", "location": "KITCHEN", "lot_code": "J1", "expiry": "2026-04-10",
-        "extra_cost": "20",
+        "expiry_reason": "cooked fruit keeps longer: shelf-life study", "extra_cost": "20",
         "inputs": [{"lot_id": lots["R1"], "quantity": "60"}, {"lot_id": lots["S1"], "quantity": "40"}]}),
         user=None, today=date(2026, 1, 10), lot_code_pattern=PATTERN)
     lots["J1"] = run.output_lot_id

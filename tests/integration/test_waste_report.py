@@ -64,6 +64,7 @@ def history(site: dict[str, Any], session: Session) -> dict[str, int]:
         run = production.produce(session, ProductionRunIn.model_validate({
             "sku": "JAM-RASP", "quantity": "400" if code == "J1" else "100", "location": "KITCHEN",
             "lot_code": code, "expiry": expiry, "extra_cost": extra,
+            "expiry_reason": "cooked fruit keeps longer: shelf-life study",
             "inputs": [{"lot_id": lots[c], "quantity": q} for c, q in inputs]}),
             user=None, today=on, lot_code_pattern=PATTERN)
         lots[code] = run.output_lot_id
