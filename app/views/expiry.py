@@ -101,8 +101,8 @@ def hold(lot_id: int) -> Any:
 def write_off() -> Any:
     form = Form.posted({"written_off_on": "Date"})
     done = attempt(form, lambda: writeoffs.write_off(
-        db(), WriteOffIn.model_validate(form.data(WriteOffIn, checkboxes=("take_allocated",))), user=current_user(), today=today(),
-        request_key=form.request_key))
+        db(), WriteOffIn.model_validate(form.data(WriteOffIn, checkboxes=("take_allocated",))), user=current_user(),
+        today=today(), request_key=form.request_key))
     if done is None:
         return _expiring_page(form)
     flash(f"Written off {qty(done.quantity)} {done.lot.product.unit} of lot {done.lot.code} at "

@@ -9,8 +9,8 @@ what is on hand stop everything that takes stock out, moves and write-offs inclu
 
 from __future__ import annotations
 
-from collections.abc import Callable
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from app.models import LotStatus, Role
 from tests.conftest import Api
-from tests.e2e.pagekit import Browser, user
+from tests.e2e.pagekit import user
 from tests.integration.test_api_receipts import TODAY, receive, refused, set_status, snapshot
 
 USES = ("hold", "recalled", "quarantine", "expired")
@@ -324,7 +324,8 @@ def test_ship_picked_after_a_hold_names_the_held_lot_and_why(world: World) -> No
     lot = world.lot("GOOD", 300)
     order, _ = world.order(world.site["deli"], quantity="10")
     assert Decimal(api.post(f"/orders/{order}/allocate").json["allocated"]) == 10
-    assert api.post(f"/orders/{order}/picks", {"lot_id": lot, "location": "COLD-01", "quantity": "10"}).status_code == 200
+    picked = api.post(f"/orders/{order}/picks", {"lot_id": lot, "location": "COLD-01", "quantity": "10"})
+    assert picked.status_code == 200, picked.json
     assert api.post(f"/lots/{lot}/hold", {"reason": "metal detector alarm"}).status_code == 200
     err = refused(api.post(f"/orders/{order}/ship-picked"), 409, "order_id")
     assert "10 ea of lot GOOD picked at COLD-01 were released" in err["message"]
