@@ -25,6 +25,11 @@ def unusable(status: str, expiry: date | None, on: date | None = None,
         reasons.append("hold")
     if location_kind == QUARANTINE:
         reasons.append("quarantine")
-    if on is not None and expiry is not None and expiry < on:
+    if on is not None and is_expired(expiry, on):
         reasons.append("expired")
     return reasons
+
+
+def is_expired(expiry: date | None, on: date) -> bool:
+    """Whether stock with this expiry may no longer be used on `on` (it may on its expiry date)."""
+    return expiry is not None and expiry < on

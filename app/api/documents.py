@@ -158,7 +158,10 @@ def list_shipments(user: User, query: DateQuery) -> list[ShipmentOut]:
     return [q.shipment_out(s) for s in rows]
 
 
-@endpoint("/shipments", "POST", summary="Ship named lots against an order", tag="shipments",
+@endpoint("/shipments", "POST", summary=(
+    "Ship named lots against an order: each line must pass the stock gate (hold, recall, quarantine, expiry, "
+    "the customer's shelf-life rule, free stock) or is refused with every reason (409); a manager may "
+    "override the customer's rule with a reason"), tag="shipments",
           role=Role.OPERATOR, body=ShipmentIn, response=ShipmentOut, status=201, errors=BOOKING_ERRORS,
           idempotent=True)
 def create_shipment(user: User, body: ShipmentIn, request_key: str | None) -> ShipmentOut:

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from allocation.usability import is_expired
 from app.models import Lot, Order, Product, ScanEvent, User
 from app.queries.lots import genealogy_counts, stock_of
 from app.rules.gate import problem_of
@@ -132,7 +133,7 @@ def _lot_out(session: Session, lot: Lot, today: date) -> ScanLotOut:
         supplier_lot_code=lot.supplier_lot_code, made_on=lot.made_on, expiry=lot.expiry, unit_cost=lot.unit_cost,
         unit=product.unit, status=lot.status, hold_reason=lot.hold_reason,
         on_hand=sum((s.on_hand for s in stock), Decimal(0)), stock=stock,
-        expired=lot.expiry is not None and lot.expiry < today, problem=problem_of(lot, today),
+        expired=is_expired(lot.expiry, today), problem=problem_of(lot, today),
         inputs=inputs, outputs=outputs, shipments=shipments)
 
 

@@ -10,6 +10,7 @@ from pydantic import Field, StringConstraints
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from allocation.usability import is_expired
 from app.errors import Conflict, InsufficientStock, Invalid
 from app.models import Balance, Location, Lot, MovementKind, User, WriteOff, WriteOffBatch, WriteOffReason
 from app.queries.expiry import expired_stock
@@ -99,7 +100,7 @@ def write_off(session: Session, cmd: WriteOffIn, *, user: User | None, today: da
     if quantity > on_hand:
         raise InsufficientStock(f"lot {lot.code} has {on_hand.normalize():f} {unit} at {location.code}; "
                                 f"{quantity.normalize():f} {unit} cannot be written off", "quantity")
-    if cmd.reason is WriteOffReason.EXPIRED and (lot.expiry is None or lot.expiry >= on):
+    if cmd.reason is WriteOffReason.EXPIRED and not is_expired(lot.expiry, on):
         expires = f"expires on {lot.expiry}" if lot.expiry else "has no expiry date"
         raise Invalid(f"lot {lot.code} {expires}; it is not expired on {on} — choose another reason", "reason")
     takings = Takings(session, Purpose.WRITE_OFF, on=on, take_allocated=cmd.take_allocated,

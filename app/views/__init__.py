@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from allocation.usability import is_expired
 from app.formatting import money, qty
 from app.models import Role
 from app.web import current_user, local, today
@@ -74,5 +75,7 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["local"] = local
     app.jinja_env.filters["qty"] = qty
     app.jinja_env.filters["money"] = money
+    # The one expiry rule, for pages that mark expired stock: `lot.expiry|expired`.
+    app.jinja_env.filters["expired"] = lambda expiry: is_expired(expiry, today())
 
 
