@@ -355,3 +355,33 @@ def test_check_proves_open_allocations_never_exceed_on_hand(world: World, sessio
     problems = check_ledger(session)
     assert [p.kind for p in problems] == ["allocation"]
     assert "open allocations 60, on hand 20" in problems[0].message
+
+
+def test_the_ship_form_offers_only_what_the_customer_may_get_and_a_manager_overrides_on_the_page(
+        world: World, session: Session) -> None:
+    short = world.lot("SHORT", 50)
+    held = world.lot("HELD", 300)
+    world.api.post(f"/lots/{held}/hold", {"reason": "loose lids"})
+    order, line = world.order(world.customer("Ninety Days", min_remaining_days=90), quantity="10")
+    clerk = user(world.client, session, "olive", Role.OPERATOR)
+    page = clerk.get(f"/orders/{order}")
+    options = {value: (text, disabled) for value, text, disabled in page.options("lines.0.pick")}
+    # Neither lot is filled in; the short one is marked with the rule it breaks, the held one cannot be chosen.
+    assert page.value("lines.0.quantity") == ""
+    assert "min days" in options[f"{short}@COLD-01"][0] and not options[f"{short}@COLD-01"][1]
+    assert "on hold" in options[f"{held}@COLD-01"][0] and options[f"{held}@COLD-01"][1]
+    assert "override" not in page.form_with("lines.0.pick").checkboxes
+    ship = {"shipped_on": TODAY.isoformat(), "lines.0.order_line_id": str(line),
+            "lines.0.pick": f"{short}@COLD-01", "lines.0.quantity": "10"}
+    refusal = clerk.post(f"/orders/{order}/ship", {"csrf_token": clerk.csrf(), **ship, "override": "true",
+                                                   "override_reason": "agreed"})
+    assert refusal.status == 403 and "only a manager may override" in " ".join(refusal.alerts).lower()
+    boss = user(world.client, session, "mona", Role.MANAGER)
+    assert "override" in boss.get(f"/orders/{order}").form_with("lines.0.pick").checkboxes
+    missing = boss.post(f"/orders/{order}/ship", {"csrf_token": boss.csrf(), **ship, "override": "true"})
+    assert missing.status == 422 and "written reason" in missing.text
+    done = boss.post(f"/orders/{order}/ship", {"csrf_token": boss.csrf(), **ship, "override": "true",
+                                               "override_reason": "Ana agreed by phone"}, follow=True)
+    assert done.status == 200 and "/shipments/" in done.path, done.text[:300]
+    assert "Ana agreed by phone" in done.text and "by mona" in done.text
+    assert any("Customer rule overridden" in f for f in done.flashes), done.flashes
