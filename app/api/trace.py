@@ -2,32 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Self
-
 from flask import current_app
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select
 
 from app.api import FileResult, endpoint, file_endpoint
-from app.api.masterdata import Page
-from app.errors import Invalid, NotFound
+from app.db import get_or_404
 from app.exports import epcis, fsma204, recall_files
 from app.models import Recall, RecallDrill, Role, User
 from app.queries import recall as rq
 from app.queries import traceability as tq
 from app.schemas import (
-    Direction,
+    DirectionQuery,
     DrillIn,
     DrillOut,
     DrillSummaryOut,
+    FsmaQuery,
     NotificationIn,
+    Page,
+    RangeQuery,
     RecallCloseIn,
     RecallIn,
     RecallOut,
-    RecallReportOut,
     RecallSummaryOut,
     TraceOut,
+    TraceQuery,
 )
 from app.services import recall as svc
 from app.web import db, today
@@ -35,52 +33,8 @@ from app.web import db, today
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-class DirectionQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    direction: Direction = "both"
-
-
-class TraceQuery(DirectionQuery):
-    """Exactly one starting point: a supplier's lot code, a shipment, a scan, a lot code or a product."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    supplier_lot_code: str | None = None
-    supplier_id: int | None = Field(None, description="narrows supplier_lot_code to one supplier")
-    shipment: str | None = Field(None, description="shipment number (SH-000042) or id")
-    scan: str | None = Field(None, description="a scanned label (GS1 element string, Digital Link) or typed text")
-    sku: str | None = Field(None, description="with lot_code: that lot; with from/to: the product's lots")
-    lot_code: str | None = None
-    date_from: date | None = Field(None, alias="from")
-    date_to: date | None = Field(None, alias="to")
-
-    @model_validator(mode="after")
-    def _one_start(self) -> Self:
-        starts = [self.supplier_lot_code, self.shipment, self.scan, self.sku]
-        if sum(1 for s in starts if s) != 1:
-            raise ValueError("give exactly one of supplier_lot_code, shipment, scan, or sku (with lot_code, "
-                             "or from/to)")
-        if self.date_from and self.date_to and self.date_from > self.date_to:
-            raise ValueError(f"the range runs backwards: from {self.date_from} is after to {self.date_to}")
-        return self
-
-
 def _separator() -> str | None:
     return current_app.config.get("GS1_SEPARATOR") or None
-
-
-def trace_start(query: TraceQuery) -> list[int]:
-    """The lots a trace query starts from."""
-    s = db()
-    if query.supplier_lot_code:
-        return tq.lots_by_supplier_lot(s, query.supplier_lot_code, query.supplier_id)
-    if query.shipment:
-        return tq.lots_in_shipment(s, query.shipment)
-    if query.scan:
-        return tq.lots_by_scan(s, query.scan, separator=_separator(), today=today())
-    assert query.sku
-    if query.lot_code:
-        return [tq.lot_by_sku_code(s, query.sku, query.lot_code)]
-    return tq.lots_of_product(s, query.sku, query.date_from, query.date_to)
 
 
 @endpoint("/trace/lots/<int:lot_id>", summary="Trace one lot backward to suppliers and forward to customers",
@@ -92,16 +46,14 @@ def trace_lot(user: User, lot_id: int, query: DirectionQuery) -> TraceOut:
 @endpoint("/trace", summary="Trace from a supplier lot code, a shipment, a scanned label, or a product and dates",
           tag="traceability", query=TraceQuery, response=TraceOut, errors=(404,))
 def trace_search(user: User, query: TraceQuery) -> TraceOut:
-    return tq.trace(db(), trace_start(query), query.direction)
+    return tq.trace(db(), tq.start_lots(db(), query, separator=_separator(), today=today()), query.direction)
 
 
 # --- recalls ---
 
 
 def _recall(recall_id: int) -> Recall:
-    recall = db().get(Recall, recall_id)
-    if recall is None:
-        raise NotFound(f"recall {recall_id} does not exist", "recall_id")
+    recall = get_or_404(db(), Recall, recall_id, "recall_id", "recall")
     return recall
 
 
@@ -179,22 +131,8 @@ def recall_pdf(user: User, recall_id: int) -> FileResult:
 # --- drills ---
 
 
-def drill_out(drill: RecallDrill) -> DrillOut:
-    return DrillOut(**drill_summary(drill).model_dump(), report=RecallReportOut.model_validate(drill.result))
-
-
-def drill_summary(drill: RecallDrill) -> DrillSummaryOut:
-    return DrillSummaryOut(id=drill.id, number=drill.number, scope=drill.scope, reason=drill.reason,
-                           started_at=drill.started_at, finished_at=drill.finished_at,
-                           duration_ms=drill.duration_ms, lot_count=drill.lot_count,
-                           consignee_count=drill.consignee_count, unbalanced_count=drill.unbalanced_count,
-                           run_by=drill.user.username if drill.user else None)
-
-
 def _drill(drill_id: int) -> RecallDrill:
-    drill = db().get(RecallDrill, drill_id)
-    if drill is None:
-        raise NotFound(f"drill {drill_id} does not exist", "drill_id")
+    drill = get_or_404(db(), RecallDrill, drill_id, "drill_id", "drill")
     return drill
 
 
@@ -202,23 +140,23 @@ def _drill(drill_id: int) -> RecallDrill:
           response=DrillSummaryOut, many=True)
 def list_drills(user: User, query: Page) -> list[DrillSummaryOut]:
     rows = db().scalars(select(RecallDrill).order_by(RecallDrill.id.desc()).limit(query.limit).offset(query.offset))
-    return [drill_summary(d) for d in rows]
+    return [rq.drill_summary(d) for d in rows]
 
 
 @endpoint("/drills", "POST", summary="Run a mock recall drill: the full report without holds, timed and kept",
           tag="recalls", role=Role.MANAGER, body=DrillIn, response=DrillOut, status=201, errors=(404, 422))
 def run_drill(user: User, body: DrillIn) -> DrillOut:
-    return drill_out(svc.run_drill(db(), body, user=user, today=today(), separator=_separator()))
+    return rq.drill_out(svc.run_drill(db(), body, user=user, today=today(), separator=_separator()))
 
 
 @endpoint("/drills/<int:drill_id>", summary="A drill with the report it produced", tag="recalls",
           response=DrillOut, errors=(404,))
 def get_drill(user: User, drill_id: int) -> DrillOut:
-    return drill_out(_drill(drill_id))
+    return rq.drill_out(_drill(drill_id))
 
 
 def drill_file(drill_id: int) -> recall_files.ReportFile:
-    d = drill_out(_drill(drill_id))
+    d = rq.drill_out(_drill(drill_id))
     facts = [("Mock recall drill", d.number), ("Scope", d.scope.value), ("Reason", d.reason),
              ("Started", d.started_at.isoformat(timespec="seconds")),
              ("Report finished in", f"{d.duration_ms} ms"), ("Run by", d.run_by or "")]
@@ -242,33 +180,9 @@ def drill_xlsx(user: User, drill_id: int) -> FileResult:
 # --- regulatory exports ---
 
 
-class RangeQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    date_from: date = Field(alias="from")
-    date_to: date = Field(alias="to")
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Self:
-        if self.date_from > self.date_to:
-            raise ValueError(f"the range runs backwards: from {self.date_from} is after to {self.date_to}")
-        return self
-
-
-class FsmaQuery(RangeQuery):
-    sku: str | None = Field(None, description="comma-separated skus; none means every product")
-    lot_id: str | None = Field(None, description="comma-separated lot ids")
-
-    def selection(self) -> fsma204.Selection:
-        skus = tuple(s.strip() for s in (self.sku or "").split(",") if s.strip())
-        try:
-            lots = tuple(int(x) for x in (self.lot_id or "").split(",") if x.strip())
-        except ValueError:
-            raise Invalid("lot_id must be comma-separated whole numbers", "lot_id") from None
-        return fsma204.Selection(self.date_from, self.date_to, skus, lots)
-
-
 def _fsma_rows(query: FsmaQuery) -> list[fsma204.Row]:
-    return fsma204.rows(db(), query.selection(), company=current_app.config["COMPANY_NAME"])
+    selection = fsma204.Selection(query.date_from, query.date_to, query.skus(), query.lot_ids())
+    return fsma204.rows(db(), selection, company=current_app.config["COMPANY_NAME"])
 
 
 def _range_name(prefix: str, query: RangeQuery, ext: str) -> str:

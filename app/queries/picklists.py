@@ -16,6 +16,7 @@ from reportlab.pdfgen.canvas import Canvas
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from app.db import get_or_404
 from app.errors import Invalid, NotFound
 from app.formatting import qty
 from app.models import (
@@ -79,9 +80,7 @@ def _shortages(session: Session, *where: Any) -> list[ShortageOut]:
 
 
 def _order(session: Session, order_id: int) -> Order:
-    order = session.get(Order, order_id)
-    if order is None:
-        raise NotFound(f"order {order_id} does not exist", "order_id")
+    order = get_or_404(session, Order, order_id, "order_id", "order")
     return order
 
 
@@ -97,8 +96,7 @@ def order_allocations(session: Session, order_id: int, *, history: bool = True) 
 
 def lot_allocations(session: Session, lot_id: int) -> list[AllocationOut]:
     """Every allocation of a lot, newest first, with why it was released (a hold, a recall …)."""
-    if session.get(Lot, lot_id) is None:
-        raise NotFound(f"lot {lot_id} does not exist", "lot_id")
+    get_or_404(session, Lot, lot_id, "lot_id", "lot")
     allocs = _load(session, OrderAllocation.lot_id == lot_id)
     return [_allocation_out(a) for a in sorted(allocs, key=lambda a: -a.id)]
 

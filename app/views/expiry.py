@@ -12,17 +12,25 @@ from flask import Blueprint, Response, current_app, flash, redirect, render_temp
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from app.api import validation_error
-from app.api.waste import ExpiringQuery, RangeQuery, ValuationQuery, WriteOffQuery
-from app.errors import Invalid, LotwiseError
+from app.errors import Invalid, LotwiseError, validation_error
+from app.exports.waste import report_csv, report_xlsx
 from app.formatting import qty
 from app.models import Role, Warehouse, WriteOffReason
 from app.queries.costing import cost_breakdown, stock_valuation
 from app.queries.expiry import expired_stock, expiring_stock, expiry_summary
-from app.queries.waste import WasteReport, WriteOffOut, report_csv, report_xlsx, waste_report, write_off_rows
-from app.schemas import HoldIn
+from app.queries.waste import waste_report, write_off_rows
+from app.schemas import (
+    ExpiredWriteOffIn,
+    ExpiringQuery,
+    HoldIn,
+    RangeQuery,
+    ValuationQuery,
+    WasteReport,
+    WriteOffIn,
+    WriteOffOut,
+    WriteOffQuery,
+)
 from app.services import stock, writeoffs
-from app.services.writeoffs import ExpiredWriteOffIn, WriteOffIn
 from app.views.forms import Form, Pager, attempt
 from app.web import current_user, db, login_required, today
 

@@ -12,21 +12,16 @@ from flask import Blueprint, Response, current_app, flash, redirect, render_temp
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from app.api import validation_error
-from app.errors import Invalid, LotwiseError, NotFound
+from app.errors import Invalid, LotwiseError, NotFound, validation_error
 from app.models import Lot, Product, ProductionRun, Receipt, Role
 from app.queries import labels as q
 from app.schemas import (
     PDF_LAYOUTS,
     THERMAL_SIZES,
-    Command,
-    Copies,
-    Dpi,
-    Id,
     LabelSettingsPatch,
     PrinterIn,
     PrinterPatch,
-    SizeName,
+    PrintForm,
     pdf_layout,
     thermal_size,
 )
@@ -134,15 +129,6 @@ def _subject() -> Subject:
 
 
 # --- the print page ----------------------------------------------------------------------------
-
-
-class PrintForm(Command):
-    """What the print page's forms send besides the subject (which stays in the query string)."""
-
-    size: SizeName | None = None
-    copies: Copies = 1
-    dpi: Dpi | None = None
-    printer_id: Id | None = None
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,12 @@ from typing import Any, TypeVar
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from app.api.trace import DirectionQuery, TraceQuery, drill_out, drill_summary, trace_start
-from app.errors import Invalid, LotwiseError, NotFound
+from app.db import get_or_404
+from app.errors import Invalid, LotwiseError
 from app.models import Recall, RecallCloseOutcome, RecallDrill, RecallScope, RecallStatus, Role
 from app.queries import recall as rq
 from app.queries import traceability as tq
-from app.schemas import DrillIn, LotRef, NotificationIn, RecallCloseIn, RecallIn, TraceOut
+from app.schemas import DirectionQuery, DrillIn, LotRef, NotificationIn, RecallCloseIn, RecallIn, TraceOut, TraceQuery
 from app.services import recall as svc
 from app.views.forms import Form, attempt
 from app.web import current_user, db, login_required, today
@@ -64,7 +64,7 @@ def trace_page() -> Any:
                 raw.update({"sku": form.value("sku"), "from": form.value("from") or None,
                             "to": form.value("to") or None})
             query = TraceQuery.model_validate({k: v for k, v in raw.items() if v})
-            return tq.trace(db(), trace_start(query), query.direction)
+            return tq.trace(db(), tq.start_lots(db(), query, separator=_separator(), today=today()), query.direction)
 
         result = attempt(form, run)
     user = current_user()
@@ -114,7 +114,7 @@ def _selection_from(form: Form, model: type[R]) -> R:
 @login_required()
 def recall_list() -> Any:
     return render_template("recalls/index.html", recalls=rq.recall_list(db()), drills=[
-        drill_summary(d) for d in db().scalars(select(RecallDrill).order_by(RecallDrill.id.desc()).limit(10))])
+        rq.drill_summary(d) for d in db().scalars(select(RecallDrill).order_by(RecallDrill.id.desc()).limit(10))])
 
 
 @recalls.route("/new", methods=["GET", "POST"])
@@ -135,9 +135,7 @@ def new() -> Any:
 
 
 def _recall(recall_id: int) -> Recall:
-    recall = db().get(Recall, recall_id)
-    if recall is None:
-        raise NotFound(f"recall {recall_id} does not exist", "recall_id")
+    recall = get_or_404(db(), Recall, recall_id, "recall_id", "recall")
     return recall
 
 
@@ -197,7 +195,7 @@ def close(recall_id: int) -> Any:
 @recalls.get("/drills")
 @login_required()
 def drills() -> Any:
-    rows = [drill_summary(d) for d in db().scalars(select(RecallDrill).order_by(RecallDrill.id.desc()).limit(200))]
+    rows = [rq.drill_summary(d) for d in db().scalars(select(RecallDrill).order_by(RecallDrill.id.desc()).limit(200))]
     last = rows[0].started_at.date() if rows else None
     return render_template("recalls/drills.html", drills=rows, days_since=(today() - last).days if last else None)
 
@@ -221,7 +219,5 @@ def new_drill() -> Any:
 @recalls.get("/drills/<int:drill_id>")
 @login_required()
 def drill(drill_id: int) -> Any:
-    found = db().get(RecallDrill, drill_id)
-    if found is None:
-        raise NotFound(f"drill {drill_id} does not exist", "drill_id")
-    return render_template("recalls/drill.html", d=drill_out(found))
+    found = get_or_404(db(), RecallDrill, drill_id, "drill_id", "drill")
+    return render_template("recalls/drill.html", d=rq.drill_out(found))
