@@ -8,6 +8,7 @@ from app.api import FileResult, endpoint, file_endpoint
 from app.models import Role, User
 from app.queries import documents as docs
 from app.queries import picklists as q
+from app.render import picklists as render
 from app.schemas import (
     AllocateQuery,
     AllocationOut,
@@ -84,7 +85,7 @@ def wave_pick_list(user: User, query: WaveQuery) -> PickListOut:
 
 
 def _pdf(pick_list: PickListOut, paper: str, name: str) -> FileResult:
-    content = q.pick_list_pdf(pick_list, q.gtins(db(), [r.sku for r in pick_list.rows]), paper=paper)
+    content = render.pick_list_pdf(pick_list, q.gtins(db(), [r.sku for r in pick_list.rows]), paper=paper)
     return FileResult(content, f"{name}-{paper}.pdf")
 
 
