@@ -11,7 +11,7 @@ from app.models import Product, Role, User
 from app.schemas import DecodeIn, DecodeOut, GtinIn, ProductOut, ReadOut, ScanIn, ScanOut
 from app.services import scans
 from app.services.masterdata import set_product_gtin
-from app.web import db, today
+from app.web import db, gs1_separator, today
 from scanning import ImageTooLarge, ScanError, decode, parse
 
 
@@ -22,7 +22,7 @@ class TooLarge(LotwiseError):
 
 def _parse(raw: str, station: str | None, user: User) -> ScanOut:
     """Parse and log one scan; a bad one is logged too, then refused with the parser's words."""
-    separator = current_app.config["GS1_SEPARATOR"] or None
+    separator = gs1_separator()
     try:
         scan = parse(raw, separator=separator, today=today())
     except ScanError as exc:
