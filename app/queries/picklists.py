@@ -37,7 +37,8 @@ from labels.gs1 import LabelDataError, LotBarcodeData, human_readable
 OPEN_ORDERS = (OrderStatus.OPEN, OrderStatus.PARTIAL)
 
 
-def _allocation_out(a: OrderAllocation) -> AllocationOut:
+def allocation_out(a: OrderAllocation) -> AllocationOut:
+    """An allocation as the API, the pages and the pick results show it."""
     line = a.order_line
     return AllocationOut(id=a.id, order_id=line.order_id, order_number=line.order.number, order_line_id=line.id,
                          line_no=line.line_no, sku=a.lot.product.sku, lot_id=a.lot_id, lot_code=a.lot.code,
@@ -83,7 +84,7 @@ def order_allocations(session: Session, order_id: int, *, history: bool = True) 
     states = list(AllocationState) if history else list(RESERVING)
     allocs = _load(session, Order.id == order.id, OrderAllocation.state.in_(states))
     return OrderAllocationsOut(order_id=order.id, order_number=order.number, status=order.status,
-                               allocations=[_allocation_out(a) for a in allocs],
+                               allocations=[allocation_out(a) for a in allocs],
                                shortages=_shortages(session, Order.id == order.id))
 
 
@@ -91,7 +92,7 @@ def lot_allocations(session: Session, lot_id: int) -> list[AllocationOut]:
     """Every allocation of a lot, newest first, with why it was released (a hold, a recall …)."""
     get_or_404(session, Lot, lot_id, "lot_id", "lot")
     allocs = _load(session, OrderAllocation.lot_id == lot_id)
-    return [_allocation_out(a) for a in sorted(allocs, key=lambda a: -a.id)]
+    return [allocation_out(a) for a in sorted(allocs, key=lambda a: -a.id)]
 
 
 def barcode_text(sku: str, gtin: str | None, lot_code: str, expiry: date | None) -> str:

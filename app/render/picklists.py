@@ -17,7 +17,7 @@ from app.schemas import (
     PickRowOut,
 )
 from labels.gs1 import LabelDataError
-from labels.symbols import LINEAR_QUIET, gs1_128_pattern
+from labels.symbols import LINEAR_QUIET, bar_runs, gs1_128_pattern
 
 PAPERS = {"a4": A4, "letter": LETTER}
 
@@ -39,17 +39,8 @@ def pattern_svg(pattern: str, *, height: int = 40, module: float = 1.0, label: s
     """An inline SVG of a linear barcode: whole-module bars with the quiet zone Code 128 needs."""
     quiet = LINEAR_QUIET
     width = (len(pattern) + 2 * quiet) * module
-    bars = []
-    i = 0
-    while i < len(pattern):
-        if pattern[i] == "1":
-            j = i
-            while j < len(pattern) and pattern[j] == "1":
-                j += 1
-            bars.append(f'<rect x="{(quiet + i) * module:g}" y="0" width="{(j - i) * module:g}" height="{height}"/>')
-            i = j
-        else:
-            i += 1
+    bars = [f'<rect x="{(quiet + i) * module:g}" y="0" width="{n * module:g}" height="{height}"/>'
+            for i, n in bar_runs(pattern)]
     return (f'<svg xmlns="http://www.w3.org/2000/svg" class="barcode" role="img" aria-label="{_escape(label)}" '
             f'width="{width:g}" height="{height}" viewBox="0 0 {width:g} {height}" shape-rendering="crispEdges">'
             f'<rect width="100%" height="100%" fill="#fff"/><g fill="#000">{"".join(bars)}</g></svg>')
@@ -72,16 +63,8 @@ def pick_list_pdf(pick_list: PickListOut, gtin_of: dict[str, str | None], *, pap
     module = 0.3 * mm
 
     def bars(pattern: str, x: float, y: float, h: float, module: float) -> None:
-        i = 0
-        while i < len(pattern):
-            if pattern[i] == "1":
-                j = i
-                while j < len(pattern) and pattern[j] == "1":
-                    j += 1
-                canvas.rect(x + (LINEAR_QUIET + i) * module, y, (j - i) * module, h, stroke=0, fill=1)
-                i = j
-            else:
-                i += 1
+        for i, n in bar_runs(pattern):
+            canvas.rect(x + (LINEAR_QUIET + i) * module, y, n * module, h, stroke=0, fill=1)
 
     def header() -> float:
         y = height - margin
