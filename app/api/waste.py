@@ -2,50 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import current_app
-from pydantic import BaseModel, ConfigDict, Field
 
 from app.api import endpoint
-from app.api.masterdata import Page
-from app.models import Role, User, WriteOffReason
+from app.models import Role, User
 from app.queries import costing, expiry, waste
 from app.queries.expiry import ExpiredPreview, ExpiringRow
-from app.queries.waste import WasteReport, WriteOffBatchOut, WriteOffOut
+from app.schemas import (
+    CostBreakdown,
+    ExpiredWriteOffIn,
+    ExpiringQuery,
+    RangeQuery,
+    StockValuation,
+    ValuationQuery,
+    WasteReport,
+    WriteOffBatchOut,
+    WriteOffIn,
+    WriteOffOut,
+    WriteOffQuery,
+)
 from app.services import writeoffs
-from app.services.writeoffs import ExpiredWriteOffIn, WriteOffIn
 from app.web import db, today
 
 WRITE_OFF_ERRORS = (404, 409, 422)
-
-
-class ExpiringQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    warehouse: str | None = Field(None, description="warehouse code")
-    sku: str | None = None
-    expired_only: bool = False
-    max_customers: int = Field(20, ge=0, le=1000, description="customers named per row; the rest are counted")
-
-
-class WriteOffQuery(Page):
-    date_from: date | None = Field(None, alias="from")
-    date_to: date | None = Field(None, alias="to")
-    reason: WriteOffReason | None = None
-    lot_id: int | None = None
-    batch: str | None = Field(None, description="number of a bulk write-off of expired stock, e.g. WB-000001")
-
-
-class RangeQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    date_from: date = Field(alias="from", description="first day, included")
-    date_to: date = Field(alias="to", description="last day, included")
-
-
-class ValuationQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    on: date | None = Field(None, description="end of this day; today when not given")
-    warehouse: str | None = Field(None, description="warehouse code")
 
 
 @endpoint("/expiring", summary="Stock expired or expiring within its alert window, with who could still take it",
@@ -97,12 +76,12 @@ def waste_report(user: User, query: RangeQuery) -> WasteReport:
 
 
 @endpoint("/lots/<int:lot_id>/cost", summary="How a lot's unit cost was built", tag="lots",
-          response=costing.CostBreakdown, errors=(404,))
-def lot_cost(user: User, lot_id: int) -> costing.CostBreakdown:
+          response=CostBreakdown, errors=(404,))
+def lot_cost(user: User, lot_id: int) -> CostBreakdown:
     return costing.cost_breakdown(db(), lot_id)
 
 
 @endpoint("/reports/stock-valuation", summary="Stock on hand per product and lot, at each lot's unit cost",
-          tag="reports", query=ValuationQuery, response=costing.StockValuation)
-def stock_valuation_report(user: User, query: ValuationQuery) -> costing.StockValuation:
+          tag="reports", query=ValuationQuery, response=StockValuation)
+def stock_valuation_report(user: User, query: ValuationQuery) -> StockValuation:
     return costing.stock_valuation(db(), on=query.on or today(), warehouse=query.warehouse)

@@ -20,10 +20,13 @@ from app.models import (
     ProductKind,
     Supplier,
     Warehouse,
+    WriteOffReason,
 )
 from app.queries.lots import lot_rows
 from app.rules.gate import Purpose, ShipTo, allocated_elsewhere, refusals
+from app.schemas import PDF_LAYOUTS, THERMAL_SIZES
 from app.web import db, today
+from labels import SIZES
 
 Options = list[tuple[str, str]]
 Groups = list[tuple[str, Options]]
@@ -51,6 +54,10 @@ def customers() -> Options:
 
 def warehouses() -> Options:
     return [(w.code, f"{w.code} · {w.name}") for w in db().scalars(select(Warehouse).order_by(Warehouse.code))]
+
+
+def write_off_reasons() -> Options:
+    return [(r.value, r.value.capitalize()) for r in WriteOffReason]
 
 
 def locations(kinds: tuple[LocationKind, ...] | None = None) -> Groups:
@@ -128,3 +135,16 @@ def picks(sku: str, warehouse: str, order_id: int | None = None) -> list[Pick]:
                         usable=not problems and free > 0, blocked=blocked, free=free))
     out.sort(key=lambda p: (p.blocked, not p.usable))
     return out
+
+
+def size_choices(names: tuple[str, ...]) -> list[tuple[str, str]]:
+    out = []
+    for name in names:
+        size = SIZES.get(name)
+        out.append((name, f"{size.title}" if size else f"{name} sheet"))
+    return out
+
+
+PDF_CHOICES = size_choices(PDF_LAYOUTS)
+ZPL_CHOICES = size_choices(THERMAL_SIZES)
+DPI_CHOICES = [("203", "203 dpi (8 dots/mm)"), ("300", "300 dpi (12 dots/mm)")]
