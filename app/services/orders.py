@@ -27,7 +27,7 @@ from app.models import (
     ShipmentLine,
     User,
 )
-from app.rules.gate import Purpose, ShipTo
+from app.rules.gate import Purpose, ShipTo, lock_products
 from app.schemas import OrderIn, ShipmentIn
 from app.services.allocation_ledger import release_order_allocations, ship_allocated, trim_allocations
 from app.services.base import book, document_number, lock_lot, positive, remember, remembered, transactional
@@ -119,6 +119,10 @@ def ship_items(session: Session, order: Order, items: Sequence[ShipItem], *, shi
                         user_id=user.id if user else None)
     session.add(shipment)
     session.flush()
+    # Lots (in id order), then their products: the order a hold takes them in, so never crosswise.
+    for lot in sorted({item.lot for item in items}, key=lambda x: x.id):
+        lock_lot(session, lot)
+    lock_products(session, {item.lot.product_id for item in items})
     takings = Takings(session, Purpose.SHIP, on=shipped_on, take_allocated=take_allocated,
                       label=f"shipment {shipment.number} of order {order.number}")
     lots_on_line: dict[int, set[int]] = defaultdict(set)  # the customer's lot limit is per delivery

@@ -25,7 +25,7 @@ from app.models import (
     RunInput,
     User,
 )
-from app.rules.gate import Purpose, allocated_elsewhere
+from app.rules.gate import Purpose, allocated_elsewhere, lock_products
 from app.schemas import ProductionRunIn
 from app.services.base import (
     book,
@@ -137,6 +137,10 @@ def produce(
     session.add(run)
     session.flush()
 
+    # Lots (in id order), then their products: the order a hold takes them in, so never crosswise.
+    for lot in sorted(set(inputs), key=lambda x: x.id):
+        lock_lot(session, lot)
+    lock_products(session, {lot.product_id for lot in inputs})
     takings = Takings(session, Purpose.CONSUME, on=produced_on, take_allocated=cmd.take_allocated,
                       label=f"production run {run.number}")
     input_cost = Decimal(0)
