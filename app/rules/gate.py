@@ -214,7 +214,7 @@ def refusals(session: Session, lot: Lot, location: Location, quantity: Decimal, 
     shortfall = None
     if wanted > here:
         out.append(Refusal("on_hand", f"lot {lot.code} has {qty_unit(here - already, unit)} at {location.code}; "
-                                      f"{qty_unit(quantity, unit)} requested", prefix + "quantity"))
+                                      f"{qty_unit(quantity, unit)} needed", prefix + "quantity"))
     elif purpose is not Purpose.PICK:
         holders = allocated_elsewhere(session, lot.id, location.id,
                                       ship_to.order.id if ship_to is not None else None)

@@ -10,7 +10,8 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.errors import Conflict, Invalid
+from app.errors import Conflict, InsufficientStock, Invalid
+from app.formatting import qty_unit
 from app.models import (
     Balance,
     Location,
@@ -44,8 +45,8 @@ from app.services.stock import lot_existed, not_in_future
 _COST_PLACES = Decimal("0.000001")
 
 
-def _sources(session: Session, lot: Lot, quantity: Decimal, preferred: Location,
-             take_allocated: bool) -> list[tuple[Location, Decimal]]:
+def _sources(session: Session, lot: Lot, quantity: Decimal, preferred: Location, take_allocated: bool,
+             field: str) -> list[tuple[Location, Decimal]]:
     """Where to take `quantity` of `lot` from: the run's own location first, then by location code.
 
     Stock free of allocations is taken first; stock allocated to orders only when the user says so.
@@ -70,6 +71,11 @@ def _sources(session: Session, lot: Lot, quantity: Decimal, preferred: Location,
             if take > 0:
                 taken[location.id] += take
                 remaining -= take
+    usable_total = sum((q for q, loc in rows if loc.kind is not LocationKind.QUARANTINE), Decimal(0))
+    if usable_total < quantity and all(loc.kind is not LocationKind.QUARANTINE for _, loc in rows):
+        unit = lot.product.unit
+        raise InsufficientStock(f"lot {lot.code} of {lot.product.sku} has {qty_unit(usable_total, unit)} on hand; "
+                                f"{qty_unit(quantity, unit)} needed", field)
     if remaining > 0:
         first = rows[0][1] if rows else preferred
         where.setdefault(first.id, first)
@@ -155,7 +161,7 @@ def produce(
         if item.location:
             sources = [(location_by_code(session, item.location, f + "location"), quantity)]
         else:
-            sources = _sources(session, lot, quantity, location, cmd.take_allocated)
+            sources = _sources(session, lot, quantity, location, cmd.take_allocated, f + "quantity")
         for source, take in sources:
             takings.check(lot, source, take, prefix=f)
             session.add(RunInput(run_id=run.id, lot_id=lot.id, location_id=source.id, quantity=take,

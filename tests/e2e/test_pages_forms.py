@@ -165,7 +165,7 @@ def test_a_run_with_too_little_input_stock_is_refused(clerk: Browser, session: S
     page = clerk.submit(page, {"inputs.0.lot": "", "inputs.0.quantity": "", "inputs.1.lot": "RASP / R1",
                                "inputs.1.quantity": "96"}, key="sku")
     assert page.status == 409
-    assert "Lot R1 of RASP has 95 kg on hand; 96 needed" in page.alerts[0]
+    assert "Lot R1 of RASP has 95 kg on hand; 96 kg needed" in page.alerts[0]
     assert page.invalid() == ["inputs.1.quantity"]
     assert page.value("inputs.1.lot") == "RASP / R1" and page.value("quantity") == "100"
     assert count(session, ProductionRun) == 1  # only the fixture's run

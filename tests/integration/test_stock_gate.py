@@ -247,7 +247,7 @@ def test_a_pick_never_confirms_more_than_is_on_hand(world: World) -> None:
     before = snapshot(world.session)
     err = refused(world.api.post(f"/orders/{order}/picks", {"lot_id": lot, "location": "COLD-01", "quantity": "60"}),
                   409, "quantity", "insufficient_stock")
-    assert "lot GOOD has 20 ea at COLD-01; 60 ea requested" in err["message"]
+    assert "lot GOOD has 20 ea at COLD-01; 60 ea needed" in err["message"]
     assert snapshot(world.session) == before
     assert world.api.post(f"/orders/{order}/picks", {"lot_id": lot, "location": "COLD-01",
                                                      "quantity": "20"}).status_code == 200
