@@ -385,3 +385,27 @@ def test_the_ship_form_offers_only_what_the_customer_may_get_and_a_manager_overr
     assert done.status == 200 and "/shipments/" in done.path, done.text[:300]
     assert "Ana agreed by phone" in done.text and "by mona" in done.text
     assert any("Customer rule overridden" in f for f in done.flashes), done.flashes
+
+
+def test_the_bulk_write_off_of_expired_stock_takes_allocated_stock_only_when_told(
+        world: World, session: Session) -> None:
+    from app.models import Lot
+
+    api = world.api
+    lot = world.lot("OLD", 30)
+    order, _ = world.order(world.site["deli"], quantity="10")
+    assert Decimal(api.post(f"/orders/{order}/allocate").json["allocated"]) == 10
+    number = api.get(f"/orders/{order}").json["number"]
+    session.get_one(Lot, lot).expiry = TODAY - timedelta(days=1)  # time passes: the lot expired on the shelf
+    session.commit()
+    preview = api.get("/write-offs/expired").json
+    body = {"version": preview["version"],
+            "rows": [{"lot_id": r["lot_id"], "location_id": r["location_id"], "quantity": r["on_hand"]}
+                     for r in preview["rows"]]}
+    before = snapshot(session)
+    err = refused(api.post("/write-offs/expired", body), 409, "rows.0.quantity", "insufficient_stock")
+    assert f"allocated to order {number} (10 ea)" in err["message"] and "OLD" in err["message"]
+    assert snapshot(session) == before
+    r = api.post("/write-offs/expired", {**body, "take_allocated": True})
+    assert r.status_code == 201, r.json
+    assert [(t["order_number"], Decimal(t["lost"])) for t in r.json["taken_from_orders"]] == [(number, 10)]
