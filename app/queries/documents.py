@@ -106,7 +106,8 @@ def return_out(r: CustomerReturn) -> ReturnOut:
 def adjustment_out(a: Adjustment) -> AdjustmentOut:
     return AdjustmentOut(id=a.id, number=a.number, lot_id=a.lot_id, sku=a.lot.product.sku,
                          lot_code=a.lot.code, location=a.location.code, quantity=a.quantity,
-                         reason=a.reason, adjusted_on=a.adjusted_on)
+                         reason=a.reason, adjusted_on=a.adjusted_on,
+                         taken_from_orders=getattr(a, "taken_from_orders", []))
 
 
 def transfer_out(t: Transfer) -> TransferOut:

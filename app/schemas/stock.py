@@ -250,6 +250,8 @@ class AdjustmentOut(Out):
     quantity: Amount
     reason: str
     adjusted_on: date
+    taken_from_orders: list[TakenOut] = Field(default_factory=list, description=(
+        "allocations a count correction left without stock, released and re-allocated"))
 
 
 class TransferOut(Out):

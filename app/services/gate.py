@@ -11,7 +11,16 @@ from sqlalchemy.orm import Session
 
 from app.formatting import qty_unit
 from app.models import RESERVING, AllocationState, Location, Lot, OrderAllocation, OrderLine
-from app.rules.gate import Purpose, Refusal, ShipTo, lock_products, refusals, refuse
+from app.rules.gate import (
+    Purpose,
+    Refusal,
+    ShipTo,
+    allocated_elsewhere,
+    lock_products,
+    on_hand,
+    refusals,
+    refuse,
+)
 from app.schemas import TakenOut
 from app.services.allocation_ledger import split_off
 
@@ -53,6 +62,15 @@ class Takings:
         if shortfall is not None and self.take_allocated:
             self._release(lot, location, shortfall.need, ship_to.order.id if ship_to is not None else None)
         self.taken[key] += quantity
+
+    def release_excess(self, lot: Lot, location: Location) -> None:
+        """After stock left without a take (a count correction), release what allocations hold beyond it."""
+        lock_products(self.session, [lot.product_id])
+        self.session.flush()
+        held = sum((q for _, q in allocated_elsewhere(self.session, lot.id, location.id)), ZERO)
+        excess = held - on_hand(self.session, lot.id, location.id)
+        if excess > 0:
+            self._release(lot, location, excess, None)
 
     def _release(self, lot: Lot, location: Location, need: Decimal, keep_order_id: int | None) -> None:
         q = (select(OrderAllocation).join(OrderLine, OrderLine.id == OrderAllocation.order_line_id)

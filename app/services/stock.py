@@ -30,9 +30,18 @@ from app.models import (
     Transfer,
     User,
 )
-from app.rules.gate import Purpose
+from app.rules.gate import Purpose, lock_products
 from app.schemas import AdjustmentIn, HoldIn, ReceiptIn, ReleaseOut, ReturnIn, TransferIn
-from app.services.base import book, document_number, generate_lot_code, positive, remember, remembered, transactional
+from app.services.base import (
+    book,
+    document_number,
+    generate_lot_code,
+    lock_lot,
+    positive,
+    remember,
+    remembered,
+    transactional,
+)
 from app.services.lookups import location_by_code, lot_by_ref, product_by_sku
 
 
@@ -182,9 +191,19 @@ def adjust(session: Session, cmd: AdjustmentIn, *, user: User | None, today: dat
                      user_id=user.id if user else None)
     session.add(doc)
     session.flush()
+    if cmd.quantity < 0:
+        # The lot, then its product, before the balance: the order every take of stock locks them in.
+        lock_products(session, [lock_lot(session, lot).product_id])
     book(session, lot=lot, location=location, quantity=cmd.quantity, kind=MovementKind.ADJUST,
          ref_type="adjustment", ref_id=doc.id, booked_on=adjusted_on, user=user, reason=cmd.reason,
          request_key=request_key)
+    if cmd.quantity < 0:
+        # Fewer found than booked: orders counting on the missing stock lose it and are re-allocated.
+        from app.services.gate import Takings  # here: the gate's re-allocation imports this module
+
+        takings = Takings(session, Purpose.TRANSFER, on=adjusted_on, label=f"count correction {doc.number}")
+        takings.release_excess(lot, location)
+        setattr(doc, "taken_from_orders", takings.finish(today))  # noqa: B010 - not a column
     remember(session, request_key, "adjustment", doc.id, user)
     return doc
 

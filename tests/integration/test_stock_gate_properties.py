@@ -1,4 +1,4 @@
-"""Random sequences of receive/allocate/ship/pick/hold/consume never leave stock negative or over-allocated.
+"""Random sequences of receive/allocate/ship/pick/hold/consume/count never leave stock negative or over-allocated.
 
 On hand stays ≥ 0 and open allocations never exceed what is on hand, per lot and location, whatever
 the order of bookings, refusals included (`lotwise check` proves both). On PostgreSQL the same
@@ -113,6 +113,14 @@ class Shop:
         if (lot := self._lot(lot_i)) is not None:
             stock.release_lot(self.s, lot, HoldIn(reason="QA passed"), user=None)
 
+    def count(self, lot_i: int, missing: int) -> None:
+        from app.schemas import AdjustmentIn
+        from app.services import stock
+
+        if (lot := self._lot(lot_i)) is not None:
+            stock.adjust(self.s, AdjustmentIn(lot_id=lot, location="COLD-01", quantity=Decimal(-missing),
+                                              reason="count"), user=None, today=self.today)
+
     def consume(self, lot_i: int, quantity: int, take_allocated: bool) -> None:
         from app.schemas import ProductionRunIn, RunInputIn
         from app.services import production
@@ -136,6 +144,7 @@ OPS = st.lists(st.one_of(
     st.tuples(st.just("hold"), idx),
     st.tuples(st.just("release"), idx),
     st.tuples(st.just("consume"), idx, qty, st.booleans()),
+    st.tuples(st.just("count"), idx, st.integers(1, 10)),
 ), min_size=3, max_size=14)
 
 
@@ -183,6 +192,7 @@ def _random_op(rng: random.Random) -> tuple[Any, ...]:
         lambda: ("hold", rng.randrange(3)),
         lambda: ("release", rng.randrange(3)),
         lambda: ("consume", rng.randrange(3), rng.randint(1, 30), rng.random() < 0.5),
+        lambda: ("count", rng.randrange(3), rng.randint(1, 5)),
     ]
     return rng.choice(kinds)()
 
