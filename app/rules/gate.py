@@ -154,7 +154,7 @@ def on_hand(session: Session, lot_id: int, location_id: int) -> Decimal:
                                                         Balance.location_id == location_id)) or ZERO
 
 
-def _customer_problems(session: Session, lot: Lot, to: ShipTo, prefix: str) -> list[Refusal]:
+def _customer_problems(session: Session, lot: Lot, quantity: Decimal, to: ShipTo, prefix: str) -> list[Refusal]:
     customer = to.order.customer
     latest = None
     if customer.no_date_reversal:
@@ -162,7 +162,7 @@ def _customer_problems(session: Session, lot: Lot, to: ShipTo, prefix: str) -> l
     line = fefo.OrderLine(line_id=to.line.id, sku=to.line.product.sku, quantity=to.line.quantity,
                           ship_date=to.ship_date, rule=customer_rule(customer), latest_shipped_expiry=latest)
     stock = fefo.StockLot(lot_id=lot.id, lot_code=lot.code, sku=lot.product.sku, expiry=lot.expiry,
-                          made_on=lot.made_on, available=ZERO, location_id=0, location_code="",
+                          made_on=lot.made_on, available=quantity, location_id=0, location_code="",
                           status=lot.status.value, unit=lot.product.unit)
     out: list[Refusal] = []
     why = fefo.ineligibility(stock, line)
@@ -170,9 +170,7 @@ def _customer_problems(session: Session, lot: Lot, to: ShipTo, prefix: str) -> l
         # "expired" here means: before it arrives; expired on the ship day is the lot rule's.
         rule = "transit_days" if why.kind == "expired" else why.kind
         if not (rule == "transit_days" and lot.expiry is not None and lot.expiry < to.ship_date):
-            message = why.message.replace(f"0 {lot.product.unit} of lot {lot.code}", f"lot {lot.code}")
-            message = message.replace(" expire ", " expires ").replace(" are ", " is ")
-            out.append(Refusal(rule, f"{message} (order {to.order.number}, line {to.line.line_no})",
+            out.append(Refusal(rule, f"{why.message} (order {to.order.number}, line {to.line.line_no})",
                                prefix + "lot_id"))
     limit = customer.max_lots_per_line
     if limit and lot.id not in to.lots_on_line and len(to.lots_on_line) + 1 > limit:
@@ -208,7 +206,7 @@ def refusals(session: Session, lot: Lot, location: Location, quantity: Decimal, 
     if purpose in _USES:
         out += lot_problems(lot, on, location, prefix)
     if ship_to is not None:
-        out += _customer_problems(session, lot, ship_to, prefix)
+        out += _customer_problems(session, lot, quantity, ship_to, prefix)
     here = on_hand(session, lot.id, location.id)
     wanted = already + quantity
     shortfall = None
