@@ -109,9 +109,9 @@ def lock_products(session: Session, product_ids: Iterable[int]) -> None:
 
 
 def lot_problems(lot: Lot, on: date | None, location: Location | None = None,
-                 prefix: str = "") -> list[Refusal]:
+                 prefix: str = "", *, name_product: bool = True) -> list[Refusal]:
     """Why stock of the lot (at `location`) may not be used on day `on`: hold, recall, quarantine, expiry."""
-    what = f"lot {lot.code} of {lot.product.sku}"
+    what = f"lot {lot.code} of {lot.product.sku}" if name_product else f"lot {lot.code}"
     out = []
     kinds = unusable(lot.status.value, lot.expiry, on, location.kind.value if location is not None else None)
     for kind in kinds:
@@ -130,8 +130,8 @@ def lot_problems(lot: Lot, on: date | None, location: Location | None = None,
 
 
 def problem_of(lot: Lot, on: date, location: Location | None = None) -> str | None:
-    """Why the lot may not be used, in words; None when it may."""
-    problems = lot_problems(lot, on, location)
+    """Why the lot may not be used, in words (for a scan that already shows the product); None when it may."""
+    problems = lot_problems(lot, on, location, name_product=False)
     return "; ".join(p.message for p in problems) if problems else None
 
 

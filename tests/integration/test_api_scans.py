@@ -93,7 +93,7 @@ def test_a_held_lot_carries_the_reason_it_may_not_be_used(api: Api, jam: dict[st
     lot_id = jam["rasp"]["lot_id"]
     assert api.post(f"/lots/{lot_id}/hold", {"reason": "foreign body found"}).status_code == 200
     r = api.post("/scans/parse", {"raw": f"(240)RASP(10){jam['rasp']['lot_code']}"})
-    assert r.json["found_lot"]["problem"] == f"lot {jam['rasp']['lot_code']} of RASP is on hold: foreign body found"
+    assert r.json["found_lot"]["problem"] == f"lot {jam['rasp']['lot_code']} is on hold: foreign body found"
 
 
 def test_typed_text_names_a_product_a_lot_or_an_order(api: Api, jam: dict[str, Any], site: dict[str, Any]) -> None:
