@@ -166,7 +166,8 @@ def token_revoke(ctx: click.Context, token_id: int) -> None:
 @main.command()
 @click.pass_context
 def check(ctx: click.Context) -> None:
-    """Prove that every balance equals the sum of its movements and lot links match consumption."""
+    """Prove that every balance equals the sum of its movements, lot links match consumption, and open
+    allocations never exceed what is on hand."""
     from app.queries.check import check_ledger
 
     with _session(_app(ctx)) as s:
@@ -175,7 +176,8 @@ def check(ctx: click.Context) -> None:
         for p in problems:
             click.echo(f"{p.kind}: {p.message}", err=True)
         raise click.ClickException(f"{len(problems)} problem(s) found")
-    click.echo("ledger OK: balances equal movements; lot links equal consumption")
+    click.echo("ledger OK: balances equal movements; lot links equal consumption; "
+               "open allocations within on hand")
 
 
 @main.command()
