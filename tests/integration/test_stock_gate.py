@@ -369,6 +369,8 @@ def test_the_ship_form_offers_only_what_the_customer_may_get_and_a_manager_overr
     short = world.lot("SHORT", 50)
     held = world.lot("HELD", 300)
     world.api.post(f"/lots/{held}/hold", {"reason": "loose lids"})
+    back = world.lot("BACK", 300)
+    world.api.post("/transfers", {"lot_id": back, "from_location": "COLD-01", "to_location": "QUAR", "quantity": "100"})
     order, line = world.order(world.customer("Ninety Days", min_remaining_days=90), quantity="10")
     clerk = user(world.client, session, "olive", Role.OPERATOR)
     page = clerk.get(f"/orders/{order}")
@@ -377,6 +379,7 @@ def test_the_ship_form_offers_only_what_the_customer_may_get_and_a_manager_overr
     assert page.value("lines.0.quantity") == ""
     assert "min days" in options[f"{short}@COLD-01"][0] and not options[f"{short}@COLD-01"][1]
     assert "on hold" in options[f"{held}@COLD-01"][0] and options[f"{held}@COLD-01"][1]
+    assert "quarantine" in options[f"{back}@QUAR"][0] and options[f"{back}@QUAR"][1]
     assert "override" not in page.form_with("lines.0.pick").checkboxes
     ship = {"shipped_on": TODAY.isoformat(), "lines.0.order_line_id": str(line),
             "lines.0.pick": f"{short}@COLD-01", "lines.0.quantity": "10"}
