@@ -18,9 +18,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from app.db import make_engine
+from app.db import make_engine, make_session_factory
 from app.migrate import upgrade
 from app.models import Role
+from app.sessions import DatabaseSessionInterface
 from tests.helpers.api import TODAY, Api, D, make_app, make_token, make_user
 from tests.helpers.databases import PG_URL, DemoBuild, clone, create_database, drop_database, sibling, truncate_all
 from tests.helpers.sites import build_site
@@ -77,11 +78,41 @@ def database_url(migrated_template: str, tmp_path: Path) -> Iterator[str]:
     yield f"sqlite:///{target}"
 
 
+# What create_app keeps that depends on the database; `app` repoints these at each test's own database.
+_PER_DATABASE = {"lotwise.engine", "lotwise.sessions"}
+_STATELESS = {"csrf"}
+
+
+@pytest.fixture(scope="session")
+def app_shell(tmp_path_factory: pytest.TempPathFactory) -> Flask:
+    """One Flask app for the whole run (building its routes costs more than most tests): `app` lends it out.
+
+    If create_app starts keeping other per-database state, this refuses to run until `app` resets it too.
+    """
+    folder = tmp_path_factory.mktemp("app")
+    application = make_app(f"sqlite:///{folder / 'never-opened.db'}", folder)
+    unknown = set(application.extensions) - _PER_DATABASE - _STATELESS
+    assert not unknown, f"create_app now keeps {unknown}: make the app fixture in tests/conftest.py reset it"
+    assert isinstance(application.session_interface, DatabaseSessionInterface)
+    return application
+
+
 @pytest.fixture
-def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
-    application = make_app(database_url, tmp_path)
-    yield application
-    application.extensions["lotwise.engine"].dispose()
+def app(app_shell: Flask, database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    """The app on this test's own database and instance folder; its config is restored after the test."""
+    config = dict(app_shell.config)
+    engine = make_engine(database_url)
+    factory = make_session_factory(engine)
+    app_shell.config.update(DATABASE_URL=database_url, INSTANCE_DIR=str(tmp_path))
+    app_shell.extensions["lotwise.engine"] = engine
+    app_shell.extensions["lotwise.sessions"] = factory
+    app_shell.session_interface.factory = factory  # type: ignore[attr-defined]
+    try:
+        yield app_shell
+    finally:
+        engine.dispose()
+        app_shell.config.clear()
+        app_shell.config.update(config)
 
 
 # --- the demo company: built once per run, copied for each test (or module) that uses it ----------------
