@@ -29,7 +29,6 @@ from tests.helpers.sites import build_site
 __all__ = ["PG_URL", "TODAY", "Api", "D", "make_token", "make_user"]
 
 
-
 @pytest.fixture(autouse=True, scope="session")
 def _cheap_password_hashing() -> Iterator[None]:
     """Test users get a fast password hash; scrypt's deliberate cost would dominate the suite's time.

@@ -13,9 +13,7 @@ import numpy as np
 import zxingcpp
 from barcode.charsets import code128
 
-from labels import (
-    LotLabel,
-)
+from labels import LotLabel
 
 GS = "\x1d"
 CSET82 = "!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"

@@ -16,10 +16,10 @@ from app.services import masterdata
 from tests.helpers.api import Api
 
 WAREHOUSE = {"code": "MAIN", "name": "Main site"}
-LOCATIONS = [{"code": code, "name": code.title(), "kind": kind, "warehouse": "MAIN"}
+LOCATIONS: list[dict[str, Any]] = [{"code": code, "name": code.title(), "kind": kind, "warehouse": "MAIN"}
              for code, kind in [("RCV", "receiving"), ("DRY-01", "storage"), ("COLD-01", "storage"),
                                 ("KITCHEN", "production"), ("QUAR", "quarantine"), ("DOCK", "shipping")]]
-PRODUCTS = [
+PRODUCTS: list[dict[str, Any]] = [
     {"sku": "RASP", "name": "Raspberries IQF", "kind": "material", "unit": "kg", "shelf_life_days": 180},
     {"sku": "SUGAR", "name": "Cane sugar", "kind": "material", "unit": "kg", "shelf_life_days": 720},
     {"sku": "JAM-RASP", "name": "Raspberry jam 340 g", "kind": "product", "unit": "ea",
