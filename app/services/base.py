@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.db import WRITE_OPTION
 from app.errors import Conflict, InsufficientStock, Invalid
+from app.formatting import qty_unit
 from app.models import (
     Balance,
     Counter,
@@ -106,8 +107,8 @@ def book(
         if result.rowcount == 0:  # type: ignore[attr-defined]
             on_hand = on_hand_at(session, lot.id, location.id)
             raise InsufficientStock(
-                f"lot {lot.code} has {on_hand or 0} {lot.product.unit} at {location.code}; "
-                f"{-quantity} {lot.product.unit} needed",
+                f"lot {lot.code} has {qty_unit(on_hand or 0, lot.product.unit)} at {location.code}; "
+                f"{qty_unit(-quantity, lot.product.unit)} needed",
                 field,
             )
     movement = Movement(

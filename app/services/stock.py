@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.db import get_or_404
 from app.errors import Conflict, Invalid, NotFound
+from app.formatting import qty, qty_unit
 from app.models import (
     Adjustment,
     Customer,
@@ -230,8 +231,8 @@ def customer_return(session: Session, cmd: ReturnIn, *, user: User | None, today
     ) or Decimal(0)
     if quantity > shipped - returned:
         raise Conflict(
-            f"{customer.name} received {shipped} {lot.product.unit} of lot {lot.code} and returned "
-            f"{returned}; {quantity} cannot come back",
+            f"{customer.name} received {qty_unit(shipped, lot.product.unit)} of lot {lot.code} and returned "
+            f"{qty(returned)}; {qty(quantity)} cannot come back",
             "quantity",
         )
     if cmd.location:

@@ -22,9 +22,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import LotStatus, Role
-from tests.conftest import Api
-from tests.e2e.pagekit import user
-from tests.integration.test_api_receipts import TODAY, receive, refused, set_status, snapshot
+from tests.helpers.api import TODAY, Api
+from tests.helpers.bookings import receive, refused, set_status, snapshot
+from tests.helpers.pages import user
 
 USES = ("hold", "recalled", "quarantine", "expired")
 CUSTOMER = ("min_days", "min_pct", "transit_days", "date_reversal")

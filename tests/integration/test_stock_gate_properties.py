@@ -19,8 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
-from tests.conftest import PG_URL, Api
-from tests.integration.test_api_receipts import TODAY
+from tests.helpers.api import TODAY, Api
+from tests.helpers.databases import PG_URL
 
 PATTERN = "{date:%y%m%d}-{seq_alpha}"
 
