@@ -28,6 +28,14 @@ from app.schemas.common import (
     gtin_ok,
     no_nul,
 )
+from app.schemas.expiry import (
+    CustomerOption,
+    ExpiredPreview,
+    ExpiredRow,
+    ExpiringRow,
+    ExpiringWeek,
+    ExpirySummary,
+)
 from app.schemas.labels import (
     MAX_COPIES,
     PDF_LAYOUTS,
@@ -155,6 +163,7 @@ __all__ = [
     "ConsigneeOut",
     "Copies",
     "CustomerIn",
+    "CustomerOption",
     "CustomerOut",
     "CustomerPatch",
     "DateRange",
@@ -165,6 +174,11 @@ __all__ = [
     "DrillOut",
     "DrillSummaryOut",
     "EffectivenessOut",
+    "ExpiredPreview",
+    "ExpiredRow",
+    "ExpiringRow",
+    "ExpiringWeek",
+    "ExpirySummary",
     "FileQuery",
     "HoldIn",
     "Host",
