@@ -12,7 +12,6 @@ from datetime import date
 from decimal import Decimal
 from typing import cast
 
-from allocation.text import number, plural, quantity
 from allocation.eligibility import (
     LineTerms,
     accepts_expiry,
@@ -22,6 +21,7 @@ from allocation.eligibility import (
 )
 from allocation.fefo import fefo_key, serve_key
 from allocation.model import Allocation, OrderLine, Plan, Shortage, StockLot
+from allocation.text import number, plural, quantity
 
 ZERO = Decimal(0)
 # Sorts after every real expiry ordinal, so lots without expiry pass every date threshold.

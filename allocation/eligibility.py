@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from allocation.text import number, plural, quantity
 from allocation.model import OrderLine, StockLot
+from allocation.text import number, plural, quantity
 
 IneligibleKind = Literal["wrong_sku", "recalled", "hold", "expired", "min_days", "min_pct", "date_reversal"]
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import BigInteger, DateTime, MetaData, Numeric, create_engine, event
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+from app.errors import NotFound
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -130,3 +132,21 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions that keep loaded objects usable after commit (views render after the service commits)."""
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+M = TypeVar("M")
+
+
+def get_or_404(session: Session, model: type[M], ident: int, field: str, label: str, *, lock: bool = False) -> M:
+    """The row with this primary key, or NotFound naming `field` ("recall 7 does not exist").
+
+    `lock` takes the row FOR UPDATE for the rest of the booking. The one lookup-or-404 of the app:
+    services, queries, pages and the API all use it.
+    """
+    if lock:
+        obj = session.get(model, ident, with_for_update=True, populate_existing=True)
+    else:
+        obj = session.get(model, ident)
+    if obj is None:
+        raise NotFound(f"{label} {ident} does not exist", field)
+    return obj

@@ -35,9 +35,9 @@ from app.schemas import (
     TransferIn,
     UserIn,
     WarehouseIn,
+    WriteOffIn,
 )
 from app.services import masterdata, orders, production, stock, users, writeoffs
-from app.services.writeoffs import WriteOffIn
 
 DEMO_USER = "demo"
 DEMO_PASSWORD = "demo-lotwise"  # noqa: S105  (the published password of the demo users)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from pydantic import ValidationError
+
 
 class LotwiseError(Exception):
     """A request Lotwise refuses; nothing has been written."""
@@ -51,3 +55,16 @@ class Unauthorized(LotwiseError):
 class Forbidden(LotwiseError):
     status = 403
     code = "forbidden"
+
+
+def _field(loc: tuple[Any, ...]) -> str | None:
+    return ".".join(str(x) for x in loc) or None
+
+
+def validation_error(exc: ValidationError, prefix: str = "") -> Invalid:
+    """A pydantic error as the 422 the API and the pages give: the first problem, naming its field."""
+    first = exc.errors(include_url=False)[0]
+    loc = tuple(x for x in first["loc"] if not str(x).startswith("function-"))
+    name = _field(loc)
+    msg = first["msg"].removeprefix("Value error, ")
+    return Invalid(f"{name}: {msg}" if name else msg, (prefix + name) if name else None)

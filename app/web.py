@@ -41,6 +41,16 @@ def local(dt: datetime | None) -> str:
     return clock.local_text(dt, current_app.config["TIMEZONE"])
 
 
+def gs1_separator() -> str | None:
+    """The character this site's wedge scanners send instead of ASCII 29, if any."""
+    return current_app.config.get("GS1_SEPARATOR") or None
+
+
+def printer_timeout() -> float:
+    """Seconds to wait for a network label printer."""
+    return float(current_app.config["LABEL_PRINTER_TIMEOUT"])
+
+
 def current_user() -> User | None:
     if "user" not in g:
         uid = session.get("uid")

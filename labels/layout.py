@@ -13,6 +13,7 @@ from labels.symbols import (
     LINEAR_QUIET,
     QR_QUIET,
     Matrix,
+    bar_runs,
     datamatrix_matrix,
     datamatrix_size_upper,
     gs1_128_codes,
@@ -442,15 +443,8 @@ def baseline(line: TextLine) -> int:
 
 def linear_rects(bars: LinearSymbol) -> list[Rect]:
     """One rectangle per bar of a GS1-128."""
-    rects: list[Rect] = []
-    start = None
-    for i, module in enumerate(bars.pattern + "0"):
-        if module == "1" and start is None:
-            start = i
-        elif module == "0" and start is not None:
-            rects.append((bars.x + start * bars.module, bars.y, (i - start) * bars.module, bars.height))
-            start = None
-    return rects
+    return [(bars.x + start * bars.module, bars.y, width * bars.module, bars.height)
+            for start, width in bar_runs(bars.pattern)]
 
 
 def matrix_rects(symbol: MatrixSymbol, *, merge: bool) -> list[Rect]:

@@ -176,3 +176,16 @@ def zpl_datamatrix_field(data: LotBarcodeData) -> str:
     """^FD data for ^BX (quality 200, escape '_'): _1 is FNC1, a literal underscore is __."""
     text = element_string(data).replace("_", "__").replace(GS, "_1")
     return "_1" + text
+
+
+def bar_runs(pattern: str) -> list[tuple[int, int]]:
+    """The bars of a linear pattern ("1" dark, "0" light module) as (first module, width in modules)."""
+    runs: list[tuple[int, int]] = []
+    start: int | None = None
+    for i, module in enumerate(pattern + "0"):
+        if module == "1" and start is None:
+            start = i
+        elif module != "1" and start is not None:
+            runs.append((start, i - start))
+            start = None
+    return runs

@@ -11,7 +11,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask_wtf.csrf import CSRFError
 from pydantic import BaseModel, ValidationError
 
-from app.errors import Forbidden, Invalid, LotwiseError, NotFound, Unauthorized
+from app.errors import Forbidden, Invalid, LotwiseError, NotFound, Unauthorized, validation_error
 from app.models import Role, User
 from app.schemas import MAX_ID
 from app.services.users import user_for_token
@@ -68,18 +68,6 @@ def _known_ids(params: dict[str, Any]) -> None:
     for name, value in params.items():
         if isinstance(value, int) and value > MAX_ID:
             raise NotFound(f"{name} {value} does not exist", name)
-
-
-def _field(loc: tuple[Any, ...]) -> str | None:
-    return ".".join(str(x) for x in loc) or None
-
-
-def validation_error(exc: ValidationError, prefix: str = "") -> Invalid:
-    first = exc.errors(include_url=False)[0]
-    loc = tuple(x for x in first["loc"] if not str(x).startswith("function-"))
-    name = _field(loc)
-    msg = first["msg"].removeprefix("Value error, ")
-    return Invalid(f"{name}: {msg}" if name else msg, (prefix + name) if name else None)
 
 
 def _dump(value: Any) -> Any:
@@ -255,4 +243,4 @@ def openapi_path(rule: str) -> str:
     return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule)
 
 
-from app.api import allocation, documents, labels, masterdata, scans, stock, trace, waste  # noqa: E402,F401  (routes register on import)
+from app.api import allocation, documents, exports, labels, masterdata, recalls, scans, stock, trace, waste  # noqa: E402,F401  (routes register on import)

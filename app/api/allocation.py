@@ -2,52 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from flask import current_app
-from pydantic import BaseModel, ConfigDict
 
 from app.api import FileResult, endpoint, file_endpoint
 from app.models import Role, User
 from app.queries import documents as docs
 from app.queries import picklists as q
+from app.render import picklists as render
 from app.schemas import (
+    AllocateQuery,
     AllocationOut,
     AllocationRunOut,
-    Code,
-    Day,
     OrderAllocationsOut,
+    PaperQuery,
     PickIn,
     PickListOut,
     PickResultOut,
     ReleaseOut,
     ShipmentOut,
     WaveIn,
+    WavePdfQuery,
+    WaveQuery,
 )
 from app.services import allocations as svc
 from app.web import db, today
 
 ERRORS = (404, 409, 422)
-
-
-class AllocateQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    ship_date: Day | None = None
-
-
-class WaveQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    ship_by: Day
-    sku: Code | None = None
-
-
-class PaperQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    paper: Literal["a4", "letter"] = "a4"
-
-
-class WavePdfQuery(WaveQuery):
-    paper: Literal["a4", "letter"] = "a4"
 
 
 @endpoint("/orders/<int:order_id>/allocate", "POST", summary="Allocate an order FEFO under its customer's rule",
@@ -105,7 +85,7 @@ def wave_pick_list(user: User, query: WaveQuery) -> PickListOut:
 
 
 def _pdf(pick_list: PickListOut, paper: str, name: str) -> FileResult:
-    content = q.pick_list_pdf(pick_list, q.gtins(db(), [r.sku for r in pick_list.rows]), paper=paper)
+    content = render.pick_list_pdf(pick_list, q.gtins(db(), [r.sku for r in pick_list.rows]), paper=paper)
     return FileResult(content, f"{name}-{paper}.pdf")
 
 

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import current_app
-from pydantic import Field
 
 from app.api import endpoint
-from app.api.masterdata import Page
 from app.models import (
     Adjustment,
     CustomerReturn,
     Order,
-    OrderStatus,
     ProductionRun,
     Receipt,
     Role,
@@ -26,9 +22,11 @@ from app.queries import documents as q
 from app.schemas import (
     AdjustmentIn,
     AdjustmentOut,
-    Id,
+    DateQuery,
     OrderIn,
     OrderOut,
+    OrderQuery,
+    Page,
     ProductionRunIn,
     ProductionRunOut,
     ReceiptIn,
@@ -44,11 +42,6 @@ from app.services import orders, production, stock
 from app.web import db, today
 
 BOOKING_ERRORS = (404, 409, 422)
-
-
-class DateQuery(Page):
-    date_from: date | None = Field(None, alias="from")
-    date_to: date | None = Field(None, alias="to")
 
 
 def _dates(query: DateQuery, column: Any) -> list[Any]:
@@ -110,12 +103,6 @@ def get_run(user: User, run_id: int) -> ProductionRunOut:
 
 
 # --- orders ---
-
-
-class OrderQuery(Page):
-    status: OrderStatus | None = None
-    customer_id: Id | None = None
-    ship_by: date | None = None
 
 
 @endpoint("/orders", summary="List orders", tag="orders", query=OrderQuery, response=OrderOut, many=True)

@@ -4,50 +4,32 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 
 from app.api import endpoint
-from app.models import Customer, Location, LocationKind, Product, ProductKind, Role, Supplier, Warehouse
+from app.models import Customer, Location, Product, Role, Supplier, Warehouse
 from app.queries.documents import get
 from app.schemas import (
-    MAX_ID,
     CustomerIn,
     CustomerOut,
     CustomerPatch,
     LocationIn,
     LocationOut,
     LocationPatch,
+    LocationQuery,
+    NameQuery,
     ProductIn,
     ProductOut,
     ProductPatch,
+    ProductQuery,
     SupplierIn,
     SupplierOut,
     SupplierPatch,
     WarehouseIn,
     WarehouseOut,
-    no_nul,
 )
 from app.services import masterdata as svc
 from app.web import db
-
-
-class Page(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    limit: int = Field(100, ge=1, le=1000)
-    offset: int = Field(0, ge=0, le=MAX_ID)
-
-    _no_nul = field_validator("*", mode="before")(classmethod(lambda cls, v: no_nul(v)))
-
-
-class ProductQuery(Page):
-    kind: ProductKind | None = None
-    q: str | None = Field(None, description="part of the sku or name")
-    gtin: str | None = None
-
-
-class NameQuery(Page):
-    q: str | None = Field(None, description="part of the name")
 
 
 def location_out(loc: Location) -> LocationOut:
@@ -160,11 +142,6 @@ def list_warehouses(user: Any) -> list[WarehouseOut]:
           body=WarehouseIn, response=WarehouseOut, status=201, errors=(409, 422))
 def create_warehouse(user: Any, body: WarehouseIn) -> WarehouseOut:
     return WarehouseOut.model_validate(svc.create_warehouse(db(), body))
-
-
-class LocationQuery(Page):
-    warehouse: str | None = None
-    kind: LocationKind | None = None
 
 
 @endpoint("/locations", summary="List locations", tag="locations", query=LocationQuery, response=LocationOut, many=True)

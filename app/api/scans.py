@@ -2,46 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from flask import current_app
-from pydantic import BaseModel, Field, StringConstraints
 
 from app.api import endpoint, upload_endpoint
-from app.errors import Conflict, Invalid, LotwiseError, NotFound
+from app.db import get_or_404
+from app.errors import Conflict, Invalid, LotwiseError
 from app.models import Product, Role, User
-from app.schemas import ProductOut
+from app.schemas import DecodeIn, DecodeOut, GtinIn, ProductOut, ReadOut, ScanIn, ScanOut
 from app.services import scans
 from app.services.masterdata import set_product_gtin
-from app.web import db, today
+from app.web import db, gs1_separator, today
 from scanning import ImageTooLarge, ScanError, decode, parse
-
-Station = Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)]
-
-
-class ScanIn(BaseModel):
-    raw: Annotated[str, Field(max_length=4000, description="what the scanner sent; GS as ASCII 29 or the "
-                                                              "configured substitute")]
-    station: Station | None = None
-
-
-class DecodeIn(BaseModel):
-    image: bytes = Field(description="the photo or camera frame (JPEG, PNG, WebP, ...)")
-    station: Station | None = None
-    frame: bool = Field(False, description="a live-camera frame: a frame with no barcode is not logged")
-
-
-class ReadOut(BaseModel):
-    format: str
-    is_gs1: bool
-    text: str
-    scan: scans.ScanOut | None = Field(description="the read parsed, when it parses")
-    error: str | None = Field(description="why the read cannot be used, when it does not parse")
-
-
-class DecodeOut(BaseModel):
-    reads: list[ReadOut]
-    message: str
 
 
 class TooLarge(LotwiseError):
@@ -49,9 +20,9 @@ class TooLarge(LotwiseError):
     code = "too_large"
 
 
-def _parse(raw: str, station: str | None, user: User) -> scans.ScanOut:
+def _parse(raw: str, station: str | None, user: User) -> ScanOut:
     """Parse and log one scan; a bad one is logged too, then refused with the parser's words."""
-    separator = current_app.config["GS1_SEPARATOR"] or None
+    separator = gs1_separator()
     try:
         scan = parse(raw, separator=separator, today=today())
     except ScanError as exc:
@@ -63,8 +34,8 @@ def _parse(raw: str, station: str | None, user: User) -> scans.ScanOut:
 
 
 @endpoint("/scans/parse", "POST", summary="Parse a scan and look up the product, lot or order it names",
-          tag="scans", body=ScanIn, response=scans.ScanOut, errors=(422,))
-def parse_scan(user: User, body: ScanIn) -> scans.ScanOut:
+          tag="scans", body=ScanIn, response=ScanOut, errors=(422,))
+def parse_scan(user: User, body: ScanIn) -> ScanOut:
     return _parse(body.raw, body.station or None, user)
 
 
@@ -97,17 +68,10 @@ def decode_photo(user: User, body: DecodeIn) -> DecodeOut:
     return DecodeOut(reads=reads, message=f"{len(reads)} barcode(s) read, {usable} usable")
 
 
-class GtinIn(BaseModel):
-    product_id: Annotated[int, Field(ge=1)]
-    gtin: Annotated[str, StringConstraints(strip_whitespace=True, min_length=8, max_length=14, pattern=r"^\d+$")]
-
-
 @endpoint("/scans/remember-gtin", "POST", summary="Remember a scanned GTIN for a product that has none",
           tag="scans", role=Role.OPERATOR, body=GtinIn, response=ProductOut, errors=(404, 409, 422))
 def remember_gtin(user: User, body: GtinIn) -> ProductOut:
-    product = db().get(Product, body.product_id)
-    if product is None:
-        raise NotFound(f"product {body.product_id} does not exist", "product_id")
+    product = get_or_404(db(), Product, body.product_id, "product_id", "product")
     if product.gtin and product.gtin != body.gtin.zfill(14):
         # Receiving may teach a GTIN, not change one: that is master data for a manager.
         raise Conflict(f"{product.sku} already has GTIN {product.gtin}", "gtin")

@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
-
-from pydantic import Field
-
 from app.api import endpoint
-from app.api.masterdata import Page
-from app.models import LotStatus, Role, User
+from app.models import Role, User
 from app.queries.lots import lot_detail, lot_rows
-from app.schemas import HoldIn, LotDetailOut, LotOut, ReleaseOut
+from app.schemas import HeldLotOut, HoldIn, LotDetailOut, LotOut, LotQuery
 from app.services import stock
 from app.web import db
-
-
-class LotQuery(Page):
-    sku: str | None = None
-    code: str | None = None
-    status: LotStatus | None = None
-    expiring_before: date | None = Field(None, description="expiry strictly before this date")
-    in_stock: bool | None = None
-    supplier_lot_code: str | None = None
 
 
 @endpoint("/lots", summary="Search lots (soonest expiry first)", tag="lots", query=LotQuery, response=LotOut,
@@ -36,12 +22,6 @@ def list_lots(user: User, query: LotQuery) -> list[LotOut]:
           tag="lots", response=LotDetailOut, errors=(404,))
 def get_lot(user: User, lot_id: int) -> LotDetailOut:
     return lot_detail(db(), lot_id)
-
-
-class HeldLotOut(LotDetailOut):
-    """The held lot, plus its allocations released, re-allocated, and what could not be re-allocated."""
-
-    allocations: ReleaseOut
 
 
 @endpoint("/lots/<int:lot_id>/hold", "POST",

@@ -2,58 +2,52 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import current_app
-from pydantic import BaseModel, ConfigDict, Field
 
 from app.api import endpoint
-from app.api.masterdata import Page
-from app.models import Role, User, WriteOffReason
+from app.models import Role, User
 from app.queries import costing, expiry, waste
-from app.queries.expiry import ExpiredPreview, ExpiringRow
-from app.queries.waste import WasteReport, WriteOffBatchOut, WriteOffOut
+from app.schemas import (
+    CostBreakdown,
+    ExpiredPreview,
+    ExpiredWriteOffIn,
+    ExpiringQuery,
+    ExpiringRow,
+    ExpirySummary,
+    ExpirySummaryQuery,
+    RangeQuery,
+    StockValuation,
+    ValuationQuery,
+    WasteReport,
+    WriteOffBatchOut,
+    WriteOffIn,
+    WriteOffOut,
+    WriteOffQuery,
+)
 from app.services import writeoffs
-from app.services.writeoffs import ExpiredWriteOffIn, WriteOffIn
 from app.web import db, today
 
 WRITE_OFF_ERRORS = (404, 409, 422)
 
 
-class ExpiringQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    warehouse: str | None = Field(None, description="warehouse code")
-    sku: str | None = None
-    expired_only: bool = False
-    max_customers: int = Field(20, ge=0, le=1000, description="customers named per row; the rest are counted")
-
-
-class WriteOffQuery(Page):
-    date_from: date | None = Field(None, alias="from")
-    date_to: date | None = Field(None, alias="to")
-    reason: WriteOffReason | None = None
-    lot_id: int | None = None
-    batch: str | None = Field(None, description="number of a bulk write-off of expired stock, e.g. WB-000001")
-
-
-class RangeQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    date_from: date = Field(alias="from", description="first day, included")
-    date_to: date = Field(alias="to", description="last day, included")
-
-
-class ValuationQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    on: date | None = Field(None, description="end of this day; today when not given")
-    warehouse: str | None = Field(None, description="warehouse code")
-
-
-@endpoint("/expiring", summary="Stock expired or expiring within its alert window, with who could still take it",
-          tag="expiry", query=ExpiringQuery, response=ExpiringRow, many=True)
+@endpoint("/expiring", summary="A page of stock expired or expiring within its alert window, soonest expiry first, "
+          "with who could still take it", tag="expiry", query=ExpiringQuery, response=ExpiringRow, many=True)
 def list_expiring(user: User, query: ExpiringQuery) -> list[ExpiringRow]:
-    return expiry.expiring_stock(db(), today=today(), default_alert_days=int(current_app.config["EXPIRY_ALERT_DAYS"]),
-                                 warehouse=query.warehouse, sku=query.sku, expired_only=query.expired_only,
-                                 max_customers=query.max_customers)
+    return expiry.expiring_stock(db(), today=today(), default_alert_days=_alert_days(), warehouse=query.warehouse,
+                                 sku=query.sku, expired_only=query.expired_only, expiring_only=query.expiring_only,
+                                 max_customers=query.max_customers, limit=query.limit, offset=query.offset)
+
+
+@endpoint("/expiring/summary", summary="Expired and expiring stock in lots and value, per product and week of expiry",
+          tag="expiry", query=ExpirySummaryQuery, response=ExpirySummary)
+def expiring_summary(user: User, query: ExpirySummaryQuery) -> ExpirySummary:
+    filters = expiry.Filters(today(), _alert_days(), query.warehouse, query.sku, query.expired_only,
+                             query.expiring_only)
+    return expiry.expiry_summary(db(), filters, show=query.show, max_weeks=query.max_weeks)
+
+
+def _alert_days() -> int:
+    return int(current_app.config["EXPIRY_ALERT_DAYS"])
 
 
 @endpoint("/write-offs", summary="List write-offs, newest first", tag="waste", query=WriteOffQuery,
@@ -97,12 +91,12 @@ def waste_report(user: User, query: RangeQuery) -> WasteReport:
 
 
 @endpoint("/lots/<int:lot_id>/cost", summary="How a lot's unit cost was built", tag="lots",
-          response=costing.CostBreakdown, errors=(404,))
-def lot_cost(user: User, lot_id: int) -> costing.CostBreakdown:
+          response=CostBreakdown, errors=(404,))
+def lot_cost(user: User, lot_id: int) -> CostBreakdown:
     return costing.cost_breakdown(db(), lot_id)
 
 
 @endpoint("/reports/stock-valuation", summary="Stock on hand per product and lot, at each lot's unit cost",
-          tag="reports", query=ValuationQuery, response=costing.StockValuation)
-def stock_valuation_report(user: User, query: ValuationQuery) -> costing.StockValuation:
+          tag="reports", query=ValuationQuery, response=StockValuation)
+def stock_valuation_report(user: User, query: ValuationQuery) -> StockValuation:
     return costing.stock_valuation(db(), on=query.on or today(), warehouse=query.warehouse)

@@ -16,6 +16,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from app.formatting import qty
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+"""The media type of an XLSX workbook."""
+
 Cell = str | int | Decimal | date | datetime | None
 
 _HEADER_FONT = Font(bold=True)

@@ -6,7 +6,6 @@ from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
-from pydantic import Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -23,90 +22,10 @@ from app.models import (
     RunInput,
     Warehouse,
 )
-from app.schemas import Amount, Out
+from app.schemas import CostBreakdown, CostInput, CostReceipt, StockValuation, ValuationLot, ValuationRow
 
 # Unit costs are kept to 6 places, rounded the way the booking services round them.
 _PLACES = Decimal("0.000001")
-
-
-class CostInput(Out):
-    """One input lot of a production run: quantity consumed × that lot's unit cost at the time."""
-
-    lot_id: int
-    sku: str
-    product_name: str
-    lot_code: str
-    unit: str
-    quantity: Amount
-    unit_cost: Amount
-    amount: Amount
-
-
-class CostReceipt(Out):
-    """One delivery into a bought lot: quantity × the price paid."""
-
-    receipt_id: int
-    number: str
-    received_on: date
-    supplier_name: str
-    quantity: Amount
-    unit_cost: Amount
-    amount: Amount
-
-
-class CostBreakdown(Out):
-    """The lot's unit cost and its parts; `computed_unit_cost` rebuilds `unit_cost` from them.
-
-    Produced lot: (Σ input quantity × input unit cost + the run's extra cost) / output quantity.
-    Bought lot: the price paid; a lot topped up at another price carries the running weighted
-    average, worked out delivery by delivery in the order they were booked.
-    """
-
-    lot_id: int
-    sku: str
-    product_name: str
-    lot_code: str
-    unit: str
-    origin: LotOrigin
-    unit_cost: Amount
-    computed_unit_cost: Amount
-    quantity: Amount
-    total: Amount
-    run_id: int | None = None
-    run_number: str | None = None
-    produced_on: date | None = None
-    inputs: list[CostInput] = Field(default_factory=list)
-    inputs_total: Amount = Decimal(0)
-    extra_cost: Amount = Decimal(0)
-    receipts: list[CostReceipt] = Field(default_factory=list)
-
-
-class ValuationLot(Out):
-    lot_id: int
-    lot_code: str
-    expiry: date | None
-    quantity: Amount
-    unit_cost: Amount
-    value: Amount
-
-
-class ValuationRow(Out):
-    product_id: int
-    sku: str
-    product_name: str
-    unit: str
-    quantity: Amount
-    value: Amount
-    lots: list[ValuationLot]
-
-
-class StockValuation(Out):
-    """Stock on hand at the end of day `on`, per product, each lot at its own unit cost."""
-
-    on: date
-    warehouse: str | None
-    rows: list[ValuationRow]
-    total_value: Amount
 
 
 def cost_breakdown(session: Session, lot_id: int) -> CostBreakdown:

@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.errors import NotFound
+from app.db import get_or_404
 from app.models import (
     Adjustment,
     CustomerReturn,
@@ -35,10 +35,7 @@ M = TypeVar("M")
 
 
 def get(session: Session, model: type[M], ident: int, label: str) -> M:
-    obj = session.get(model, ident)
-    if obj is None:
-        raise NotFound(f"{label} {ident} does not exist", "id")
-    return obj
+    return get_or_404(session, model, ident, "id", label)
 
 
 def listing(session: Session, model: type[M], *, filters: list[Any] | None = None, order_by: Any = None,

@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import Subquery, func, select
 from sqlalchemy.orm import Session, aliased
 
-from app.errors import NotFound
+from app.db import get_or_404
 from app.models import (
     Balance,
     Customer,
@@ -156,9 +156,7 @@ def genealogy_counts(session: Session, lot_id: int) -> tuple[int, int, int]:
 
 
 def lot_detail(session: Session, lot_id: int) -> LotDetailOut:
-    lot = session.get(Lot, lot_id)
-    if lot is None:
-        raise NotFound(f"lot {lot_id} does not exist", "lot_id")
+    lot = get_or_404(session, Lot, lot_id, "lot_id", "lot")
     stock = stock_of(session, lot.id)
     base = _lot_out(lot, lot.product, lot.supplier, sum((s.on_hand for s in stock), Decimal(0)))
     return LotDetailOut(

@@ -23,6 +23,7 @@ from app.models import (
     Order,
     Product,
     Recall,
+    RecallDrill,
     RecallLot,
     RecallLotRole,
     RecallScope,
@@ -44,6 +45,8 @@ from app.schemas import (
     AffectedLotOut,
     ConsigneeLineOut,
     ConsigneeOut,
+    DrillOut,
+    DrillSummaryOut,
     EffectivenessOut,
     LotRef,
     MassBalanceOut,
@@ -359,3 +362,17 @@ def recall_list(session: Session, *, limit: int = 100, offset: int = 0) -> list[
         select(RecallLot.recall_id, func.count()).group_by(RecallLot.recall_id))}
     recalls = session.scalars(select(Recall).order_by(Recall.id.desc()).limit(limit).offset(offset))
     return [recall_summary(r, counts.get(r.id, 0)) for r in recalls]
+
+
+def drill_summary(drill: RecallDrill) -> DrillSummaryOut:
+    """A drill as the history lists it."""
+    return DrillSummaryOut(id=drill.id, number=drill.number, scope=drill.scope, reason=drill.reason,
+                           started_at=drill.started_at, finished_at=drill.finished_at,
+                           duration_ms=drill.duration_ms, lot_count=drill.lot_count,
+                           consignee_count=drill.consignee_count, unbalanced_count=drill.unbalanced_count,
+                           run_by=drill.user.username if drill.user else None)
+
+
+def drill_out(drill: RecallDrill) -> DrillOut:
+    """A drill with the report it produced (kept as it was when the drill ran)."""
+    return DrillOut(**drill_summary(drill).model_dump(), report=RecallReportOut.model_validate(drill.result))

@@ -30,6 +30,7 @@ from app.schemas import (
     TraceLotOut,
     TraceNodeOut,
     TraceOut,
+    TraceQuery,
     TraceReceiptOut,
     TraceRowOut,
     TraceShipmentOut,
@@ -426,3 +427,17 @@ def trace(session: Session, start_ids: Sequence[int], direction: Direction = "bo
         suppliers=suppliers,
         shipments=shipped,
     )
+
+
+def start_lots(session: Session, query: TraceQuery, *, separator: str | None, today: date) -> list[int]:
+    """The lots a trace query starts from: a supplier's lot code, a shipment, a scan, a lot or a product."""
+    if query.supplier_lot_code:
+        return lots_by_supplier_lot(session, query.supplier_lot_code, query.supplier_id)
+    if query.shipment:
+        return lots_in_shipment(session, query.shipment)
+    if query.scan:
+        return lots_by_scan(session, query.scan, separator=separator, today=today)
+    assert query.sku  # the query model guarantees exactly one starting point
+    if query.lot_code:
+        return [lot_by_sku_code(session, query.sku, query.lot_code)]
+    return lots_of_product(session, query.sku, query.date_from, query.date_to)

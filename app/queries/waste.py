@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
-from collections.abc import Iterable
 from datetime import date, timedelta
 from decimal import Decimal
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.errors import Invalid, NotFound
-from app.formatting import qty
+from app.db import get_or_404
+from app.errors import Invalid
 from app.models import (
     Location,
     Lot,
@@ -27,113 +22,19 @@ from app.models import (
     WriteOffBatch,
     WriteOffReason,
 )
-from app.schemas import Amount, Out
+from app.schemas import (
+    Change,
+    LocationRow,
+    MonthProductRow,
+    MonthRow,
+    ProductRow,
+    ReasonRow,
+    WasteReport,
+    WriteOffBatchOut,
+    WriteOffOut,
+)
 
 _PCT = Decimal("0.01")
-
-
-class WriteOffOut(Out):
-    id: int
-    number: str
-    lot_id: int
-    sku: str
-    product_name: str
-    lot_code: str
-    expiry: date | None
-    location: str
-    quantity: Amount
-    unit: str
-    reason: WriteOffReason
-    note: str | None
-    written_off_on: date
-    unit_cost: Amount
-    value: Amount
-    batch_number: str | None
-    user: str | None
-
-
-class WriteOffBatchOut(Out):
-    id: int
-    number: str
-    written_off_on: date
-    note: str | None
-    total_value: Amount
-    write_offs: list[WriteOffOut]
-
-
-class Change(Out):
-    """A figure, the same figure over the previous period, and the change between them."""
-
-    current: Amount
-    previous: Amount
-    change: Amount
-    change_pct: Amount | None
-
-
-class MonthProductRow(Out):
-    month: str
-    sku: str
-    product_name: str
-    unit: str
-    quantity: Amount
-    value: Amount
-
-
-class MonthRow(Out):
-    month: str
-    value: Amount
-    intake_value: Amount
-    share_pct: Amount | None
-
-
-class ProductRow(Out):
-    sku: str
-    product_name: str
-    unit: str
-    quantity: Amount
-    value: Amount
-    intake_quantity: Amount
-    share_pct: Amount | None
-    previous_quantity: Amount
-    value_change: Change
-
-
-class ReasonRow(Out):
-    reason: WriteOffReason
-    write_offs: int
-    value: Amount
-    value_change: Change
-
-
-class LocationRow(Out):
-    location: str
-    warehouse: str
-    write_offs: int
-    value: Amount
-    value_change: Change
-
-
-class WasteReport(Out):
-    """Waste between two dates (both included) next to the period just before, of the same length.
-
-    `intake` is what was received or produced in the period, valued at the lots' unit cost;
-    waste's share of it is given by value per month and overall, and by quantity per product.
-    """
-
-    date_from: date
-    date_to: date
-    previous_from: date
-    previous_to: date
-    months: list[str]
-    by_month_product: list[MonthProductRow]
-    by_month: list[MonthRow]
-    by_product: list[ProductRow]
-    by_reason: list[ReasonRow]
-    by_location: list[LocationRow]
-    write_offs: int
-    total: Change
-    intake_value: Amount
-    share_pct: Amount | None
 
 
 # --- write-off documents ---------------------------------------------------------------------
@@ -159,10 +60,7 @@ def batch_out(b: WriteOffBatch) -> WriteOffBatchOut:
 
 def get_write_off(session: Session, write_off_id: int) -> WriteOff:
     """The write-off, or NotFound."""
-    w = session.get(WriteOff, write_off_id)
-    if w is None:
-        raise NotFound(f"write-off {write_off_id} does not exist", "write_off_id")
-    return w
+    return get_or_404(session, WriteOff, write_off_id, "write_off_id", "write-off")
 
 
 def write_off_rows(session: Session, *, date_from: date | None = None, date_to: date | None = None,
@@ -348,76 +246,4 @@ def waste_report(session: Session, *, date_from: date, date_to: date) -> WasteRe
 
 # --- exports ---------------------------------------------------------------------------------
 
-Cell = str | int | Decimal | None
 
-
-def _sections(report: WasteReport, currency: str) -> Iterable[tuple[str, list[str], list[list[Cell]]]]:
-    money = f"({currency})"
-    yield ("By month and product", ["month", "sku", "product", "quantity", "unit", f"value {money}"],
-           [[r.month, r.sku, r.product_name, r.quantity, r.unit, r.value] for r in report.by_month_product])
-    yield ("By month", ["month", f"waste {money}", f"received or produced {money}", "waste %"],
-           [[r.month, r.value, r.intake_value, r.share_pct] for r in report.by_month])
-    yield ("By product", ["sku", "product", "quantity", "unit", f"value {money}", "received or produced",
-                          "waste %", "previous quantity", f"previous value {money}", f"change {money}", "change %"],
-           [[r.sku, r.product_name, r.quantity, r.unit, r.value, r.intake_quantity, r.share_pct,
-             r.previous_quantity, r.value_change.previous, r.value_change.change, r.value_change.change_pct]
-            for r in report.by_product])
-    yield ("By reason", ["reason", "write-offs", f"value {money}", f"previous value {money}", f"change {money}",
-                         "change %"],
-           [[r.reason.value, r.write_offs, r.value, r.value_change.previous, r.value_change.change,
-             r.value_change.change_pct] for r in report.by_reason])
-    yield ("By location", ["location", "warehouse", "write-offs", f"value {money}", f"previous value {money}",
-                           f"change {money}", "change %"],
-           [[r.location, r.warehouse, r.write_offs, r.value, r.value_change.previous, r.value_change.change,
-             r.value_change.change_pct] for r in report.by_location])
-
-
-def _text(v: Cell) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, Decimal):
-        return qty(v)
-    return str(v)
-
-
-def report_csv(report: WasteReport, currency: str) -> str:
-    """The report as CSV: a summary line, then one block per table with its title and header row."""
-    out = io.StringIO()
-    w = csv.writer(out, lineterminator="\n")
-    w.writerow([f"Waste {report.date_from} to {report.date_to}",
-                f"previous period {report.previous_from} to {report.previous_to}"])
-    w.writerow([f"total ({currency})", _text(report.total.current), f"previous ({currency})",
-                _text(report.total.previous), f"change ({currency})", _text(report.total.change),
-                "waste %", _text(report.share_pct)])
-    for title, header, rows in _sections(report, currency):
-        w.writerow([])
-        w.writerow([title])
-        w.writerow(header)
-        w.writerows([[_text(v) for v in row] for row in rows])
-    return out.getvalue()
-
-
-def report_xlsx(report: WasteReport, currency: str) -> bytes:
-    """The report as an Excel workbook, a summary and one sheet per table; figures stay numbers."""
-    wb = Workbook()
-    summary = wb.active
-    assert summary is not None
-    summary.title = "Summary"
-    bold = Font(bold=True)
-    summary.append([f"Waste {report.date_from} to {report.date_to}"])
-    summary["A1"].font = bold
-    summary.append(["previous period", f"{report.previous_from} to {report.previous_to}"])
-    summary.append([f"total ({currency})", report.total.current])
-    summary.append([f"previous ({currency})", report.total.previous])
-    summary.append([f"change ({currency})", report.total.change])
-    summary.append(["waste % of received or produced", report.share_pct])
-    for title, header, rows in _sections(report, currency):
-        sheet = wb.create_sheet(title.removeprefix("By ").capitalize())
-        sheet.append(header)
-        for cell in sheet[1]:
-            cell.font = bold
-        for row in rows:
-            sheet.append(row)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()

@@ -1,279 +1,537 @@
 """Every pydantic command, query and output model; the API, the pages and the services share them."""
 
 from app.schemas.allocation import (
-    AllocationOut,
-    AllocationRunOut,
-    OrderAllocationsOut,
-    PickIn,
-    PickListOut,
-    PickResultOut,
-    PickRowOut,
-    ReleaseOut,
-    ShortageOut,
-    WaveIn,
+    AllocationOut as AllocationOut,
+)
+from app.schemas.allocation import (
+    AllocationRunOut as AllocationRunOut,
+)
+from app.schemas.allocation import (
+    HeldLotOut as HeldLotOut,
+)
+from app.schemas.allocation import (
+    OrderAllocationsOut as OrderAllocationsOut,
+)
+from app.schemas.allocation import (
+    PickIn as PickIn,
+)
+from app.schemas.allocation import (
+    PickListOut as PickListOut,
+)
+from app.schemas.allocation import (
+    PickResultOut as PickResultOut,
+)
+from app.schemas.allocation import (
+    PickRowOut as PickRowOut,
+)
+from app.schemas.allocation import (
+    ReleaseOut as ReleaseOut,
+)
+from app.schemas.allocation import (
+    ShortageOut as ShortageOut,
+)
+from app.schemas.allocation import (
+    WaveIn as WaveIn,
 )
 from app.schemas.common import (
-    MAX_ID,
-    Amount,
-    Code,
-    Command,
-    Day,
-    Id,
-    LongText,
-    Money,
-    Out,
-    Qty,
-    Text,
-    blank_to_none,
-    gtin_ok,
-    no_nul,
+    MAX_ID as MAX_ID,
+)
+from app.schemas.common import (
+    Amount as Amount,
+)
+from app.schemas.common import (
+    Code as Code,
+)
+from app.schemas.common import (
+    Command as Command,
+)
+from app.schemas.common import (
+    Day as Day,
+)
+from app.schemas.common import (
+    Id as Id,
+)
+from app.schemas.common import (
+    LongText as LongText,
+)
+from app.schemas.common import (
+    Money as Money,
+)
+from app.schemas.common import (
+    Out as Out,
+)
+from app.schemas.common import (
+    Qty as Qty,
+)
+from app.schemas.common import (
+    Text as Text,
+)
+from app.schemas.common import (
+    blank_to_none as blank_to_none,
+)
+from app.schemas.common import (
+    gtin_ok as gtin_ok,
+)
+from app.schemas.common import (
+    no_nul as no_nul,
+)
+from app.schemas.costing import (
+    CostBreakdown as CostBreakdown,
+)
+from app.schemas.costing import (
+    CostInput as CostInput,
+)
+from app.schemas.costing import (
+    CostReceipt as CostReceipt,
+)
+from app.schemas.costing import (
+    StockValuation as StockValuation,
+)
+from app.schemas.costing import (
+    ValuationLot as ValuationLot,
+)
+from app.schemas.costing import (
+    ValuationRow as ValuationRow,
 )
 from app.schemas.expiry import (
-    CustomerOption,
-    ExpiredPreview,
-    ExpiredRow,
-    ExpiringRow,
-    ExpiringWeek,
-    ExpirySummary,
+    CustomerOption as CustomerOption,
+)
+from app.schemas.expiry import (
+    ExpiredPreview as ExpiredPreview,
+)
+from app.schemas.expiry import (
+    ExpiredRow as ExpiredRow,
+)
+from app.schemas.expiry import (
+    ExpiringRow as ExpiringRow,
+)
+from app.schemas.expiry import (
+    ExpiringWeek as ExpiringWeek,
+)
+from app.schemas.expiry import (
+    ExpirySummary as ExpirySummary,
 )
 from app.schemas.labels import (
-    MAX_COPIES,
-    PDF_LAYOUTS,
-    THERMAL_SIZES,
-    Copies,
-    Dpi,
-    FileQuery,
-    Host,
-    LabelSettingsOut,
-    LabelSettingsPatch,
-    PdfQuery,
-    PngQuery,
-    Port,
-    PrinterIn,
-    PrinterName,
-    PrinterOut,
-    PrinterPatch,
-    PrintIn,
-    PrintJobOut,
-    SizeName,
-    ZplQuery,
-    pdf_layout,
-    single_size,
-    thermal_size,
+    MAX_COPIES as MAX_COPIES,
+)
+from app.schemas.labels import (
+    PDF_LAYOUTS as PDF_LAYOUTS,
+)
+from app.schemas.labels import (
+    THERMAL_SIZES as THERMAL_SIZES,
+)
+from app.schemas.labels import (
+    Copies as Copies,
+)
+from app.schemas.labels import (
+    Dpi as Dpi,
+)
+from app.schemas.labels import (
+    FileQuery as FileQuery,
+)
+from app.schemas.labels import (
+    Host as Host,
+)
+from app.schemas.labels import (
+    LabelSettingsOut as LabelSettingsOut,
+)
+from app.schemas.labels import (
+    LabelSettingsPatch as LabelSettingsPatch,
+)
+from app.schemas.labels import (
+    PdfQuery as PdfQuery,
+)
+from app.schemas.labels import (
+    PngQuery as PngQuery,
+)
+from app.schemas.labels import (
+    Port as Port,
+)
+from app.schemas.labels import (
+    PrinterIn as PrinterIn,
+)
+from app.schemas.labels import (
+    PrinterName as PrinterName,
+)
+from app.schemas.labels import (
+    PrinterOut as PrinterOut,
+)
+from app.schemas.labels import (
+    PrinterPatch as PrinterPatch,
+)
+from app.schemas.labels import (
+    PrintForm as PrintForm,
+)
+from app.schemas.labels import (
+    PrintIn as PrintIn,
+)
+from app.schemas.labels import (
+    PrintJobOut as PrintJobOut,
+)
+from app.schemas.labels import (
+    SizeName as SizeName,
+)
+from app.schemas.labels import (
+    ZplQuery as ZplQuery,
+)
+from app.schemas.labels import (
+    pdf_layout as pdf_layout,
+)
+from app.schemas.labels import (
+    single_size as single_size,
+)
+from app.schemas.labels import (
+    thermal_size as thermal_size,
 )
 from app.schemas.masterdata import (
-    CustomerIn,
-    CustomerOut,
-    CustomerPatch,
-    LocationIn,
-    LocationOut,
-    LocationPatch,
-    PartyIn,
-    ProductIn,
-    ProductOut,
-    ProductPatch,
-    SupplierIn,
-    SupplierOut,
-    SupplierPatch,
-    WarehouseIn,
-    WarehouseOut,
+    CustomerIn as CustomerIn,
+)
+from app.schemas.masterdata import (
+    CustomerOut as CustomerOut,
+)
+from app.schemas.masterdata import (
+    CustomerPatch as CustomerPatch,
+)
+from app.schemas.masterdata import (
+    LocationIn as LocationIn,
+)
+from app.schemas.masterdata import (
+    LocationOut as LocationOut,
+)
+from app.schemas.masterdata import (
+    LocationPatch as LocationPatch,
+)
+from app.schemas.masterdata import (
+    PartyIn as PartyIn,
+)
+from app.schemas.masterdata import (
+    ProductIn as ProductIn,
+)
+from app.schemas.masterdata import (
+    ProductOut as ProductOut,
+)
+from app.schemas.masterdata import (
+    ProductPatch as ProductPatch,
+)
+from app.schemas.masterdata import (
+    SupplierIn as SupplierIn,
+)
+from app.schemas.masterdata import (
+    SupplierOut as SupplierOut,
+)
+from app.schemas.masterdata import (
+    SupplierPatch as SupplierPatch,
+)
+from app.schemas.masterdata import (
+    WarehouseIn as WarehouseIn,
+)
+from app.schemas.masterdata import (
+    WarehouseOut as WarehouseOut,
 )
 from app.schemas.orders import (
-    OrderIn,
-    OrderLineIn,
-    OrderLineOut,
-    OrderOut,
-    ShipLineIn,
-    ShipmentIn,
-    ShipmentLineOut,
-    ShipmentOut,
+    OrderIn as OrderIn,
+)
+from app.schemas.orders import (
+    OrderLineIn as OrderLineIn,
+)
+from app.schemas.orders import (
+    OrderLineOut as OrderLineOut,
+)
+from app.schemas.orders import (
+    OrderOut as OrderOut,
+)
+from app.schemas.orders import (
+    ShipLineIn as ShipLineIn,
+)
+from app.schemas.orders import (
+    ShipmentIn as ShipmentIn,
+)
+from app.schemas.orders import (
+    ShipmentLineOut as ShipmentLineOut,
+)
+from app.schemas.orders import (
+    ShipmentOut as ShipmentOut,
+)
+from app.schemas.queries import (
+    AllocateQuery as AllocateQuery,
+)
+from app.schemas.queries import (
+    DateQuery as DateQuery,
+)
+from app.schemas.queries import (
+    DirectionQuery as DirectionQuery,
+)
+from app.schemas.queries import (
+    ExpiringQuery as ExpiringQuery,
+)
+from app.schemas.queries import (
+    ExpiringFilter as ExpiringFilter,
+)
+from app.schemas.queries import (
+    ExpirySummaryQuery as ExpirySummaryQuery,
+)
+from app.schemas.queries import (
+    FsmaQuery as FsmaQuery,
+)
+from app.schemas.queries import (
+    LocationQuery as LocationQuery,
+)
+from app.schemas.queries import (
+    LotQuery as LotQuery,
+)
+from app.schemas.queries import (
+    NameQuery as NameQuery,
+)
+from app.schemas.queries import (
+    OrderQuery as OrderQuery,
+)
+from app.schemas.queries import (
+    Page as Page,
+)
+from app.schemas.queries import (
+    PaperQuery as PaperQuery,
+)
+from app.schemas.queries import (
+    ProductQuery as ProductQuery,
+)
+from app.schemas.queries import (
+    RangeQuery as RangeQuery,
+)
+from app.schemas.queries import (
+    TraceQuery as TraceQuery,
+)
+from app.schemas.queries import (
+    ValuationQuery as ValuationQuery,
+)
+from app.schemas.queries import (
+    WavePdfQuery as WavePdfQuery,
+)
+from app.schemas.queries import (
+    WaveQuery as WaveQuery,
+)
+from app.schemas.queries import (
+    WriteOffQuery as WriteOffQuery,
 )
 from app.schemas.recall import (
-    AffectedLotOut,
-    ConsigneeLineOut,
-    ConsigneeOut,
-    DateRange,
-    Direction,
-    DrillIn,
-    DrillOut,
-    DrillSummaryOut,
-    EffectivenessOut,
-    MassBalanceOut,
-    NotificationIn,
-    NotificationMethod,
-    NotificationOut,
-    PartyOut,
-    Reason,
-    RecallCloseIn,
-    RecallIn,
-    RecallOut,
-    RecallReportOut,
-    RecallSummaryOut,
-    ReportTotalsOut,
-    ScanText,
-    StockLineOut,
-    TraceLotOut,
-    TraceNodeOut,
-    TraceOut,
-    TraceReceiptOut,
-    TraceRowOut,
-    TraceShipmentOut,
-    UpstreamLotOut,
+    AffectedLotOut as AffectedLotOut,
+)
+from app.schemas.recall import (
+    ConsigneeLineOut as ConsigneeLineOut,
+)
+from app.schemas.recall import (
+    ConsigneeOut as ConsigneeOut,
+)
+from app.schemas.recall import (
+    DateRange as DateRange,
+)
+from app.schemas.recall import (
+    Direction as Direction,
+)
+from app.schemas.recall import (
+    DrillIn as DrillIn,
+)
+from app.schemas.recall import (
+    DrillOut as DrillOut,
+)
+from app.schemas.recall import (
+    DrillSummaryOut as DrillSummaryOut,
+)
+from app.schemas.recall import (
+    EffectivenessOut as EffectivenessOut,
+)
+from app.schemas.recall import (
+    MassBalanceOut as MassBalanceOut,
+)
+from app.schemas.recall import (
+    NotificationIn as NotificationIn,
+)
+from app.schemas.recall import (
+    NotificationMethod as NotificationMethod,
+)
+from app.schemas.recall import (
+    NotificationOut as NotificationOut,
+)
+from app.schemas.recall import (
+    PartyOut as PartyOut,
+)
+from app.schemas.recall import (
+    Reason as Reason,
+)
+from app.schemas.recall import (
+    RecallCloseIn as RecallCloseIn,
+)
+from app.schemas.recall import (
+    RecallIn as RecallIn,
+)
+from app.schemas.recall import (
+    RecallOut as RecallOut,
+)
+from app.schemas.recall import (
+    RecallReportOut as RecallReportOut,
+)
+from app.schemas.recall import (
+    RecallSummaryOut as RecallSummaryOut,
+)
+from app.schemas.recall import (
+    ReportTotalsOut as ReportTotalsOut,
+)
+from app.schemas.recall import (
+    ScanText as ScanText,
+)
+from app.schemas.recall import (
+    StockLineOut as StockLineOut,
+)
+from app.schemas.recall import (
+    TraceLotOut as TraceLotOut,
+)
+from app.schemas.recall import (
+    TraceNodeOut as TraceNodeOut,
+)
+from app.schemas.recall import (
+    TraceOut as TraceOut,
+)
+from app.schemas.recall import (
+    TraceReceiptOut as TraceReceiptOut,
+)
+from app.schemas.recall import (
+    TraceRowOut as TraceRowOut,
+)
+from app.schemas.recall import (
+    TraceShipmentOut as TraceShipmentOut,
+)
+from app.schemas.recall import (
+    UpstreamLotOut as UpstreamLotOut,
+)
+from app.schemas.scans import (
+    DecodeIn as DecodeIn,
+)
+from app.schemas.scans import (
+    DecodeOut as DecodeOut,
+)
+from app.schemas.scans import (
+    GtinIn as GtinIn,
+)
+from app.schemas.scans import (
+    ReadOut as ReadOut,
+)
+from app.schemas.scans import (
+    ScanIn as ScanIn,
+)
+from app.schemas.scans import (
+    ScanLotOut as ScanLotOut,
+)
+from app.schemas.scans import (
+    ScanOrderOut as ScanOrderOut,
+)
+from app.schemas.scans import (
+    ScanOut as ScanOut,
+)
+from app.schemas.scans import (
+    ScanProductOut as ScanProductOut,
+)
+from app.schemas.scans import (
+    Station as Station,
 )
 from app.schemas.stock import (
-    AdjustmentIn,
-    AdjustmentOut,
-    HoldIn,
-    LinkOut,
-    LotDetailOut,
-    LotOut,
-    LotRef,
-    MovementOut,
-    ProductionRunIn,
-    ProductionRunOut,
-    ReceiptIn,
-    ReceiptLineIn,
-    ReceiptLineOut,
-    ReceiptOut,
-    ReturnIn,
-    ReturnOut,
-    RunInputIn,
-    RunInputOut,
-    ShippedOut,
-    StockOut,
-    TransferIn,
-    TransferOut,
+    AdjustmentIn as AdjustmentIn,
 )
-from app.schemas.users import UserIn
-
-__all__ = [
-    "MAX_COPIES",
-    "MAX_ID",
-    "PDF_LAYOUTS",
-    "THERMAL_SIZES",
-    "AdjustmentIn",
-    "AdjustmentOut",
-    "AffectedLotOut",
-    "AllocationOut",
-    "AllocationRunOut",
-    "Amount",
-    "Code",
-    "Command",
-    "ConsigneeLineOut",
-    "ConsigneeOut",
-    "Copies",
-    "CustomerIn",
-    "CustomerOption",
-    "CustomerOut",
-    "CustomerPatch",
-    "DateRange",
-    "Day",
-    "Direction",
-    "Dpi",
-    "DrillIn",
-    "DrillOut",
-    "DrillSummaryOut",
-    "EffectivenessOut",
-    "ExpiredPreview",
-    "ExpiredRow",
-    "ExpiringRow",
-    "ExpiringWeek",
-    "ExpirySummary",
-    "FileQuery",
-    "HoldIn",
-    "Host",
-    "Id",
-    "LabelSettingsOut",
-    "LabelSettingsPatch",
-    "LinkOut",
-    "LocationIn",
-    "LocationOut",
-    "LocationPatch",
-    "LongText",
-    "LotDetailOut",
-    "LotOut",
-    "LotRef",
-    "MassBalanceOut",
-    "Money",
-    "MovementOut",
-    "NotificationIn",
-    "NotificationMethod",
-    "NotificationOut",
-    "OrderAllocationsOut",
-    "OrderIn",
-    "OrderLineIn",
-    "OrderLineOut",
-    "OrderOut",
-    "Out",
-    "PartyIn",
-    "PartyOut",
-    "PdfQuery",
-    "PickIn",
-    "PickListOut",
-    "PickResultOut",
-    "PickRowOut",
-    "PngQuery",
-    "Port",
-    "PrintIn",
-    "PrintJobOut",
-    "PrinterIn",
-    "PrinterName",
-    "PrinterOut",
-    "PrinterPatch",
-    "ProductIn",
-    "ProductOut",
-    "ProductPatch",
-    "ProductionRunIn",
-    "ProductionRunOut",
-    "Qty",
-    "Reason",
-    "RecallCloseIn",
-    "RecallIn",
-    "RecallOut",
-    "RecallReportOut",
-    "RecallSummaryOut",
-    "ReceiptIn",
-    "ReceiptLineIn",
-    "ReceiptLineOut",
-    "ReceiptOut",
-    "ReleaseOut",
-    "ReportTotalsOut",
-    "ReturnIn",
-    "ReturnOut",
-    "RunInputIn",
-    "RunInputOut",
-    "ScanText",
-    "ShipLineIn",
-    "ShipmentIn",
-    "ShipmentLineOut",
-    "ShipmentOut",
-    "ShippedOut",
-    "ShortageOut",
-    "SizeName",
-    "StockLineOut",
-    "StockOut",
-    "SupplierIn",
-    "SupplierOut",
-    "SupplierPatch",
-    "Text",
-    "TraceLotOut",
-    "TraceNodeOut",
-    "TraceOut",
-    "TraceReceiptOut",
-    "TraceRowOut",
-    "TraceShipmentOut",
-    "TransferIn",
-    "TransferOut",
-    "UpstreamLotOut",
-    "UserIn",
-    "WarehouseIn",
-    "WarehouseOut",
-    "WaveIn",
-    "ZplQuery",
-    "blank_to_none",
-    "gtin_ok",
-    "no_nul",
-    "pdf_layout",
-    "single_size",
-    "thermal_size",
-]
+from app.schemas.stock import (
+    AdjustmentOut as AdjustmentOut,
+)
+from app.schemas.stock import (
+    HoldIn as HoldIn,
+)
+from app.schemas.stock import (
+    LinkOut as LinkOut,
+)
+from app.schemas.stock import (
+    LotDetailOut as LotDetailOut,
+)
+from app.schemas.stock import (
+    LotOut as LotOut,
+)
+from app.schemas.stock import (
+    LotRef as LotRef,
+)
+from app.schemas.stock import (
+    MovementOut as MovementOut,
+)
+from app.schemas.stock import (
+    ProductionRunIn as ProductionRunIn,
+)
+from app.schemas.stock import (
+    ProductionRunOut as ProductionRunOut,
+)
+from app.schemas.stock import (
+    ReceiptIn as ReceiptIn,
+)
+from app.schemas.stock import (
+    ReceiptLineIn as ReceiptLineIn,
+)
+from app.schemas.stock import (
+    ReceiptLineOut as ReceiptLineOut,
+)
+from app.schemas.stock import (
+    ReceiptOut as ReceiptOut,
+)
+from app.schemas.stock import (
+    ReturnIn as ReturnIn,
+)
+from app.schemas.stock import (
+    ReturnOut as ReturnOut,
+)
+from app.schemas.stock import (
+    RunInputIn as RunInputIn,
+)
+from app.schemas.stock import (
+    RunInputOut as RunInputOut,
+)
+from app.schemas.stock import (
+    ShippedOut as ShippedOut,
+)
+from app.schemas.stock import (
+    StockOut as StockOut,
+)
+from app.schemas.stock import (
+    TransferIn as TransferIn,
+)
+from app.schemas.stock import (
+    TransferOut as TransferOut,
+)
+from app.schemas.users import UserIn as UserIn
+from app.schemas.waste import (
+    Change as Change,
+)
+from app.schemas.waste import (
+    ExpiredRowIn as ExpiredRowIn,
+)
+from app.schemas.waste import (
+    ExpiredWriteOffIn as ExpiredWriteOffIn,
+)
+from app.schemas.waste import (
+    LocationRow as LocationRow,
+)
+from app.schemas.waste import (
+    MonthProductRow as MonthProductRow,
+)
+from app.schemas.waste import (
+    MonthRow as MonthRow,
+)
+from app.schemas.waste import (
+    ProductRow as ProductRow,
+)
+from app.schemas.waste import (
+    ReasonRow as ReasonRow,
+)
+from app.schemas.waste import (
+    WasteReport as WasteReport,
+)
+from app.schemas.waste import (
+    WriteOffBatchOut as WriteOffBatchOut,
+)
+from app.schemas.waste import (
+    WriteOffIn as WriteOffIn,
+)
+from app.schemas.waste import (
+    WriteOffOut as WriteOffOut,
+)

@@ -10,7 +10,7 @@ from pydantic import (
 
 from app.models import AllocationState, OrderStatus
 from app.schemas.common import Amount, Code, Command, Day, Out, Qty
-from app.schemas.stock import LotRef
+from app.schemas.stock import LotDetailOut, LotRef
 
 
 class WaveIn(Command):
@@ -114,3 +114,9 @@ class PickListOut(Out):
     warehouse: str | None = None
     rows: list[PickRowOut]
     shortages: list[ShortageOut]
+
+
+class HeldLotOut(LotDetailOut):
+    """The held lot, plus its allocations released, re-allocated, and what could not be re-allocated."""
+
+    allocations: ReleaseOut

@@ -192,3 +192,12 @@ class PrintJobOut(BaseModel):
     bytes_sent: int
     created_at: datetime
     message: str
+
+
+class PrintForm(Command):
+    """What the print page's forms send besides the subject (which stays in the query string)."""
+
+    size: SizeName | None = None
+    copies: Copies = 1
+    dpi: Dpi | None = None
+    printer_id: Id | None = None

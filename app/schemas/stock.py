@@ -250,3 +250,5 @@ class TransferOut(Out):
     to_location: str
     quantity: Amount
     moved_on: date
+
+

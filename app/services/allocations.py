@@ -35,6 +35,7 @@ from app.models import (
     ShipmentLine,
     User,
 )
+from app.queries.picklists import allocation_out
 from app.schemas import (
     AllocationOut,
     AllocationRunOut,
@@ -264,15 +265,6 @@ def allocate_wave(session: Session, ship_by: date, sku: str | None = None, *, to
     return _run(session, where, today=today)
 
 
-def _allocation_out(a: OrderAllocation) -> AllocationOut:
-    line = a.order_line
-    return AllocationOut(id=a.id, order_id=line.order_id, order_number=line.order.number, order_line_id=line.id,
-                         line_no=line.line_no, sku=a.lot.product.sku, lot_id=a.lot_id, lot_code=a.lot.code,
-                         expiry=a.lot.expiry, location=a.location.code, quantity=a.quantity,
-                         picked_quantity=a.picked_quantity, state=a.state, reason=a.reason,
-                         released_at=a.released_at)
-
-
 def _release(session: Session, allocations: Iterable[OrderAllocation], reason: str,
              *, keep_picked: bool) -> list[AllocationOut]:
     """Release the allocations (their unpicked part only, when `keep_picked`)."""
@@ -284,7 +276,7 @@ def _release(session: Session, allocations: Iterable[OrderAllocation], reason: s
         picked_take = ZERO if keep_picked else a.picked_quantity
         released.append(split_off(session, a, take, picked_take, AllocationState.RELEASED, reason))
     session.flush()
-    return [_allocation_out(a) for a in released]
+    return [allocation_out(a) for a in released]
 
 
 def _order_reserving(session: Session, order: Order) -> list[OrderAllocation]:
@@ -362,7 +354,7 @@ def _where(allocs: Iterable[OrderAllocation]) -> str:
 
 def _pick_result(session: Session, order: Order, a: OrderAllocation, substituted: bool,
                  message: str) -> PickResultOut:
-    return PickResultOut(order_id=order.id, order_number=order.number, allocation=_allocation_out(a),
+    return PickResultOut(order_id=order.id, order_number=order.number, allocation=allocation_out(a),
                          substituted=substituted, message=message, left_to_pick=_left_to_pick(session, order))
 
 

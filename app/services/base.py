@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.db import WRITE_OPTION
-from app.errors import Conflict, InsufficientStock, Invalid, NotFound
+from app.errors import Conflict, InsufficientStock, Invalid
 from app.models import (
     Balance,
     Counter,
@@ -208,18 +208,6 @@ def remembered(session: Session, key: str | None, kind: str) -> int | None:
 def remember(session: Session, key: str | None, kind: str, ref_id: int, user: User | None) -> None:
     if key:
         session.add(RequestKey(key=key, kind=kind, ref_id=ref_id, user_id=user.id if user else None))
-
-
-def get_or_404(session: Session, model: type[Any], ident: int, field: str, label: str,
-               *, lock: bool = False) -> Any:
-    """The row, or NotFound naming `field`; `lock` takes it FOR UPDATE for the rest of the booking."""
-    if lock:
-        obj = session.get(model, ident, with_for_update=True, populate_existing=True)
-    else:
-        obj = session.get(model, ident)
-    if obj is None:
-        raise NotFound(f"{label} {ident} does not exist", field)
-    return obj
 
 
 def lock_lot(session: Session, lot: Lot) -> Lot:

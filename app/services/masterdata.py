@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.db import get_or_404
 from app.errors import Conflict
 from app.models import Balance, Customer, Location, Product, Supplier, Warehouse
 from app.schemas import (
@@ -20,7 +21,7 @@ from app.schemas import (
     SupplierPatch,
     WarehouseIn,
 )
-from app.services.base import get_or_404, transactional
+from app.services.base import transactional
 from app.services.lookups import warehouse_by_code
 
 

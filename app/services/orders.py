@@ -11,7 +11,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.db import utcnow
+from app.db import get_or_404, utcnow
 from app.errors import Conflict, Invalid
 from app.formatting import qty
 from app.models import (
@@ -28,16 +28,7 @@ from app.models import (
 )
 from app.schemas import OrderIn, ShipmentIn
 from app.services.allocation_ledger import release_order_allocations, ship_allocated, trim_allocations
-from app.services.base import (
-    book,
-    document_number,
-    get_or_404,
-    lock_lot,
-    positive,
-    remember,
-    remembered,
-    transactional,
-)
+from app.services.base import book, document_number, lock_lot, positive, remember, remembered, transactional
 from app.services.lookups import location_by_code, lot_by_ref, product_by_sku, warehouse_by_code
 from app.services.stock import lot_existed, not_in_future, not_quarantined, unexpired, usable
 

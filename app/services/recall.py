@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.db import utcnow
+from app.db import get_or_404, utcnow
 from app.errors import Conflict, Invalid
 from app.models import (
     Customer,
@@ -31,7 +31,7 @@ from app.queries.recall import report, select_lots, start_lots
 from app.queries.traceability import chunks
 from app.schemas import DrillIn, NotificationIn, RecallCloseIn, RecallIn
 from app.services.allocations import release_lot_allocations
-from app.services.base import document_number, get_or_404, transactional
+from app.services.base import document_number, transactional
 
 
 def _lots(session: Session, ids: set[int]) -> list[Lot]:

@@ -6,64 +6,14 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models import Lot, LotStatus, Order, Product, ScanEvent, User
 from app.queries.lots import genealogy_counts, stock_of
-from app.schemas import Amount, LotOut, StockOut
+from app.schemas import ScanLotOut, ScanOrderOut, ScanOut, ScanProductOut
 from app.services.base import transactional
 from scanning import Scan
-
-
-class ScanProductOut(BaseModel):
-    id: int
-    sku: str
-    name: str
-    gtin: str | None
-    unit: str
-    shelf_life_days: int | None
-
-
-class ScanLotOut(LotOut):
-    stock: list[StockOut]
-    expired: bool
-    problem: str | None = Field(description="why the lot may not be used (held, recalled, expired), if so")
-    inputs: int = Field(description="how many lots went into it")
-    outputs: int = Field(description="how many lots were made from it")
-    shipments: int = Field(description="how many shipments it went out on")
-
-
-class ScanOrderOut(BaseModel):
-    id: int
-    number: str
-    status: str
-
-
-class ScanOut(BaseModel):
-    """One scan parsed, with what it names in the database where that is known."""
-
-    event_id: int
-    raw: str
-    kind: str
-    symbology: str | None
-    gtin: str | None
-    sku: str | None
-    lot: str | None
-    expiry: date | None
-    best_before: date | None
-    production_date: date | None
-    serial: str | None
-    quantity: Amount | None
-    net_weight_kg: Amount | None
-    sscc: str | None
-    text: str | None
-    elements: list[tuple[str, str]]
-    product: ScanProductOut | None
-    found_lot: ScanLotOut | None = Field(description="the lot the label names: by lot code, else supplier lot code")
-    order: ScanOrderOut | None = Field(description="the order whose number was scanned")
-    message: str
 
 
 def scan_fields(scan: Scan) -> dict[str, Any]:

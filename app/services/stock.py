@@ -9,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.db import get_or_404
 from app.errors import Conflict, Invalid, LotBlocked, NotFound
 from app.models import (
     Adjustment,
@@ -30,16 +31,7 @@ from app.models import (
     User,
 )
 from app.schemas import AdjustmentIn, HoldIn, ReceiptIn, ReleaseOut, ReturnIn, TransferIn
-from app.services.base import (
-    book,
-    document_number,
-    generate_lot_code,
-    get_or_404,
-    positive,
-    remember,
-    remembered,
-    transactional,
-)
+from app.services.base import book, document_number, generate_lot_code, positive, remember, remembered, transactional
 from app.services.lookups import location_by_code, lot_by_ref, product_by_sku
 
 

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated
 
-from pydantic import Field, StringConstraints
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, InsufficientStock, Invalid
 from app.models import Balance, Location, Lot, MovementKind, User, WriteOff, WriteOffBatch, WriteOffReason
 from app.queries.expiry import expired_stock
-from app.schemas import Code, Command, LongText, LotRef, Qty
+from app.schemas import ExpiredWriteOffIn, WriteOffIn
 from app.services.base import (
     book,
     document_number,
@@ -27,29 +25,6 @@ from app.services.lookups import location_by_code, lot_by_ref
 from app.services.stock import not_in_future
 
 _PLACES = Decimal("0.000001")
-
-
-class WriteOffIn(LotRef):
-    location: Code
-    quantity: Qty
-    reason: WriteOffReason
-    note: LongText | None = None
-    written_off_on: date | None = None
-
-
-class ExpiredRowIn(Command):
-    """One row of the preview being confirmed, exactly as the preview showed it."""
-
-    lot_id: int
-    location_id: int
-    quantity: Qty
-
-
-class ExpiredWriteOffIn(Command):
-    version: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")] = Field(
-        description="the preview's version; a stale one is refused with 409")
-    rows: Annotated[list[ExpiredRowIn], Field(min_length=1, max_length=5000)]
-    note: LongText | None = None
 
 
 def _where_it_is(session: Session, lot: Lot) -> str:

@@ -32,35 +32,33 @@ ROLE_NAV = [
 
 
 def register(app: Flask) -> None:
-    from app.views import auth, locations, lots, main, orders, parties, products, receipts, runs
+    """Every page blueprint: one per module under app/views, named after it."""
+    from app.views import (
+        auth,
+        customers,
+        digital_link,
+        expiry,
+        handheld,
+        labels,
+        locations,
+        lots,
+        main,
+        orders,
+        picklists,
+        printers,
+        products,
+        recalls,
+        receipts,
+        runs,
+        shipments,
+        suppliers,
+        trace,
+        waste,
+    )
 
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(main.bp)
-    for bp in (lots.bp, receipts.bp, runs.bp, orders.bp, orders.shipments, products.bp, parties.suppliers,
-               parties.customers, locations.bp):
-        app.register_blueprint(bp)
-    from app.views import expiry
-
-    app.register_blueprint(expiry.bp)
-    app.register_blueprint(expiry.waste)
-
-    from app.views import trace
-
-    app.register_blueprint(trace.bp)
-    app.register_blueprint(trace.recalls)
-
-    from app.views import labels
-
-    for bp in (labels.bp, labels.printers, labels.digital_link):
-        app.register_blueprint(bp)
-
-    from app.views import picklists
-
-    app.register_blueprint(picklists.bp)
-
-    from app.views import handheld
-
-    app.register_blueprint(handheld.bp)
+    for module in (auth, main, lots, receipts, runs, orders, shipments, products, suppliers, customers, locations,
+                   expiry, waste, trace, recalls, labels, printers, digital_link, picklists, handheld):
+        app.register_blueprint(module.bp)
 
     @app.context_processor
     def _globals() -> dict[str, object]:

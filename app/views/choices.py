@@ -8,9 +8,21 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from app.formatting import qty as format_qty
-from app.models import Customer, Location, LocationKind, LotStatus, Product, ProductKind, Supplier, Warehouse
+from app.models import (
+    Customer,
+    Location,
+    LocationKind,
+    LotStatus,
+    Product,
+    ProductKind,
+    Supplier,
+    Warehouse,
+    WriteOffReason,
+)
 from app.queries.lots import lot_rows, stock_of
+from app.schemas import PDF_LAYOUTS, THERMAL_SIZES
 from app.web import db, today
+from labels import SIZES
 
 Options = list[tuple[str, str]]
 Groups = list[tuple[str, Options]]
@@ -38,6 +50,10 @@ def customers() -> Options:
 
 def warehouses() -> Options:
     return [(w.code, f"{w.code} · {w.name}") for w in db().scalars(select(Warehouse).order_by(Warehouse.code))]
+
+
+def write_off_reasons() -> Options:
+    return [(r.value, r.value.capitalize()) for r in WriteOffReason]
 
 
 def locations(kinds: tuple[LocationKind, ...] | None = None) -> Groups:
@@ -93,3 +109,16 @@ def picks(sku: str, warehouse: str) -> list[Pick]:
                             on_hand=s.on_hand, usable=not problem))
     out.sort(key=lambda p: not p.usable)
     return out
+
+
+def size_choices(names: tuple[str, ...]) -> list[tuple[str, str]]:
+    out = []
+    for name in names:
+        size = SIZES.get(name)
+        out.append((name, f"{size.title}" if size else f"{name} sheet"))
+    return out
+
+
+PDF_CHOICES = size_choices(PDF_LAYOUTS)
+ZPL_CHOICES = size_choices(THERMAL_SIZES)
+DPI_CHOICES = [("203", "203 dpi (8 dots/mm)"), ("300", "300 dpi (12 dots/mm)")]

@@ -2,42 +2,35 @@
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
-from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from pydantic import ValidationError
-from sqlalchemy import select
 
-from app.api import validation_error
-from app.api.waste import ExpiringQuery, RangeQuery, ValuationQuery, WriteOffQuery
-from app.errors import Invalid, LotwiseError
+from app.errors import Invalid, validation_error
 from app.formatting import qty
-from app.models import Role, Warehouse, WriteOffReason
-from app.queries.costing import cost_breakdown, stock_valuation
-from app.queries.expiry import expired_stock, expiring_stock, expiry_summary
-from app.queries.waste import WasteReport, WriteOffOut, report_csv, report_xlsx, waste_report, write_off_rows
-from app.schemas import HoldIn
+from app.models import Role
+from app.queries.expiry import Filters, expired_stock, expiring_stock, expiry_summary
+from app.schemas import (
+    ExpiredWriteOffIn,
+    ExpiringFilter,
+    ExpiringRow,
+    HoldIn,
+    WriteOffIn,
+)
 from app.services import stock, writeoffs
-from app.services.writeoffs import ExpiredWriteOffIn, WriteOffIn
+from app.views import choices
 from app.views.forms import Form, Pager, attempt
 from app.web import current_user, db, login_required, today
 
 bp = Blueprint("expiry", __name__)
-waste = Blueprint("waste", __name__)
 
-REASONS = [(r.value, r.value.capitalize()) for r in WriteOffReason]
-
+# Product-weeks listed above the rows; the rest are counted.
+WEEKS_SHOWN = 60
 
 def _alert_days() -> int:
     return int(current_app.config["EXPIRY_ALERT_DAYS"])
-
-
-def _warehouses() -> list[tuple[str, str]]:
-    return [(code, code) for code in db().scalars(select(Warehouse.code).order_by(Warehouse.code))]
 
 
 def _can(role: Role) -> bool:
@@ -49,20 +42,28 @@ def _can(role: Role) -> bool:
 
 
 def _expiring_page(form: Form | None = None) -> Any:
-    args = {k: request.args.get(k, "").strip() for k in ("warehouse", "sku", "expired_only")}
+    args = {k: request.args.get(k, "").strip() for k in ("warehouse", "sku", "expired_only", "expiring_only")}
     filters = Form(args, {"sku": "SKU"})
-    rows = []
+    pager = Pager.from_request(size=50)
+    rows: list[ExpiringRow] = []
+    more = False
+    summary = None
     try:
-        query = ExpiringQuery.model_validate({k: v for k, v in args.items() if v})
+        query = ExpiringFilter.model_validate({k: v for k, v in args.items() if v})
     except ValidationError as exc:
         filters.fail(validation_error(exc))
     else:
-        rows = expiring_stock(db(), today=today(), default_alert_days=_alert_days(), warehouse=query.warehouse,
-                              sku=query.sku, expired_only=query.expired_only, max_customers=6)
+        wanted = Filters(today(), _alert_days(), query.warehouse, query.sku, query.expired_only, query.expiring_only)
+        summary = expiry_summary(db(), wanted, show=0, max_weeks=WEEKS_SHOWN)
+        rows, more = pager.cut(expiring_stock(
+            db(), today=wanted.today, default_alert_days=wanted.default_alert_days, warehouse=query.warehouse,
+            sku=query.sku, expired_only=query.expired_only, expiring_only=query.expiring_only, max_customers=6,
+            limit=pager.fetch, offset=pager.offset))
     form = form or Form()
-    warehouses = _warehouses()
-    return render_template("expiry/index.html", rows=rows, summary=expiry_summary(rows, show=0), filters=filters,
-                           form=form, row_key=Form().request_key, reasons=REASONS, warehouses=warehouses,
+    warehouses = choices.warehouses()
+    return render_template("expiry/index.html", rows=rows, more=more, pager=pager, summary=summary, filters=filters,
+                           form=form, row_key=Form().request_key, reasons=choices.write_off_reasons(),
+                           warehouses=warehouses,
                            default_days=_alert_days(),
                            filtered=any(args.values()), can_write_off=_can(Role.OPERATOR),
                            can_bulk=_can(Role.MANAGER)), (form.status if form.status != 200 else filters.status)
@@ -155,194 +156,6 @@ def write_off_expired() -> Any:
 # --- write-offs and the waste report -----------------------------------------------------
 
 
-@waste.get("/write-offs")
-@login_required()
-def write_offs() -> Any:
-    pager = Pager.from_request()
-    args = {k: request.args.get(k, "").strip() for k in ("from", "to", "reason", "batch")}
-    form = Form(args, {"from": "From", "to": "To"})
-    rows: list[WriteOffOut] = []
-    more = False
-    try:
-        query = WriteOffQuery.model_validate({k: v for k, v in args.items() if v})
-        rows, more = pager.cut(write_off_rows(db(), date_from=query.date_from, date_to=query.date_to,
-                                              reason=query.reason, batch=query.batch, limit=pager.fetch,
-                                              offset=pager.offset))
-    except ValidationError as exc:
-        form.fail(validation_error(exc))
-    except LotwiseError as exc:
-        form.fail(exc)
-    return render_template("waste/write_offs.html", rows=rows, more=more, pager=pager, form=form, reasons=REASONS,
-                           batch=args["batch"], currency=current_app.config["CURRENCY"]), form.status
-
-
-def _default_range(on: date) -> tuple[date, date]:
-    """The last six whole months up to the end of this one."""
-    index = on.year * 12 + on.month - 1 - 5
-    start = date(index // 12, index % 12 + 1, 1)
-    end = (on.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-    return start, end
-
-
-def _report_from_request() -> tuple[Form, WasteReport | None]:
-    start, end = _default_range(today())
-    args = {"from": request.args.get("from", "").strip() or start.isoformat(),
-            "to": request.args.get("to", "").strip() or end.isoformat()}
-    form = Form(args, {"from": "From", "to": "To"})
-
-    def load() -> WasteReport:
-        query = RangeQuery.model_validate(args)
-        return waste_report(db(), date_from=query.date_from, date_to=query.date_to)
-
-    return form, attempt(form, load)
-
-
-@waste.get("/reports/waste")
-@login_required()
-def report() -> Any:
-    form, result = _report_from_request()
-    chart = waste_chart(result) if result else None
-    return render_template("waste/report.html", form=form, report=result, chart=chart,
-                           currency=current_app.config["CURRENCY"]), form.status
-
-
-@waste.get("/reports/waste.<fmt>")
-@login_required()
-def export(fmt: str) -> Any:
-    form, result = _report_from_request()
-    if result is None:
-        return render_template("error.html", status=form.status, message=form.message), form.status
-    name = f"waste-{result.date_from}-{result.date_to}"
-    currency = current_app.config["CURRENCY"]
-    if fmt == "csv":
-        return Response(report_csv(result, currency), mimetype="text/csv",
-                        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
-    if fmt == "xlsx":
-        return Response(report_xlsx(result, currency),
-                        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
-    return render_template("error.html", status=404, message=f"no export as {fmt!r}; use csv or xlsx"), 404
-
-
-@waste.get("/reports/valuation")
-@login_required()
-def valuation() -> Any:
-    args = {k: request.args.get(k, "").strip() for k in ("on", "warehouse")}
-    form = Form(args, {"on": "On"})
-    result = attempt(form, lambda: stock_valuation(db(), **_valuation_args(args)))
-    warehouses = _warehouses()
-    return render_template("waste/valuation.html", form=form, valuation=result, warehouses=warehouses,
-                           currency=current_app.config["CURRENCY"]), form.status
-
-
-def _valuation_args(args: dict[str, str]) -> dict[str, Any]:
-    query = ValuationQuery.model_validate({k: v for k, v in args.items() if v})
-    return {"on": query.on or today(), "warehouse": query.warehouse}
-
-
-@waste.get("/reports/lot-cost/<int:lot_id>")
-@login_required()
-def lot_cost(lot_id: int) -> Any:
-    return render_template("waste/lot_cost.html", breakdown=cost_breakdown(db(), lot_id),
-                           currency=current_app.config["CURRENCY"])
-
-
 # --- the chart ---------------------------------------------------------------------------
 
-PALETTE = ["#1f6feb", "#e8710a", "#188038", "#a142f4", "#d93025", "#12b5cb", "#9aa0a6", "#f9ab00"]
-OTHER = "Other"
 
-
-@dataclass(frozen=True)
-class Bar:
-    x: float
-    y: float
-    width: float
-    height: float
-    colour: str
-    title: str
-
-
-@dataclass(frozen=True)
-class Tick:
-    y: float
-    label: str
-
-
-@dataclass
-class Chart:
-    """Stacked bars of waste value per month, one colour per product, as coordinates for an SVG."""
-
-    width: int
-    height: int
-    left: int
-    top: int
-    plot_width: float
-    plot_height: float
-    bars: list[Bar] = field(default_factory=list)
-    ticks: list[Tick] = field(default_factory=list)
-    months: list[tuple[float, str]] = field(default_factory=list)
-    totals: list[tuple[float, float, str]] = field(default_factory=list)
-    legend: list[tuple[str, str]] = field(default_factory=list)
-    empty: bool = True
-
-
-def _nice_step(top: Decimal, ticks: int = 4) -> Decimal:
-    raw = float(top) / ticks
-    power = 10 ** math.floor(math.log10(raw))
-    for m in (1, 2, 2.5, 5, 10):
-        if raw <= m * power:
-            return Decimal(str(m * power))
-    return Decimal(str(10 * power))
-
-
-def waste_chart(report: WasteReport, *, width: int = 760, height: int = 280, series: int = 7) -> Chart:
-    """Geometry of the chart: bars by month stacked by product (the largest `series`, the rest as Other)."""
-    left, right, top, bottom = 64, 12, 16, 34
-    chart = Chart(width=width, height=height, left=left, top=top, plot_width=width - left - right,
-                  plot_height=height - top - bottom)
-    totals_by_sku: dict[str, Decimal] = {}
-    for r in report.by_month_product:
-        totals_by_sku[r.sku] = totals_by_sku.get(r.sku, Decimal(0)) + r.value
-    ranked = sorted(totals_by_sku, key=lambda s: (-totals_by_sku[s], s))
-    # An Other bucket holding a single product would only hide its name.
-    shown = ranked if len(ranked) <= series + 1 else ranked[:series]
-    colour = {sku: PALETTE[i % len(PALETTE)] for i, sku in enumerate(shown)}
-    if len(ranked) > len(shown):
-        colour[OTHER] = PALETTE[-1]
-    chart.legend = list(colour.items())
-    stacks: dict[str, list[tuple[str, Decimal]]] = {m: [] for m in report.months}
-    for r in report.by_month_product:
-        key = r.sku if r.sku in shown else OTHER
-        items = stacks[r.month]
-        for i, (k, v) in enumerate(items):
-            if k == key:
-                items[i] = (k, v + r.value)
-                break
-        else:
-            items.append((key, r.value))
-    month_totals = {m: sum((v for _k, v in items), Decimal(0)) for m, items in stacks.items()}
-    peak = max(month_totals.values(), default=Decimal(0))
-    chart.empty = peak <= 0
-    step = _nice_step(peak) if peak > 0 else Decimal(1)
-    axis_top = step * math.ceil(peak / step) if peak > 0 else step * 4
-    scale = chart.plot_height / float(axis_top)
-    value = Decimal(0)
-    while value <= axis_top:
-        chart.ticks.append(Tick(y=top + chart.plot_height - float(value) * scale, label=f"{value:,.0f}"))
-        value += step
-    slot = chart.plot_width / max(1, len(report.months))
-    bar_width = min(64.0, slot * 0.62)
-    order = {k: i for i, k in enumerate(colour)}
-    for i, month in enumerate(report.months):
-        x = left + slot * i + (slot - bar_width) / 2
-        chart.months.append((left + slot * i + slot / 2, month))
-        y = top + chart.plot_height
-        for key, v in sorted(stacks[month], key=lambda kv: order[kv[0]]):
-            h = float(v) * scale
-            y -= h
-            chart.bars.append(Bar(x=x, y=y, width=bar_width, height=h, colour=colour[key],
-                                  title=f"{month} · {key}: {v:,.2f}"))
-        if month_totals[month] > 0:
-            chart.totals.append((x + bar_width / 2, y - 4, f"{month_totals[month]:,.0f}"))
-    return chart

@@ -12,8 +12,7 @@ from typing import Any, TypeVar
 from flask import request
 from pydantic import BaseModel, ValidationError
 
-from app.api import validation_error
-from app.errors import Invalid, LotwiseError
+from app.errors import Invalid, LotwiseError, validation_error
 from app.formatting import qty as format_qty
 from app.web import db
 

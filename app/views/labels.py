@@ -10,34 +10,22 @@ from typing import Any, TypeVar
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from pydantic import ValidationError
-from sqlalchemy import select
 
-from app.api import validation_error
-from app.errors import Invalid, LotwiseError, NotFound
-from app.models import Lot, Product, ProductionRun, Receipt, Role
+from app.errors import Invalid, LotwiseError, NotFound, validation_error
+from app.models import ProductionRun, Receipt, Role
 from app.queries import labels as q
 from app.schemas import (
-    PDF_LAYOUTS,
-    THERMAL_SIZES,
-    Command,
-    Copies,
-    Dpi,
-    Id,
-    LabelSettingsPatch,
-    PrinterIn,
-    PrinterPatch,
-    SizeName,
+    PrintForm,
     pdf_layout,
     thermal_size,
 )
 from app.services import printing
+from app.views import choices
 from app.views.forms import Form, attempt
-from app.web import current_user, db, login_required
+from app.web import current_user, db, login_required, printer_timeout
 from labels import SIZES
 
 bp = Blueprint("labels", __name__, url_prefix="/labels")
-printers = Blueprint("printers", __name__, url_prefix="/printers")
-digital_link = Blueprint("digital_link", __name__)
 
 T = TypeVar("T")
 
@@ -45,26 +33,7 @@ PREVIEWS = 6
 """Distinct labels previewed on the print page; a long receipt shows its first few."""
 PREVIEW_DPI = 203
 
-PRINTER_LABELS = {"name": "Name", "host": "Host", "port": "Port", "dpi": "Resolution",
-                  "default_size": "Label size", "check_status": "Status check", "printer_id": "Printer"}
-CHECKBOXES = ("check_status", "active")
 
-
-def _size_choices(names: tuple[str, ...]) -> list[tuple[str, str]]:
-    out = []
-    for name in names:
-        size = SIZES.get(name)
-        out.append((name, f"{size.title}" if size else f"{name} sheet"))
-    return out
-
-
-PDF_CHOICES = _size_choices(PDF_LAYOUTS)
-ZPL_CHOICES = _size_choices(THERMAL_SIZES)
-DPI_CHOICES = [("203", "203 dpi (8 dots/mm)"), ("300", "300 dpi (12 dots/mm)")]
-
-
-def _timeout() -> float:
-    return float(current_app.config["LABEL_PRINTER_TIMEOUT"])
 
 
 # --- what to print -----------------------------------------------------------------------------
@@ -136,15 +105,6 @@ def _subject() -> Subject:
 # --- the print page ----------------------------------------------------------------------------
 
 
-class PrintForm(Command):
-    """What the print page's forms send besides the subject (which stays in the query string)."""
-
-    size: SizeName | None = None
-    copies: Copies = 1
-    dpi: Dpi | None = None
-    printer_id: Id | None = None
-
-
 @dataclass(frozen=True)
 class Preview:
     """One label as the print page shows it."""
@@ -193,8 +153,9 @@ def _print_page(subject: Subject | None, form: Form, *, problem: str | None = No
     active = q.printers(db(), active_only=True)
     return render_template(
         "labels/print.html", subject=subject, form=form, previews=previews, preview_size=preview_size,
-        preview_choices=_size_choices(tuple(SIZES)), pdf_choices=PDF_CHOICES, zpl_choices=ZPL_CHOICES,
-        dpi_choices=DPI_CHOICES, printers=[(str(p.id), f"{p.name} · {p.default_size} · {p.dpi} dpi") for p in active],
+        preview_choices=choices.size_choices(tuple(SIZES)), pdf_choices=choices.PDF_CHOICES,
+        zpl_choices=choices.ZPL_CHOICES, dpi_choices=choices.DPI_CHOICES,
+        printers=[(str(p.id), f"{p.name} · {p.default_size} · {p.dpi} dpi") for p in active],
         problem=problem, defaults=defaults, preview_dpi=PREVIEW_DPI,
     ), form.status
 
@@ -273,7 +234,7 @@ def _send(subject: Subject, form: Form) -> str:
     if cmd.printer_id is None:
         raise Invalid("choose a printer, or download the ZPL instead", "printer_id")
     job = printing.print_labels(db(), cmd.printer_id, subject.batch, size=cmd.size, copies=cmd.copies,
-                                user=current_user(), timeout=_timeout(), request_key=form.request_key)
+                                user=current_user(), timeout=printer_timeout(), request_key=form.request_key)
     plural = "s" if job.labels != 1 else ""
     return f"Sent {job.labels} label{plural} ({job.subject}, {job.size}) to printer {job.printer.name!r}."
 
@@ -311,121 +272,6 @@ def print_post() -> Any:
 # --- printer settings --------------------------------------------------------------------------
 
 
-def _printers_page(form: Form, defaults_form: Form) -> Any:
-    s = db()
-    jobs = q.recent_jobs(s)
-    return render_template("labels/printers.html", printers=q.printers(s), form=form, defaults_form=defaults_form,
-                           jobs=jobs, zpl_choices=ZPL_CHOICES, pdf_choices=PDF_CHOICES, dpi_choices=DPI_CHOICES,
-                           ), max(form.status, defaults_form.status)
-
-
-def _defaults_form() -> Form:
-    d = q.label_defaults(db())
-    return Form({"pdf_size": d.pdf_size, "zpl_size": d.zpl_size, "zpl_dpi": str(d.zpl_dpi)})
-
-
-def _new_printer_form() -> Form:
-    return Form({"port": "9100", "dpi": "203", "default_size": "4x6", "check_status": "true", "active": "true"})
-
-
-@printers.get("")
-@login_required(Role.MANAGER)
-def index() -> Any:
-    return _printers_page(_new_printer_form(), _defaults_form())
-
-
-@printers.post("")
-@login_required(Role.MANAGER)
-def create() -> Any:
-    form = Form.posted(PRINTER_LABELS)
-    row = attempt(form, lambda: printing.create_printer(
-        db(), PrinterIn.model_validate(form.data(PrinterIn, checkboxes=CHECKBOXES))))
-    if row is None:
-        return _printers_page(form, _defaults_form())
-    flash(f"Printer {row.name!r} added. Print a test label to check it.", "success")
-    return redirect(url_for("printers.index"))
-
-
-@printers.post("/defaults")
-@login_required(Role.MANAGER)
-def save_defaults() -> Any:
-    form = Form.posted({"pdf_size": "PDF size", "zpl_size": "ZPL size", "zpl_dpi": "ZPL resolution"})
-    saved = attempt(form, lambda: printing.save_label_settings(
-        db(), LabelSettingsPatch.model_validate(form.data(LabelSettingsPatch))))
-    if saved is None:
-        return _printers_page(_new_printer_form(), form)
-    flash("Default label sizes saved.", "success")
-    return redirect(url_for("printers.index"))
-
-
-def _edit_page(printer_id: int, form: Form) -> Any:
-    return render_template("labels/printer_form.html", printer=q.printer(db(), printer_id), form=form,
-                           zpl_choices=ZPL_CHOICES, dpi_choices=DPI_CHOICES), form.status
-
-
-@printers.get("/<int:printer_id>")
-@login_required(Role.MANAGER)
-def edit(printer_id: int) -> Any:
-    row = q.printer(db(), printer_id)
-    return _edit_page(printer_id, Form({
-        "name": row.name, "host": row.host, "port": str(row.port), "dpi": str(row.dpi),
-        "default_size": row.default_size, "check_status": str(row.check_status).lower(),
-        "active": str(row.active).lower()}))
-
-
-@printers.post("/<int:printer_id>")
-@login_required(Role.MANAGER)
-def update(printer_id: int) -> Any:
-    form = Form.posted(PRINTER_LABELS)
-
-    def save() -> Any:
-        data = form.data(PrinterPatch, checkboxes=CHECKBOXES)
-        for name in ("name", "host", "port"):
-            if data.get(name) is None:
-                raise Invalid(f"{PRINTER_LABELS[name].lower()} must not be blank", name)
-        return printing.update_printer(db(), printer_id, PrinterPatch.model_validate(data))
-
-    row = attempt(form, save)
-    if row is None:
-        return _edit_page(printer_id, form)
-    flash(f"Printer {row.name!r} saved.", "success")
-    return redirect(url_for("printers.index"))
-
-
-@printers.post("/<int:printer_id>/test")
-@login_required(Role.MANAGER)
-def test_print(printer_id: int) -> Any:
-    try:
-        job = printing.print_check_label(db(), printer_id, user=current_user(), timeout=_timeout())
-    except LotwiseError as exc:
-        if isinstance(exc, NotFound):
-            raise
-        db().rollback()
-        flash(exc.message, "error")
-    else:
-        flash(f"Test label sent to printer {job.printer.name!r}.", "success")
-    return redirect(url_for("printers.index"))
-
-
 # --- GS1 Digital Link: the URL in a label's QR code opens the lot's page ----------------------
 
 
-def _lot_page(product: Product | None, lot_code: str, key: str) -> Any:
-    lot = None if product is None else db().scalar(
-        select(Lot).where(Lot.product_id == product.id, Lot.code == lot_code))
-    if lot is None:
-        raise NotFound(f"no lot {lot_code!r} of {key} is known here", None)
-    return redirect(url_for("lots.detail", lot_id=lot.id))
-
-
-@digital_link.get("/01/<gtin>/10/<path:lot_code>")
-@login_required()
-def by_gtin(gtin: str, lot_code: str) -> Any:
-    product = db().scalar(select(Product).where(Product.gtin == gtin.zfill(14))) if gtin.isdigit() else None
-    return _lot_page(product, lot_code, f"GTIN {gtin}")
-
-
-@digital_link.get("/240/<sku>/10/<path:lot_code>")
-@login_required()
-def by_sku(sku: str, lot_code: str) -> Any:
-    return _lot_page(db().scalar(select(Product).where(Product.sku == sku)), lot_code, f"sku {sku}")

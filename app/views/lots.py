@@ -7,14 +7,13 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from pydantic import ValidationError
 
-from app.api import validation_error
-from app.api.stock import LotQuery
+from app.errors import validation_error
 from app.models import LotStatus, ProductionRun, Receipt, Role, Supplier
 from app.queries import documents as q
 from app.queries import traceability
 from app.queries.costing import cost_breakdown
 from app.queries.lots import lot_detail, lot_rows
-from app.schemas import HoldIn, LotDetailOut, LotOut, TraceLotOut, TraceShipmentOut
+from app.schemas import HoldIn, LotDetailOut, LotOut, LotQuery, TraceLotOut, TraceShipmentOut
 from app.services import stock
 from app.views.forms import Form, Pager, attempt
 from app.web import current_user, db, login_required

@@ -13,11 +13,10 @@ from app.queries.picklists import order_allocations
 from app.schemas import OrderIn, OrderLineIn, OrderOut, ShipLineIn, ShipmentIn
 from app.services import orders as svc
 from app.views import choices
-from app.views.forms import Form, Pager, attempt, date_range, require
+from app.views.forms import Form, Pager, attempt, require
 from app.web import current_user, db, login_required, today
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
-shipments = Blueprint("shipments", __name__, url_prefix="/shipments")
 
 LABELS = {"customer_id": "Customer", "ship_date": "Ship date", "customer_reference": "Customer reference",
           "sku": "SKU", "shipped_on": "Ship date", "carrier_reference": "Carrier reference"}
@@ -170,19 +169,3 @@ def ship(order_id: int) -> Any:
 # --- shipments ---
 
 
-@shipments.get("", endpoint="index")
-@login_required()
-def shipment_index() -> Any:
-    pager = Pager.from_request()
-    filters, shown = date_range(Shipment.shipped_on)
-    rows, more = pager.cut(q.listing(db(), Shipment, filters=filters, limit=pager.fetch, offset=pager.offset))
-    return render_template("shipments/index.html", shipments=rows, more=more, pager=pager, shown=shown)
-
-
-@shipments.get("/<int:shipment_id>", endpoint="detail")
-@login_required()
-def shipment_detail(shipment_id: int) -> Any:
-    orm = q.get(db(), Shipment, shipment_id, "shipment")
-    line_numbers = {x.id: x.line_no for x in orm.order.lines}
-    return render_template("shipments/detail.html", shipment=q.shipment_out(orm), customer=orm.customer,
-                           warehouse=orm.order.warehouse, line_numbers=line_numbers)

@@ -12,6 +12,7 @@ from app.errors import Invalid
 from app.formatting import qty as format_qty
 from app.models import Role
 from app.queries import picklists as q
+from app.render import picklists as render
 from app.schemas import AllocationRunOut, PickListOut, ReleaseOut
 from app.services import allocations as svc
 from app.views.forms import Form, attempt
@@ -59,12 +60,12 @@ def _svg_barcodes(pick_list: PickListOut) -> dict[str, Any]:
     # The SVG is made of bar rectangles and an escaped label only, so it is safe to embed as is.
     lots = []
     for row in pick_list.rows:
-        pattern = q.lot_pattern(row, gtin_of.get(row.sku))
-        lots.append(Markup(q.pattern_svg(pattern, height=44, label=f"lot {row.lot_code}"))  # noqa: S704
+        pattern = render.lot_pattern(row, gtin_of.get(row.sku))
+        lots.append(Markup(render.pattern_svg(pattern, height=44, label=f"lot {row.lot_code}"))  # noqa: S704
                     if pattern else None)
     order = None
     if pick_list.order_number:
-        order = Markup(q.pattern_svg(q.code128_pattern(pick_list.order_number), height=48,  # noqa: S704
+        order = Markup(render.pattern_svg(render.code128_pattern(pick_list.order_number), height=48,  # noqa: S704
                                      module=1.5, label=f"order {pick_list.order_number}"))
     return {"lot_barcodes": lots, "order_barcode": order}
 
@@ -80,14 +81,14 @@ def order_pick_list(order_id: int) -> Any:
 
 def _paper() -> str:
     paper = request.args.get("paper", "a4").lower()
-    if paper not in q.PAPERS:
+    if paper not in render.PAPERS:
         raise Invalid(f"paper must be a4 or letter, not {paper!r}", "paper")
     return paper
 
 
 def _pdf(pick_list: PickListOut, name: str) -> Response:
     paper = _paper()
-    content = q.pick_list_pdf(pick_list, q.gtins(db(), [r.sku for r in pick_list.rows]), paper=paper)
+    content = render.pick_list_pdf(pick_list, q.gtins(db(), [r.sku for r in pick_list.rows]), paper=paper)
     return Response(content, mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{name}-{paper}.pdf"'})
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from app.queries.expiry import expiring_stock, expiry_summary
+from app.queries.expiry import Filters, expiring_stock, expiry_summary
 from app.schemas import HoldIn, OrderIn, ProductionRunIn, ReceiptIn, ShipmentIn, TransferIn
 from app.services import orders, production, stock
 from tests.conftest import TODAY, Api
@@ -74,7 +74,7 @@ def test_lots_within_their_window_and_expired_lots_are_listed_per_location(shelf
     assert [r.value for r in rows] == [D(120), D(168), D("38.5"), D("192.5")]
     # RASP follows the site default: with 10 days R1 (14 days away) drops out; the jam keeps its own 45.
     assert [r.lot_code for r in expiring_stock(session, today=ON, default_alert_days=10)] == ["R0", "J1", "J1"]
-    summary = expiry_summary(rows)
+    summary = expiry_summary(session, Filters(ON, 30))
     assert (summary.expired_lots, summary.expired_value, summary.expiring_lots, summary.expiring_value) == (
         1, D(120), 2, D(399))
     assert [r.lot_code for r in expiring_stock(session, today=ON, default_alert_days=30, expired_only=True)] == ["R0"]
@@ -128,6 +128,20 @@ def test_the_api_lists_expiring_stock_for_today(api: Api, site: dict[str, Any]) 
     assert [x["lot_code"] for x in api.get("/expiring?expired_only=true").json] == ["OLD"]
     assert api.get("/expiring?warehouse=NOPE").json == []
     assert api.get("/expiring?bogus=1").status_code == 422
+    # Pages in urgency order, and the stock that can still be sold on its own.
+    assert [x["lot_code"] for x in api.get("/expiring?limit=1&offset=1").json] == ["SOON"]
+    assert [x["lot_code"] for x in api.get("/expiring?expiring_only=true").json] == ["SOON"]
+    both = api.get("/expiring?expired_only=true&expiring_only=true")
+    assert both.status_code == 422 and "expiring_only" in both.json["error"]["message"]
+    assert api.get("/expiring?limit=0").json["error"]["field"] == "limit"
+    summary = api.get("/expiring/summary").json
+    assert (summary["expired_lots"], summary["expired_value"], summary["expiring_lots"], summary["expiring_value"]) \
+        == (1, "20", 1, "20")
+    monday = TODAY + timedelta(10) - timedelta((TODAY + timedelta(10)).weekday())
+    assert [(w["sku"], w["expired"], w["week"], w["lots"], w["on_hand"]) for w in summary["weeks"]] == [
+        ("RASP", True, str(TODAY - timedelta(1) - timedelta((TODAY - timedelta(1)).weekday())), 1, "10"),
+        ("RASP", False, str(monday), 1, "10")]
+    assert summary["rows"] == [] and summary["more_weeks"] == 0
 
 
 def test_expired_lots_are_never_shipped_or_consumed(api: Api, site: dict[str, Any]) -> None:

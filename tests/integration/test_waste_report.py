@@ -12,14 +12,15 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
+from app.exports.waste import report_csv, report_xlsx
 from app.models import Lot
 from app.queries.check import check_ledger
 from app.queries.costing import cost_breakdown, stock_valuation
 from app.queries.expiry import expired_stock
-from app.queries.waste import report_csv, report_xlsx, waste_report
-from app.schemas import OrderIn, ProductionRunIn, ReceiptIn, ShipmentIn
+from app.queries.waste import waste_report
+from app.schemas import ExpiredWriteOffIn, OrderIn, ProductionRunIn, ReceiptIn, ShipmentIn, WriteOffIn
 from app.services import orders, production, stock
-from app.services.writeoffs import ExpiredWriteOffIn, WriteOffIn, write_off, write_off_expired
+from app.services.writeoffs import write_off, write_off_expired
 from tests.conftest import Api
 
 D = Decimal

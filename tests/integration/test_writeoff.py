@@ -14,7 +14,8 @@ from app.errors import Conflict
 from app.models import Movement, MovementKind, Role, WriteOff
 from app.queries.check import check_ledger
 from app.queries.expiry import expired_stock
-from app.services.writeoffs import ExpiredWriteOffIn, write_off_expired
+from app.schemas import ExpiredWriteOffIn
+from app.services.writeoffs import write_off_expired
 from tests.conftest import TODAY, Api
 from tests.integration.test_expiry import receive
 

@@ -1,0 +1,178 @@
+"""Query-string models of the list and report endpoints (pages parse the same ones)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from app.errors import Invalid
+from app.models import (
+    LocationKind,
+    LotStatus,
+    OrderStatus,
+    ProductKind,
+    WriteOffReason,
+)
+from app.schemas.common import MAX_ID, Code, Day, Id, no_nul
+from app.schemas.recall import Direction
+
+
+class Page(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    limit: int = Field(100, ge=1, le=1000)
+    offset: int = Field(0, ge=0, le=MAX_ID)
+
+    _no_nul = field_validator("*", mode="before")(classmethod(lambda cls, v: no_nul(v)))
+
+
+class ProductQuery(Page):
+    kind: ProductKind | None = None
+    q: str | None = Field(None, description="part of the sku or name")
+    gtin: str | None = None
+
+
+class NameQuery(Page):
+    q: str | None = Field(None, description="part of the name")
+
+
+class LocationQuery(Page):
+    warehouse: str | None = None
+    kind: LocationKind | None = None
+
+
+class DateQuery(Page):
+    date_from: date | None = Field(None, alias="from")
+    date_to: date | None = Field(None, alias="to")
+
+
+class OrderQuery(Page):
+    status: OrderStatus | None = None
+    customer_id: Id | None = None
+    ship_by: date | None = None
+
+
+class ExpiringFilter(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    warehouse: str | None = Field(None, description="warehouse code")
+    sku: str | None = None
+    expired_only: bool = Field(False, description="only stock already past its expiry")
+    expiring_only: bool = Field(False, description="only stock not yet expired (what can still be sold)")
+
+    @model_validator(mode="after")
+    def _one_state(self) -> Self:
+        if self.expired_only and self.expiring_only:
+            raise ValueError("choose expired_only or expiring_only, not both")
+        return self
+
+
+class ExpiringQuery(ExpiringFilter):
+    """A page of expiring stock, soonest expiry first (expired stock comes first)."""
+
+    limit: int = Field(50, ge=1, le=200)
+    offset: int = Field(0, ge=0, le=MAX_ID)
+    max_customers: int = Field(20, ge=0, le=1000, description="customers named per row; the rest are counted")
+
+
+class ExpirySummaryQuery(ExpiringFilter):
+    max_weeks: int = Field(100, ge=0, le=1000, description="product-weeks listed, soonest first; the rest counted")
+    show: int = Field(0, ge=0, le=50, description="the first rows to include, with up to 3 customers each")
+
+
+class WriteOffQuery(Page):
+    date_from: date | None = Field(None, alias="from")
+    date_to: date | None = Field(None, alias="to")
+    reason: WriteOffReason | None = None
+    lot_id: int | None = None
+    batch: str | None = Field(None, description="number of a bulk write-off of expired stock, e.g. WB-000001")
+
+
+class RangeQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    date_from: date = Field(alias="from", description="first day, included")
+    date_to: date = Field(alias="to", description="last day, included")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.date_from > self.date_to:
+            raise ValueError(f"the range runs backwards: from {self.date_from} is after to {self.date_to}")
+        return self
+
+
+class FsmaQuery(RangeQuery):
+    sku: str | None = Field(None, description="comma-separated skus; none means every product")
+    lot_id: str | None = Field(None, description="comma-separated lot ids")
+
+    def skus(self) -> tuple[str, ...]:
+        return tuple(s.strip() for s in (self.sku or "").split(",") if s.strip())
+
+    def lot_ids(self) -> tuple[int, ...]:
+        try:
+            return tuple(int(x) for x in (self.lot_id or "").split(",") if x.strip())
+        except ValueError:
+            raise Invalid("lot_id must be comma-separated whole numbers", "lot_id") from None
+
+
+class ValuationQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    on: date | None = Field(None, description="end of this day; today when not given")
+    warehouse: str | None = Field(None, description="warehouse code")
+
+
+class LotQuery(Page):
+    sku: str | None = None
+    code: str | None = None
+    status: LotStatus | None = None
+    expiring_before: date | None = Field(None, description="expiry strictly before this date")
+    in_stock: bool | None = None
+    supplier_lot_code: str | None = None
+
+
+class AllocateQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    ship_date: Day | None = None
+
+
+class WaveQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    ship_by: Day
+    sku: Code | None = None
+
+
+class PaperQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    paper: Literal["a4", "letter"] = "a4"
+
+
+class WavePdfQuery(WaveQuery):
+    paper: Literal["a4", "letter"] = "a4"
+
+
+class DirectionQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    direction: Direction = "both"
+
+
+class TraceQuery(DirectionQuery):
+    """Exactly one starting point: a supplier's lot code, a shipment, a scan, a lot code or a product."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    supplier_lot_code: str | None = None
+    supplier_id: int | None = Field(None, description="narrows supplier_lot_code to one supplier")
+    shipment: str | None = Field(None, description="shipment number (SH-000042) or id")
+    scan: str | None = Field(None, description="a scanned label (GS1 element string, Digital Link) or typed text")
+    sku: str | None = Field(None, description="with lot_code: that lot; with from/to: the product's lots")
+    lot_code: str | None = None
+    date_from: date | None = Field(None, alias="from")
+    date_to: date | None = Field(None, alias="to")
+
+    @model_validator(mode="after")
+    def _one_start(self) -> Self:
+        starts = [self.supplier_lot_code, self.shipment, self.scan, self.sku]
+        if sum(1 for s in starts if s) != 1:
+            raise ValueError("give exactly one of supplier_lot_code, shipment, scan, or sku (with lot_code, "
+                             "or from/to)")
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise ValueError(f"the range runs backwards: from {self.date_from} is after to {self.date_to}")
+        return self

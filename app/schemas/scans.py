@@ -1,0 +1,93 @@
+"""Scans: what a scanner or photo sent, and what Lotwise understood of it."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from app.schemas.common import Amount
+from app.schemas.stock import LotOut, StockOut
+
+
+class ScanProductOut(BaseModel):
+    id: int
+    sku: str
+    name: str
+    gtin: str | None
+    unit: str
+    shelf_life_days: int | None
+
+
+class ScanLotOut(LotOut):
+    stock: list[StockOut]
+    expired: bool
+    problem: str | None = Field(description="why the lot may not be used (held, recalled, expired), if so")
+    inputs: int = Field(description="how many lots went into it")
+    outputs: int = Field(description="how many lots were made from it")
+    shipments: int = Field(description="how many shipments it went out on")
+
+
+class ScanOrderOut(BaseModel):
+    id: int
+    number: str
+    status: str
+
+
+class ScanOut(BaseModel):
+    """One scan parsed, with what it names in the database where that is known."""
+
+    event_id: int
+    raw: str
+    kind: str
+    symbology: str | None
+    gtin: str | None
+    sku: str | None
+    lot: str | None
+    expiry: date | None
+    best_before: date | None
+    production_date: date | None
+    serial: str | None
+    quantity: Amount | None
+    net_weight_kg: Amount | None
+    sscc: str | None
+    text: str | None
+    elements: list[tuple[str, str]]
+    product: ScanProductOut | None
+    found_lot: ScanLotOut | None = Field(description="the lot the label names: by lot code, else supplier lot code")
+    order: ScanOrderOut | None = Field(description="the order whose number was scanned")
+    message: str
+
+
+Station = Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)]
+
+
+class ScanIn(BaseModel):
+    raw: Annotated[str, Field(max_length=4000, description="what the scanner sent; GS as ASCII 29 or the "
+                                                              "configured substitute")]
+    station: Station | None = None
+
+
+class DecodeIn(BaseModel):
+    image: bytes = Field(description="the photo or camera frame (JPEG, PNG, WebP, ...)")
+    station: Station | None = None
+    frame: bool = Field(False, description="a live-camera frame: a frame with no barcode is not logged")
+
+
+class ReadOut(BaseModel):
+    format: str
+    is_gs1: bool
+    text: str
+    scan: ScanOut | None = Field(description="the read parsed, when it parses")
+    error: str | None = Field(description="why the read cannot be used, when it does not parse")
+
+
+class DecodeOut(BaseModel):
+    reads: list[ReadOut]
+    message: str
+
+
+class GtinIn(BaseModel):
+    product_id: Annotated[int, Field(ge=1)]
+    gtin: Annotated[str, StringConstraints(strip_whitespace=True, min_length=8, max_length=14, pattern=r"^\d+$")]
