@@ -262,10 +262,10 @@ from app.schemas.queries import (
     DirectionQuery as DirectionQuery,
 )
 from app.schemas.queries import (
-    ExpiringQuery as ExpiringQuery,
+    ExpiringFilter as ExpiringFilter,
 )
 from app.schemas.queries import (
-    ExpiringFilter as ExpiringFilter,
+    ExpiringQuery as ExpiringQuery,
 )
 from app.schemas.queries import (
     ExpirySummaryQuery as ExpirySummaryQuery,
