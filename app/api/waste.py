@@ -10,6 +10,7 @@ from app.queries import costing, expiry, waste
 from app.schemas import (
     CostBreakdown,
     ExpiredPreview,
+    ExpiredPreviewQuery,
     ExpiredWriteOffIn,
     ExpiringQuery,
     ExpiringRow,
@@ -71,9 +72,9 @@ def get_write_off(user: User, write_off_id: int) -> WriteOffOut:
 
 
 @endpoint("/write-offs/expired", summary="Preview of writing off all expired stock (confirm with its version)",
-          tag="waste", role=Role.MANAGER, response=ExpiredPreview)
-def preview_expired_write_off(user: User) -> ExpiredPreview:
-    return expiry.expired_stock(db(), today=today())
+          tag="waste", role=Role.MANAGER, query=ExpiredPreviewQuery, response=ExpiredPreview)
+def preview_expired_write_off(user: User, query: ExpiredPreviewQuery) -> ExpiredPreview:
+    return expiry.expired_stock(db(), today=today(), limit=query.limit)
 
 
 @endpoint("/write-offs/expired", "POST", summary="Write off the previewed expired stock; 409 if the preview is stale",

@@ -394,13 +394,21 @@ def expiring_stock(
 # --- what "write off all expired stock" would write off ----------------------------------------
 
 
-def expired_stock(session: Session, *, today: date) -> ExpiredPreview:
-    """What "write off all expired stock" would write off today: every lot past its expiry still on hand."""
+def expired_stock(session: Session, *, today: date, limit: int | None = None) -> ExpiredPreview:
+    """What "write off all expired stock" would write off today: every lot past its expiry still on hand.
+
+    `version` and `total_rows` cover all of it (read as plain numbers, in one query); `rows` and
+    `total_value` are the oldest `limit` rows (all when None), the ones a confirmation may name.
+    """
+    where = (Balance.on_hand > 0, Lot.expiry.is_not(None), Lot.expiry < today)
+    keys = session.execute(select(Balance.lot_id, Balance.location_id, Balance.on_hand, Lot.unit_cost)
+                           .join(Lot, Lot.id == Balance.lot_id).where(*where)).all()
     q = (select(Lot, Product, Location.id, Location.code, Warehouse.code, Balance.on_hand)
          .join(Balance, Balance.lot_id == Lot.id).join(Product, Lot.product_id == Product.id)
          .join(Location, Balance.location_id == Location.id).join(Warehouse, Location.warehouse_id == Warehouse.id)
-         .where(Balance.on_hand > 0, Lot.expiry.is_not(None), Lot.expiry < today)
-         .order_by(Lot.expiry, Product.sku, Lot.code, Location.code))
+         .where(*where).order_by(Lot.expiry, Product.sku, Lot.code, Location.code))
+    if limit is not None:
+        q = q.limit(limit)
     rows = []
     for lot, product, location_id, location, wh, on_hand in session.execute(q):
         assert lot.expiry is not None  # only dated lots expire
@@ -408,11 +416,16 @@ def expired_stock(session: Session, *, today: date) -> ExpiredPreview:
             lot_id=lot.id, sku=product.sku, product_name=product.name, unit=product.unit, lot_code=lot.code,
             expiry=lot.expiry, status=lot.status, location_id=location_id, location=location, warehouse=wh,
             on_hand=on_hand, unit_cost=lot.unit_cost, value=_value(on_hand, lot.unit_cost)))
-    return ExpiredPreview(today=today, version=preview_version(rows), rows=rows,
-                          total_value=sum((r.value for r in rows), Decimal(0)))
+    return ExpiredPreview(today=today, version=_fingerprint([(a, b, c, d) for a, b, c, d in keys]), rows=rows,
+                          total_value=sum((r.value for r in rows), Decimal(0)), total_rows=len(keys),
+                          all_value=sum((_value(qty, cost) for _l, _loc, qty, cost in keys), Decimal(0)))
+
+
+def _fingerprint(keys: Sequence[tuple[int, int, Decimal, Decimal]]) -> str:
+    key = sorted((lot_id, location_id, str(qty), str(cost)) for lot_id, location_id, qty, cost in keys)
+    return hashlib.sha256(json.dumps(key).encode()).hexdigest()
 
 
 def preview_version(rows: Sequence[ExpiredRow]) -> str:
     """A fingerprint of the rows: any change of lot, location, quantity or cost gives another one."""
-    key = sorted((r.lot_id, r.location_id, str(r.on_hand), str(r.unit_cost)) for r in rows)
-    return hashlib.sha256(json.dumps(key).encode()).hexdigest()
+    return _fingerprint([(r.lot_id, r.location_id, r.on_hand, r.unit_cost) for r in rows])

@@ -262,6 +262,9 @@ from app.schemas.queries import (
     DirectionQuery as DirectionQuery,
 )
 from app.schemas.queries import (
+    ExpiredPreviewQuery as ExpiredPreviewQuery,
+)
+from app.schemas.queries import (
     ExpiringFilter as ExpiringFilter,
 )
 from app.schemas.queries import (

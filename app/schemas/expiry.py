@@ -83,9 +83,15 @@ class ExpiredRow(Out):
 
 
 class ExpiredPreview(Out):
-    """Every expired lot still on hand, per location; `version` changes whenever any row does."""
+    """Expired lots still on hand, per location, oldest first; `version` changes whenever any of them does.
+
+    `rows` and `total_value` are the rows listed (a confirmation names some of them); `total_rows`
+    and `all_value` count every expired row on hand.
+    """
 
     today: date
     version: str
     rows: list[ExpiredRow]
     total_value: Amount
+    total_rows: int
+    all_value: Amount

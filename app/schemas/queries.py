@@ -75,6 +75,11 @@ class ExpiringQuery(ExpiringFilter):
     max_customers: int = Field(20, ge=0, le=1000, description="customers named per row; the rest are counted")
 
 
+class ExpiredPreviewQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    limit: int = Field(1000, ge=1, le=5000, description="the oldest rows to list (one write-off takes at most 5000)")
+
+
 class ExpirySummaryQuery(ExpiringFilter):
     max_weeks: int = Field(100, ge=0, le=1000, description="product-weeks listed, soonest first; the rest counted")
     show: int = Field(0, ge=0, le=50, description="the first rows to include, with up to 3 customers each")

@@ -28,6 +28,8 @@ bp = Blueprint("expiry", __name__)
 
 # Product-weeks listed above the rows; the rest are counted.
 WEEKS_SHOWN = 60
+# Expired rows offered for one bulk write-off, oldest first; the next ones come after it.
+PREVIEW_ROWS = 500
 
 def _alert_days() -> int:
     return int(current_app.config["EXPIRY_ALERT_DAYS"])
@@ -113,7 +115,7 @@ def write_off() -> Any:
 
 
 def _preview_page(message: str | None = None, status: int = 200) -> Any:
-    preview = expired_stock(db(), today=today())
+    preview = expired_stock(db(), today=today(), limit=PREVIEW_ROWS)
     return render_template("expiry/write_off_expired.html", preview=preview, message=message,
                            request_key=Form().request_key), status
 

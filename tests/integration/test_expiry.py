@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from app.queries.expiry import Filters, expiring_stock, expiry_summary
-from app.schemas import HoldIn, OrderIn, ProductionRunIn, ReceiptIn, ShipmentIn, TransferIn
-from app.services import orders, production, stock
+from app.queries.expiry import Filters, expired_stock, expiring_stock, expiry_summary
+from app.schemas import ExpiredWriteOffIn, HoldIn, OrderIn, ProductionRunIn, ReceiptIn, ShipmentIn, TransferIn
+from app.services import orders, production, stock, writeoffs
 from tests.conftest import TODAY, Api
 
 D = Decimal
@@ -158,3 +158,18 @@ def test_expired_lots_are_never_shipped_or_consumed(api: Api, site: dict[str, An
         {"lot_id": old, "location": "COLD-01", "quantity": "5"}]})
     assert r.status_code == 409 and "expired" in r.json["error"]["message"]
     assert api.get(f"/lots/{old}").json["on_hand"] == "10"
+
+
+def test_the_bulk_write_off_lists_the_oldest_rows_and_confirms_them_against_all_expired_stock(
+        shelf: dict[str, int], session: Session) -> None:
+    later = date(2026, 4, 20)  # R0, R1 and both J1 rows are past their expiry
+    everything = expired_stock(session, today=later)
+    first = expired_stock(session, today=later, limit=2)
+    assert [(r.lot_code, r.location) for r in first.rows] == [("R0", "COLD-01"), ("R1", "COLD-01")]
+    assert (first.total_rows, first.version, first.all_value) == (4, everything.version, everything.total_value)
+    assert first.total_value == D(120) + D(168)
+    rows = [{"lot_id": r.lot_id, "location_id": r.location_id, "quantity": r.on_hand} for r in first.rows]
+    batch = writeoffs.write_off_expired(session, ExpiredWriteOffIn.model_validate(
+        {"version": first.version, "rows": rows}), user=None, today=later)
+    assert len(batch.write_offs) == 2
+    assert [r.lot_code for r in expired_stock(session, today=later, limit=2).rows] == ["J1", "J1"]
