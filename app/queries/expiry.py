@@ -254,6 +254,12 @@ class Takers:
             .where(Order.customer_id.in_(customers), line.in_(sorted(wanted))).distinct())}
         for product_id in wanted:
             self._buys[product_id].update((c, (product_id, c) in found) for c in customers)
+        # A product nobody ever ordered (a raw material, say) has no buyers to look for later.
+        ordered = select(OrderLineRow.id).where(OrderLineRow.product_id == Product.id).exists()
+        for product_id in set(wanted) - set(self._session.scalars(
+                select(Product.id).where(Product.id.in_(sorted(wanted)), ordered))):
+            self._complete.add(product_id)
+            self._buys[product_id].update((c, False) for c in self._everyone)
 
     def _buyers(self, product_id: int, customer_ids: list[int]) -> dict[int, bool]:
         """Whether each customer has ever ordered the product; all its buyers are read once when not known."""
