@@ -100,4 +100,5 @@ def lot_cost(user: User, lot_id: int) -> CostBreakdown:
 @endpoint("/reports/stock-valuation", summary="Stock on hand per product and lot, at each lot's unit cost",
           tag="reports", query=ValuationQuery, response=StockValuation)
 def stock_valuation_report(user: User, query: ValuationQuery) -> StockValuation:
-    return costing.stock_valuation(db(), on=query.on or today(), warehouse=query.warehouse)
+    return costing.stock_valuation(db(), on=query.on or today(), warehouse=query.warehouse,
+                                   lots_per_product=query.lots_per_product)

@@ -123,6 +123,8 @@ class ValuationQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
     on: date | None = Field(None, description="end of this day; today when not given")
     warehouse: str | None = Field(None, description="warehouse code")
+    lots_per_product: int = Field(20, ge=0, le=100000, description="lots listed per product, soonest expiry "
+                                  "first; quantity, value and lot_count cover them all")
 
 
 class LotQuery(Page):
