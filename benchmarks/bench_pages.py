@@ -188,7 +188,11 @@ def served(url: str, workers: int = 2) -> Iterator[str]:
         yield base
     finally:
         proc.terminate()
-        proc.wait(timeout=30)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 class Client:
@@ -216,6 +220,8 @@ class Client:
         except urllib.error.HTTPError as exc:
             exc.read()
             status = exc.code
+        except OSError:  # no answer within the timeout: the worker was killed or is still busy
+            status = 0
         return status, time.perf_counter() - t0
 
 
