@@ -46,7 +46,9 @@ from app.models import (
 )
 from app.queries.check import check_ledger
 from app.queries.recall import report, select_lots
+from app.queries.regulatory import epcis_events, fsma204_events
 from app.queries.traceability import trace
+from app.schemas import FsmaSelection
 from benchmarks.dataset import generate
 from benchmarks.report import DOC, machine, write_section
 
@@ -220,10 +222,10 @@ def run(db: str, scale: float, url: str | None, repeat: int) -> dict[str, Any]:
         xlsx_bytes = step("recall report as XLSX", lambda: recall_files.to_xlsx(doc))
         pdf_bytes = step("recall report as PDF", lambda: recall_files.to_pdf(doc))
         out["sizes"] = {"csv": len(csv_bytes), "xlsx": len(xlsx_bytes), "pdf": len(pdf_bytes)}
-        window = fsma204.Selection(lot.made_on, lot.made_on + timedelta(days=365),
-                                   lot_ids=tuple(sorted(a.lot.id for a in rep.lots)))
+        window = FsmaSelection(lot.made_on, lot.made_on + timedelta(days=365),
+                               lot_ids=tuple(sorted(a.lot.id for a in rep.lots)))
         rows = step("FSMA 204 rows for the affected lots over a year", lambda: fsma204.rows(
-            session, window, company="Benchmark Foods"))
+            fsma204_events(session, window), company="Benchmark Foods"))
         out["fsma_rows"] = len(rows)
         step("FSMA 204 as XLSX", lambda: fsma204.to_xlsx(rows))
         step("FSMA 204 as CSV", lambda: fsma204.to_csv(rows))
@@ -231,7 +233,7 @@ def run(db: str, scale: float, url: str | None, repeat: int) -> dict[str, Any]:
         month = lot.made_on.replace(day=1)
         end = (month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
         document = step("EPCIS 2.0 document, every event of one month",
-                        lambda: epcis.to_json(epcis.document(session, month, end, site)))
+                        lambda: epcis.to_json(epcis.document(epcis_events(session, month, end, site.timezone), site)))
         out["epcis_bytes"] = len(document)
         out["load"] = os.getloadavg()[0]
         t1 = time.perf_counter()

@@ -8,16 +8,18 @@ from app.api import FileResult, file_endpoint
 from app.exports import epcis, fsma204
 from app.exports.sheets import XLSX
 from app.models import User
+from app.queries.regulatory import epcis_events, fsma204_events
 from app.schemas import (
     FsmaQuery,
+    FsmaSelection,
     RangeQuery,
 )
 from app.web import db
 
 
 def _fsma_rows(query: FsmaQuery) -> list[fsma204.Row]:
-    selection = fsma204.Selection(query.date_from, query.date_to, query.skus(), query.lot_ids())
-    return fsma204.rows(db(), selection, company=current_app.config["COMPANY_NAME"])
+    selection = FsmaSelection(query.date_from, query.date_to, query.skus(), query.lot_ids())
+    return fsma204.rows(fsma204_events(db(), selection), company=current_app.config["COMPANY_NAME"])
 
 
 def _range_name(prefix: str, query: RangeQuery, ext: str) -> str:
@@ -44,5 +46,6 @@ def site() -> epcis.Site:
 @file_endpoint("/exports/epcis.json", summary="EPCIS 2.0 JSON-LD document of the events in a date range",
                tag="exports", media_type="application/ld+json", query=RangeQuery)
 def epcis_json(user: User, query: RangeQuery) -> FileResult:
-    doc = epcis.document(db(), query.date_from, query.date_to, site())
+    here = site()
+    doc = epcis.document(epcis_events(db(), query.date_from, query.date_to, here.timezone), here)
     return FileResult(epcis.to_json(doc), _range_name("epcis", query, "jsonld"))

@@ -5,35 +5,13 @@ from __future__ import annotations
 import functools
 import json
 import uuid
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from app.errors import Invalid
-from app.models import (
-    Customer,
-    Location,
-    Lot,
-    LotLink,
-    Movement,
-    MovementKind,
-    Product,
-    ProductionRun,
-    Recall,
-    RecallLot,
-    Receipt,
-    ReceiptLine,
-    Shipment,
-    ShipmentLine,
-    Supplier,
-)
+from app.schemas import EpcisEvents, EpcisLot
 from labels.gs1 import LabelDataError, LotBarcodeData, digital_link
 
 CONTEXT = "https://ref.gs1.org/standards/epcis/epcis-context.jsonld"
@@ -57,18 +35,9 @@ class Site:
     timezone: str = "UTC"
 
 
-@dataclass(frozen=True)
-class Item:
-    """What identifies a lot's product in EPCIS: its GTIN if it has one, else its sku; and its unit."""
-
-    gtin: str | None
-    sku: str
-    unit: str
-
-
-def lot_class(site: Site, item: Item, code: str) -> str:
+def lot_class(site: Site, lot: EpcisLot) -> str:
     """The lot's class-level identifier: a GS1 Digital Link with the GTIN, else a URI of our own."""
-    return _lot_class(site.base_url, item.gtin, item.sku, code)
+    return _lot_class(site.base_url, lot.gtin, lot.sku, lot.code)
 
 
 @functools.lru_cache(maxsize=65_536)
@@ -96,12 +65,12 @@ def _location(site: Site, code: str) -> dict[str, str]:
     return {"id": _uri(site, "location", code)}
 
 
-def _qty(site: Site, item: Item, code: str, quantity: Decimal | None) -> dict[str, Any]:
-    out: dict[str, Any] = {"epcClass": lot_class(site, item, code)}
-    if quantity is not None:
-        q = quantity.normalize()
+def _qty(site: Site, lot: EpcisLot) -> dict[str, Any]:
+    out: dict[str, Any] = {"epcClass": lot_class(site, lot)}
+    if lot.quantity is not None:
+        q = lot.quantity.normalize()
         out["quantity"] = int(q) if q == q.to_integral_value() else float(q)
-        uom = UOM.get(item.unit.lower())
+        uom = UOM.get(lot.unit.lower())
         if uom:
             out["uom"] = uom
     return out
@@ -130,160 +99,97 @@ def _business_time(day: date, recorded: datetime) -> datetime:
     return datetime.combine(day, time(12, 0), tzinfo=UTC)
 
 
-# Rows are read as plain columns, not ORM objects: a month of a busy site is tens of thousands of lines.
-_ITEM = (Product.gtin, Product.sku, Product.unit)
-
-
-def _receiving(session: Session, date_from: date, date_to: date, site: Site, us: str) -> list[Event]:
-    lines: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    heads: dict[int, Any] = {}
-    for r in session.execute(
-        select(Receipt.id, Receipt.number, Receipt.received_on, Receipt.created_at, Supplier.id.label("sid"),
-               Supplier.gln, Location.code.label("location"), Lot.code, ReceiptLine.quantity, *_ITEM)
-        .join(Receipt, ReceiptLine.receipt_id == Receipt.id).join(Supplier, Receipt.supplier_id == Supplier.id)
-        .join(Lot, ReceiptLine.lot_id == Lot.id).join(Product, Lot.product_id == Product.id)
-        .join(Location, ReceiptLine.location_id == Location.id)
-        .where(Receipt.received_on.between(date_from, date_to)).order_by(ReceiptLine.id)
-    ):
-        lines[r.id].append(_qty(site, Item(r.gtin, r.sku, r.unit), r.code, r.quantity))
-        heads.setdefault(r.id, r)
+def _receiving(data: EpcisEvents, site: Site, us: str) -> list[Event]:
     out = []
-    for rid, quantities in lines.items():
-        h = heads[rid]
-        when = _business_time(h.received_on, h.created_at)
+    for e in data.receiving:
+        when = _business_time(e.received_on, e.recorded_at)
         out.append((when, _event(
-            site, "receipt", h.number, when, type="ObjectEvent", action="OBSERVE", bizStep="receiving",
-            disposition="in_progress", quantityList=quantities, readPoint=_location(site, h.location),
-            bizLocation=_location(site, h.location),
-            bizTransactionList=[{"type": "recadv", "bizTransaction": _uri(site, "receipt", h.number)}],
-            sourceList=[{"type": "owning_party", "source": _party(site, "supplier", h.sid, h.gln)}],
+            site, "receipt", e.number, when, type="ObjectEvent", action="OBSERVE", bizStep="receiving",
+            disposition="in_progress", quantityList=[_qty(site, lot) for lot in e.lots],
+            readPoint=_location(site, e.location), bizLocation=_location(site, e.location),
+            bizTransactionList=[{"type": "recadv", "bizTransaction": _uri(site, "receipt", e.number)}],
+            sourceList=[{"type": "owning_party", "source": _party(site, "supplier", e.supplier_id, e.supplier_gln)}],
             destinationList=[{"type": "owning_party", "destination": us}],
         )))
     return out
 
 
-def _production(session: Session, date_from: date, date_to: date, site: Site) -> list[Event]:
-    in_range = ProductionRun.produced_on.between(date_from, date_to)
-    inputs: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for i in session.execute(
-        select(LotLink.run_id, LotLink.quantity, Lot.code, *_ITEM)
-        .join(ProductionRun, LotLink.run_id == ProductionRun.id)
-        .join(Lot, LotLink.input_lot_id == Lot.id).join(Product, Lot.product_id == Product.id)
-        .where(in_range).order_by(LotLink.id)
-    ):
-        inputs[i.run_id].append(_qty(site, Item(i.gtin, i.sku, i.unit), i.code, i.quantity))
+def _production(data: EpcisEvents, site: Site) -> list[Event]:
     out = []
-    for r in session.execute(
-        select(ProductionRun.id, ProductionRun.number, ProductionRun.produced_on, ProductionRun.created_at,
-               ProductionRun.output_quantity, Lot.code, Lot.expiry, Location.code.label("location"), *_ITEM)
-        .join(Lot, ProductionRun.output_lot_id == Lot.id).join(Product, ProductionRun.product_id == Product.id)
-        .join(Location, ProductionRun.location_id == Location.id).where(in_range).order_by(ProductionRun.id)
-    ):
-        when = _business_time(r.produced_on, r.created_at)
-        ilmd: dict[str, Any] = {"cbvmda:lotNumber": r.code}
-        if r.expiry:
-            ilmd["cbvmda:itemExpirationDate"] = r.expiry.isoformat()
+    for e in data.production:
+        when = _business_time(e.produced_on, e.recorded_at)
+        ilmd: dict[str, Any] = {"cbvmda:lotNumber": e.output.code}
+        if e.expiry:
+            ilmd["cbvmda:itemExpirationDate"] = e.expiry.isoformat()
         fields: dict[str, Any] = {
             "type": "TransformationEvent",
-            "outputQuantityList": [_qty(site, Item(r.gtin, r.sku, r.unit), r.code, r.output_quantity)],
-            "transformationID": _uri(site, "production-run", r.number),
+            "outputQuantityList": [_qty(site, e.output)],
+            "transformationID": _uri(site, "production-run", e.number),
             "bizStep": "commissioning", "disposition": "active",
-            "readPoint": _location(site, r.location), "bizLocation": _location(site, r.location),
+            "readPoint": _location(site, e.location), "bizLocation": _location(site, e.location),
             "ilmd": ilmd,
         }
-        if inputs.get(r.id):
-            fields["inputQuantityList"] = inputs[r.id]
-        out.append((when, _event(site, "production-run", r.number, when, **fields)))
+        if e.inputs:
+            fields["inputQuantityList"] = [_qty(site, lot) for lot in e.inputs]
+        out.append((when, _event(site, "production-run", e.number, when, **fields)))
     return out
 
 
-def _shipping(session: Session, date_from: date, date_to: date, site: Site, us: str) -> list[Event]:
-    lines: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    heads: dict[int, Any] = {}
-    for r in session.execute(
-        select(Shipment.id, Shipment.number, Shipment.shipped_on, Shipment.created_at, Customer.id.label("cid"),
-               Customer.gln, Location.code.label("location"), Lot.code, ShipmentLine.quantity, *_ITEM)
-        .join(Shipment, ShipmentLine.shipment_id == Shipment.id).join(Customer, Shipment.customer_id == Customer.id)
-        .join(Lot, ShipmentLine.lot_id == Lot.id).join(Product, Lot.product_id == Product.id)
-        .join(Location, ShipmentLine.location_id == Location.id)
-        .where(Shipment.shipped_on.between(date_from, date_to)).order_by(ShipmentLine.id)
-    ):
-        lines[r.id].append(_qty(site, Item(r.gtin, r.sku, r.unit), r.code, r.quantity))
-        heads.setdefault(r.id, r)
+def _shipping(data: EpcisEvents, site: Site, us: str) -> list[Event]:
     out = []
-    for sid, quantities in lines.items():
-        h = heads[sid]
-        when = _business_time(h.shipped_on, h.created_at)
+    for e in data.shipping:
+        when = _business_time(e.shipped_on, e.recorded_at)
         out.append((when, _event(
-            site, "shipment", h.number, when, type="ObjectEvent", action="OBSERVE", bizStep="shipping",
-            disposition="in_transit", quantityList=quantities, readPoint=_location(site, h.location),
-            bizLocation=_location(site, h.location),
-            bizTransactionList=[{"type": "desadv", "bizTransaction": _uri(site, "shipment", h.number)}],
+            site, "shipment", e.number, when, type="ObjectEvent", action="OBSERVE", bizStep="shipping",
+            disposition="in_transit", quantityList=[_qty(site, lot) for lot in e.lots],
+            readPoint=_location(site, e.location), bizLocation=_location(site, e.location),
+            bizTransactionList=[{"type": "desadv", "bizTransaction": _uri(site, "shipment", e.number)}],
             sourceList=[{"type": "owning_party", "source": us}],
-            destinationList=[{"type": "owning_party", "destination": _party(site, "customer", h.cid, h.gln)}],
+            destinationList=[{"type": "owning_party",
+                              "destination": _party(site, "customer", e.customer_id, e.customer_gln)}],
         )))
     return out
 
 
-def _write_offs(session: Session, date_from: date, date_to: date, site: Site) -> list[Event]:
+def _write_offs(data: EpcisEvents, site: Site) -> list[Event]:
     out = []
-    for r in session.execute(
-        select(Movement.id, Movement.quantity, Movement.booked_on, Movement.created_at, Lot.code,
-               Location.code.label("location"), *_ITEM)
-        .join(Lot, Movement.lot_id == Lot.id).join(Product, Lot.product_id == Product.id)
-        .join(Location, Movement.location_id == Location.id)
-        .where(Movement.kind == MovementKind.WRITE_OFF, Movement.booked_on.between(date_from, date_to))
-        .order_by(Movement.id)
-    ):
-        when = _business_time(r.booked_on, r.created_at)
+    for e in data.write_offs:
+        when = _business_time(e.booked_on, e.recorded_at)
         out.append((when, _event(
-            site, "write-off", r.id, when, type="ObjectEvent", action="DELETE", bizStep="destroying",
-            disposition="destroyed", quantityList=[_qty(site, Item(r.gtin, r.sku, r.unit), r.code, -r.quantity)],
-            readPoint=_location(site, r.location), bizLocation=_location(site, r.location),
+            site, "write-off", e.movement_id, when, type="ObjectEvent", action="DELETE", bizStep="destroying",
+            disposition="destroyed", quantityList=[_qty(site, e.lot)],
+            readPoint=_location(site, e.location), bizLocation=_location(site, e.location),
         )))
     return out
 
 
-def _recalls(session: Session, date_from: date, date_to: date, site: Site) -> list[Event]:
-    start = datetime.combine(date_from, time.min, tzinfo=ZoneInfo(site.timezone))
-    end = datetime.combine(date_to, time.max, tzinfo=ZoneInfo(site.timezone))
-    out = []
-    for recall in session.scalars(select(Recall).where(Recall.opened_at.between(start, end))):
-        classes = [_qty(site, Item(r.gtin, r.sku, r.unit), r.code, None) for r in session.execute(
-            select(Lot.code, *_ITEM).join(RecallLot, RecallLot.lot_id == Lot.id)
-            .join(Product, Lot.product_id == Product.id).where(RecallLot.recall_id == recall.id)
-            .order_by(Product.sku, Lot.code))]
-        out.append((recall.opened_at, _event(
-            site, "recall", recall.number, recall.opened_at, type="ObjectEvent", action="OBSERVE",
-            bizStep="holding", disposition="recalled", quantityList=classes,
-            persistentDisposition={"set": ["recalled"]},
-            bizTransactionList=[{"type": _uri(site, "business-transaction-type", "recall"),
-                                 "bizTransaction": _uri(site, "recall", recall.number)}],
-        )))
-    return out
+def _recalls(data: EpcisEvents, site: Site) -> list[Event]:
+    return [(e.opened_at, _event(
+        site, "recall", e.number, e.opened_at, type="ObjectEvent", action="OBSERVE",
+        bizStep="holding", disposition="recalled", quantityList=[_qty(site, lot) for lot in e.lots],
+        persistentDisposition={"set": ["recalled"]},
+        bizTransactionList=[{"type": _uri(site, "business-transaction-type", "recall"),
+                             "bizTransaction": _uri(site, "recall", e.number)}],
+    )) for e in data.recalls]
 
 
-def events(session: Session, date_from: date, date_to: date, site: Site) -> list[dict[str, Any]]:
-    """Every event in the range (business dates, both ends included), in time order."""
-    if date_from > date_to:
-        raise Invalid(f"the range runs backwards: from {date_from} is after to {date_to}", "from")
+def events(data: EpcisEvents, site: Site) -> list[dict[str, Any]]:
+    """Every event as EPCIS 2.0 JSON-LD, in time order (ties by event id)."""
     us = _uri(site, "party", "self")
-    out = (_receiving(session, date_from, date_to, site, us) + _production(session, date_from, date_to, site)
-           + _shipping(session, date_from, date_to, site, us) + _write_offs(session, date_from, date_to, site)
-           + _recalls(session, date_from, date_to, site))
+    out = (_receiving(data, site, us) + _production(data, site) + _shipping(data, site, us)
+           + _write_offs(data, site) + _recalls(data, site))
     out.sort(key=lambda e: (e[0], e[1]["eventID"]))
     return [e for _, e in out]
 
 
-def document(session: Session, date_from: date, date_to: date, site: Site,
-             now: datetime | None = None) -> dict[str, Any]:
-    """The EPCISDocument for the range."""
+def document(data: EpcisEvents, site: Site, now: datetime | None = None) -> dict[str, Any]:
+    """The EPCISDocument of the events (from `app.queries.regulatory.epcis_events`)."""
     return {
         "@context": [CONTEXT],
         "type": "EPCISDocument",
         "schemaVersion": "2.0",
         "creationDate": _stamp(now or datetime.now(UTC)),
-        "epcisBody": {"eventList": events(session, date_from, date_to, site)},
+        "epcisBody": {"eventList": events(data, site)},
     }
 
 

@@ -5,29 +5,12 @@ from __future__ import annotations
 from dataclasses import astuple, dataclass, fields
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 from openpyxl import Workbook
-from sqlalchemy import ColumnElement, func, or_, select
-from sqlalchemy.orm import Session, aliased
 
-from app.errors import Invalid, NotFound
 from app.exports.sheets import add_sheet, csv_text, workbook_bytes
-from app.models import (
-    Customer,
-    Location,
-    Lot,
-    LotLink,
-    LotOrigin,
-    Product,
-    ProductionRun,
-    Receipt,
-    ReceiptLine,
-    Shipment,
-    ShipmentLine,
-    Supplier,
-    Warehouse,
-)
+from app.models import LotOrigin
+from app.schemas import FsmaEvents, FsmaLot, FsmaPlace, FsmaProduct
 
 
 @dataclass(frozen=True)
@@ -87,15 +70,7 @@ GLOSSARY = [
 _EVENT_ORDER = {"Receiving": 0, "Transformation": 1, "Shipping": 2}
 
 
-@dataclass(frozen=True)
-class Selection:
-    date_from: date
-    date_to: date
-    skus: tuple[str, ...] = ()
-    lot_ids: tuple[int, ...] = ()
-
-
-def tlc(lot: Lot) -> str:
+def tlc(lot: FsmaLot) -> str:
     """Traceability lot code: a received lot keeps its supplier's code; a lot we made has ours."""
     if lot.origin is LotOrigin.RECEIPT and lot.supplier_lot_code:
         return lot.supplier_lot_code
@@ -106,104 +81,64 @@ def _place(name: str, *parts: str | None) -> str:
     return ", ".join([name, *[p.replace("\n", ", ") for p in parts if p]])
 
 
-def _product(p: Product) -> str:
+def _site(company: str, wh: FsmaPlace, *parts: str | None) -> str:
+    return _place(company, wh.name, wh.address, *parts)
+
+
+def _party(p: FsmaPlace) -> str:
+    return _place(p.name, p.address)
+
+
+def _product(p: FsmaProduct) -> str:
     return f"{p.name} ({p.sku})"
 
 
-def _filter(q: Any, lot_cols: list[Any], product_cols: list[Any], sel: Selection, product_ids: list[int]) -> Any:
-    """Events touching any chosen product or lot (an empty choice means every product)."""
-    conds: list[ColumnElement[bool]] = []
-    if product_ids:
-        conds.extend(col.in_(product_ids) for col in product_cols)
-    if sel.lot_ids:
-        conds.extend(col.in_(sel.lot_ids) for col in lot_cols)
-    return q.where(or_(*conds)) if conds else q
-
-
-def rows(session: Session, sel: Selection, *, company: str) -> list[Row]:
-    """Receiving, transformation and shipping events in the range, for the chosen products or lots."""
-    if sel.date_from > sel.date_to:
-        raise Invalid(f"the range runs backwards: from {sel.date_from} is after to {sel.date_to}", "from")
-    product_ids: list[int] = []
-    for sku in sel.skus:
-        pid = session.scalar(select(Product.id).where(Product.sku == sku))
-        if pid is None:
-            raise NotFound(f"no product with sku {sku!r}", "sku")
-        product_ids.append(pid)
-    if sel.lot_ids:
-        known = set(session.scalars(select(Lot.id).where(Lot.id.in_(sel.lot_ids))))
-        missing = [i for i in sel.lot_ids if i not in known]
-        if missing:
-            raise NotFound(f"lot {missing[0]} does not exist", "lot_id")
-    out = _receiving(session, sel, product_ids, company)
-    out += _transformation(session, sel, product_ids, company)
-    out += _shipping(session, sel, product_ids, company)
+def rows(events: FsmaEvents, *, company: str) -> list[Row]:
+    """The spreadsheet rows of the events, by date, event (receiving, transformation, shipping), document,
+    lot and input lot."""
+    out = _receiving(events, company) + _transformation(events, company) + _shipping(events, company)
     out.sort(key=lambda r: (r.event_date, _EVENT_ORDER[r.event], r.document_number, r.tlc, r.input_tlc))
     return out
 
 
-def _receiving(session: Session, sel: Selection, product_ids: list[int], company: str) -> list[Row]:
+def _receiving(events: FsmaEvents, company: str) -> list[Row]:
     """The supplier is the ship-from and, for its own lot codes, the lot code source; we receive."""
     out: list[Row] = []
-    q = (select(ReceiptLine, Receipt, Supplier, Lot, Product, Location, Warehouse)
-         .join(Receipt, ReceiptLine.receipt_id == Receipt.id).join(Supplier, Receipt.supplier_id == Supplier.id)
-         .join(Lot, ReceiptLine.lot_id == Lot.id).join(Product, Lot.product_id == Product.id)
-         .join(Location, ReceiptLine.location_id == Location.id).join(Warehouse, Location.warehouse_id == Warehouse.id)
-         .where(Receipt.received_on.between(sel.date_from, sel.date_to)))
-    q = _filter(q, [ReceiptLine.lot_id], [Lot.product_id], sel, product_ids)
-    for line, receipt, supplier, lot, product, location, wh in session.execute(q):
-        supplier_place = _place(supplier.name, supplier.address)
-        out.append(Row("Receiving", receipt.received_on, tlc(lot), _product(product), line.quantity, product.unit,
-                       supplier_place if lot.supplier_lot_code else _place(company, wh.name, wh.address),
-                       supplier_place, _place(company, wh.name, wh.address, location.name), "", "", None, "",
-                       "Receipt" + (f" (supplier ref. {receipt.reference})" if receipt.reference else ""),
-                       receipt.number, product.sku, product.gtin or "", lot.code))
+    for e in events.receiving:
+        supplier_place = _party(e.supplier)
+        lot, product = e.lot, e.product
+        out.append(Row("Receiving", e.received_on, tlc(lot), _product(product), e.quantity, product.unit,
+                       supplier_place if lot.supplier_lot_code else _site(company, e.warehouse),
+                       supplier_place, _site(company, e.warehouse, e.location), "", "", None, "",
+                       "Receipt" + (f" (supplier ref. {e.supplier_reference})" if e.supplier_reference else ""),
+                       e.receipt_number, product.sku, product.gtin or "", lot.code))
     return out
 
 
-def _transformation(session: Session, sel: Selection, product_ids: list[int], company: str) -> list[Row]:
+def _transformation(events: FsmaEvents, company: str) -> list[Row]:
     """One row per input lot of each production run."""
     out: list[Row] = []
-    out_lot, in_lot = aliased(Lot), aliased(Lot)
-    out_product, in_product = aliased(Product), aliased(Product)
-    q = (select(LotLink, ProductionRun, out_lot, out_product, in_lot, in_product, Location, Warehouse)
-         .join(ProductionRun, LotLink.run_id == ProductionRun.id)
-         .join(out_lot, LotLink.output_lot_id == out_lot.id).join(out_product, out_lot.product_id == out_product.id)
-         .join(in_lot, LotLink.input_lot_id == in_lot.id).join(in_product, in_lot.product_id == in_product.id)
-         .join(Location, ProductionRun.location_id == Location.id)
-         .join(Warehouse, Location.warehouse_id == Warehouse.id)
-         .where(ProductionRun.produced_on.between(sel.date_from, sel.date_to)))
-    q = _filter(q, [LotLink.output_lot_id, LotLink.input_lot_id], [out_lot.product_id, in_lot.product_id], sel,
-                product_ids)
-    for link, run, olot, oprod, ilot, iprod, location, wh in session.execute(q):
-        here = _place(company, wh.name, wh.address)
-        out.append(Row("Transformation", run.produced_on, tlc(olot), _product(oprod), run.output_quantity,
-                       oprod.unit, here, "", _place(company, wh.name, wh.address, location.name), tlc(ilot),
-                       _product(iprod), link.quantity, iprod.unit, "Production record", run.number, oprod.sku,
-                       oprod.gtin or "", olot.code))
+    for e in events.transformation:
+        oprod, iprod = e.output_product, e.input_product
+        out.append(Row("Transformation", e.produced_on, tlc(e.output_lot), _product(oprod), e.output_quantity,
+                       oprod.unit, _site(company, e.warehouse), "", _site(company, e.warehouse, e.location),
+                       tlc(e.input_lot), _product(iprod), e.input_quantity, iprod.unit, "Production record",
+                       e.run_number, oprod.sku, oprod.gtin or "", e.output_lot.code))
     return out
 
 
-def _shipping(session: Session, sel: Selection, product_ids: list[int], company: str) -> list[Row]:
+def _shipping(events: FsmaEvents, company: str) -> list[Row]:
     """Lines of the same lot on one shipment added up; we ship from the shipment's warehouse."""
     out: list[Row] = []
-    agg = (select(ShipmentLine.shipment_id, ShipmentLine.lot_id, func.sum(ShipmentLine.quantity).label("qty"))
-           .join(Lot, ShipmentLine.lot_id == Lot.id).join(Shipment, ShipmentLine.shipment_id == Shipment.id)
-           .where(Shipment.shipped_on.between(sel.date_from, sel.date_to)))
-    agg = _filter(agg, [ShipmentLine.lot_id], [Lot.product_id], sel, product_ids)
-    sums = agg.group_by(ShipmentLine.shipment_id, ShipmentLine.lot_id).subquery()
-    q = (select(sums.c.qty, Shipment, Customer, Warehouse, Lot, Product, Supplier)
-         .join(Shipment, sums.c.shipment_id == Shipment.id).join(Customer, Shipment.customer_id == Customer.id)
-         .join(Warehouse, Shipment.warehouse_id == Warehouse.id).join(Lot, sums.c.lot_id == Lot.id)
-         .join(Product, Lot.product_id == Product.id).outerjoin(Supplier, Lot.supplier_id == Supplier.id))
-    for qty, s, customer, wh, lot, product, supplier in session.execute(q):
-        ours = _place(company, wh.name, wh.address)
-        source = (_place(supplier.name, supplier.address)
-                  if lot.origin is LotOrigin.RECEIPT and lot.supplier_lot_code and supplier else ours)
-        out.append(Row("Shipping", s.shipped_on, tlc(lot), _product(product), qty, product.unit, source, ours,
-                       _place(customer.name, customer.address), "", "", None, "",
-                       "Shipment" + (f" (carrier ref. {s.carrier_reference})" if s.carrier_reference else ""),
-                       s.number, product.sku, product.gtin or "", lot.code))
+    for e in events.shipping:
+        ours = _site(company, e.warehouse)
+        lot, product = e.lot, e.product
+        source = (_party(e.lot_supplier)
+                  if lot.origin is LotOrigin.RECEIPT and lot.supplier_lot_code and e.lot_supplier else ours)
+        out.append(Row("Shipping", e.shipped_on, tlc(lot), _product(product), e.quantity, product.unit, source,
+                       ours, _party(e.customer), "", "", None, "",
+                       "Shipment" + (f" (carrier ref. {e.carrier_reference})" if e.carrier_reference else ""),
+                       e.shipment_number, product.sku, product.gtin or "", lot.code))
     return out
 
 

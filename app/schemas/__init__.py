@@ -405,6 +405,51 @@ from app.schemas.recall import (
 from app.schemas.recall import (
     UpstreamLotOut as UpstreamLotOut,
 )
+from app.schemas.regulatory import (
+    EpcisEvents as EpcisEvents,
+)
+from app.schemas.regulatory import (
+    EpcisLot as EpcisLot,
+)
+from app.schemas.regulatory import (
+    EpcisProduction as EpcisProduction,
+)
+from app.schemas.regulatory import (
+    EpcisRecall as EpcisRecall,
+)
+from app.schemas.regulatory import (
+    EpcisReceiving as EpcisReceiving,
+)
+from app.schemas.regulatory import (
+    EpcisShipping as EpcisShipping,
+)
+from app.schemas.regulatory import (
+    EpcisWriteOff as EpcisWriteOff,
+)
+from app.schemas.regulatory import (
+    FsmaEvents as FsmaEvents,
+)
+from app.schemas.regulatory import (
+    FsmaLot as FsmaLot,
+)
+from app.schemas.regulatory import (
+    FsmaPlace as FsmaPlace,
+)
+from app.schemas.regulatory import (
+    FsmaProduct as FsmaProduct,
+)
+from app.schemas.regulatory import (
+    FsmaReceiving as FsmaReceiving,
+)
+from app.schemas.regulatory import (
+    FsmaSelection as FsmaSelection,
+)
+from app.schemas.regulatory import (
+    FsmaShipping as FsmaShipping,
+)
+from app.schemas.regulatory import (
+    FsmaTransformation as FsmaTransformation,
+)
 from app.schemas.scans import (
     DecodeIn as DecodeIn,
 )

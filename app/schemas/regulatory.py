@@ -1,0 +1,190 @@
+"""The rows the regulatory exports are formatted from: FSMA 204 tracking events and EPCIS events.
+
+Plain values only (codes, dates, quantities, party names and identifiers), read by `app.queries.regulatory`
+and turned into spreadsheets and JSON-LD by `app.exports.fsma204` and `app.exports.epcis`. Frozen dataclasses,
+not pydantic models: a month of a busy site is tens of thousands of lines, and they are never validated input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from app.models import LotOrigin
+
+# --- FSMA 204 ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FsmaSelection:
+    """Which events an FSMA 204 export covers: business dates (both ends included), and the chosen
+    products (skus) or lots; no choice means every product."""
+
+    date_from: date
+    date_to: date
+    skus: tuple[str, ...] = ()
+    lot_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FsmaProduct:
+    sku: str
+    name: str
+    unit: str
+    gtin: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class FsmaLot:
+    code: str
+    origin: LotOrigin
+    supplier_lot_code: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class FsmaPlace:
+    """A party or one of our warehouses: its name and postal address (lines separated by newlines)."""
+
+    name: str
+    address: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class FsmaReceiving:
+    """One receipt line."""
+
+    received_on: date
+    receipt_number: str
+    supplier_reference: str | None
+    supplier: FsmaPlace
+    lot: FsmaLot
+    product: FsmaProduct
+    quantity: Decimal
+    warehouse: FsmaPlace
+    location: str
+
+
+@dataclass(frozen=True, slots=True)
+class FsmaTransformation:
+    """One input lot of one production run."""
+
+    produced_on: date
+    run_number: str
+    output_lot: FsmaLot
+    output_product: FsmaProduct
+    output_quantity: Decimal
+    input_lot: FsmaLot
+    input_product: FsmaProduct
+    input_quantity: Decimal
+    warehouse: FsmaPlace
+    location: str
+
+
+@dataclass(frozen=True, slots=True)
+class FsmaShipping:
+    """The quantity of one lot on one shipment (its lines added up)."""
+
+    shipped_on: date
+    shipment_number: str
+    carrier_reference: str | None
+    customer: FsmaPlace
+    warehouse: FsmaPlace
+    lot: FsmaLot
+    product: FsmaProduct
+    lot_supplier: FsmaPlace | None
+    quantity: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class FsmaEvents:
+    """The critical tracking events of a selection, each kind in the order the database returned it."""
+
+    receiving: list[FsmaReceiving] = field(default_factory=list)
+    transformation: list[FsmaTransformation] = field(default_factory=list)
+    shipping: list[FsmaShipping] = field(default_factory=list)
+
+
+# --- EPCIS -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EpcisLot:
+    """A lot named in an event: its product's GTIN (if any), sku and unit, its code, and the quantity
+    the event is about (none where the event names the lot only)."""
+
+    gtin: str | None
+    sku: str
+    unit: str
+    code: str
+    quantity: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class EpcisReceiving:
+    """A receipt with its lines in entry order; the location is the first line's."""
+
+    number: str
+    received_on: date
+    recorded_at: datetime
+    supplier_id: int
+    supplier_gln: str | None
+    location: str
+    lots: tuple[EpcisLot, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class EpcisProduction:
+    """A production run: its output lot and the input lots consumed (genealogy links in entry order)."""
+
+    number: str
+    produced_on: date
+    recorded_at: datetime
+    location: str
+    output: EpcisLot
+    expiry: date | None
+    inputs: tuple[EpcisLot, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class EpcisShipping:
+    """A shipment with its lines in entry order; the location is the first line's."""
+
+    number: str
+    shipped_on: date
+    recorded_at: datetime
+    customer_id: int
+    customer_gln: str | None
+    location: str
+    lots: tuple[EpcisLot, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class EpcisWriteOff:
+    """A write-off movement; the lot's quantity is the quantity destroyed (positive)."""
+
+    movement_id: int
+    booked_on: date
+    recorded_at: datetime
+    location: str
+    lot: EpcisLot
+
+
+@dataclass(frozen=True, slots=True)
+class EpcisRecall:
+    """A recall (or its opening) with the lots it covers, by sku and lot code."""
+
+    number: str
+    opened_at: datetime
+    lots: tuple[EpcisLot, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class EpcisEvents:
+    """Every event of a date range, each kind in entry order."""
+
+    receiving: list[EpcisReceiving] = field(default_factory=list)
+    production: list[EpcisProduction] = field(default_factory=list)
+    shipping: list[EpcisShipping] = field(default_factory=list)
+    write_offs: list[EpcisWriteOff] = field(default_factory=list)
+    recalls: list[EpcisRecall] = field(default_factory=list)

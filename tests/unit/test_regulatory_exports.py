@@ -1,0 +1,101 @@
+"""FSMA 204 and EPCIS formatting from plain event rows, without a database."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from app.exports import epcis, fsma204
+from app.models import LotOrigin
+from app.schemas import (
+    EpcisEvents,
+    EpcisLot,
+    EpcisProduction,
+    EpcisRecall,
+    EpcisReceiving,
+    EpcisWriteOff,
+    FsmaEvents,
+    FsmaLot,
+    FsmaPlace,
+    FsmaProduct,
+    FsmaReceiving,
+    FsmaShipping,
+    FsmaTransformation,
+)
+
+DAY = date(2026, 11, 20)
+BERRIES = FsmaProduct("FR-RASP", "Raspberries", "kg", "5012345000118")
+JAM = FsmaProduct("JAM-RASP", "Raspberry jam", "ea", None)
+RECEIVED = FsmaLot("261120-R", LotOrigin.RECEIPT, "SUP-77")
+MADE = FsmaLot("261120-J", LotOrigin.PRODUCTION, None)
+FARM = FsmaPlace("Berry Farm", "1 Field Lane\nHilltown")
+PLANT = FsmaPlace("Main plant", "9 Mill Road")
+SHOP = FsmaPlace("Corner Shop", None)
+SITE = epcis.Site(base_url="https://lotwise.example", company="Jam Co", timezone="Europe/Berlin")
+
+
+def test_fsma_rows_name_the_traceability_lot_code_and_its_source() -> None:
+    events = FsmaEvents(
+        receiving=[FsmaReceiving(DAY, "R-1", "PO 5", FARM, RECEIVED, BERRIES, Decimal("12.5"), PLANT, "Cold room")],
+        transformation=[FsmaTransformation(DAY, "P-1", MADE, JAM, Decimal(40), RECEIVED, BERRIES, Decimal(8), PLANT,
+                                           "Kitchen")],
+        shipping=[FsmaShipping(DAY, "S-1", None, SHOP, PLANT, RECEIVED, BERRIES, FARM, Decimal(2)),
+                  FsmaShipping(DAY, "S-1", "TRK 9", SHOP, PLANT, MADE, JAM, None, Decimal(6))],
+    )
+    rows = fsma204.rows(events, company="Jam Co")
+    assert [(r.event, r.tlc, r.input_tlc) for r in rows] == [
+        ("Receiving", "SUP-77", ""), ("Transformation", "261120-J", "SUP-77"),
+        ("Shipping", "261120-J", ""), ("Shipping", "SUP-77", "")]
+    receiving, transformation, made, received = rows
+    assert receiving.tlc_source == receiving.ship_from == "Berry Farm, 1 Field Lane, Hilltown"
+    assert receiving.ship_to == "Jam Co, Main plant, 9 Mill Road, Cold room"
+    assert receiving.document_type == "Receipt (supplier ref. PO 5)"
+    assert (transformation.product, transformation.input_product) == ("Raspberry jam (JAM-RASP)",
+                                                                       "Raspberries (FR-RASP)")
+    assert transformation.input_quantity == 8 and transformation.quantity == 40
+    assert made.tlc_source == made.ship_from == "Jam Co, Main plant, 9 Mill Road"
+    assert made.document_type == "Shipment (carrier ref. TRK 9)" and made.gtin == ""
+    assert received.tlc_source == "Berry Farm, 1 Field Lane, Hilltown"
+    assert received.ship_to == "Corner Shop"
+    csv = fsma204.to_csv(rows).decode("utf-8-sig").splitlines()
+    assert csv[0].startswith("Critical Tracking Event,Event Date,Traceability Lot Code")
+    assert len(csv) == 5
+
+
+def _lot(quantity: Decimal | None, product: FsmaProduct = BERRIES, code: str = "261120-R") -> EpcisLot:
+    return EpcisLot(product.gtin, product.sku, product.unit, code, quantity)
+
+
+def test_epcis_events_from_rows_in_time_order_with_the_sites_offset() -> None:
+    late = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)  # booked the next morning for the 20th
+    data = EpcisEvents(
+        receiving=[EpcisReceiving("R-1", DAY, datetime(2026, 11, 20, 7, 30, tzinfo=UTC), 3, None, "COLD-01",
+                                  (_lot(Decimal("12.500")), _lot(Decimal(1), code="261120-S")))],
+        production=[EpcisProduction("P-1", DAY, late, "KITCHEN", _lot(Decimal(40), JAM, "261120-J"),
+                                    date(2027, 11, 20), ())],
+        write_offs=[EpcisWriteOff(77, DAY, datetime(2026, 11, 20, 15, 0, tzinfo=UTC), "COLD-01",
+                                  _lot(Decimal("0.5")))],
+        recalls=[EpcisRecall("RC-1", datetime(2026, 11, 20, 23, 30, tzinfo=UTC), (_lot(None),))],
+    )
+    doc = epcis.document(data, SITE, now=datetime(2026, 11, 22, tzinfo=UTC))
+    events = doc["epcisBody"]["eventList"]
+    assert [e.get("bizStep") for e in events] == ["receiving", "commissioning", "destroying", "holding"]
+    receiving, production, write_off, recall = events
+    assert receiving["eventTime"] == "2026-11-20T07:30:00.000Z" and receiving["eventTimeZoneOffset"] == "+01:00"
+    first = receiving["quantityList"][0]
+    assert first["epcClass"].startswith("https://id.gs1.org/01/") and first["epcClass"].endswith("/10/261120-R")
+    assert (first["quantity"], first["uom"]) == (12.5, "KGM")
+    assert receiving["quantityList"][1]["quantity"] == 1
+    assert receiving["sourceList"] == [{"type": "owning_party", "source": "https://lotwise.example/id/supplier/3"}]
+    # Recorded on another day than its business date: noon UTC of the business date.
+    assert production["eventTime"] == "2026-11-20T12:00:00.000Z"
+    assert "inputQuantityList" not in production
+    assert production["outputQuantityList"] == [
+        {"epcClass": "https://lotwise.example/240/JAM-RASP/10/261120-J", "quantity": 40}]
+    assert production["ilmd"] == {"cbvmda:lotNumber": "261120-J", "cbvmda:itemExpirationDate": "2027-11-20"}
+    assert write_off["action"] == "DELETE" and write_off["quantityList"][0]["quantity"] == 0.5
+    assert recall["quantityList"] == [{"epcClass": first["epcClass"]}]
+    again = epcis.document(data, SITE, now=datetime(2026, 11, 22, tzinfo=UTC))
+    assert epcis.to_json(again) == epcis.to_json(doc)
+    assert json.loads(epcis.to_json(epcis.document(EpcisEvents(), SITE)))["epcisBody"]["eventList"] == []
