@@ -292,3 +292,15 @@ def test_expiring_pages_totals_and_weeks_add_up_to_the_whole_list(s: Session, to
     tile = expiry_summary(session, Filters(today, ALERT), show=0, max_weeks=0)
     assert (tile.expired_lots, tile.expired_value, tile.expiring_lots, tile.expiring_value) == (
         summary.expired_lots, summary.expired_value, summary.expiring_lots, summary.expiring_value)
+
+
+def test_every_page_the_pages_benchmark_times_answers_on_the_demo(demo: Flask, s: Session) -> None:
+    from benchmarks.bench_pages import targets
+
+    client = demo.test_client()
+    with client.session_transaction() as browser:
+        browser["uid"] = s.scalar(select(User.id).where(User.username == DEMO_USER))
+    paths = targets(s)
+    assert len(paths) > 40
+    answers = {path: client.get(path).status_code for _what, path in paths}
+    assert {path: status for path, status in answers.items() if status != 200} == {}
