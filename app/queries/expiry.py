@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import heapq
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Date, and_, case, cast, distinct, func, literal_column, or_, select
+from sqlalchemy import Date, String, and_, case, cast, distinct, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -407,8 +406,13 @@ def expired_stock(session: Session, *, today: date, limit: int | None = None) ->
     `total_value` are the oldest `limit` rows (all when None), the ones a confirmation may name.
     """
     where = (Balance.on_hand > 0, Lot.expiry.is_not(None), Lot.expiry < today)
-    keys = session.execute(select(Balance.lot_id, Balance.location_id, Balance.on_hand, Lot.unit_cost)
-                           .join(Lot, Lot.id == Balance.lot_id).where(*where)).all()
+    # As text straight from the database: a fingerprint needs no Decimals.
+    keys = session.execute(select(Balance.lot_id, Balance.location_id, cast(Balance.on_hand, String),
+                                  cast(Lot.unit_cost, String))
+                           .join(Lot, Lot.id == Balance.lot_id).where(*where)
+                           .order_by(Balance.lot_id, Balance.location_id)).all()
+    all_value = session.scalar(select(_value_sum(session)).select_from(Balance).join(Lot, Lot.id == Balance.lot_id)
+                               .where(*where)) or Decimal(0)
     q = (select(Lot, Product, Location.id, Location.code, Warehouse.code, Balance.on_hand)
          .join(Balance, Balance.lot_id == Lot.id).join(Product, Lot.product_id == Product.id)
          .join(Location, Balance.location_id == Location.id).join(Warehouse, Location.warehouse_id == Warehouse.id)
@@ -422,16 +426,6 @@ def expired_stock(session: Session, *, today: date, limit: int | None = None) ->
             lot_id=lot.id, sku=product.sku, product_name=product.name, unit=product.unit, lot_code=lot.code,
             expiry=lot.expiry, status=lot.status, location_id=location_id, location=location, warehouse=wh,
             on_hand=on_hand, unit_cost=lot.unit_cost, value=_value(on_hand, lot.unit_cost)))
-    return ExpiredPreview(today=today, version=_fingerprint([(a, b, c, d) for a, b, c, d in keys]), rows=rows,
-                          total_value=sum((r.value for r in rows), Decimal(0)), total_rows=len(keys),
-                          all_value=sum((_value(qty, cost) for _l, _loc, qty, cost in keys), Decimal(0)))
-
-
-def _fingerprint(keys: Sequence[tuple[int, int, Decimal, Decimal]]) -> str:
-    key = sorted((lot_id, location_id, str(qty), str(cost)) for lot_id, location_id, qty, cost in keys)
-    return hashlib.sha256(json.dumps(key).encode()).hexdigest()
-
-
-def preview_version(rows: Sequence[ExpiredRow]) -> str:
-    """A fingerprint of the rows: any change of lot, location, quantity or cost gives another one."""
-    return _fingerprint([(r.lot_id, r.location_id, r.on_hand, r.unit_cost) for r in rows])
+    version = hashlib.sha256("\n".join(f"{a},{b},{c},{d}" for a, b, c, d in keys).encode()).hexdigest()
+    return ExpiredPreview(today=today, version=version, rows=rows, total_value=sum((r.value for r in rows), Decimal(0)),
+                          total_rows=len(keys), all_value=all_value)
