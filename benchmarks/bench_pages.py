@@ -253,7 +253,7 @@ def run(db: str, location: str, rebuild: bool, scale: float, repeat: int) -> dic
                 out.append(client.get(p)[0])
 
             median, worst = _times(once, repeat)
-            rows.append((what, path, max(statuses), median, worst))
+            rows.append((what, path, next((x for x in statuses if x != 200), 200), median, worst))
             print(f"[{db}] {what:42} {median * 1000:7.0f} ms (max {worst * 1000:.0f})  {path}", flush=True)
     from app import create_app
     from app.digest import build_digest
@@ -282,6 +282,10 @@ def _section(result: dict[str, Any], command: str) -> str:
         f"{counts['suppliers']:,} suppliers. Served by gunicorn (2 workers, timeout 60 s); each request once to "
         f"warm up, then {result['repeat']} times: median and slowest, whole response read. Load average at the "
         f"end: {result['load']:.1f}.",
+        "",
+        "Before the expiring stock was paginated and aggregated in SQL, the dashboard, `/expiring` and "
+        "`GET /api/v1/expiring` were killed by gunicorn's 60 s timeout on this dataset (they tested every customer "
+        "against every one of ~64,000 lots in Python), and `/lots` took about 355 ms.",
         "",
         "| page or API | path | status | median | slowest |",
         "|---|---|---|---|---|",
