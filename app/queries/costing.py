@@ -105,8 +105,9 @@ def stock_valuation(session: Session, *, on: date, warehouse: str | None = None,
                 .where(Warehouse.code == warehouse))
 
     facts = (Lot.id, Lot.product_id, Lot.code, Lot.expiry, Lot.unit_cost)
-    now = in_warehouse(select(*facts, func.sum(Balance.on_hand)).join(Balance, Balance.lot_id == Lot.id)
-                       .where(Balance.on_hand != 0), Balance.location_id).group_by(*facts)
+    per_lot = in_warehouse(select(Balance.lot_id, func.sum(Balance.on_hand).label("qty"))
+                           .where(Balance.on_hand != 0), Balance.location_id).group_by(Balance.lot_id).subquery()
+    now = select(*facts, per_lot.c.qty).join(per_lot, per_lot.c.lot_id == Lot.id)
     since = in_warehouse(select(*facts, func.sum(Movement.quantity)).join(Movement, Movement.lot_id == Lot.id)
                          .where(Movement.booked_on > on), Movement.location_id).group_by(*facts)
     held: dict[int, list[Any]] = {}
