@@ -1,12 +1,14 @@
-"""Fixtures: a migrated database (SQLite file, or PostgreSQL when LOTWISE_TEST_DATABASE_URL is set)."""
+"""Fixtures: a migrated database (SQLite file, or PostgreSQL when LOTWISE_TEST_DATABASE_URL is set), the app,
+its session and clients, a small site, and the demo company (built once per run, copied per test).
+
+Helpers that are functions rather than fixtures live in `tests/helpers/`; the names below that come from there
+(`Api`, `make_user`, `make_token`, `TODAY`, `D`) stay importable from here.
+"""
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
-from datetime import date
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +18,15 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from app import create_app
-from app.db import Base, make_engine
+from app.db import make_engine, make_session_factory
 from app.migrate import upgrade
 from app.models import Role
+from app.sessions import DatabaseSessionInterface
+from tests.helpers.api import TODAY, Api, D, make_app, make_token, make_user
+from tests.helpers.databases import PG_URL, DemoBuild, clone, create_database, drop_database, sibling, truncate_all
+from tests.helpers.sites import build_site
 
-PG_URL = os.environ.get("LOTWISE_TEST_DATABASE_URL")
+__all__ = ["PG_URL", "TODAY", "Api", "D", "make_token", "make_user"]
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -62,24 +67,105 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture
 def database_url(migrated_template: str, tmp_path: Path) -> Iterator[str]:
+    """A fresh migrated database for one test: a copy of the template file, or the PostgreSQL one truncated after."""
     if PG_URL:
         yield PG_URL
-        engine = make_engine(PG_URL)
-        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-        with engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        engine.dispose()
+        truncate_all(PG_URL)
         return
     target = tmp_path / "lotwise.db"
     shutil.copy(migrated_template, target)
     yield f"sqlite:///{target}"
 
 
+# What create_app keeps that depends on the database; `app` repoints these at each test's own database.
+_PER_DATABASE = {"lotwise.engine", "lotwise.sessions"}
+_STATELESS = {"csrf"}
+
+
+@pytest.fixture(scope="session")
+def app_shell(tmp_path_factory: pytest.TempPathFactory) -> Flask:
+    """One Flask app for the whole run (building its routes costs more than most tests): `app` lends it out.
+
+    If create_app starts keeping other per-database state, this refuses to run until `app` resets it too.
+    """
+    folder = tmp_path_factory.mktemp("app")
+    application = make_app(f"sqlite:///{folder / 'never-opened.db'}", folder)
+    unknown = set(application.extensions) - _PER_DATABASE - _STATELESS
+    assert not unknown, f"create_app now keeps {unknown}: make the app fixture in tests/conftest.py reset it"
+    assert isinstance(application.session_interface, DatabaseSessionInterface)
+    return application
+
+
 @pytest.fixture
-def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
-    application = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "test-secret",
-                              "INSTANCE_DIR": str(tmp_path), "TIMEZONE": "UTC"})
-    application.config["TESTING"] = True
+def app(app_shell: Flask, database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    """The app on this test's own database and instance folder; its config is restored after the test."""
+    config = dict(app_shell.config)
+    engine = make_engine(database_url)
+    factory = make_session_factory(engine)
+    app_shell.config.update(DATABASE_URL=database_url, INSTANCE_DIR=str(tmp_path))
+    app_shell.extensions["lotwise.engine"] = engine
+    app_shell.extensions["lotwise.sessions"] = factory
+    app_shell.session_interface.factory = factory  # type: ignore[attr-defined]
+    try:
+        yield app_shell
+    finally:
+        engine.dispose()
+        app_shell.config.clear()
+        app_shell.config.update(config)
+
+
+# --- the demo company: built once per run, copied for each test (or module) that uses it ----------------
+
+
+@pytest.fixture(scope="session")
+def demo_build(tmp_path_factory: pytest.TempPathFactory) -> DemoBuild:
+    """The demo company, built once per run the way a user builds it: `lotwise demo --no-serve --db FILE`."""
+    from click.testing import CliRunner
+
+    from app.cli import main
+
+    folder = tmp_path_factory.mktemp("demo")
+    path = (folder / "demo.db").resolve()
+    env = {"LOTWISE_INSTANCE_DIR": str(folder), "LOTWISE_TIMEZONE": "UTC"}
+    result = CliRunner().invoke(main, ["demo", "--no-serve", "--db", str(path)], env=env, catch_exceptions=False)
+    return DemoBuild(path, result.output, result.exit_code)
+
+
+@pytest.fixture(scope="session")
+def demo_template(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The URL of a database holding the demo company, which no test writes to: tests use a `clone` of it.
+
+    SQLite: the file `lotwise demo` built (`demo_build`). PostgreSQL: a database named after the test database
+    plus `_demo`, filled once by `build_demo`.
+    """
+    if not PG_URL:
+        build: DemoBuild = request.getfixturevalue("demo_build")
+        assert build.exit_code == 0, build.output
+        yield f"sqlite:///{build.path}"
+        return
+    from app.demo import build_demo
+
+    url = sibling(PG_URL, "_demo")
+    create_database(url)
+    application = make_app(url, tmp_path_factory.mktemp("demo-instance"))
+    assert build_demo(application) is True
+    application.extensions["lotwise.engine"].dispose()
+    yield url
+    drop_database(url)
+
+
+@pytest.fixture
+def demo_database_url(demo_template: str, tmp_path: Path) -> Iterator[str]:
+    """A private copy of the demo company's database that a test may change."""
+    url = clone(demo_template, tmp_path)
+    yield url
+    drop_database(url)
+
+
+@pytest.fixture
+def demo_app(demo_database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    """The app over a private copy of the demo company."""
+    application = make_app(demo_database_url, tmp_path)
     yield application
     application.extensions["lotwise.engine"].dispose()
 
@@ -93,37 +179,6 @@ def session(app: Flask) -> Iterator[Session]:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
-
-
-class Api:
-    """A test client that talks JSON with a bearer token for one role."""
-
-    def __init__(self, client: FlaskClient, token: str) -> None:
-        self.client = client
-        self.headers = {"Authorization": f"Bearer {token}"}
-
-    def get(self, path: str, **kw: Any) -> Any:
-        return self.client.get("/api/v1" + path, headers=self.headers, **kw)
-
-    def post(self, path: str, json: Any = None, headers: dict[str, str] | None = None) -> Any:
-        return self.client.post("/api/v1" + path, json=json, headers={**self.headers, **(headers or {})})
-
-    def patch(self, path: str, json: Any = None) -> Any:
-        return self.client.patch("/api/v1" + path, json=json, headers=self.headers)
-
-
-def make_user(session: Session, name: str, role: Role, password: str = "correct horse 1") -> Any:
-    from app.schemas import UserIn
-    from app.services.users import create_user
-
-    return create_user(session, UserIn(username=name, role=role, password=password))
-
-
-def make_token(session: Session, name: str, role: Role) -> str:
-    from app.services.users import create_token
-
-    make_user(session, name, role)
-    return create_token(session, name, "tests")[1]
 
 
 @pytest.fixture
@@ -141,36 +196,17 @@ def api_as(client: FlaskClient, session: Session) -> Any:
 
 
 @pytest.fixture
-def site(api: Api) -> dict[str, Any]:
-    """A small jam kitchen: warehouse, locations, products, a supplier and two customers."""
-    ids: dict[str, Any] = {}
-    assert api.post("/warehouses", {"code": "MAIN", "name": "Main site"}).status_code == 201
-    for code, kind in [("RCV", "receiving"), ("DRY-01", "storage"), ("COLD-01", "storage"),
-                       ("KITCHEN", "production"), ("QUAR", "quarantine"), ("DOCK", "shipping")]:
-        r = api.post("/locations", {"code": code, "name": code.title(), "kind": kind, "warehouse": "MAIN"})
-        assert r.status_code == 201, r.json
-    products = [
-        {"sku": "RASP", "name": "Raspberries IQF", "kind": "material", "unit": "kg", "shelf_life_days": 180},
-        {"sku": "SUGAR", "name": "Cane sugar", "kind": "material", "unit": "kg", "shelf_life_days": 720},
-        {"sku": "JAM-RASP", "name": "Raspberry jam 340 g", "kind": "product", "unit": "ea",
-         "shelf_life_days": 365, "gtin": "09501101530003"},
-    ]
-    for p in products:
-        r = api.post("/products", p)
-        assert r.status_code == 201, r.json
-        ids[p["sku"]] = r.json["id"]
-    r = api.post("/suppliers", {"name": "Berry Farm", "contact_name": "Ann Berry", "phone": "+44 1632 960001",
-                                "email": "ann@berry.example"})
-    ids["supplier"] = r.json["id"]
-    r = api.post("/suppliers", {"name": "Sugar Co"})
-    ids["sugar_supplier"] = r.json["id"]
-    r = api.post("/customers", {"name": "Corner Deli", "contact_name": "Dev Patel", "phone": "+44 1632 960002",
-                                "email": "dev@deli.example", "address": "1 High St", "min_remaining_days": 30})
-    ids["deli"] = r.json["id"]
-    r = api.post("/customers", {"name": "Big Box", "min_remaining_days": 90, "transit_days": 2})
-    ids["bigbox"] = r.json["id"]
-    return ids
+def kitchen(session: Session) -> dict[str, Any]:
+    """A small jam kitchen set up through the services (no API client): {sku or party: id}.
+
+    Warehouse MAIN; locations RCV, DRY-01, COLD-01, KITCHEN, QUAR (quarantine), DOCK (shipping); products RASP,
+    SUGAR, JAM-RASP; suppliers Berry Farm ("supplier") and Sugar Co ("sugar_supplier"); customers Corner Deli
+    ("deli", ≥ 30 days) and Big Box ("bigbox", ≥ 90 days on arrival, 2 days' transit). See tests/helpers/sites.py.
+    """
+    return build_site(session)
 
 
-TODAY = date.today()
-D = Decimal
+@pytest.fixture
+def site(api: Api, kitchen: dict[str, Any]) -> dict[str, Any]:
+    """The `kitchen`, for tests that also talk to the API as an admin (`api`, made first)."""
+    return kitchen

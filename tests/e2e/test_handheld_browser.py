@@ -20,8 +20,8 @@ from app.models import Lot, LotStatus, Receipt, Role, ScanEvent
 from labels.gs1 import gtin_check_digit, yymmdd
 from labels.model import LotLabel
 from labels.png import to_png
-from tests.conftest import TODAY, Api, make_user
-from tests.e2e.pagekit import PASSWORD, count
+from tests.helpers.api import TODAY, Api, make_user
+from tests.helpers.pages import PASSWORD, count
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 sync_api = pytest.importorskip("playwright.sync_api")

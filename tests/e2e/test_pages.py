@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 from app.models import Receipt, Role
 from app.queries.check import check_ledger
 from app.views import NAV
-from tests.conftest import TODAY, Api
-from tests.e2e.pagekit import Browser, count, lot_id, user
+from tests.helpers.api import TODAY, Api
+from tests.helpers.pages import Browser, count, lot_id, user
 
 NAV_PATHS = {
     "lots.index": "/lots", "receipts.index": "/receipts", "runs.index": "/runs", "orders.index": "/orders",
@@ -49,7 +49,7 @@ def test_anonymous_visitors_are_sent_to_the_login_page(client: FlaskClient, path
 
 
 def test_logging_in_returns_to_the_page_asked_for(client: FlaskClient, session: Session) -> None:
-    from tests.conftest import make_user
+    from tests.helpers.api import make_user
 
     make_user(session, "vera", Role.VIEWER)
     browser = Browser(client)

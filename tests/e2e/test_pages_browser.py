@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
 from app.models import Receipt, Role
-from tests.conftest import TODAY, Api, make_user
-from tests.e2e.pagekit import PASSWORD, count
+from tests.helpers.api import TODAY, Api, make_user
+from tests.helpers.pages import PASSWORD, count
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 sync_api = pytest.importorskip("playwright.sync_api")

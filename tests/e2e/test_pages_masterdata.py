@@ -11,8 +11,8 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from app.models import Role
-from tests.conftest import TODAY, Api
-from tests.e2e.pagekit import Browser, user
+from tests.helpers.api import TODAY, Api
+from tests.helpers.pages import Browser, user
 
 
 @pytest.fixture

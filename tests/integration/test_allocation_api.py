@@ -9,8 +9,8 @@ import pytest
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from tests.conftest import Api
-from tests.integration.test_api_receipts import TODAY, receive, refused, snapshot
+from tests.helpers.api import Api
+from tests.helpers.bookings import TODAY, receive, refused, snapshot
 
 
 def _order(api: Api, customer_id: int, quantity: str = "10", sku: str = "JAM-RASP", days: int = 0) -> int:

@@ -9,8 +9,8 @@ from typing import Any
 from click.testing import CliRunner
 
 from app.cli import main
-from tests.conftest import Api
-from tests.integration.test_api_receipts import TODAY, receive
+from tests.helpers.api import Api
+from tests.helpers.bookings import TODAY, receive
 
 
 def _run(database_url: str, tmp_path: Path, *args: str) -> Any:

@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tests.conftest import PG_URL, Api
-from tests.integration.test_api_receipts import TODAY, receive
+from tests.helpers.api import Api
+from tests.helpers.bookings import TODAY, receive
+from tests.helpers.databases import PG_URL
 
 WORKERS = 8
 

@@ -10,9 +10,9 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from app.models import Role
-from tests.conftest import Api
-from tests.e2e.pagekit import user
-from tests.integration.test_api_receipts import TODAY, receive
+from tests.helpers.api import Api
+from tests.helpers.bookings import TODAY, receive
+from tests.helpers.pages import user
 
 
 def test_allocate_from_the_order_page_and_print_the_pick_list(

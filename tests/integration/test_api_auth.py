@@ -16,8 +16,8 @@ from app.db import utcnow
 from app.models import ROLE_RANK, ApiToken, Role, User, WebSession
 from app.services.users import revoke_token
 from app.sessions import COOKIE
-from tests.conftest import Api, make_token, make_user
-from tests.integration.test_api_receipts import receive, refused, snapshot
+from tests.helpers.api import Api, make_token, make_user
+from tests.helpers.bookings import receive, refused, snapshot
 
 PASSWORD = "correct horse 1"
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Api
-from tests.integration.test_api_receipts import TODAY, receive, refused
+from tests.helpers.api import Api
+from tests.helpers.bookings import TODAY, receive, refused
 
 
 def _day(n: int) -> str:

@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from tests.conftest import Api
-from tests.integration.test_api_receipts import refused, snapshot
+from tests.helpers.api import Api
+from tests.helpers.bookings import refused, snapshot
+from tests.helpers.sites import LOCATIONS, PRODUCTS, post_site
 
 JAM_GTIN = "09501101530003"
 
@@ -147,3 +148,18 @@ def test_unknown_ids_and_routes_answer_json_404(api: Api, site: dict[str, Any]) 
     refused(api.get("/lots?sku=RA%00SP"), 422, "sku", "invalid")
     r = api.client.delete("/api/v1/products", headers=api.headers)
     assert (r.status_code, r.json["error"]["code"]) == (405, "method_not_allowed")
+
+
+def test_the_kitchen_most_tests_start_from_can_be_set_up_through_the_api(api: Api) -> None:
+    ids = post_site(api)
+    products = {p["sku"]: p for p in api.get("/products").json}
+    assert {sku: (p["id"], p["kind"], p["unit"], p["shelf_life_days"]) for sku, p in products.items()} == {
+        p["sku"]: (ids[p["sku"]], p["kind"], p["unit"], p["shelf_life_days"]) for p in PRODUCTS}
+    assert products["JAM-RASP"]["gtin"] == JAM_GTIN
+    assert {loc["code"]: loc["kind"] for loc in api.get("/locations").json} == {
+        loc["code"]: loc["kind"] for loc in LOCATIONS}
+    customers = {c["name"]: (c["id"], c["min_remaining_days"], c["transit_days"]) for c in api.get("/customers").json}
+    assert customers == {"Corner Deli": (ids["deli"], 30, 0), "Big Box": (ids["bigbox"], 90, 2)}
+    suppliers = {s["name"]: (s["id"], s["email"]) for s in api.get("/suppliers").json}
+    assert suppliers == {"Berry Farm": (ids["supplier"], "ann@berry.example"),
+                         "Sugar Co": (ids["sugar_supplier"], None)}

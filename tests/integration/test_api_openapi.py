@@ -13,8 +13,8 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from app.models import Role
-from tests.conftest import Api
-from tests.integration.test_api_receipts import TODAY, receive
+from tests.helpers.api import Api
+from tests.helpers.bookings import TODAY, receive
 
 METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy.orm import Session
 
 from app.models import LotStatus
-from tests.conftest import Api
-from tests.integration.test_api_receipts import TODAY, receive, refused, set_status, snapshot
+from tests.helpers.api import Api
+from tests.helpers.bookings import TODAY, receive, refused, set_status, snapshot
 
 
 def _order(site: dict[str, Any], **kw: Any) -> dict[str, Any]:

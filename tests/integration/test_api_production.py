@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy.orm import Session
 
 from app.models import LotStatus
-from tests.conftest import Api
-from tests.integration.test_api_receipts import TODAY, receive, refused, set_status, snapshot
+from tests.helpers.api import Api
+from tests.helpers.bookings import TODAY, receive, refused, set_status, snapshot
 
 
 @pytest.fixture

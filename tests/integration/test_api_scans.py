@@ -16,8 +16,8 @@ from app.models import Role, ScanEvent
 from labels.gs1 import gtin_check_digit, yymmdd
 from labels.model import LotLabel
 from labels.png import to_png
-from tests.conftest import Api
-from tests.integration.test_api_receipts import TODAY, receive, refused, snapshot
+from tests.helpers.api import Api
+from tests.helpers.bookings import TODAY, receive, refused, snapshot
 
 GS = "\x1d"
 JAM_GTIN = "09501101530003"

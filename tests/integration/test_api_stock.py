@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from tests.conftest import Api
-from tests.integration.test_api_receipts import TODAY, receive, refused, snapshot
+from tests.helpers.api import Api
+from tests.helpers.bookings import TODAY, receive, refused, snapshot
 
 
 @pytest.fixture

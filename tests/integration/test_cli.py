@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import sqlite3
 from collections.abc import Callable
 from datetime import date
@@ -18,6 +19,7 @@ from app.cli import main
 from app.config import DEFAULTS
 from app.schemas import LocationIn, ProductIn, ReceiptIn, ReceiptLineIn, SupplierIn, WarehouseIn
 from app.services import masterdata, stock
+from tests.helpers.databases import DemoBuild
 
 
 @pytest.fixture
@@ -149,15 +151,16 @@ def test_check_passes_on_a_sound_ledger_and_fails_on_a_tampered_balance(
     assert "balance" in broken.output and "1 problem(s) found" in broken.output
 
 
-def test_demo_creates_the_company_once_then_reuses_it(tmp_path: Path, lotwise: Run) -> None:
-    demo_db = (tmp_path / "demo.db").resolve()
-    first = lotwise("demo", "--no-serve", "--db", str(demo_db))
-    assert first.exit_code == 0, first.output
-    assert first.output.strip() == f"Created demo data in {demo_db}"
-    movements = _count(demo_db, "movement")
+def test_demo_creates_the_company_once_then_reuses_it(tmp_path: Path, lotwise: Run, demo_build: DemoBuild) -> None:
+    # `demo_build` is this run's one `lotwise demo --no-serve --db FILE` into a new file (other tests copy it).
+    assert demo_build.exit_code == 0, demo_build.output
+    assert demo_build.output.strip() == f"Created demo data in {demo_build.path}"
+    movements = _count(demo_build.path, "movement")
     assert movements > 1000
-    assert _count(demo_db, "user_account") == 3
+    assert _count(demo_build.path, "user_account") == 3
 
+    demo_db = (tmp_path / "demo.db").resolve()
+    shutil.copy(demo_build.path, demo_db)
     second = lotwise("demo", "--no-serve", "--db", str(demo_db))
     assert second.exit_code == 0, second.output
     assert second.output.strip() == f"Reusing demo data in {demo_db}"

@@ -12,18 +12,18 @@ from app.models import Lot
 from app.queries.costing import cost_breakdown, stock_valuation
 from app.schemas import ProductionRunIn, TransferIn
 from app.services import production, stock
-from tests.conftest import Api
-from tests.integration.test_expiry import PATTERN, receive
+from tests.helpers.api import Api
+from tests.helpers.ledger import PATTERN, receive_lots
 
 D = Decimal
 
 
 def test_a_lot_topped_up_at_three_prices_is_rebuilt_to_the_last_place(site: dict[str, Any], session: Session) -> None:
     on = date(2026, 1, 5)
-    lots = receive(session, site["supplier"], on, [
+    lots = receive_lots(session, site["supplier"], on, [
         {"sku": "RASP", "quantity": "3", "location": "COLD-01", "lot_code": "T", "unit_cost": "1.00"}])
     for qty, cost in [("7", "1.10"), ("11", "0.95"), ("0.333", "1.2345")]:
-        receive(session, site["supplier"], on, [{"sku": "RASP", "quantity": qty, "location": "COLD-01",
+        receive_lots(session, site["supplier"], on, [{"sku": "RASP", "quantity": qty, "location": "COLD-01",
                                                  "lot_code": "T", "unit_cost": cost, "top_up": True}])
     lot = session.get_one(Lot, lots["T"])
     breakdown = cost_breakdown(session, lot.id)
@@ -35,9 +35,9 @@ def test_a_lot_topped_up_at_three_prices_is_rebuilt_to_the_last_place(site: dict
 
 
 def test_inputs_taken_from_two_locations_show_once_per_lot(site: dict[str, Any], session: Session) -> None:
-    lots = receive(session, site["supplier"], date(2026, 1, 5), [
+    lots = receive_lots(session, site["supplier"], date(2026, 1, 5), [
         {"sku": "RASP", "quantity": "10", "location": "COLD-01", "lot_code": "R", "unit_cost": "3.333333"}])
-    lots |= receive(session, site["sugar_supplier"], date(2026, 1, 5), [
+    lots |= receive_lots(session, site["sugar_supplier"], date(2026, 1, 5), [
         {"sku": "SUGAR", "quantity": "50", "location": "DRY-01", "lot_code": "S", "unit_cost": "0.7"}])
     stock.transfer(session, TransferIn(lot_id=lots["R"], from_location="COLD-01", to_location="KITCHEN",
                                        quantity=D(4)), user=None, today=date(2026, 1, 6))
@@ -56,11 +56,11 @@ def test_inputs_taken_from_two_locations_show_once_per_lot(site: dict[str, Any],
 def test_the_api_refuses_an_unknown_lot_and_values_stock_per_warehouse(api: Api, site: dict[str, Any],
                                                                        session: Session) -> None:
     assert api.get("/lots/999/cost").status_code == 404
-    receive(session, site["supplier"], date(2026, 1, 5), [
+    receive_lots(session, site["supplier"], date(2026, 1, 5), [
         {"sku": "RASP", "quantity": "10", "location": "COLD-01", "lot_code": "R", "unit_cost": "2.5"}])
     assert api.post("/warehouses", {"code": "NORTH", "name": "North"}).status_code == 201
     assert api.post("/locations", {"code": "N-01", "name": "North 1", "warehouse": "NORTH"}).status_code == 201
-    receive(session, site["supplier"], date(2026, 1, 6), [
+    receive_lots(session, site["supplier"], date(2026, 1, 6), [
         {"sku": "RASP", "quantity": "4", "location": "N-01", "lot_code": "R2", "unit_cost": "3"}])
     everywhere = api.get("/reports/stock-valuation?on=2026-01-06").json
     assert (everywhere["total_value"], [r["quantity"] for r in everywhere["rows"]]) == ("37", ["14"])

@@ -11,12 +11,11 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from allocation import CustomerRule, OrderLine, StockLot, is_eligible
-from app import create_app
-from app.db import Base, make_engine
+from app.db import Base
 from app.demo import DEMO_PASSWORD, DEMO_USER, RECALL_SUPPLIER_LOT, build_demo, gs1_check_digit, site_today
 from app.models import (
     Adjustment,
@@ -39,7 +38,8 @@ from app.models import (
 from app.models import OrderLine as OrderLineRow
 from app.queries.check import check_ledger
 from app.queries.expiry import Filters, expiring_stock, expiry_summary
-from tests.conftest import PG_URL
+from tests.helpers.api import make_app
+from tests.helpers.databases import clone, drop_database
 
 
 def _table_counts(app: Flask) -> dict[str, int]:
@@ -49,24 +49,14 @@ def _table_counts(app: Flask) -> dict[str, int]:
 
 
 @pytest.fixture(scope="module")
-def demo(migrated_template: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    """One demo company for the whole module (it takes a while to build)."""
-    if PG_URL:
-        url = PG_URL
-    else:
-        url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
-    instance = tmp_path_factory.mktemp("instance")
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "test-secret", "INSTANCE_DIR": str(instance),
-                      "TIMEZONE": "UTC"})
-    assert build_demo(app) is True
+def demo(demo_template: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """One copy of the demo company (built once per run) for the whole module."""
+    folder = tmp_path_factory.mktemp("demo-module")
+    url = clone(demo_template, folder)
+    app = make_app(url, folder)
     yield app
     app.extensions["lotwise.engine"].dispose()
-    if PG_URL:
-        engine = make_engine(PG_URL)
-        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-        with engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        engine.dispose()
+    drop_database(url)
 
 
 @pytest.fixture

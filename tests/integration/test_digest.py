@@ -19,7 +19,6 @@ from click.testing import CliRunner, Result
 from sqlalchemy.orm import Session
 
 from app.cli import main
-from tests.integration.test_expiry import shelf  # noqa: F401  (fixture)
 
 Run = Callable[..., Result]
 
@@ -97,7 +96,7 @@ def lotwise(database_url: str, tmp_path: Path) -> Run:
 
 
 def test_the_text_digest_lists_expired_and_expiring_stock_with_who_could_take_it(
-        shelf: dict[str, int], lotwise: Run) -> None:  # noqa: F811
+        shelf: dict[str, int], lotwise: Run) -> None:
     result = lotwise("expiring", "--today", "2026-03-01")
     assert result.exit_code == 0, result.output
     text = result.stdout
@@ -112,7 +111,7 @@ def test_the_text_digest_lists_expired_and_expiring_stock_with_who_could_take_it
     assert result.stderr == ""  # no SMTP configured: nothing mailed, nothing said about it
 
 
-def test_the_csv_digest_goes_to_a_file(shelf: dict[str, int], lotwise: Run, tmp_path: Path) -> None:  # noqa: F811
+def test_the_csv_digest_goes_to_a_file(shelf: dict[str, int], lotwise: Run, tmp_path: Path) -> None:
     target = tmp_path / "digest.csv"
     result = lotwise("expiring", "--today", "2026-03-01", "--format", "csv", "-o", str(target))
     assert result.exit_code == 0, result.output
@@ -124,7 +123,7 @@ def test_the_csv_digest_goes_to_a_file(shelf: dict[str, int], lotwise: Run, tmp_
     assert rows[3]["could_still_go_to"] == "Corner Deli (ship by 2026-03-11); Quick Cafe (ship by 2026-04-10)"
 
 
-def test_the_digest_is_emailed_to_the_managers(shelf: dict[str, int], lotwise: Run,  # noqa: F811
+def test_the_digest_is_emailed_to_the_managers(shelf: dict[str, int], lotwise: Run,
                                                smtp: SmtpSink) -> None:
     result = lotwise("expiring", "--today", "2026-03-01", SMTP_HOST="127.0.0.1",
                      SMTP_PORT=str(smtp.server_address[1]), SMTP_FROM="lotwise@jam.example",
@@ -142,7 +141,7 @@ def test_the_digest_is_emailed_to_the_managers(shelf: dict[str, int], lotwise: R
     assert "expired,RASP,Raspberries IQF,R0,COLD-01" in attachment.get_payload(decode=True).decode()
 
 
-def test_a_mail_failure_is_reported_but_the_digest_is_still_written(shelf: dict[str, int],  # noqa: F811
+def test_a_mail_failure_is_reported_but_the_digest_is_still_written(shelf: dict[str, int],
                                                                     lotwise: Run) -> None:
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))

@@ -6,60 +6,15 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-import pytest
 from sqlalchemy.orm import Session
 
 from app.queries.expiry import Filters, expired_stock, expiring_stock, expiry_summary
-from app.schemas import ExpiredWriteOffIn, HoldIn, OrderIn, ProductionRunIn, ReceiptIn, ShipmentIn, TransferIn
-from app.services import orders, production, stock, writeoffs
-from tests.conftest import TODAY, Api
+from app.schemas import ExpiredWriteOffIn, HoldIn
+from app.services import stock, writeoffs
+from tests.helpers.api import TODAY, Api
 
 D = Decimal
-PATTERN = "{date:%y%m%d}-{seq_alpha}"
 ON = date(2026, 3, 1)
-
-
-def receive(session: Session, supplier: int, on: date, lines: list[dict[str, Any]]) -> dict[str, int]:
-    receipt = stock.receive(session, ReceiptIn.model_validate({"supplier_id": supplier, "lines": lines}),
-                            user=None, today=on, lot_code_pattern=PATTERN)
-    return {line.lot.code: line.lot_id for line in receipt.lines}
-
-
-@pytest.fixture
-def shelf(site: dict[str, Any], session: Session, api: Api) -> dict[str, int]:
-    """Stock as it stands on 1 March 2026.
-
-    R0 RASP 30 kg expired 20 Feb; R1 RASP 40 kg left, expires 15 Mar; S1 SUGAR expires 2027;
-    J1 jam (made 10 Jan, expires 10 Apr, alert window 45 days) 250 jars in the kitchen, 50 at the dock.
-    Customers: Corner Deli (≥ 30 days, has bought the jam), Big Box (≥ 90 days + 2 days transit),
-    Quick Cafe (no rule) and Pct Shop (≥ 50 % of the lot's life left).
-    """
-    assert api.patch(f"/products/{site['JAM-RASP']}", {"expiry_alert_days": 45}).status_code == 200
-    site["cafe"] = api.post("/customers", {"name": "Quick Cafe"}).json["id"]
-    site["pct"] = api.post("/customers", {"name": "Pct Shop", "min_remaining_pct": "50"}).json["id"]
-    lots = receive(session, site["supplier"], date(2026, 1, 2), [
-        {"sku": "RASP", "quantity": "30", "location": "COLD-01", "lot_code": "R0", "unit_cost": "4.00",
-         "expiry": "2026-02-20"}])
-    lots |= receive(session, site["supplier"], date(2026, 1, 5), [
-        {"sku": "RASP", "quantity": "100", "location": "COLD-01", "lot_code": "R1", "unit_cost": "4.20",
-         "expiry": "2026-03-15"}])
-    lots |= receive(session, site["sugar_supplier"], date(2026, 1, 5), [
-        {"sku": "SUGAR", "quantity": "500", "location": "DRY-01", "lot_code": "S1", "unit_cost": "0.90",
-         "expiry": "2027-12-31"}])
-    run = production.produce(session, ProductionRunIn.model_validate({
-        "sku": "JAM-RASP", "quantity": "400", "location": "KITCHEN", "lot_code": "J1", "expiry": "2026-04-10",
-        "extra_cost": "20",
-        "inputs": [{"lot_id": lots["R1"], "quantity": "60"}, {"lot_id": lots["S1"], "quantity": "40"}]}),
-        user=None, today=date(2026, 1, 10), lot_code_pattern=PATTERN)
-    lots["J1"] = run.output_lot_id
-    order = orders.create_order(session, OrderIn.model_validate({
-        "customer_id": site["deli"], "warehouse": "MAIN", "ship_date": "2026-02-01",
-        "lines": [{"sku": "JAM-RASP", "quantity": "100"}]}), user=None, today=date(2026, 2, 1))
-    orders.ship(session, ShipmentIn.model_validate({"order_id": order.id, "lines": [
-        {"lot_id": lots["J1"], "location": "KITCHEN", "quantity": "100"}]}), user=None, today=date(2026, 2, 1))
-    stock.transfer(session, TransferIn(lot_id=lots["J1"], from_location="KITCHEN", to_location="DOCK",
-                                       quantity=D(50)), user=None, today=date(2026, 2, 2))
-    return lots
 
 
 def test_lots_within_their_window_and_expired_lots_are_listed_per_location(shelf: dict[str, int],

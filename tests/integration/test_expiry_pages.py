@@ -8,14 +8,14 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
 from app.models import Role, WriteOff
-from tests.conftest import TODAY, Api
-from tests.e2e.pagekit import Browser, count, user
-from tests.integration.test_waste_report import history  # noqa: F401  (fixture)
+from tests.helpers.api import TODAY, Api
+from tests.helpers.pages import Browser, count, user
 
 
 @pytest.fixture
@@ -115,7 +115,7 @@ def test_a_viewer_sees_the_list_but_no_actions(client: FlaskClient, session: Ses
 
 
 def test_the_waste_report_page_draws_its_chart_without_the_internet(client: FlaskClient, session: Session,
-                                                                    history: dict[str, int]) -> None:  # noqa: F811
+                                                                    history: dict[str, int]) -> None:
     viewer = user(client, session, "vera", Role.VIEWER)
     page = viewer.get("/reports/waste?from=2026-01-01&to=2026-06-30")
     assert page.status == 200
@@ -145,7 +145,7 @@ def test_a_backwards_range_is_a_page_error(client: FlaskClient, session: Session
 
 
 def test_valuation_and_lot_cost_pages(client: FlaskClient, session: Session,
-                                      history: dict[str, int]) -> None:  # noqa: F811
+                                      history: dict[str, int]) -> None:
     viewer = user(client, session, "vera", Role.VIEWER)
     page = viewer.get("/reports/valuation?on=2026-02-28")
     assert page.status == 200
@@ -167,12 +167,10 @@ def test_the_navigation_offers_expiring_and_waste(client: FlaskClient, session: 
 
 
 def test_on_the_demo_data_a_manager_sees_what_expires_who_could_take_it_and_writes_off_in_two_taps(
-        client: FlaskClient, session: Session) -> None:
-    from app.demo import DEMO_PASSWORD, build_demo
+        demo_app: Flask) -> None:
+    from app.demo import DEMO_PASSWORD
 
-    app = client.application
-    assert build_demo(app)
-    manager = Browser(app.test_client())
+    manager = Browser(demo_app.test_client())
     manager.login("demo", DEMO_PASSWORD)
     dashboard = manager.get("/")
     tile = dashboard.html[dashboard.html.index('class="card expiry-tile"'):]

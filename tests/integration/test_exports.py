@@ -16,9 +16,9 @@ from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
 from app.api.openapi import build
-from tests.conftest import TODAY, Api
-from tests.integration.recall_case import Case
-from tests.integration.recall_case import build as build_case
+from tests.helpers.api import TODAY, Api
+from tests.helpers.recall_case import Case
+from tests.helpers.recall_case import build as build_case
 
 D = Decimal
 DAY = TODAY.isoformat()

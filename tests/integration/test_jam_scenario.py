@@ -7,7 +7,7 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from app.queries.check import check_ledger
-from tests.conftest import TODAY, Api
+from tests.helpers.api import TODAY, Api
 
 
 def test_receive_produce_ship_and_the_raspberry_lot_shows_where_it_went(api: Api, site: dict, session: Session) -> None:

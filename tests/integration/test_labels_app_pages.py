@@ -18,9 +18,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models import LabelPrinter, LabelPrintJob, Role, User
-from tests.conftest import Api, make_user
-from tests.integration.test_labels_app import expected, gs1_reads, pdf_pages, read, receive_two
-from tests.integration.test_printing import FakeZebra
+from tests.helpers.api import Api, make_user
+from tests.helpers.label_files import expected, gs1_reads, pdf_pages, read, receive_two
+from tests.helpers.printer import FakeZebra
 
 PASSWORD = "correct horse 1"
 

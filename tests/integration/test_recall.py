@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from app.models import Balance, LotStatusChange, Role
 from app.queries.check import check_ledger
-from tests.conftest import TODAY, Api
-from tests.integration.recall_case import Case, build
+from tests.helpers.api import TODAY, Api
+from tests.helpers.recall_case import Case, build
 
 D = Decimal
 

@@ -10,8 +10,8 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from app.models import Role
-from tests.conftest import Api, make_user
-from tests.integration.recall_case import Case, build
+from tests.helpers.api import Api, make_user
+from tests.helpers.recall_case import Case, build
 
 PASSWORD = "correct horse 1"
 

@@ -18,8 +18,9 @@ from app.models import Balance, Lot, OrderLine, User
 from app.queries.check import check_ledger
 from app.schemas import OrderIn, ProductionRunIn, ReceiptIn, ReturnIn, ShipmentIn, TransferIn
 from app.services import orders, production, stock
-from tests.conftest import PG_URL, Api
-from tests.integration.test_api_receipts import TODAY, receive
+from tests.helpers.api import Api
+from tests.helpers.bookings import TODAY, receive
+from tests.helpers.databases import PG_URL
 
 D = Decimal
 PATTERN = "{date:%y%m%d}-{seq_alpha}"

@@ -23,7 +23,7 @@ from app.schemas import (
     TransferIn,
 )
 from app.services import orders, production, stock
-from tests.integration.test_api_receipts import TODAY
+from tests.helpers.bookings import TODAY
 
 D = Decimal
 PATTERN = "{date:%y%m%d}-{seq_alpha}"

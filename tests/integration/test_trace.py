@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from app.models import LotLink, Role
 from app.queries.traceability import links, trace, walk
-from tests.conftest import TODAY, Api
-from tests.integration.recall_case import Case, build
+from tests.helpers.api import TODAY, Api
+from tests.helpers.recall_case import Case, build
 
 D = Decimal
 

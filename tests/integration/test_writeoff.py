@@ -16,8 +16,8 @@ from app.queries.check import check_ledger
 from app.queries.expiry import expired_stock
 from app.schemas import ExpiredWriteOffIn
 from app.services.writeoffs import write_off_expired
-from tests.conftest import TODAY, Api
-from tests.integration.test_expiry import receive
+from tests.helpers.api import TODAY, Api
+from tests.helpers.ledger import receive_lots
 
 D = Decimal
 
@@ -181,7 +181,7 @@ def test_rows_that_are_not_the_preview_are_refused(api: Api, lots: dict[str, int
 
 
 def test_a_lot_that_expires_overnight_makes_yesterdays_preview_stale(site: dict[str, Any], session: Session) -> None:
-    receive(session, site["supplier"], date(2026, 1, 5), [
+    receive_lots(session, site["supplier"], date(2026, 1, 5), [
         {"sku": "RASP", "quantity": "5", "location": "COLD-01", "lot_code": "A", "expiry": "2026-03-01"},
         {"sku": "RASP", "quantity": "5", "location": "COLD-01", "lot_code": "B", "expiry": "2026-03-02"}])
     monday = expired_stock(session, today=date(2026, 3, 2))

@@ -17,7 +17,7 @@ import zxingcpp
 from PIL import Image
 
 from labels import SIZES, LotLabel, to_pdf, to_png, to_svg
-from tests.unit.test_labels import (
+from tests.helpers.labels import (
     assert_gs1,
     bracketed,
     by_format,

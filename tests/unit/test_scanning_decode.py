@@ -26,7 +26,7 @@ from scanning import (
     decoding,
     parse,
 )
-from tests.unit.scan_corpus import BLANK_KINDS, FORMATS, TODAY, Sample, barcode_sample, blank_sample
+from tests.helpers.scan_corpus import BLANK_KINDS, FORMATS, TODAY, Sample, barcode_sample, blank_sample
 
 # Generous: the tests check what is read, not how fast (the benchmark measures that).
 BUDGET = 5000

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models import Lot, Role
-from tests.conftest import make_user
+from tests.helpers.api import make_user
 
 PASSWORD = "correct horse 1"
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Location, Lot, MovementKind
 from app.services.base import book, transactional
-from tests.conftest import TODAY, Api
+from tests.helpers.api import TODAY, Api
 
 
 @dataclass

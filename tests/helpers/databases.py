@@ -1,0 +1,87 @@
+"""Private copies of a template database: a file copy on SQLite, `CREATE DATABASE ... TEMPLATE` on PostgreSQL."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from app.db import Base, make_engine
+
+PG_URL = os.environ.get("LOTWISE_TEST_DATABASE_URL")  # run the database tests on PostgreSQL
+
+_clones = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class DemoBuild:
+    """What `lotwise demo --no-serve` printed, and the SQLite file it filled."""
+
+    path: Path
+    output: str
+    exit_code: int
+
+
+def _admin(url: str) -> str:
+    """The same server's maintenance database, where databases are created and dropped."""
+    return make_url(url).set(database="postgres").render_as_string(hide_password=False)
+
+
+def sibling(url: str, suffix: str) -> str:
+    """Another database on the same PostgreSQL server, named after `url`'s database plus `suffix`."""
+    parsed = make_url(url)
+    return parsed.set(database=f"{parsed.database}{suffix}").render_as_string(hide_password=False)
+
+
+def _database(url: str) -> str:
+    return str(make_url(url).database)
+
+
+def create_database(url: str, template: str | None = None) -> None:
+    """(Re)create the PostgreSQL database `url`, empty or as a copy of `template` (which nobody may be using)."""
+    engine = make_engine(_admin(url), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{_database(url)}" WITH (FORCE)'))
+            copy = f' TEMPLATE "{_database(template)}"' if template else ""
+            conn.execute(text(f'CREATE DATABASE "{_database(url)}"{copy}'))
+    finally:
+        engine.dispose()
+
+
+def drop_database(url: str) -> None:
+    if not url.startswith("postgresql"):
+        return
+    engine = make_engine(_admin(url), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{_database(url)}" WITH (FORCE)'))
+    finally:
+        engine.dispose()
+
+
+def clone(template: str, folder: Path) -> str:
+    """A private, writable copy of the template database `template` (a URL); drop it with `drop_database`."""
+    if template.startswith("sqlite:///"):
+        target = folder / f"clone-{next(_clones)}.db"
+        shutil.copy(template.removeprefix("sqlite:///"), target)
+        return f"sqlite:///{target}"
+    url = sibling(template, f"_copy{next(_clones)}")
+    create_database(url, template=template)
+    return url
+
+
+def truncate_all(url: str) -> None:
+    """Empty every table of a PostgreSQL database and restart its id sequences."""
+    engine = make_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    finally:
+        engine.dispose()
