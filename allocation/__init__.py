@@ -8,6 +8,7 @@ from allocation.eligibility import (
     earliest_acceptable_expiry,
     ineligibility,
     is_eligible,
+    last_ship_day,
     line_terms,
 )
 from allocation.fefo import fefo_key, serve_key
@@ -37,6 +38,7 @@ __all__ = [
     "fefo_key",
     "ineligibility",
     "is_eligible",
+    "last_ship_day",
     "line_terms",
     "serve_key",
 ]

@@ -156,6 +156,26 @@ def _earliest(t: LineTerms, made: int) -> date | None:
     return date.fromordinal(floor)
 
 
+def last_ship_day(lot: StockLot, line: OrderLine) -> date | None:
+    """The last day the lot may still ship on the line, shipping on `line.ship_date` or later.
+
+    None when it may not ship even on `line.ship_date`, or when it has no expiry (then no date
+    limits it). The rule only gets harder as the ship date S moves on: E >= S + transit + min days
+    gives S <= E - transit - min days, and (E - A) * 100 * den >= num * life gives
+    S <= E - transit - ceil(num * life / (100 * den)); the no-date-reversal bound does not move.
+    """
+    if lot.expiry is None or not is_eligible(lot, line):
+        return None
+    t = line_terms(line)
+    expiry = lot.expiry.toordinal()
+    last = expiry - (t.days_floor - t.ship)
+    if t.pct_num:
+        life = expiry - lot.made_on.toordinal()
+        need = -(-(t.pct_num * life) // (100 * t.pct_den))
+        last = min(last, expiry - (t.arrival - t.ship) - need)
+    return date.fromordinal(last)
+
+
 def ineligibility(lot: StockLot, line: OrderLine, terms: LineTerms | None = None) -> Ineligible | None:
     """Why the lot may not go on the line, or None when it may (same rule as `is_eligible`)."""
     t = terms or line_terms(line)

@@ -16,7 +16,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.formatting import qty
-from app.queries.expiry import ExpiringRow, expiring_stock, expiry_summary
+from app.queries.expiry import Filters, expiring_stock, expiry_summary
+from app.schemas import ExpiringRow, ExpirySummary
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class Digest:
     text: str
     csv: str
     rows: Sequence[ExpiringRow]
+    summary: ExpirySummary
 
     @property
     def filename(self) -> str:
@@ -69,10 +71,21 @@ def _customers(row: ExpiringRow) -> str:
     return names + (f"; +{row.more_customers} more" if row.more_customers else "")
 
 
-def digest_text(rows: Sequence[ExpiringRow], *, today: date, site_name: str, currency: str,
-                default_alert_days: int) -> str:
-    """The digest as plain text for an e-mail body or a log: expired first, then expiring, by product."""
-    summary = expiry_summary(rows, show=0)
+def _weeks(summary: ExpirySummary, currency: str) -> list[str]:
+    out = ["", "BY PRODUCT — expired in all; expiring per week of expiry"]
+    for w in summary.weeks:
+        when = f"expired since {w.first_expiry}" if w.expired else f"week of {w.week}"
+        out.append(f"  {w.sku} · {w.product_name}: {when}: {w.lots} lot(s), {qty(w.on_hand)} {w.unit}, "
+                   f"{w.value:.2f} {currency}")
+    if summary.more_weeks:
+        out.append(f"  … and {summary.more_weeks} more product-week(s)")
+    return out
+
+
+def digest_text(rows: Sequence[ExpiringRow], summary: ExpirySummary, *, today: date, site_name: str,
+                currency: str, default_alert_days: int, more: Mapping[bool, bool] | None = None) -> str:
+    """The digest as plain text for an e-mail body or a log: totals, per product and week, then the most
+    urgent rows, expired first, then expiring, by product. `more[expired]` says some rows were left out."""
     out = [
         f"{site_name} — expiry digest for {today.isoformat()}",
         "",
@@ -82,11 +95,13 @@ def digest_text(rows: Sequence[ExpiringRow], *, today: date, site_name: str, cur
     ]
     if not rows:
         out += ["", "Nothing is expired or expiring within its alert window."]
+    elif summary.weeks:
+        out += _weeks(summary, currency)
     for title, expired in (("EXPIRED — write off or investigate", True), ("EXPIRING — sell first", False)):
         part = sorted((r for r in rows if r.expired is expired), key=lambda r: (r.sku, r.expiry, r.lot_code))
         if not part:
             continue
-        out += ["", title]
+        out += ["", title + (" (the most urgent rows)" if more and more.get(expired) else "")]
         for (sku, name), items in groupby(part, key=lambda r: (r.sku, r.product_name)):
             out.append(f"  {sku} · {name}")
             for r in items:
@@ -95,6 +110,8 @@ def digest_text(rows: Sequence[ExpiringRow], *, today: date, site_name: str, cur
                            f"{r.value:.2f} {currency}, {_days(r)}{status}")
                 if not expired:
                     out.append(f"      could still go to: {_customers(r) or 'no customer accepts it any more'}")
+        if more and more.get(expired):
+            out.append("  … more rows on the Expiring stock page (the totals above count them all)")
     return "\n".join(out) + "\n"
 
 
@@ -112,16 +129,26 @@ def digest_csv(rows: Sequence[ExpiringRow]) -> str:
 
 
 def build_digest(session: Session, *, today: date, default_alert_days: int, site_name: str, currency: str,
-                 warehouse: str | None = None) -> Digest:
-    """Today's digest of stock expired or expiring within its alert window."""
-    rows = expiring_stock(session, today=today, default_alert_days=default_alert_days, warehouse=warehouse,
-                          max_customers=10)
-    summary = expiry_summary(rows, show=0)
+                 warehouse: str | None = None, max_rows: int = 100) -> Digest:
+    """Today's digest of stock expired or expiring within its alert window.
+
+    Totals and the per-product, per-week figures count everything; the rows listed (and the CSV)
+    are the `max_rows` most urgent expired rows and the `max_rows` most urgent expiring ones.
+    """
+    summary = expiry_summary(session, Filters(today, default_alert_days, warehouse), show=0, max_weeks=200)
+    rows: list[ExpiringRow] = []
+    more: dict[bool, bool] = {}
+    for expired in (True, False):
+        part = expiring_stock(session, today=today, default_alert_days=default_alert_days, warehouse=warehouse,
+                              expired_only=expired, expiring_only=not expired, with_customers=not expired,
+                              max_customers=10, limit=max_rows + 1)
+        more[expired] = len(part) > max_rows
+        rows += part[:max_rows]
     subject = (f"[{site_name}] Expiry digest {today.isoformat()}: {summary.expired_lots} expired, "
                f"{summary.expiring_lots} expiring")
-    return Digest(today=today, subject=subject, rows=rows, csv=digest_csv(rows),
-                  text=digest_text(rows, today=today, site_name=site_name, currency=currency,
-                                   default_alert_days=default_alert_days))
+    return Digest(today=today, subject=subject, rows=rows, summary=summary, csv=digest_csv(rows),
+                  text=digest_text(rows, summary, today=today, site_name=site_name, currency=currency,
+                                   default_alert_days=default_alert_days, more=more))
 
 
 def send_digest(settings: MailSettings, digest: Digest, *, timeout: float = 30) -> None:

@@ -7,11 +7,15 @@ from flask import current_app
 from app.api import endpoint
 from app.models import Role, User
 from app.queries import costing, expiry, waste
-from app.queries.expiry import ExpiredPreview, ExpiringRow
 from app.schemas import (
     CostBreakdown,
+    ExpiredPreview,
+    ExpiredPreviewQuery,
     ExpiredWriteOffIn,
     ExpiringQuery,
+    ExpiringRow,
+    ExpirySummary,
+    ExpirySummaryQuery,
     RangeQuery,
     StockValuation,
     ValuationQuery,
@@ -27,12 +31,24 @@ from app.web import db, today
 WRITE_OFF_ERRORS = (404, 409, 422)
 
 
-@endpoint("/expiring", summary="Stock expired or expiring within its alert window, with who could still take it",
-          tag="expiry", query=ExpiringQuery, response=ExpiringRow, many=True)
+@endpoint("/expiring", summary="A page of stock expired or expiring within its alert window, soonest expiry first, "
+          "with who could still take it", tag="expiry", query=ExpiringQuery, response=ExpiringRow, many=True)
 def list_expiring(user: User, query: ExpiringQuery) -> list[ExpiringRow]:
-    return expiry.expiring_stock(db(), today=today(), default_alert_days=int(current_app.config["EXPIRY_ALERT_DAYS"]),
-                                 warehouse=query.warehouse, sku=query.sku, expired_only=query.expired_only,
-                                 max_customers=query.max_customers)
+    return expiry.expiring_stock(db(), today=today(), default_alert_days=_alert_days(), warehouse=query.warehouse,
+                                 sku=query.sku, expired_only=query.expired_only, expiring_only=query.expiring_only,
+                                 max_customers=query.max_customers, limit=query.limit, offset=query.offset)
+
+
+@endpoint("/expiring/summary", summary="Expired and expiring stock in lots and value, per product and week of expiry",
+          tag="expiry", query=ExpirySummaryQuery, response=ExpirySummary)
+def expiring_summary(user: User, query: ExpirySummaryQuery) -> ExpirySummary:
+    filters = expiry.Filters(today(), _alert_days(), query.warehouse, query.sku, query.expired_only,
+                             query.expiring_only)
+    return expiry.expiry_summary(db(), filters, show=query.show, max_weeks=query.max_weeks)
+
+
+def _alert_days() -> int:
+    return int(current_app.config["EXPIRY_ALERT_DAYS"])
 
 
 @endpoint("/write-offs", summary="List write-offs, newest first", tag="waste", query=WriteOffQuery,
@@ -56,9 +72,9 @@ def get_write_off(user: User, write_off_id: int) -> WriteOffOut:
 
 
 @endpoint("/write-offs/expired", summary="Preview of writing off all expired stock (confirm with its version)",
-          tag="waste", role=Role.MANAGER, response=ExpiredPreview)
-def preview_expired_write_off(user: User) -> ExpiredPreview:
-    return expiry.expired_stock(db(), today=today())
+          tag="waste", role=Role.MANAGER, query=ExpiredPreviewQuery, response=ExpiredPreview)
+def preview_expired_write_off(user: User, query: ExpiredPreviewQuery) -> ExpiredPreview:
+    return expiry.expired_stock(db(), today=today(), limit=query.limit)
 
 
 @endpoint("/write-offs/expired", "POST", summary="Write off the previewed expired stock; 409 if the preview is stale",
@@ -84,4 +100,5 @@ def lot_cost(user: User, lot_id: int) -> CostBreakdown:
 @endpoint("/reports/stock-valuation", summary="Stock on hand per product and lot, at each lot's unit cost",
           tag="reports", query=ValuationQuery, response=StockValuation)
 def stock_valuation_report(user: User, query: ValuationQuery) -> StockValuation:
-    return costing.stock_valuation(db(), on=query.on or today(), warehouse=query.warehouse)
+    return costing.stock_valuation(db(), on=query.on or today(), warehouse=query.warehouse,
+                                   lots_per_product=query.lots_per_product)

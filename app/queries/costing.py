@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound
 from app.models import (
+    Balance,
     Location,
     Lot,
     LotOrigin,
@@ -87,34 +89,45 @@ def _bought(session: Session, lot: Lot) -> CostBreakdown:
                       total=sum((r.amount for r in receipts), Decimal(0)), receipts=receipts)
 
 
-def stock_valuation(session: Session, *, on: date, warehouse: str | None = None) -> StockValuation:
-    """Stock at the end of day `on` (from the ledger), per product and lot, valued at each lot's unit cost."""
-    q = (
-        select(Movement.lot_id, func.sum(Movement.quantity))
-        .where(Movement.booked_on <= on)
-        .group_by(Movement.lot_id)
-        .having(func.sum(Movement.quantity) != 0)
-    )
-    if warehouse:
-        q = (q.join(Location, Movement.location_id == Location.id)
-             .join(Warehouse, Location.warehouse_id == Warehouse.id).where(Warehouse.code == warehouse))
-    held: dict[int, Decimal] = {lot_id: qty for lot_id, qty in session.execute(q)}
-    lots = session.execute(
-        select(Lot, Product).join(Product, Lot.product_id == Product.id).where(Lot.id.in_(list(held)))
-        .order_by(Product.sku, Lot.expiry.is_(None), Lot.expiry, Lot.code)
-    ).all()
-    per_product: dict[int, list[ValuationLot]] = defaultdict(list)
-    products: dict[int, Product] = {}
-    for lot, product in lots:
-        qty = held[lot.id]
-        products[product.id] = product
-        per_product[product.id].append(ValuationLot(lot_id=lot.id, lot_code=lot.code, expiry=lot.expiry,
-                                                    quantity=qty, unit_cost=lot.unit_cost,
-                                                    value=(qty * lot.unit_cost).quantize(_PLACES)))
-    rows = [
-        ValuationRow(product_id=pid, sku=products[pid].sku, product_name=products[pid].name,
-                     unit=products[pid].unit, quantity=sum((x.quantity for x in items), Decimal(0)),
-                     value=sum((x.value for x in items), Decimal(0)), lots=items)
-        for pid, items in per_product.items()
-    ]
+def stock_valuation(session: Session, *, on: date, warehouse: str | None = None,
+                    lots_per_product: int | None = None) -> StockValuation:
+    """Stock at the end of day `on`, per product and lot, valued at each lot's unit cost.
+
+    What a lot held then is its balance now less what moved after that day (the balance is the
+    sum of the ledger, `lotwise check` proves it), so only the days since are read from the ledger.
+    Each product lists its first `lots_per_product` lots, soonest expiry first (all when None);
+    its quantity, value and `lot_count` cover all of them.
+    """
+    def in_warehouse(q: Any, location: Any) -> Any:
+        if not warehouse:
+            return q
+        return (q.join(Location, location == Location.id).join(Warehouse, Location.warehouse_id == Warehouse.id)
+                .where(Warehouse.code == warehouse))
+
+    facts = (Lot.id, Lot.product_id, Lot.code, Lot.expiry, Lot.unit_cost)
+    per_lot = in_warehouse(select(Balance.lot_id, func.sum(Balance.on_hand).label("qty"))
+                           .where(Balance.on_hand != 0), Balance.location_id).group_by(Balance.lot_id).subquery()
+    now = select(*facts, per_lot.c.qty).join(per_lot, per_lot.c.lot_id == Lot.id)
+    since = in_warehouse(select(*facts, func.sum(Movement.quantity)).join(Movement, Movement.lot_id == Lot.id)
+                         .where(Movement.booked_on > on), Movement.location_id).group_by(*facts)
+    held: dict[int, list[Any]] = {}
+    for lot_id, product_id, code, expiry, cost, qty in session.execute(now):
+        held[lot_id] = [product_id, code, expiry, cost, qty]
+    for lot_id, product_id, code, expiry, cost, qty in session.execute(since):
+        held.setdefault(lot_id, [product_id, code, expiry, cost, Decimal(0)])[4] -= qty
+    per_product: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+    for lot_id, (product_id, code, expiry, cost, qty) in held.items():
+        if qty != 0:
+            per_product[product_id].append((expiry is None, expiry, code, lot_id, qty, cost))
+    products = {p.id: p for p in session.scalars(select(Product).where(Product.id.in_(list(per_product))))}
+    rows = []
+    for pid in sorted(per_product, key=lambda p: products[p].sku):
+        items = sorted(per_product[pid], key=lambda x: x[:3])
+        values = [(qty * cost).quantize(_PLACES) for *_k, qty, cost in items]
+        shown = items if lots_per_product is None else items[:lots_per_product]
+        rows.append(ValuationRow(
+            product_id=pid, sku=products[pid].sku, product_name=products[pid].name, unit=products[pid].unit,
+            quantity=sum((x[4] for x in items), Decimal(0)), value=sum(values, Decimal(0)), lot_count=len(items),
+            lots=[ValuationLot(lot_id=lot_id, lot_code=code, expiry=expiry, quantity=qty, unit_cost=cost, value=v)
+                  for (_none, expiry, code, lot_id, qty, cost), v in zip(shown, values, strict=False)]))
     return StockValuation(on=on, warehouse=warehouse, rows=rows, total_value=sum((r.value for r in rows), Decimal(0)))

@@ -5,16 +5,21 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app.db import get_or_404
 from app.models import (
     Adjustment,
     CustomerReturn,
+    Lot,
     Order,
+    OrderLine,
     ProductionRun,
     Receipt,
+    ReceiptLine,
+    RunInput,
     Shipment,
+    ShipmentLine,
     Transfer,
 )
 from app.schemas import (
@@ -38,9 +43,26 @@ def get(session: Session, model: type[M], ident: int, label: str) -> M:
     return get_or_404(session, model, ident, "id", label)
 
 
+# What a list of each kind of document shows, loaded with the page in a few queries instead of row by row.
+_LOAD: dict[type, tuple[Any, ...]] = {
+    Shipment: (joinedload(Shipment.order), joinedload(Shipment.customer),
+               selectinload(Shipment.lines).options(joinedload(ShipmentLine.location),
+                                                    joinedload(ShipmentLine.lot).joinedload(Lot.product))),
+    Receipt: (joinedload(Receipt.supplier),
+              selectinload(Receipt.lines).options(joinedload(ReceiptLine.location),
+                                                  joinedload(ReceiptLine.lot).joinedload(Lot.product))),
+    Order: (joinedload(Order.customer), joinedload(Order.warehouse),
+            selectinload(Order.lines).joinedload(OrderLine.product)),
+    ProductionRun: (joinedload(ProductionRun.product), joinedload(ProductionRun.output_lot),
+                    joinedload(ProductionRun.location),
+                    selectinload(ProductionRun.inputs).options(joinedload(RunInput.location),
+                                                               joinedload(RunInput.lot).joinedload(Lot.product))),
+}
+
+
 def listing(session: Session, model: type[M], *, filters: list[Any] | None = None, order_by: Any = None,
             limit: int = 100, offset: int = 0) -> list[M]:
-    q = select(model)
+    q = select(model).options(*_LOAD.get(model, ()))
     for f in filters or []:
         q = q.where(f)
     q = q.order_by(order_by if order_by is not None else model.id.desc())  # type: ignore[attr-defined]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import Subquery, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from app.db import get_or_404
@@ -28,8 +28,18 @@ from app.models import (
 from app.schemas import LinkOut, LotDetailOut, LotOut, MovementOut, ShippedOut, StockOut
 
 
-def _on_hand_subquery() -> Subquery:
-    return select(Balance.lot_id, func.sum(Balance.on_hand).label("on_hand")).group_by(Balance.lot_id).subquery()
+def on_hand_by_product(session: Session) -> list[tuple[str, str, str, Decimal]]:
+    """(sku, name, unit, on hand) of every product with stock, by sku: one pass over the balances."""
+    product = Lot.product_id
+    if session.get_bind().dialect.name == "sqlite":
+        product = product + 0  # type: ignore[assignment]  # sum balance by balance, not product by product
+    totals: dict[int, Decimal] = {pid: qty for pid, qty in session.execute(
+        select(product, func.sum(Balance.on_hand)).join(Lot, Lot.id == Balance.lot_id)
+        .where(Balance.on_hand != 0).group_by(product))}
+    products = session.execute(select(Product.id, Product.sku, Product.name, Product.unit)
+                               .where(Product.id.in_([p for p, qty in totals.items() if qty > 0]))
+                               .order_by(Product.sku))
+    return [(sku, name, unit, totals[pid]) for pid, sku, name, unit in products]
 
 
 def lot_rows(
@@ -44,14 +54,17 @@ def lot_rows(
     limit: int = 100,
     offset: int = 0,
 ) -> list[LotOut]:
-    """Lots matching the filters, soonest expiry first, each with its total on hand."""
-    stock = _on_hand_subquery()
-    on_hand = func.coalesce(stock.c.on_hand, 0)
+    """Lots matching the filters, soonest expiry first (lots without an expiry last), each with its total on hand.
+
+    Dated lots are read in the order of the expiry index and undated ones after them, so a page
+    stops once it is full; each lot's stock is summed for the lots on the page only.
+    """
+    on_hand = (select(func.coalesce(func.sum(Balance.on_hand), 0)).where(Balance.lot_id == Lot.id)
+               .correlate(Lot).scalar_subquery())
     q = (
         select(Lot, Product, Supplier, on_hand)
         .join(Product, Lot.product_id == Product.id)
         .outerjoin(Supplier, Lot.supplier_id == Supplier.id)
-        .outerjoin(stock, stock.c.lot_id == Lot.id)
     )
     if sku:
         q = q.where(Product.sku == sku)
@@ -64,11 +77,22 @@ def lot_rows(
     if supplier_lot_code:
         q = q.where(Lot.supplier_lot_code == supplier_lot_code)
     if in_stock is True:
-        q = q.where(stock.c.on_hand > 0)
+        q = q.where(on_hand > 0)
     elif in_stock is False:
-        q = q.where(func.coalesce(stock.c.on_hand, 0) == 0)
-    q = q.order_by(Lot.expiry.is_(None), Lot.expiry, Lot.made_on, Lot.code, Lot.id).limit(limit).offset(offset)
-    return [_lot_out(lot, product, supplier, qty) for lot, product, supplier, qty in session.execute(q)]
+        q = q.where(on_hand == 0)
+    order = (Lot.made_on, Lot.code, Lot.id)
+    dated = session.execute(q.where(Lot.expiry.is_not(None)).order_by(Lot.expiry, *order)
+                            .limit(limit).offset(offset)).all()
+    rows = list(dated)
+    if len(rows) < limit and not expiring_before:
+        # Past the dated lots: how many of them came before tells where the undated ones start.
+        skip = 0
+        if not rows:
+            skip = max(0, offset - (session.scalar(select(func.count()).select_from(
+                q.where(Lot.expiry.is_not(None)).subquery())) or 0))
+        rows += session.execute(q.where(Lot.expiry.is_(None)).order_by(*order)
+                                .limit(limit - len(rows)).offset(skip)).all()
+    return [_lot_out(lot, product, supplier, qty) for lot, product, supplier, qty in rows]
 
 
 def _lot_out(lot: Lot, product: Product, supplier: Supplier | None, on_hand: Decimal | int) -> LotOut:

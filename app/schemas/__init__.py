@@ -93,6 +93,24 @@ from app.schemas.costing import (
 from app.schemas.costing import (
     ValuationRow as ValuationRow,
 )
+from app.schemas.expiry import (
+    CustomerOption as CustomerOption,
+)
+from app.schemas.expiry import (
+    ExpiredPreview as ExpiredPreview,
+)
+from app.schemas.expiry import (
+    ExpiredRow as ExpiredRow,
+)
+from app.schemas.expiry import (
+    ExpiringRow as ExpiringRow,
+)
+from app.schemas.expiry import (
+    ExpiringWeek as ExpiringWeek,
+)
+from app.schemas.expiry import (
+    ExpirySummary as ExpirySummary,
+)
 from app.schemas.labels import (
     MAX_COPIES as MAX_COPIES,
 )
@@ -244,7 +262,16 @@ from app.schemas.queries import (
     DirectionQuery as DirectionQuery,
 )
 from app.schemas.queries import (
+    ExpiredPreviewQuery as ExpiredPreviewQuery,
+)
+from app.schemas.queries import (
+    ExpiringFilter as ExpiringFilter,
+)
+from app.schemas.queries import (
     ExpiringQuery as ExpiringQuery,
+)
+from app.schemas.queries import (
+    ExpirySummaryQuery as ExpirySummaryQuery,
 )
 from app.schemas.queries import (
     FsmaQuery as FsmaQuery,

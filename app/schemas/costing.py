@@ -81,7 +81,8 @@ class ValuationRow(Out):
     unit: str
     quantity: Amount
     value: Amount
-    lots: list[ValuationLot]
+    lot_count: int
+    lots: list[ValuationLot]  # the first lots, soonest expiry first; `lot_count` counts them all
 
 
 class StockValuation(Out):

@@ -53,12 +53,36 @@ class OrderQuery(Page):
     ship_by: date | None = None
 
 
-class ExpiringQuery(BaseModel):
+class ExpiringFilter(BaseModel):
     model_config = ConfigDict(extra="forbid")
     warehouse: str | None = Field(None, description="warehouse code")
     sku: str | None = None
-    expired_only: bool = False
+    expired_only: bool = Field(False, description="only stock already past its expiry")
+    expiring_only: bool = Field(False, description="only stock not yet expired (what can still be sold)")
+
+    @model_validator(mode="after")
+    def _one_state(self) -> Self:
+        if self.expired_only and self.expiring_only:
+            raise ValueError("choose expired_only or expiring_only, not both")
+        return self
+
+
+class ExpiringQuery(ExpiringFilter):
+    """A page of expiring stock, soonest expiry first (expired stock comes first)."""
+
+    limit: int = Field(50, ge=1, le=200)
+    offset: int = Field(0, ge=0, le=MAX_ID)
     max_customers: int = Field(20, ge=0, le=1000, description="customers named per row; the rest are counted")
+
+
+class ExpiredPreviewQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    limit: int = Field(1000, ge=1, le=5000, description="the oldest rows to list (one write-off takes at most 5000)")
+
+
+class ExpirySummaryQuery(ExpiringFilter):
+    max_weeks: int = Field(100, ge=0, le=1000, description="product-weeks listed, soonest first; the rest counted")
+    show: int = Field(0, ge=0, le=50, description="the first rows to include, with up to 3 customers each")
 
 
 class WriteOffQuery(Page):
@@ -99,6 +123,8 @@ class ValuationQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
     on: date | None = Field(None, description="end of this day; today when not given")
     warehouse: str | None = Field(None, description="warehouse code")
+    lots_per_product: int = Field(20, ge=0, le=100000, description="lots listed per product, soonest expiry "
+                                  "first; quantity, value and lot_count cover them all")
 
 
 class LotQuery(Page):

@@ -11,19 +11,25 @@ from pydantic import ValidationError
 from app.errors import Invalid, validation_error
 from app.formatting import qty
 from app.models import Role
-from app.queries.expiry import expired_stock, expiring_stock, expiry_summary
+from app.queries.expiry import Filters, expired_stock, expiring_stock, expiry_summary
 from app.schemas import (
     ExpiredWriteOffIn,
-    ExpiringQuery,
+    ExpiringFilter,
+    ExpiringRow,
     HoldIn,
     WriteOffIn,
 )
 from app.services import stock, writeoffs
 from app.views import choices
-from app.views.forms import Form, attempt
+from app.views.forms import Form, Pager, attempt
 from app.web import current_user, db, login_required, today
 
 bp = Blueprint("expiry", __name__)
+
+# Product-weeks listed above the rows; the rest are counted.
+WEEKS_SHOWN = 60
+# Expired rows offered for one bulk write-off, oldest first; the next ones come after it.
+PREVIEW_ROWS = 500
 
 def _alert_days() -> int:
     return int(current_app.config["EXPIRY_ALERT_DAYS"])
@@ -38,19 +44,26 @@ def _can(role: Role) -> bool:
 
 
 def _expiring_page(form: Form | None = None) -> Any:
-    args = {k: request.args.get(k, "").strip() for k in ("warehouse", "sku", "expired_only")}
+    args = {k: request.args.get(k, "").strip() for k in ("warehouse", "sku", "expired_only", "expiring_only")}
     filters = Form(args, {"sku": "SKU"})
-    rows = []
+    pager = Pager.from_request(size=50)
+    rows: list[ExpiringRow] = []
+    more = False
+    summary = None
     try:
-        query = ExpiringQuery.model_validate({k: v for k, v in args.items() if v})
+        query = ExpiringFilter.model_validate({k: v for k, v in args.items() if v})
     except ValidationError as exc:
         filters.fail(validation_error(exc))
     else:
-        rows = expiring_stock(db(), today=today(), default_alert_days=_alert_days(), warehouse=query.warehouse,
-                              sku=query.sku, expired_only=query.expired_only, max_customers=6)
+        wanted = Filters(today(), _alert_days(), query.warehouse, query.sku, query.expired_only, query.expiring_only)
+        summary = expiry_summary(db(), wanted, show=0, max_weeks=WEEKS_SHOWN)
+        rows, more = pager.cut(expiring_stock(
+            db(), today=wanted.today, default_alert_days=wanted.default_alert_days, warehouse=query.warehouse,
+            sku=query.sku, expired_only=query.expired_only, expiring_only=query.expiring_only, max_customers=6,
+            limit=pager.fetch, offset=pager.offset))
     form = form or Form()
     warehouses = choices.warehouses()
-    return render_template("expiry/index.html", rows=rows, summary=expiry_summary(rows, show=0), filters=filters,
+    return render_template("expiry/index.html", rows=rows, more=more, pager=pager, summary=summary, filters=filters,
                            form=form, row_key=Form().request_key, reasons=choices.write_off_reasons(),
                            warehouses=warehouses,
                            default_days=_alert_days(),
@@ -104,7 +117,7 @@ def write_off() -> Any:
 
 
 def _preview_page(message: str | None = None, status: int = 200) -> Any:
-    preview = expired_stock(db(), today=today())
+    preview = expired_stock(db(), today=today(), limit=PREVIEW_ROWS)
     return render_template("expiry/write_off_expired.html", preview=preview, message=message,
                            request_key=Form().request_key), status
 

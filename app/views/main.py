@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, render_template
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from app.models import Balance, Lot, Order, OrderStatus, Product
-from app.queries.expiry import expiring_stock, expiry_summary
+from app.models import Order, OrderStatus
+from app.queries.expiry import Filters, expiring_stock, expiry_summary
+from app.queries.lots import on_hand_by_product
 from app.web import db, login_required, today
 
 bp = Blueprint("main", __name__)
@@ -18,14 +19,14 @@ bp = Blueprint("main", __name__)
 @login_required()
 def dashboard() -> Any:
     s = db()
-    on_hand = s.execute(
-        select(Product.sku, Product.name, Product.unit, func.sum(Balance.on_hand))
-        .join(Lot, Lot.product_id == Product.id).join(Balance, Balance.lot_id == Lot.id)
-        .group_by(Product.sku, Product.name, Product.unit).having(func.sum(Balance.on_hand) > 0)
-        .order_by(Product.sku)
-    ).all()
-    expiry_tile = expiry_summary(expiring_stock(s, today=today(), max_customers=3,
-                                                default_alert_days=int(current_app.config["EXPIRY_ALERT_DAYS"])))
+    on_hand = on_hand_by_product(s)
+    day, alert = today(), int(current_app.config["EXPIRY_ALERT_DAYS"])
+    expiry_tile = expiry_summary(s, Filters(day, alert), show=0, max_weeks=0)
+    # The oldest expired rows (to write off), then the stock still sellable with who could take it.
+    expired = expiring_stock(s, today=day, default_alert_days=alert, expired_only=True, with_customers=False,
+                             limit=3)
+    expiry_tile.rows = expired + expiring_stock(s, today=day, default_alert_days=alert, expiring_only=True,
+                                                max_customers=3, limit=8 - len(expired))
     open_orders = list(s.scalars(
         select(Order).where(Order.status.in_([OrderStatus.OPEN, OrderStatus.PARTIAL]))
         .order_by(Order.ship_date, Order.id).limit(50)

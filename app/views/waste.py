@@ -98,6 +98,10 @@ def export(fmt: str) -> Any:
     return render_template("error.html", status=404, message=f"no export as {fmt!r}; use csv or xlsx"), 404
 
 
+# Lots listed under each product on the valuation page; the lots page lists them all.
+LOTS_PER_PRODUCT = 20
+
+
 @bp.get("/reports/valuation")
 @login_required()
 def valuation() -> Any:
@@ -111,7 +115,7 @@ def valuation() -> Any:
 
 def _valuation_args(args: dict[str, str]) -> dict[str, Any]:
     query = ValuationQuery.model_validate({k: v for k, v in args.items() if v})
-    return {"on": query.on or today(), "warehouse": query.warehouse}
+    return {"on": query.on or today(), "warehouse": query.warehouse, "lots_per_product": LOTS_PER_PRODUCT}
 
 
 @bp.get("/reports/lot-cost/<int:lot_id>")

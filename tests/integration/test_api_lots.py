@@ -60,6 +60,11 @@ def test_lots_come_soonest_expiry_first_and_undated_last(api: Api, lots: dict[st
     ("?supplier_lot_code=RB-1", ["R1", "R3"]),
     ("?supplier_lot_code=RB-1&in_stock=true", ["R1"]),
     ("?limit=2&offset=1", ["R1", "R2"]),
+    # Pages across the end of the dated lots, and past it, into the undated ones.
+    ("?limit=2&offset=3", ["R3", "JAR1"]),
+    ("?limit=2&offset=4", ["JAR1"]),
+    ("?limit=2&offset=5", []),
+    ("?in_stock=true&limit=1&offset=3", ["JAR1"]),
 ])
 def test_the_lot_filters(api: Api, lots: dict[str, Any], query: str, codes: list[str]) -> None:
     assert _codes(api, query) == codes

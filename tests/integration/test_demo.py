@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -13,6 +14,7 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from allocation import CustomerRule, OrderLine, StockLot, is_eligible
 from app.db import Base
 from app.demo import DEMO_PASSWORD, DEMO_USER, RECALL_SUPPLIER_LOT, build_demo, gs1_check_digit, site_today
 from app.models import (
@@ -33,7 +35,9 @@ from app.models import (
     User,
     WriteOff,
 )
+from app.models import OrderLine as OrderLineRow
 from app.queries.check import check_ledger
+from app.queries.expiry import Filters, expiring_stock, expiry_summary
 from tests.helpers.api import make_app
 from tests.helpers.databases import clone, drop_database
 
@@ -187,3 +191,106 @@ def test_building_again_reuses_the_data_and_changes_nothing(demo: Flask, tmp_pat
     before = _table_counts(demo)
     assert build_demo(demo) is False
     assert _table_counts(demo) == before
+
+
+# --- expiring stock on the demo: the scalable answers equal the brute force they replaced -------
+
+ALERT = 30
+
+
+def _last_ship_date(lot: StockLot, line: OrderLine) -> date | None:
+    """The old way: bisection over ship dates with the eligibility rule itself."""
+    if not is_eligible(lot, line) or lot.expiry is None:
+        return None
+    lo, hi = line.ship_date.toordinal(), lot.expiry.toordinal()
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if is_eligible(lot, replace(line, ship_date=date.fromordinal(mid))):
+            lo = mid
+        else:
+            hi = mid - 1
+    return date.fromordinal(lo)
+
+
+def _brute_force(session: Session, lot: StockLot, product_id: int, today: date,
+                limit: int) -> tuple[list[tuple[str, date, bool]], int]:
+    """Every customer tested against the lot, sorted: buyers first, then who can wait longest, then name."""
+    found = []
+    for c in session.scalars(select(Customer)):
+        latest = session.scalar(select(func.max(Lot.expiry)).join(ShipmentLine, ShipmentLine.lot_id == Lot.id)
+                                .join(Shipment, ShipmentLine.shipment_id == Shipment.id)
+                                .where(Shipment.customer_id == c.id, Lot.product_id == product_id))
+        rule = CustomerRule(customer_name=c.name, min_remaining_days=c.min_remaining_days,
+                            min_remaining_pct=c.min_remaining_pct, transit_days=c.transit_days,
+                            max_lots_per_line=c.max_lots_per_line, no_date_reversal=c.no_date_reversal)
+        until = _last_ship_date(lot, OrderLine(line_id=0, sku=lot.sku, quantity=lot.available, ship_date=today,
+                                               rule=rule, latest_shipped_expiry=latest))
+        if until is None:
+            continue
+        buys = session.scalar(select(func.count()).select_from(OrderLineRow).join(Order)
+                              .where(Order.customer_id == c.id, OrderLineRow.product_id == product_id)) > 0
+        found.append((not buys, -until.toordinal(), c.name, c.id))
+    found.sort()
+    return ([(name, date.fromordinal(-until), not other) for other, until, name, _id in found[:limit]],
+            max(0, len(found) - limit))
+
+
+def _rows(session: Session, today: date, customers: int, **kw: object) -> Sequence:
+    return expiring_stock(session, today=today, default_alert_days=ALERT, max_customers=customers, **kw)  # type: ignore[arg-type]
+
+
+def test_expiring_stock_names_the_same_customers_as_testing_every_customer_against_every_lot(
+        s: Session, today: date) -> None:
+    session, start = s, today
+    checked = 0
+    for today in (start, start + timedelta(days=9), start + timedelta(days=40)):
+        rows = _rows(session, today, 4)
+        assert rows
+        for r in rows:
+            stock = StockLot(lot_id=r.lot_id, lot_code=r.lot_code, sku=r.sku, expiry=r.expiry, made_on=r.made_on,
+                             available=r.on_hand, status=r.status.value, unit=r.unit)  # type: ignore[arg-type]
+            product_id = session.get(Lot, r.lot_id).product_id  # type: ignore[union-attr]
+            expected = _brute_force(session, stock, product_id, today, 4)
+            assert ([(c.name, c.until, c.buys_it) for c in r.customers], r.more_customers) == expected, r.lot_code
+            checked += bool(r.customers)
+    assert checked >= 3  # the comparison is not only of empty lists
+
+
+def test_expiring_pages_totals_and_weeks_add_up_to_the_whole_list(s: Session, today: date) -> None:
+    session, today = s, today + timedelta(days=9)
+    everything = _rows(session, today, 2)
+    paged = [r for offset in range(0, len(everything) + 3, 3) for r in _rows(session, today, 2, limit=3,
+                                                                             offset=offset)]
+    assert [r.model_dump() for r in paged] == [r.model_dump() for r in everything]
+    assert [r.lot_code for r in _rows(session, today, 2, expiring_only=True)] == [
+        r.lot_code for r in everything if not r.expired]
+    summary = expiry_summary(session, Filters(today, ALERT), show=3, max_customers=2)
+    assert summary.rows == everything[:3]
+    expired = [r for r in everything if r.expired]
+    expiring = [r for r in everything if not r.expired]
+    assert (summary.expired_lots, summary.expired_value, summary.expiring_lots, summary.expiring_value) == (
+        len({r.lot_id for r in expired}), sum((r.value for r in expired), Decimal(0)),
+        len({r.lot_id for r in expiring}), sum((r.value for r in expiring), Decimal(0)))
+    assert sum(w.lots for w in summary.weeks) == summary.expired_lots + summary.expiring_lots
+    for w in summary.weeks:
+        if not w.expired:
+            assert w.week.weekday() == 0 and w.week <= w.first_expiry < w.week + timedelta(days=7)
+        inside = [r for r in everything if r.sku == w.sku and r.expired == w.expired
+                  and (w.expired or w.week <= r.expiry < w.week + timedelta(days=7))]
+        assert (w.on_hand, w.value) == (sum((r.on_hand for r in inside), Decimal(0)),
+                                        sum((r.value for r in inside), Decimal(0)))
+    tile = expiry_summary(session, Filters(today, ALERT), show=0, max_weeks=0)
+    assert (tile.expired_lots, tile.expired_value, tile.expiring_lots, tile.expiring_value) == (
+        summary.expired_lots, summary.expired_value, summary.expiring_lots, summary.expiring_value)
+
+
+def test_every_page_the_pages_benchmark_times_answers_on_the_demo(demo: Flask, s: Session) -> None:
+    from benchmarks.bench_pages import targets
+
+    client = demo.test_client()
+    with client.session_transaction() as browser:
+        browser["uid"] = s.scalar(select(User.id).where(User.username == DEMO_USER))
+    paths = targets(s)
+    assert len(paths) > 40
+    answers = {path: client.get(path).status_code for _what, path in paths}
+    assert {path: status for path, status in answers.items() if status != 200} == {}

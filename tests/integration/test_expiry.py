@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.queries.expiry import expiring_stock, expiry_summary
-from app.schemas import HoldIn
-from app.services import stock
+from app.queries.expiry import Filters, expired_stock, expiring_stock, expiry_summary
+from app.schemas import ExpiredWriteOffIn, HoldIn
+from app.services import stock, writeoffs
 from tests.helpers.api import TODAY, Api
 
 D = Decimal
@@ -29,7 +29,7 @@ def test_lots_within_their_window_and_expired_lots_are_listed_per_location(shelf
     assert [r.value for r in rows] == [D(120), D(168), D("38.5"), D("192.5")]
     # RASP follows the site default: with 10 days R1 (14 days away) drops out; the jam keeps its own 45.
     assert [r.lot_code for r in expiring_stock(session, today=ON, default_alert_days=10)] == ["R0", "J1", "J1"]
-    summary = expiry_summary(rows)
+    summary = expiry_summary(session, Filters(ON, 30))
     assert (summary.expired_lots, summary.expired_value, summary.expiring_lots, summary.expiring_value) == (
         1, D(120), 2, D(399))
     assert [r.lot_code for r in expiring_stock(session, today=ON, default_alert_days=30, expired_only=True)] == ["R0"]
@@ -83,6 +83,20 @@ def test_the_api_lists_expiring_stock_for_today(api: Api, site: dict[str, Any]) 
     assert [x["lot_code"] for x in api.get("/expiring?expired_only=true").json] == ["OLD"]
     assert api.get("/expiring?warehouse=NOPE").json == []
     assert api.get("/expiring?bogus=1").status_code == 422
+    # Pages in urgency order, and the stock that can still be sold on its own.
+    assert [x["lot_code"] for x in api.get("/expiring?limit=1&offset=1").json] == ["SOON"]
+    assert [x["lot_code"] for x in api.get("/expiring?expiring_only=true").json] == ["SOON"]
+    both = api.get("/expiring?expired_only=true&expiring_only=true")
+    assert both.status_code == 422 and "expiring_only" in both.json["error"]["message"]
+    assert api.get("/expiring?limit=0").json["error"]["field"] == "limit"
+    summary = api.get("/expiring/summary").json
+    assert (summary["expired_lots"], summary["expired_value"], summary["expiring_lots"], summary["expiring_value"]) \
+        == (1, "20", 1, "20")
+    monday = TODAY + timedelta(10) - timedelta((TODAY + timedelta(10)).weekday())
+    assert [(w["sku"], w["expired"], w["week"], w["lots"], w["on_hand"]) for w in summary["weeks"]] == [
+        ("RASP", True, str(TODAY - timedelta(1) - timedelta((TODAY - timedelta(1)).weekday())), 1, "10"),
+        ("RASP", False, str(monday), 1, "10")]
+    assert summary["rows"] == [] and summary["more_weeks"] == 0
 
 
 def test_expired_lots_are_never_shipped_or_consumed(api: Api, site: dict[str, Any]) -> None:
@@ -99,3 +113,18 @@ def test_expired_lots_are_never_shipped_or_consumed(api: Api, site: dict[str, An
         {"lot_id": old, "location": "COLD-01", "quantity": "5"}]})
     assert r.status_code == 409 and "expired" in r.json["error"]["message"]
     assert api.get(f"/lots/{old}").json["on_hand"] == "10"
+
+
+def test_the_bulk_write_off_lists_the_oldest_rows_and_confirms_them_against_all_expired_stock(
+        shelf: dict[str, int], session: Session) -> None:
+    later = date(2026, 4, 20)  # R0, R1 and both J1 rows are past their expiry
+    everything = expired_stock(session, today=later)
+    first = expired_stock(session, today=later, limit=2)
+    assert [(r.lot_code, r.location) for r in first.rows] == [("R0", "COLD-01"), ("R1", "COLD-01")]
+    assert (first.total_rows, first.version, first.all_value) == (4, everything.version, everything.total_value)
+    assert first.total_value == D(120) + D(168)
+    rows = [{"lot_id": r.lot_id, "location_id": r.location_id, "quantity": r.on_hand} for r in first.rows]
+    batch = writeoffs.write_off_expired(session, ExpiredWriteOffIn.model_validate(
+        {"version": first.version, "rows": rows}), user=None, today=later)
+    assert len(batch.write_offs) == 2
+    assert [r.lot_code for r in expired_stock(session, today=later, limit=2).rows] == ["J1", "J1"]

@@ -99,6 +99,11 @@ def test_stock_valuation_at_actual_lot_cost_on_a_past_day(history: dict[str, int
     # Left: S1 435 kg; J2 20 jars.
     assert {r.sku: (r.quantity, r.value) for r in now.rows} == {
         "SUGAR": (D(435), D("391.50")), "JAM-RASP": (D(20), D("13.60"))}
+    # A product lists its first lots, soonest expiry first; its totals still cover them all.
+    short = {r.sku: r for r in stock_valuation(session, on=date(2026, 2, 28), lots_per_product=1).rows}
+    assert [(r.sku, r.quantity, r.value, r.lot_count, len(r.lots)) for r in short.values()] == [
+        (r.sku, r.quantity, r.value, len(r.lots), min(1, len(r.lots))) for r in valuation.rows]
+    assert [lot.lot_code for lot in short["RASP"].lots] == ["R1"]
 
 
 def test_the_same_report_in_the_api_and_the_exports(history: dict[str, int], api: Api, session: Session) -> None:

@@ -23,6 +23,7 @@ from allocation import (
     fefo_key,
     ineligibility,
     is_eligible,
+    last_ship_day,
     serve_key,
 )
 
@@ -378,3 +379,16 @@ def test_the_earliest_acceptable_expiry_is_exactly_the_boundary(
         return
     earliest = earliest_acceptable_expiry(line, lot.made_on)
     assert reference_eligible(lot, line) == (earliest is not None and lot.expiry >= earliest)
+
+
+@settings(max_examples=300)
+@given(lot_and_line())
+def test_the_last_ship_day_is_the_last_day_the_rule_still_accepts_the_lot(pair: tuple[StockLot, OrderLine]) -> None:
+    lot, line = pair
+    last = last_ship_day(lot, line)
+    if lot.expiry is None or not reference_eligible(lot, line):
+        assert last is None
+        return
+    assert last is not None and line.ship_date <= last <= lot.expiry
+    assert reference_eligible(lot, replace(line, ship_date=last))
+    assert not reference_eligible(lot, replace(line, ship_date=last + timedelta(days=1)))
