@@ -111,6 +111,9 @@ from app.schemas.expiry import (
 from app.schemas.expiry import (
     ExpirySummary as ExpirySummary,
 )
+from app.schemas.expiry import (
+    LotStockRow as LotStockRow,
+)
 from app.schemas.labels import (
     MAX_COPIES as MAX_COPIES,
 )

@@ -17,25 +17,30 @@ class CustomerOption(Out):
     buys_it: bool
 
 
-class ExpiringRow(Out):
+class LotStockRow(Out):
+    """Stock of one lot at one location, valued at the lot's cost."""
+
     lot_id: int
     sku: str
     product_name: str
     unit: str
     lot_code: str
-    made_on: date
     expiry: date
-    days_left: int
-    expired: bool
-    alert_days: int
     status: LotStatus
-    hold_reason: str | None
     location_id: int
     location: str
     warehouse: str
     on_hand: Amount
     unit_cost: Amount
     value: Amount
+
+
+class ExpiringRow(LotStockRow):
+    made_on: date
+    days_left: int
+    expired: bool
+    alert_days: int
+    hold_reason: str | None
     customers: list[CustomerOption]
     more_customers: int
 
@@ -66,20 +71,8 @@ class ExpirySummary(Out):
     rows: list[ExpiringRow]
 
 
-class ExpiredRow(Out):
-    lot_id: int
-    sku: str
-    product_name: str
-    unit: str
-    lot_code: str
-    expiry: date
-    status: LotStatus
-    location_id: int
-    location: str
-    warehouse: str
-    on_hand: Amount
-    unit_cost: Amount
-    value: Amount
+class ExpiredRow(LotStockRow):
+    """Expired stock of one lot at one location, as the bulk write-off preview lists it."""
 
 
 class ExpiredPreview(Out):

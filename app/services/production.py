@@ -28,16 +28,7 @@ from app.models import (
 )
 from app.rules.gate import Purpose, allocated_elsewhere, lock_products
 from app.schemas import ProductionRunIn
-from app.services.base import (
-    book,
-    document_number,
-    generate_lot_code,
-    lock_lot,
-    positive,
-    remember,
-    remembered,
-    transactional,
-)
+from app.services import base as ledger
 from app.services.gate import Takings
 from app.services.lookups import location_by_code, lot_by_ref, product_by_sku
 from app.services.stock import lot_existed, not_in_future
@@ -103,7 +94,7 @@ def made_lot_expiry(product: Product, produced_on: date, inputs: Sequence[Lot], 
     return (min(candidates) if candidates else None), None
 
 
-@transactional
+@ledger.transactional
 def produce(
     session: Session,
     cmd: ProductionRunIn,
@@ -114,11 +105,11 @@ def produce(
     request_key: str | None = None,
 ) -> ProductionRun:
     """Record a batch: inputs consumed, output lot made with its expiry and rolled-up unit cost."""
-    if (earlier := remembered(session, request_key, "production_run")) is not None:
+    if (earlier := ledger.remembered(session, request_key, "production_run")) is not None:
         return session.get_one(ProductionRun, earlier)
     product = product_by_sku(session, cmd.sku)
     location = location_by_code(session, cmd.location)
-    output_quantity = positive(cmd.quantity, "quantity")
+    output_quantity = ledger.positive(cmd.quantity, "quantity")
     produced_on = not_in_future(cmd.produced_on or today, today, "produced_on")
     if cmd.expiry is not None and cmd.expiry < produced_on:
         raise Invalid(f"expiry {cmd.expiry} is before the production date {produced_on}", "expiry")
@@ -128,7 +119,7 @@ def produce(
             raise Conflict(f"{product.sku} already has a lot {cmd.lot_code}", "lot_code")
         code = cmd.lot_code
     else:
-        code = generate_lot_code(session, product, produced_on, lot_code_pattern)
+        code = ledger.generate_lot_code(session, product, produced_on, lot_code_pattern)
     inputs = [lot_by_ref(session, item, f"inputs.{i}.") for i, item in enumerate(cmd.inputs)]
     expiry, reason = made_lot_expiry(product, produced_on, inputs, cmd.expiry, cmd.expiry_reason)
 
@@ -136,7 +127,7 @@ def produce(
                  expiry=expiry, unit_cost=Decimal(0), status=LotStatus.RELEASED)
     session.add(output)
     session.flush()
-    run = ProductionRun(number=document_number(session, "P"), product_id=product.id,
+    run = ProductionRun(number=ledger.document_number(session, "P"), product_id=product.id,
                         output_lot_id=output.id, output_quantity=output_quantity,
                         location_id=location.id, produced_on=produced_on, extra_cost=cmd.extra_cost,
                         note=cmd.note, user_id=user.id if user else None, expiry_reason=reason)
@@ -145,7 +136,7 @@ def produce(
 
     # Lots (in id order), then their products: the order a hold takes them in, so never crosswise.
     for lot in sorted(set(inputs), key=lambda x: x.id):
-        lock_lot(session, lot)
+        ledger.lock_lot(session, lot)
     lock_products(session, {lot.product_id for lot in inputs})
     takings = Takings(session, Purpose.CONSUME, on=produced_on, take_allocated=cmd.take_allocated,
                       label=f"production run {run.number}")
@@ -153,11 +144,11 @@ def produce(
     per_lot: dict[int, Decimal] = defaultdict(Decimal)
     for i, item in enumerate(cmd.inputs):
         f = f"inputs.{i}."
-        lot = lock_lot(session, inputs[i])
+        lot = ledger.lock_lot(session, inputs[i])
         lot_existed(lot, produced_on, "produced_on")
         if lot.id == output.id:
             raise Invalid("a batch cannot consume its own output", f + "lot_id")
-        quantity = positive(item.quantity, f + "quantity")
+        quantity = ledger.positive(item.quantity, f + "quantity")
         if item.location:
             sources = [(location_by_code(session, item.location, f + "location"), quantity)]
         else:
@@ -166,7 +157,7 @@ def produce(
             takings.check(lot, source, take, prefix=f)
             session.add(RunInput(run_id=run.id, lot_id=lot.id, location_id=source.id, quantity=take,
                                  unit_cost=lot.unit_cost))
-            book(session, lot=lot, location=source, quantity=-take, kind=MovementKind.CONSUME,
+            ledger.book(session, lot=lot, location=source, quantity=-take, kind=MovementKind.CONSUME,
                  ref_type="production_run", ref_id=run.id, booked_on=produced_on, user=user,
                  request_key=request_key, field=f + "quantity")
         per_lot[lot.id] += quantity
@@ -175,10 +166,10 @@ def produce(
     for lot_id, quantity in per_lot.items():
         session.add(LotLink(input_lot_id=lot_id, output_lot_id=output.id, run_id=run.id, quantity=quantity))
     output.unit_cost = ((input_cost + cmd.extra_cost) / output_quantity).quantize(_COST_PLACES)
-    book(session, lot=output, location=location, quantity=output_quantity, kind=MovementKind.PRODUCE,
+    ledger.book(session, lot=output, location=location, quantity=output_quantity, kind=MovementKind.PRODUCE,
          ref_type="production_run", ref_id=run.id, booked_on=produced_on, user=user,
          request_key=request_key)
     setattr(run, "taken_from_orders", takings.finish(today))  # noqa: B010 - not a column
-    remember(session, request_key, "production_run", run.id, user)
+    ledger.remember(session, request_key, "production_run", run.id, user)
     session.flush()
     return run

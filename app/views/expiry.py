@@ -16,12 +16,11 @@ from app.schemas import (
     ExpiredWriteOffIn,
     ExpiringFilter,
     ExpiringRow,
-    HoldIn,
     WriteOffIn,
 )
-from app.services import stock, writeoffs
+from app.services import writeoffs
 from app.views import choices
-from app.views.forms import Form, Pager, attempt
+from app.views.forms import Form, Pager, attempt, hold_posted
 from app.web import current_user, db, login_required, today
 
 bp = Blueprint("expiry", __name__)
@@ -88,15 +87,8 @@ def _back() -> Any:
 @bp.post("/expiring/<int:lot_id>/hold")
 @login_required(Role.OPERATOR)
 def hold(lot_id: int) -> Any:
-    form = Form.posted()
-    held = attempt(form, lambda: stock.hold_lot(db(), lot_id, HoldIn.model_validate(form.data(HoldIn)),
-                                                user=current_user()))
-    if held is None:
-        return _expiring_page(form)
-    flash(f"Lot {held.lot.code} is on hold: it cannot be used or shipped until released.", "success")
-    for shortage in held.allocations.shortages:
-        flash(f"Could not re-allocate: {'; '.join(shortage.reasons)}", "error")
-    return _back()
+    form, held = hold_posted(lot_id)
+    return _back() if held else _expiring_page(form)
 
 
 @bp.post("/expiring/write-off")

@@ -9,12 +9,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
 
-from flask import request
+from flask import flash, request
 from pydantic import BaseModel, ValidationError
 
 from app.errors import Invalid, LotwiseError, validation_error
 from app.formatting import qty as format_qty
-from app.web import db
+from app.schemas import HoldIn
+from app.services import stock
+from app.web import current_user, db
 
 T = TypeVar("T")
 
@@ -231,3 +233,20 @@ class Pager:
         args = request.args.to_dict()
         args["page"] = str(page)
         return args
+
+
+def hold_posted(lot_id: int) -> tuple[Form, bool]:
+    """Put a lot on hold from a posted form (reason), flashing what the hold did to its allocations.
+
+    Returns the form and whether the hold was booked; on a refusal the form carries the error for
+    the calling page to show again.
+    """
+    form = Form.posted()
+    held = attempt(form, lambda: stock.hold_lot(db(), lot_id, HoldIn.model_validate(form.data(HoldIn)),
+                                                user=current_user()))
+    if held is None:
+        return form, False
+    flash(f"Lot {held.lot.code} is on hold: it cannot be used or shipped until released.", "success")
+    for shortage in held.allocations.shortages:
+        flash(f"Could not re-allocate: {'; '.join(shortage.reasons)}", "error")
+    return form, True

@@ -15,7 +15,7 @@ from app.queries.costing import cost_breakdown
 from app.queries.lots import lot_detail, lot_rows
 from app.schemas import HoldIn, LotDetailOut, LotOut, LotQuery, TraceLotOut, TraceShipmentOut
 from app.services import stock
-from app.views.forms import Form, Pager, attempt
+from app.views.forms import Form, Pager, attempt, hold_posted
 from app.web import current_user, db, login_required
 
 bp = Blueprint("lots", __name__, url_prefix="/lots")
@@ -96,15 +96,8 @@ def detail(lot_id: int) -> Any:
 @bp.post("/<int:lot_id>/hold")
 @login_required(Role.OPERATOR)
 def hold(lot_id: int) -> Any:
-    form = Form.posted()
-    held = attempt(form, lambda: stock.hold_lot(db(), lot_id, HoldIn.model_validate(form.data(HoldIn)),
-                                                user=current_user()))
-    if held is None:
-        return _detail_page(lot_id, form)
-    flash(f"Lot {held.lot.code} is on hold: it cannot be used or shipped until released.", "success")
-    for shortage in held.allocations.shortages:
-        flash(f"Could not re-allocate: {'; '.join(shortage.reasons)}", "error")
-    return redirect(url_for("lots.detail", lot_id=lot_id))
+    form, held = hold_posted(lot_id)
+    return redirect(url_for("lots.detail", lot_id=lot_id)) if held else _detail_page(lot_id, form)
 
 
 @bp.post("/<int:lot_id>/release")
