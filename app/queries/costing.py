@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.db import Exact
-
 from app.errors import NotFound
 from app.models import (
     Balance,
@@ -161,7 +160,7 @@ def stock_valuation(session: Session, *, on: date, warehouse: str | None = None,
         else:
             listed_lots.setdefault(product_id, []).append((n, ValuationLot(
                 lot_id=lot_id, lot_code=lot_code, expiry=expiry, quantity=qty, unit_cost=cost, value=value)))
-    products = session.scalars(select(Product).where(Product.id.in_(list(per_product)))) if per_product else []
+    products = session.scalars(select(Product).where(Product.id.in_(list(per_product))))
     found = {p.id: ValuationRow(product_id=p.id, sku=p.sku, product_name=p.name, unit=p.unit,
                                 quantity=per_product[p.id][1], value=per_product[p.id][2],
                                 lot_count=per_product[p.id][0],
