@@ -293,12 +293,17 @@ _ROW = re.compile(r"^\| (?P<what>.+?)(?: ⚠)? \| (?:`(?P<path>[^`]*)`)? \| (?P<
                   r"(?P<median>\d+) ms \| (?P<worst>\d+) ms \|$")
 
 
-def earlier_rows(db: str) -> list[tuple[str, str, int, float, float]]:
-    """The rows of this database's section as docs/benchmarks.md has them, to merge a partial run into."""
+def _earlier(db: str) -> str:
     text = DOC.read_text() if DOC.exists() else ""
     m = re.search(rf"<!-- BEGIN pages-{db} -->(.*?)<!-- END pages-{db} -->", text, re.S)
+    return m.group(1) if m else ""
+
+
+def earlier_rows(db: str) -> list[tuple[str, str, int, float, float]]:
+    """The rows of this database's section as docs/benchmarks.md has them, to merge a partial run into."""
+    m = _earlier(db)
     rows = []
-    for line in m.group(1).splitlines() if m else []:
+    for line in m.splitlines():
         if row := _ROW.match(line):
             rows.append((row["what"], row["path"] or "", int(row["status"] or 200), int(row["median"]) / 1000,
                          int(row["worst"]) / 1000))
@@ -310,8 +315,10 @@ def merged(result: dict[str, Any], command: str) -> dict[str, Any]:
     fresh = {r[0]: r for r in result["rows"]}
     rows = [fresh.pop(r[0], r) for r in earlier_rows(result["db"])] + list(fresh.values())
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    before = re.search(r"the other rows are from the run of ([^;.]+?)\.|Run: (.+?) on ", _earlier(result["db"]))
+    when = next((g for g in before.groups() if g), "") if before else ""
     note = (f"Re-measured on {stamp} with `{command}` (load average {result['load']:.1f}): "
-            + ", ".join(r[0] for r in result["rows"]) + "; the other rows are from the last full run.")
+            + ", ".join(r[0] for r in result["rows"]) + f"; the other rows are from the run of {when or 'before'}.")
     return {**result, "rows": rows, "note": note}
 
 
@@ -366,7 +373,7 @@ def main() -> None:
                      args.as_is)
         command = f"python -m benchmarks.bench_pages --db {db} --scale {args.scale:g}"
         if only:
-            result = merged(result, f"{command} --only '{','.join(only)}'")
+            result = merged(result, f"{command} --only '{','.join(only)}'" + (" --as-is" if args.as_is else ""))
         write_section(f"pages-{db}", f"Pages and list APIs at five-year scale ({db})", command,
                       _section(result, command))
     print(f"written to docs/benchmarks.md ({date.today()})")
