@@ -26,7 +26,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +43,7 @@ from app.services.recall import run_drill
 from app.services.users import create_user
 from benchmarks.bench_recall import _fresh, widest_raw_lot
 from benchmarks.dataset import generate
-from benchmarks.report import write_section
+from benchmarks.report import DOC, write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 SQLITE_DEFAULT = "/tmp/lotwise-pages-1.db"
@@ -121,8 +121,14 @@ def targets(session: Session) -> list[tuple[str, str]]:
     return [(what, path) for what, path in found if path]
 
 
-def prepare(db: str, location: str, rebuild: bool, scale: float) -> tuple[Engine, str]:
-    """The database with the dataset (built if missing), migrated, with a manager and a drill; and its URL."""
+def prepare(db: str, location: str, rebuild: bool, scale: float, as_is: bool = False) -> tuple[Engine, str]:
+    """The database with the dataset (built if missing), migrated, with a manager and a drill; and its URL.
+
+    `as_is` reads the database as it stands: no migration, nothing added (it must have both already).
+    """
+    if as_is:
+        url = f"sqlite:///{location}" if db == "sqlite" else location
+        return make_engine(url), url
     if db == "sqlite":
         url = f"sqlite:///{location}"
         fresh = rebuild or not Path(location).exists()
@@ -235,10 +241,15 @@ def _times(fn: Callable[[], Any], repeat: int) -> tuple[float, float]:
     return statistics.median(spent), max(spent)
 
 
-def run(db: str, location: str, rebuild: bool, scale: float, repeat: int) -> dict[str, Any]:
-    engine, url = prepare(db, location, rebuild, scale)
+def _wanted(what: str, only: list[str] | None) -> bool:
+    return only is None or any(o.lower() in what.lower() for o in only)
+
+
+def run(db: str, location: str, rebuild: bool, scale: float, repeat: int,
+        only: list[str] | None = None, as_is: bool = False) -> dict[str, Any]:
+    engine, url = prepare(db, location, rebuild, scale, as_is)
     with Session(engine) as s:
-        paths = targets(s)
+        paths = [(what, path) for what, path in targets(s) if _wanted(what, only)]
         counts = {name: s.scalar(select(func.count()).select_from(model))
                   for name, model in (("lots", Lot), ("orders", Order), ("shipments", Shipment),
                                       ("customers", Customer), ("suppliers", Supplier))}
@@ -255,6 +266,11 @@ def run(db: str, location: str, rebuild: bool, scale: float, repeat: int) -> dic
             median, worst = _times(once, repeat)
             rows.append((what, path, next((x for x in statuses if x != 200), 200), median, worst))
             print(f"[{db}] {what:42} {median * 1000:7.0f} ms (max {worst * 1000:.0f})  {path}", flush=True)
+    digest_name = "expiry digest (`lotwise expiring`, in-process)"
+    if not _wanted(digest_name, only):
+        engine.dispose()
+        return {"db": db, "scale": scale, "rows": rows, "counts": counts, "load": os.getloadavg()[0],
+                "repeat": repeat}
     from app import create_app
     from app.digest import build_digest
 
@@ -265,12 +281,45 @@ def run(db: str, location: str, rebuild: bool, scale: float, repeat: int) -> dic
                          site_name="Bench", currency="EUR")
 
         median, worst = _times(digest, repeat)
-    rows.append(("expiry digest (`lotwise expiring`, in-process)", "", 200, median, worst))
+    rows.append((digest_name, "", 200, median, worst))
     print(f"[{db}] digest {median * 1000:.0f} ms (max {worst * 1000:.0f})", flush=True)
     app.extensions["lotwise.engine"].dispose()
     engine.dispose()
     load = os.getloadavg()[0]
     return {"db": db, "scale": scale, "rows": rows, "counts": counts, "load": load, "repeat": repeat}
+
+
+_ROW = re.compile(r"^\| (?P<what>.+?)(?: ⚠)? \| (?:`(?P<path>[^`]*)`)? \| (?P<status>\d*) \| "
+                  r"(?P<median>\d+) ms \| (?P<worst>\d+) ms \|$")
+
+
+def _earlier(db: str) -> str:
+    text = DOC.read_text() if DOC.exists() else ""
+    m = re.search(rf"<!-- BEGIN pages-{db} -->(.*?)<!-- END pages-{db} -->", text, re.S)
+    return m.group(1) if m else ""
+
+
+def earlier_rows(db: str) -> list[tuple[str, str, int, float, float]]:
+    """The rows of this database's section as docs/benchmarks.md has them, to merge a partial run into."""
+    m = _earlier(db)
+    rows = []
+    for line in m.splitlines():
+        if row := _ROW.match(line):
+            rows.append((row["what"], row["path"] or "", int(row["status"] or 200), int(row["median"]) / 1000,
+                         int(row["worst"]) / 1000))
+    return rows
+
+
+def merged(result: dict[str, Any], command: str) -> dict[str, Any]:
+    """The earlier full run's rows with the ones just measured put in their place, and a note saying so."""
+    fresh = {r[0]: r for r in result["rows"]}
+    rows = [fresh.pop(r[0], r) for r in earlier_rows(result["db"])] + list(fresh.values())
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    before = re.search(r"the other rows are from the run of ([^;.]+?)\.|Run: (.+?) on ", _earlier(result["db"]))
+    when = next((g for g in before.groups() if g), "") if before else ""
+    note = (f"Re-measured on {stamp} with `{command}` (load average {result['load']:.1f}): "
+            + ", ".join(r[0] for r in result["rows"]) + f"; the other rows are from the run of {when or 'before'}.")
+    return {**result, "rows": rows, "note": note}
 
 
 def _section(result: dict[str, Any], command: str) -> str:
@@ -296,6 +345,8 @@ def _section(result: dict[str, Any], command: str) -> str:
                      if path else f"| {what}{flag} |  |  | {median * 1000:.0f} ms | {worst * 1000:.0f} ms |")
     over = [r for r in result["rows"] if r[3] * 1000 > TARGET_MS]
     worst_row = max(result["rows"], key=lambda r: r[4])
+    if result.get("note"):
+        lines += ["", result["note"]]
     lines += ["", (f"Every one under the {TARGET_MS} ms target (median); " if not over else
                    f"{len(over)} over the {TARGET_MS} ms target (⚠); ")
               + f"slowest single request: {worst_row[0]}, {worst_row[4] * 1000:.0f} ms (limit {LIMIT_MS} ms)."]
@@ -310,10 +361,19 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0, help="1.0 = the full five-year dataset")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--rebuild", action="store_true", help="generate the dataset again")
+    parser.add_argument("--only", help="time only the pages whose name contains one of these words (comma-separated, "
+                                       "e.g. 'valuation,write off'); their rows replace the same rows in "
+                                       "docs/benchmarks.md, the others stay from the last full run")
+    parser.add_argument("--as-is", action="store_true", help="use the database as it stands, read only: no "
+                                                              "migration, no manager or drill added")
     args = parser.parse_args()
+    only = [o.strip() for o in args.only.split(",") if o.strip()] if args.only else None
     for db in args.db.split(","):
-        result = run(db, args.sqlite if db == "sqlite" else args.url, args.rebuild, args.scale, args.repeat)
+        result = run(db, args.sqlite if db == "sqlite" else args.url, args.rebuild, args.scale, args.repeat, only,
+                     args.as_is)
         command = f"python -m benchmarks.bench_pages --db {db} --scale {args.scale:g}"
+        if only:
+            result = merged(result, f"{command} --only '{','.join(only)}'" + (" --as-is" if args.as_is else ""))
         write_section(f"pages-{db}", f"Pages and list APIs at five-year scale ({db})", command,
                       _section(result, command))
     print(f"written to docs/benchmarks.md ({date.today()})")

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Date, Integer, String, func, literal, literal_column, null, select, type_coerce, union_all
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
+from app.db import Exact
 from app.errors import NotFound
 from app.models import (
     Balance,
@@ -89,6 +90,23 @@ def _bought(session: Session, lot: Lot) -> CostBreakdown:
                       total=sum((r.amount for r in receipts), Decimal(0)), receipts=receipts)
 
 
+def _lot_value(session: Session, qty: Any, cost: Any) -> ColumnElement[Decimal]:
+    """qty × unit cost rounded to 6 places half to even, as `Decimal.quantize` rounds a lot's value, in SQL."""
+    if session.get_bind().dialect.name == "sqlite":
+        # Both are integers scaled by 10^6 (costs never negative): split the cost so that no product
+        # leaves 64 bits, and round the remainder half to even on the magnitude, then put the sign back.
+        mag = f"abs({qty})"
+        whole = f"({mag} * ({cost} / 1000000) + {mag} * ({cost} % 1000000) / 1000000)"
+        rest = f"({mag} * ({cost} % 1000000) % 1000000)"
+        rounded = f"({whole} + (CASE WHEN {rest} > 500000 OR ({rest} = 500000 AND {whole} % 2 = 1) THEN 1 ELSE 0 END))"
+        return literal_column(f"(CASE WHEN {qty} < 0 THEN -{rounded} ELSE {rounded} END)", Exact())
+    # round() takes a tie away from zero; step back to the even neighbour when that is the one below.
+    exact = f"({qty} * {cost})"
+    tie = f"abs(mod({exact} * 2000000, 2)) = 1 AND mod(trunc({exact} * 1000000), 2) = 0"
+    return literal_column(f"(round({exact}, 6) - CASE WHEN {tie} THEN sign({exact}) * 0.000001 ELSE 0 END)",
+                          Exact())
+
+
 def stock_valuation(session: Session, *, on: date, warehouse: str | None = None,
                     lots_per_product: int | None = None) -> StockValuation:
     """Stock at the end of day `on`, per product and lot, valued at each lot's unit cost.
@@ -96,7 +114,9 @@ def stock_valuation(session: Session, *, on: date, warehouse: str | None = None,
     What a lot held then is its balance now less what moved after that day (the balance is the
     sum of the ledger, `lotwise check` proves it), so only the days since are read from the ledger.
     Each product lists its first `lots_per_product` lots, soonest expiry first (all when None);
-    its quantity, value and `lot_count` cover all of them.
+    its quantity, value and `lot_count` cover all of them. One query: each lot's holding then is
+    worked out once, summed per product in SQL, and only the lots listed are ranked out (a window
+    function) and read.
     """
     def in_warehouse(q: Any, location: Any) -> Any:
         if not warehouse:
@@ -104,30 +124,47 @@ def stock_valuation(session: Session, *, on: date, warehouse: str | None = None,
         return (q.join(Location, location == Location.id).join(Warehouse, Location.warehouse_id == Warehouse.id)
                 .where(Warehouse.code == warehouse))
 
-    facts = (Lot.id, Lot.product_id, Lot.code, Lot.expiry, Lot.unit_cost)
-    per_lot = in_warehouse(select(Balance.lot_id, func.sum(Balance.on_hand).label("qty"))
-                           .where(Balance.on_hand != 0), Balance.location_id).group_by(Balance.lot_id).subquery()
-    now = select(*facts, per_lot.c.qty).join(per_lot, per_lot.c.lot_id == Lot.id)
-    since = in_warehouse(select(*facts, func.sum(Movement.quantity)).join(Movement, Movement.lot_id == Lot.id)
-                         .where(Movement.booked_on > on), Movement.location_id).group_by(*facts)
-    held: dict[int, list[Any]] = {}
-    for lot_id, product_id, code, expiry, cost, qty in session.execute(now):
-        held[lot_id] = [product_id, code, expiry, cost, qty]
-    for lot_id, product_id, code, expiry, cost, qty in session.execute(since):
-        held.setdefault(lot_id, [product_id, code, expiry, cost, Decimal(0)])[4] -= qty
-    per_product: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
-    for lot_id, (product_id, code, expiry, cost, qty) in held.items():
-        if qty != 0:
-            per_product[product_id].append((expiry is None, expiry, code, lot_id, qty, cost))
-    products = {p.id: p for p in session.scalars(select(Product).where(Product.id.in_(list(per_product))))}
-    rows = []
-    for pid in sorted(per_product, key=lambda p: products[p].sku):
-        items = sorted(per_product[pid], key=lambda x: x[:3])
-        values = [(qty * cost).quantize(_PLACES) for *_k, qty, cost in items]
-        shown = items if lots_per_product is None else items[:lots_per_product]
-        rows.append(ValuationRow(
-            product_id=pid, sku=products[pid].sku, product_name=products[pid].name, unit=products[pid].unit,
-            quantity=sum((x[4] for x in items), Decimal(0)), value=sum(values, Decimal(0)), lot_count=len(items),
-            lots=[ValuationLot(lot_id=lot_id, lot_code=code, expiry=expiry, quantity=qty, unit_cost=cost, value=v)
-                  for (_none, expiry, code, lot_id, qty, cost), v in zip(shown, values, strict=False)]))
+    now = in_warehouse(select(Balance.lot_id.label("lot_id"), Balance.on_hand.label("qty"))
+                       .where(Balance.on_hand != 0), Balance.location_id)
+    since = in_warehouse(select(Movement.lot_id.label("lot_id"), (-Movement.quantity).label("qty"))
+                         .where(Movement.booked_on > on), Movement.location_id)
+    moves = union_all(now, since).subquery("moves")
+    # Each lot held then, with the facts the report needs, worked out once (no lookup of lots later).
+    facts = (Lot.id, Lot.product_id, Lot.expiry, Lot.code, Lot.unit_cost)
+    held = (select(*facts, func.sum(moves.c.qty, type_=Exact()).label("qty"))
+            .join(moves, moves.c.lot_id == Lot.id).group_by(Lot.id)  # the rest depend on it
+            .having(func.sum(moves.c.qty) != 0).cte("held"))
+    code: Any = held.c.code if session.get_bind().dialect.name == "sqlite" else held.c.code.collate("C")  # as Python
+    ranked = select(held, func.row_number().over(
+        partition_by=held.c.product_id,
+        order_by=(held.c.expiry.is_(None), held.c.expiry, code, held.c.id)).label("n")).subquery("ranked")
+    first = select(ranked).where(ranked.c.n <= lots_per_product) if lots_per_product is not None else select(ranked)
+    listed = first.subquery("listed")
+
+    # One row per product with its totals (n = 0), then one per lot listed: no join between the two.
+    def none(kind: Any) -> Any:
+        return type_coerce(null(), kind)
+
+    totals = select(held.c.product_id, func.count(), func.sum(held.c.qty, type_=Exact()),
+                    func.sum(_lot_value(session, "held.qty", "held.unit_cost"), type_=Exact()),
+                    none(Integer()), none(String()), none(Date()), none(Exact()), literal(0, Integer())
+                    ).group_by(held.c.product_id)
+    lots = select(listed.c.product_id, none(Integer()), listed.c.qty,
+                  _lot_value(session, "listed.qty", "listed.unit_cost"), listed.c.id, listed.c.code, listed.c.expiry,
+                  listed.c.unit_cost, listed.c.n)
+    per_product: dict[int, tuple[int, Decimal, Decimal]] = {}
+    listed_lots: dict[int, list[tuple[int, ValuationLot]]] = {}
+    for product_id, count, qty, value, lot_id, lot_code, expiry, cost, n in session.execute(union_all(totals, lots)):
+        if lot_id is None:
+            per_product[product_id] = (count, qty, value)
+        else:
+            listed_lots.setdefault(product_id, []).append((n, ValuationLot(
+                lot_id=lot_id, lot_code=lot_code, expiry=expiry, quantity=qty, unit_cost=cost, value=value)))
+    products = session.scalars(select(Product).where(Product.id.in_(list(per_product))))
+    found = {p.id: ValuationRow(product_id=p.id, sku=p.sku, product_name=p.name, unit=p.unit,
+                                quantity=per_product[p.id][1], value=per_product[p.id][2],
+                                lot_count=per_product[p.id][0],
+                                lots=[lot for _n, lot in sorted(listed_lots.get(p.id, []), key=lambda x: x[0])])
+             for p in products}
+    rows = sorted(found.values(), key=lambda r: r.sku)
     return StockValuation(on=on, warehouse=warehouse, rows=rows, total_value=sum((r.value for r in rows), Decimal(0)))

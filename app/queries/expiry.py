@@ -31,6 +31,7 @@ from app.models import (
     Location,
     Lot,
     LotStatus,
+    Movement,
     Order,
     Product,
     Shipment,
@@ -399,20 +400,36 @@ def expiring_stock(
 # --- what "write off all expired stock" would write off ----------------------------------------
 
 
+def _fingerprint(session: Session, where: Sequence[ColumnElement[bool]]) -> tuple[str, int, Decimal]:
+    """A digest of the expired stock, the number of its lot × location rows and its value, in one aggregate.
+
+    Sums that move whenever a row appears, goes or changes: how many rows, which lots (Σ lot id),
+    how much (Σ on hand), where (Σ on hand weighted by location, so that stock moved between two
+    locations of a lot shows), at what cost (Σ unit cost and the value).
+    """
+    # On SQLite on hand is an integer scaled by 10^6; the remainder keeps the sum within 64 bits.
+    scaled = "balance.on_hand" if session.get_bind().dialect.name == "sqlite" else "balance.on_hand * 1000000"
+    located: ColumnElement[Any] = literal_column(f"sum((balance.location_id % 997 + 1) * (({scaled}) % 1000000007))")
+    count, lots, on_hand, placed, costs, value = session.execute(
+        select(func.count(), func.sum(Balance.lot_id), cast(func.sum(Balance.on_hand), String), cast(located, String),
+               cast(func.sum(Lot.unit_cost), String), _value_sum(session))
+        .select_from(Balance).join(Lot, Lot.id == Balance.lot_id).where(*where)).one()
+    digest = hashlib.sha256(f"{count},{lots},{on_hand},{placed},{costs},{value}".encode()).hexdigest()
+    return digest, count, value or Decimal(0)
+
+
 def expired_stock(session: Session, *, today: date, limit: int | None = None) -> ExpiredPreview:
     """What "write off all expired stock" would write off today: every lot past its expiry still on hand.
 
-    `version` and `total_rows` cover all of it (read as plain numbers, in one query); `rows` and
+    `version`, `total_rows` and `all_value` cover all of it, aggregated in SQL; `rows` and
     `total_value` are the oldest `limit` rows (all when None), the ones a confirmation may name.
+    The version is the last movement booked when it was read (16 hex digits) and a digest of the
+    expired stock (48); `still_current` tells whether a version still describes the stock.
     """
     where = (Balance.on_hand > 0, Lot.expiry.is_not(None), Lot.expiry < today)
-    # As text straight from the database: a fingerprint needs no Decimals.
-    keys = session.execute(select(Balance.lot_id, Balance.location_id, cast(Balance.on_hand, String),
-                                  cast(Lot.unit_cost, String))
-                           .join(Lot, Lot.id == Balance.lot_id).where(*where)
-                           .order_by(Balance.lot_id, Balance.location_id)).all()
-    all_value = session.scalar(select(_value_sum(session)).select_from(Balance).join(Lot, Lot.id == Balance.lot_id)
-                               .where(*where)) or Decimal(0)
+    # The ledger's position first: whatever is booked while the rest is read counts as after it.
+    last = session.scalar(select(func.max(Movement.id))) or 0
+    digest, total_rows, all_value = _fingerprint(session, where)
     q = (select(Lot, Product, Location.id, Location.code, Warehouse.code, Balance.on_hand)
          .join(Balance, Balance.lot_id == Lot.id).join(Product, Lot.product_id == Product.id)
          .join(Location, Balance.location_id == Location.id).join(Warehouse, Location.warehouse_id == Warehouse.id)
@@ -426,6 +443,23 @@ def expired_stock(session: Session, *, today: date, limit: int | None = None) ->
             lot_id=lot.id, sku=product.sku, product_name=product.name, unit=product.unit, lot_code=lot.code,
             expiry=lot.expiry, status=lot.status, location_id=location_id, location=location, warehouse=wh,
             on_hand=on_hand, unit_cost=lot.unit_cost, value=_value(on_hand, lot.unit_cost)))
-    version = hashlib.sha256("\n".join(f"{a},{b},{c},{d}" for a, b, c, d in keys).encode()).hexdigest()
+    version = f"{last:016x}{digest[:48]}"
     return ExpiredPreview(today=today, version=version, rows=rows, total_value=sum((r.value for r in rows), Decimal(0)),
-                          total_rows=len(keys), all_value=all_value)
+                          total_rows=total_rows, all_value=all_value)
+
+
+def still_current(session: Session, version: str, now: ExpiredPreview) -> bool:
+    """Whether a preview of version `version` shows the expired stock `now` does (worked out on the same day).
+
+    The digests must match, and no movement booked since that preview may touch a lot expired
+    today: every change to a balance is a movement, so stock moved, added or taken out of an
+    expired lot is caught even where the sums would happen to balance out. Movements of other
+    stock do not matter.
+    """
+    if len(version) != 64 or version[16:] != now.version[16:]:
+        return False
+    since = int(version[:16], 16)
+    # Read from the newest movements (a few since a preview), not from the expired lots (most of them).
+    expired = select(Lot.id).where(Lot.id == Movement.lot_id, Lot.expiry.is_not(None), Lot.expiry < now.today)
+    touched = session.scalar(select(Movement.id).where(Movement.id > since, expired.exists()).limit(1))
+    return touched is None

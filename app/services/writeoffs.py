@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from allocation.usability import is_expired
 from app.errors import Conflict, InsufficientStock, Invalid
 from app.models import Balance, Location, Lot, MovementKind, User, WriteOff, WriteOffBatch, WriteOffReason
-from app.queries.expiry import expired_stock
+from app.queries.expiry import expired_stock, still_current
 from app.rules.gate import Purpose
 from app.schemas import ExpiredWriteOffIn, WriteOffIn
 from app.services.base import (
@@ -95,7 +95,7 @@ def write_off_expired(session: Session, cmd: ExpiredWriteOffIn, *, user: User | 
     if (earlier := remembered(session, request_key, "write_off_batch")) is not None:
         return session.get_one(WriteOffBatch, earlier)
     preview = expired_stock(session, today=today)
-    if preview.version != cmd.version:
+    if not still_current(session, cmd.version, preview):
         raise Conflict("the expired stock changed since the preview was shown; nothing was written off — "
                        "look at the new preview and confirm again", "version")
     shown = {(r.lot_id, r.location_id): r for r in preview.rows}

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Lot
+from app.models import Lot, Movement
 from app.queries.costing import cost_breakdown, stock_valuation
 from app.schemas import ProductionRunIn, TransferIn
 from app.services import production, stock
@@ -69,3 +71,45 @@ def test_the_api_refuses_an_unknown_lot_and_values_stock_per_warehouse(api: Api,
     before = stock_valuation(session, on=date(2026, 1, 5))
     assert before.total_value == D(25)
     assert api.get("/reports/stock-valuation?on=someday").status_code == 422
+
+
+def _brute_force(session: Session, on: date) -> dict[str, tuple[Decimal, Decimal, int, list[str]]]:
+    """Stock at the end of `on` summed movement by movement in Python: {sku: (quantity, value, lots, lot codes)}."""
+    held: dict[int, Decimal] = defaultdict(Decimal)
+    for movement in session.scalars(select(Movement).where(Movement.booked_on <= on)):
+        held[movement.lot_id] += movement.quantity
+    per_product: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+    for lot_id, qty in held.items():
+        if qty:
+            lot = session.get_one(Lot, lot_id)
+            per_product[lot.product.sku].append(
+                (lot.expiry is None, lot.expiry, lot.code, qty, (qty * lot.unit_cost).quantize(D("0.000001"))))
+    return {sku: (sum((x[3] for x in lots), D(0)), sum((x[4] for x in lots), D(0)), len(lots),
+                  [x[2] for x in sorted(lots, key=lambda x: x[:3])]) for sku, lots in per_product.items()}
+
+
+def test_totals_in_sql_match_a_sum_over_the_ledger_on_a_past_day_and_today(history: dict[str, int],
+                                                                           site: dict[str, Any],
+                                                                           session: Session) -> None:
+    # Values that end in half a millionth round to even, as Decimal rounds a lot's value:
+    # 0.5 × 1.000005 = 0.5000025 → 0.500002; 2.5 × 0.000003 = 0.0000075 → 0.000008; 0.5 × 0.000001 → 0.
+    lots = receive_lots(session, site["supplier"], date(2026, 3, 1), [
+        {"sku": "RASP", "quantity": "0.5", "location": "COLD-01", "lot_code": "H1", "unit_cost": "1.000005",
+         "expiry": "2026-09-01"},
+        {"sku": "RASP", "quantity": "2.5", "location": "COLD-01", "lot_code": "H2", "unit_cost": "0.000003"},
+        {"sku": "RASP", "quantity": "0.5", "location": "COLD-01", "lot_code": "H3", "unit_cost": "0.000001",
+         "expiry": "2026-08-01"}])
+    stock.transfer(session, TransferIn(lot_id=lots["H1"], from_location="COLD-01", to_location="KITCHEN",
+                                       quantity=D("0.2"), moved_on=date(2026, 3, 2)), user=None,
+                   today=date(2026, 3, 2))
+    for on in (date(2026, 1, 9), date(2026, 2, 28), date(2026, 3, 1), date(2026, 4, 30), date(2026, 12, 5)):
+        expected = _brute_force(session, on)
+        valuation = stock_valuation(session, on=on)
+        assert {r.sku: (r.quantity, r.value, r.lot_count, [x.lot_code for x in r.lots]) for r in valuation.rows} \
+            == expected, on
+        assert valuation.total_value == sum((v for _q, v, _n, _c in expected.values()), D(0))
+        first = stock_valuation(session, on=on, lots_per_product=1)
+        assert {r.sku: (r.quantity, r.value, r.lot_count, [x.lot_code for x in r.lots]) for r in first.rows} == {
+            sku: (q, v, n, codes[:1]) for sku, (q, v, n, codes) in expected.items()}
+    rasp = next(r for r in stock_valuation(session, on=date(2026, 12, 5)).rows if r.sku == "RASP")
+    assert {x.lot_code: x.value for x in rasp.lots} == {"H1": D("0.500002"), "H2": D("0.000008"), "H3": D(0)}

@@ -197,3 +197,74 @@ def test_a_lot_that_expires_overnight_makes_yesterdays_preview_stale(site: dict[
     assert [(w.lot.code, w.quantity, w.written_off_on) for w in batch.write_offs] == [("A", D(5), date(2026, 3, 2))]
     kinds = session.scalars(select(Movement.kind).where(Movement.ref_type == "write_off")).all()
     assert kinds == [MovementKind.WRITE_OFF]
+
+
+def _confirm_all(api: Api, preview: dict[str, Any]) -> Any:
+    rows = [{"lot_id": r["lot_id"], "location_id": r["location_id"], "quantity": r["on_hand"]} for r in preview["rows"]]
+    return api.post("/write-offs/expired", {"version": preview["version"], "rows": rows})
+
+
+@pytest.mark.parametrize("path, body", [
+    ("/write-offs", {"location": "QUAR", "quantity": "1", "reason": "damaged"}),
+    ("/adjustments", {"location": "QUAR", "quantity": "-1", "reason": "recount"}),
+    ("/transfers", {"from_location": "COLD-01", "to_location": "QUAR", "quantity": "1"}),
+    ("/transfers", {"from_location": "QUAR", "to_location": "KITCHEN", "quantity": "4"}),
+    ("/receipts", None),
+])
+def test_any_movement_of_an_expired_lot_makes_the_preview_stale(api: Api, site: dict[str, Any], lots: dict[str, int],
+                                                                 session: Session, path: str,
+                                                                 body: dict[str, Any] | None) -> None:
+    preview = api.get("/write-offs/expired").json
+    if body is None:  # a top-up of the expired lot
+        r = api.post(path, {"supplier_id": site["supplier"], "lines": [
+            {"sku": "RASP", "quantity": "2", "location": "QUAR", "lot_code": "OLD", "top_up": True}]})
+    else:
+        r = api.post(path, {"lot_id": lots["OLD"], **body})
+    assert r.status_code == 201, r.json
+    assert api.get("/write-offs/expired").json["version"] != preview["version"]
+    before = _state(api, session)
+    r = _confirm_all(api, preview)
+    assert (r.status_code, r.json["error"]["field"]) == (409, "version")
+    assert _state(api, session) == before
+
+
+def test_stock_moved_between_two_locations_of_an_expired_lot_changes_the_digest_too(api: Api, lots: dict[str, int],
+                                                                                   session: Session) -> None:
+    # Same rows, same lots, same total on hand: only where it is differs, and the digest still sees it.
+    before = expired_stock(session, today=TODAY)
+    assert api.post("/transfers", {"lot_id": lots["OLD"], "from_location": "COLD-01", "to_location": "QUAR",
+                                   "quantity": "1"}).status_code == 201
+    session.rollback()
+    after = expired_stock(session, today=TODAY)
+    assert (after.total_rows, after.all_value) == (before.total_rows, before.all_value)
+    assert after.version[16:] != before.version[16:]
+
+
+def test_movements_of_other_stock_do_not_make_the_preview_stale(api: Api, site: dict[str, Any],
+                                                                lots: dict[str, int], session: Session) -> None:
+    preview = api.get("/write-offs/expired").json
+    assert api.post("/transfers", {"lot_id": lots["FRESH"], "from_location": "COLD-01", "to_location": "QUAR",
+                                   "quantity": "5"}).status_code == 201
+    assert api.post("/write-offs", {"lot_id": lots["FRESH"], "location": "QUAR", "quantity": "1",
+                                    "reason": "damaged"}).status_code == 201
+    receive_lots(session, site["supplier"], TODAY, [
+        {"sku": "RASP", "quantity": "7", "location": "COLD-01", "lot_code": "NEW",
+         "expiry": str(TODAY + timedelta(days=90))}])
+    session.commit()
+    r = _confirm_all(api, preview)
+    assert r.status_code == 201, r.json
+    assert api.get("/write-offs/expired").json["rows"] == []
+    assert check_ledger(session) == []
+
+
+def test_movements_that_cancel_out_still_make_the_preview_stale(api: Api, lots: dict[str, int],
+                                                                session: Session) -> None:
+    # One kilogram taken out and put back: the stock is as it was, but someone handled it since the preview.
+    preview = api.get("/write-offs/expired").json
+    for count in ("-1", "1"):
+        assert api.post("/adjustments", {"lot_id": lots["OLD"], "location": "QUAR", "quantity": count,
+                                         "reason": "recount"}).status_code == 201
+    now = api.get("/write-offs/expired").json
+    assert (now["rows"], now["version"][16:]) == (preview["rows"], preview["version"][16:])
+    r = _confirm_all(api, preview)
+    assert (r.status_code, r.json["error"]["field"]) == (409, "version")
