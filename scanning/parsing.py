@@ -152,7 +152,9 @@ def _parse(raw: str, *, separator: str | None, today: date) -> Scan:
     if body.startswith("]") and len(body) >= 3:
         try:
             symbology = str(SymbologyIdentifier.extract(body))
-        except ParseError:
+        except (ParseError, ValueError):
+            # biip raises ValueError, not ParseError, for some malformed identifiers ("]Y:"):
+            # either way the text does not start with a symbology identifier.
             symbology = None
         if symbology is not None:
             body = body[len(symbology) :].strip()

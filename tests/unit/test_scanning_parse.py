@@ -455,6 +455,8 @@ def gs1ish(draw: st.DrawFn) -> str:
 @example("(17)²²²²²²", None)
 @example("١٢٣٤٥٦٧٨٩٠١٢٣", None)
 @example("]C101٠٩٥٠١١٠١٥٣٠٠٠٣", None)
+@example("]Y:", None)
+@example("]e:0", None)
 def test_arbitrary_input_gives_a_scan_or_a_scan_error(raw: str, separator: str | None) -> None:
     try:
         result = parse(raw, separator=separator, today=TODAY)
