@@ -98,8 +98,9 @@ def export(fmt: str) -> Any:
     return render_template("error.html", status=404, message=f"no export as {fmt!r}; use csv or xlsx"), 404
 
 
-# Lots listed under each product on the valuation page; the lots page lists them all.
-LOTS_PER_PRODUCT = 20
+# Lots listed under each product on the valuation page (the soonest-expiring first); the "more lots"
+# link opens the lots page with all of them. Five keep the page small at five-year scale.
+LOTS_PER_PRODUCT = 5
 
 
 @bp.get("/reports/valuation")
