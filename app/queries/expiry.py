@@ -34,11 +34,10 @@ from app.models import (
     Movement,
     Order,
     Product,
-    Shipment,
-    ShipmentLine,
     Warehouse,
 )
 from app.models import OrderLine as OrderLineRow
+from app.rules.gate import latest_shipped
 from app.schemas import CustomerOption, ExpiredPreview, ExpiredRow, ExpiringRow, ExpiringWeek, ExpirySummary
 
 _CENT = Decimal("0.000001")
@@ -221,7 +220,7 @@ class Takers:
                 self._reversal.append((name, cid, rule))
             else:
                 self._static.setdefault((days, pct, transit), _Group(rule, None)).members.append((name, cid))
-        self._latest = (_latest_shipped(session, products, [cid for _n, cid, _r in self._reversal])
+        self._latest = (latest_shipped(session, [cid for _n, cid, _r in self._reversal], products)
                         if self._reversal and products else {})
         self._groups: dict[int, list[_Group]] = {}
         self._buys: dict[int, dict[int, bool]] = defaultdict(dict)
@@ -321,19 +320,6 @@ class _Plan:
 
     def first(self, n: int) -> set[int]:
         return {cid for _k, _n, cid in islice(self.candidates(), n)}
-
-
-def _latest_shipped(session: Session, product_ids: Sequence[int],
-                    customer_ids: Sequence[int]) -> dict[tuple[int, int], date]:
-    """The latest expiry each customer already received of each product (for no-date-reversal)."""
-    rows = session.execute(
-        select(Shipment.customer_id, Lot.product_id, func.max(Lot.expiry))
-        .join(ShipmentLine, ShipmentLine.shipment_id == Shipment.id)
-        .join(Lot, ShipmentLine.lot_id == Lot.id)
-        .where(Lot.product_id.in_(product_ids), Shipment.customer_id.in_(customer_ids), Lot.expiry.is_not(None))
-        .group_by(Shipment.customer_id, Lot.product_id)
-    )
-    return {(customer_id, product_id): latest for customer_id, product_id, latest in rows if latest is not None}
 
 
 # --- rows --------------------------------------------------------------------------------

@@ -79,20 +79,20 @@ def customer_rule(c: Customer) -> fefo.CustomerRule:
                              max_lots_per_line=c.max_lots_per_line, no_date_reversal=c.no_date_reversal)
 
 
-def latest_shipped(session: Session, pairs: set[tuple[int, int]]) -> dict[tuple[int, int], date]:
-    """The latest expiry each (customer, product) already received, for customers forbidding date reversal."""
-    if not pairs:
+def latest_shipped(session: Session, customer_ids: Iterable[int],
+                   product_ids: Iterable[int]) -> dict[tuple[int, int], date]:
+    """The latest expiry each customer already received of each product (for no-date-reversal)."""
+    customers, products = set(customer_ids), set(product_ids)
+    if not customers or not products:
         return {}
-    customers = {c for c, _ in pairs}
-    products = {p for _, p in pairs}
     rows = session.execute(
         select(Shipment.customer_id, Lot.product_id, func.max(Lot.expiry))
         .join(ShipmentLine, ShipmentLine.shipment_id == Shipment.id)
         .join(Lot, Lot.id == ShipmentLine.lot_id)
-        .where(Shipment.customer_id.in_(customers), Lot.product_id.in_(products))
+        .where(Shipment.customer_id.in_(customers), Lot.product_id.in_(products), Lot.expiry.is_not(None))
         .group_by(Shipment.customer_id, Lot.product_id)
     )
-    return {(c, p): e for c, p, e in rows if e is not None and (c, p) in pairs}
+    return {(c, p): e for c, p, e in rows if e is not None}
 
 
 def lock_products(session: Session, product_ids: Iterable[int]) -> None:
@@ -158,7 +158,7 @@ def _customer_problems(session: Session, lot: Lot, quantity: Decimal, to: ShipTo
     customer = to.order.customer
     latest = None
     if customer.no_date_reversal:
-        latest = latest_shipped(session, {(customer.id, lot.product_id)}).get((customer.id, lot.product_id))
+        latest = latest_shipped(session, [customer.id], [lot.product_id]).get((customer.id, lot.product_id))
     line = fefo.OrderLine(line_id=to.line.id, sku=to.line.product.sku, quantity=to.line.quantity,
                           ship_date=to.ship_date, rule=customer_rule(customer), latest_shipped_expiry=latest)
     stock = fefo.StockLot(lot_id=lot.id, lot_code=lot.code, sku=lot.product.sku, expiry=lot.expiry,

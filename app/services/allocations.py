@@ -36,9 +36,8 @@ from app.models import (
     User,
 )
 from app.queries.picklists import allocation_out
-from app.rules.gate import Purpose, Refusal, ShipTo, lock_products, refusals, refuse
+from app.rules.gate import Purpose, Refusal, ShipTo, latest_shipped, lock_products, refusals, refuse
 from app.rules.gate import customer_rule as _customer_rule
-from app.rules.gate import latest_shipped as _latest_shipped
 from app.schemas import (
     AllocationOut,
     AllocationRunOut,
@@ -148,8 +147,8 @@ def _run(session: Session, where: Sequence[ColumnElement[bool]], *, today: date,
     customers = {c.id: c for c in session.scalars(
         select(Customer).where(Customer.id.in_({x.customer_id for x in lines})))} if lines else {}
     rules = {cid: _customer_rule(c) for cid, c in customers.items()}
-    latest = _latest_shipped(session, {(x.customer_id, x.product_id) for x in lines
-                                       if customers[x.customer_id].no_date_reversal})
+    reversal = [x for x in lines if customers[x.customer_id].no_date_reversal]
+    latest = latest_shipped(session, {x.customer_id for x in reversal}, {x.product_id for x in reversal})
     by_id = {x.id: x for x in lines}
     made: list[dict[str, Any]] = []
     outs: list[AllocationOut] = []
