@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.exports.cells import csv_cell
+from app.exports.cells import CSV_LINE_END, csv_cell
 from app.formatting import qty
 from app.queries.expiry import Filters, expiring_stock, expiry_summary
 from app.schemas import ExpiringRow, ExpirySummary
@@ -119,7 +119,7 @@ def digest_text(rows: Sequence[ExpiringRow], summary: ExpirySummary, *, today: d
 def digest_csv(rows: Sequence[ExpiringRow]) -> str:
     """The digest as CSV, one row per lot and location."""
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = csv.writer(buf, lineterminator=CSV_LINE_END)
     w.writerow(["state", "sku", "product", "lot", "location", "warehouse", "expiry", "days_left", "on_hand", "unit",
                 "unit_cost", "value", "lot_status", "could_still_go_to"])
     for r in rows:

@@ -31,6 +31,10 @@ Cell = str | int | Decimal | date | datetime | None
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 """A text cell starting with one of these would be read as a formula by a spreadsheet."""
 
+CSV_LINE_END = "\r\n"
+"""Every CSV file ends its rows with CR LF (RFC 4180): the csv module then quotes any field holding a CR
+or an LF, so no stored line break can split a row."""
+
 XLSX_MAX_TEXT = 32767
 """The most characters an Excel cell holds."""
 

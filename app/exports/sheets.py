@@ -14,7 +14,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from app.exports.cells import Cell, csv_cell, is_formula_like, xlsx_text
+from app.exports.cells import CSV_LINE_END, Cell, csv_cell, is_formula_like, xlsx_text
 from app.formatting import qty
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -41,7 +41,7 @@ def text(value: Cell) -> str:
 def csv_text(sections: Sequence[tuple[str | None, Sequence[str], Iterable[Sequence[Cell]]]]) -> str:
     """CSV with one or more tables; a titled table starts with its title row, tables are a blank row apart."""
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
+    writer = csv.writer(buf, lineterminator=CSV_LINE_END)
     for n, (title, headers, rows) in enumerate(sections):
         if n:
             writer.writerow([])

@@ -10,7 +10,7 @@ from decimal import Decimal
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from app.exports.cells import csv_cell
+from app.exports.cells import CSV_LINE_END, csv_cell
 from app.exports.sheets import append_row
 from app.schemas import (
     WasteReport,
@@ -43,7 +43,7 @@ def _sections(report: WasteReport, currency: str) -> Iterable[tuple[str, list[st
 def report_csv(report: WasteReport, currency: str) -> str:
     """The report as CSV: a summary line, then one block per table with its title and header row."""
     out = io.StringIO()
-    w = csv.writer(out, lineterminator="\n")
+    w = csv.writer(out, lineterminator=CSV_LINE_END)
     rows: list[list[Cell]] = [
         [f"Waste {report.date_from} to {report.date_to}",
          f"previous period {report.previous_from} to {report.previous_to}"],
