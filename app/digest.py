@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app.exports.cells import CSV_LINE_END, csv_cell
 from app.formatting import qty
 from app.queries.expiry import Filters, expiring_stock, expiry_summary
 from app.schemas import ExpiringRow, ExpirySummary
@@ -118,13 +119,14 @@ def digest_text(rows: Sequence[ExpiringRow], summary: ExpirySummary, *, today: d
 def digest_csv(rows: Sequence[ExpiringRow]) -> str:
     """The digest as CSV, one row per lot and location."""
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = csv.writer(buf, lineterminator=CSV_LINE_END)
     w.writerow(["state", "sku", "product", "lot", "location", "warehouse", "expiry", "days_left", "on_hand", "unit",
                 "unit_cost", "value", "lot_status", "could_still_go_to"])
     for r in rows:
-        w.writerow(["expired" if r.expired else "expiring", r.sku, r.product_name, r.lot_code, r.location,
-                    r.warehouse, r.expiry.isoformat(), r.days_left, qty(r.on_hand), r.unit, qty(r.unit_cost),
-                    f"{r.value:.2f}", r.status.value, _customers(r)])
+        w.writerow([csv_cell(v) for v in (
+            "expired" if r.expired else "expiring", r.sku, r.product_name, r.lot_code, r.location, r.warehouse,
+            r.expiry, r.days_left, r.on_hand, r.unit, r.unit_cost)]
+                   + [f"{r.value:.2f}", csv_cell(r.status.value), csv_cell(_customers(r))])
     return buf.getvalue()
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from allocation.text import number
+from labels.gs1 import GS, GS_SYMBOL
 
 
 def qty(value: object) -> str:
@@ -33,3 +34,9 @@ def money(value: object) -> str:
         return ""
     amount = value if isinstance(value, Decimal) else Decimal(str(value))
     return f"{amount:,.2f}"
+
+
+def shown(text: str, symbol: str = GS_SYMBOL) -> str:
+    """Stored text as people see it: a GS1 group separator (ASCII 29) kept in a supplier's lot code is
+    written as `symbol` (␝ on screens and in exports), never dropped or left invisible."""
+    return text.replace(GS, symbol)

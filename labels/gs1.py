@@ -10,6 +10,14 @@ from urllib.parse import quote
 GS = "\x1d"
 """ASCII 29, the group separator that stands for FNC1 inside an element string."""
 
+GS_SYMBOL = "\u241d"
+"""How a group separator kept in stored text is shown on screens and in exports: ␝ (SYMBOL FOR GROUP
+SEPARATOR), so it is seen, not lost or taken for a space."""
+
+GS_PRINTED = "<GS>"
+"""How it is printed on a label: thermal printer fonts and the PDF label font have no ␝, and GS1's own
+documents write the separator this way."""
+
 # GS1 General Specifications, figure 7.11-1: the 82 characters allowed in AI 10 and AI 240.
 _CSET82 = re.compile(r"""[!"%&'()*+,\-./0-9:;<=>?A-Z_a-z]+""")
 _DIGITS = re.compile(r"[0-9]+")

@@ -16,7 +16,9 @@ from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate, Spacer, 
 from reportlab.platypus.flowables import Flowable
 
 from app.exports.sheets import Cell, add_sheet, csv_text, text, workbook_bytes
+from app.formatting import shown
 from app.schemas import EffectivenessOut, NotificationOut, RecallReportOut
+from labels.gs1 import GS_PRINTED
 
 
 @dataclass(frozen=True)
@@ -129,8 +131,10 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[Cell]], width: float)
     wrap = [h in _WRAP for h in headers]
     data: list[list[object]] = [list(headers)]
     for row in rows:
-        data.append([Paragraph(text(v).replace("&", "&amp;").replace("<", "&lt;"), _SMALL) if wrap[i] and v
-                     else text(v) for i, v in enumerate(row)])
+        # The PDF's Helvetica has no ␝: a GS1 separator is printed as GS1 writes it, like on labels.
+        cells = [shown(text(v), GS_PRINTED) for v in row]
+        data.append([Paragraph(c.replace("&", "&amp;").replace("<", "&lt;"), _SMALL) if wrap[i] and v
+                     else c for i, (c, v) in enumerate(zip(cells, row, strict=True))])
     weights = [3.0 if w else 1.0 for w in wrap]
     total = sum(weights)
     table = LongTable(data, repeatRows=1, colWidths=[width * w / total for w in weights])

@@ -7,19 +7,20 @@ import io
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell as SheetCell
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from app.exports.cells import CSV_LINE_END, Cell, csv_cell, is_formula_like, xlsx_text
 from app.formatting import qty
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 """The media type of an XLSX workbook."""
 
-Cell = str | int | Decimal | date | datetime | None
+__all__ = ["XLSX", "Cell", "add_sheet", "append_row", "csv_text", "text", "workbook_bytes"]
 
 _HEADER_FONT = Font(bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="DDE3EA")
@@ -27,7 +28,7 @@ _MAX_WIDTH = 60
 
 
 def text(value: Cell) -> str:
-    """A cell as CSV text: decimals without trailing zeros, dates in ISO form."""
+    """A value as plain text (for widths and PDF tables): decimals without trailing zeros, dates in ISO form."""
     if value is None:
         return ""
     if isinstance(value, Decimal):
@@ -40,23 +41,36 @@ def text(value: Cell) -> str:
 def csv_text(sections: Sequence[tuple[str | None, Sequence[str], Iterable[Sequence[Cell]]]]) -> str:
     """CSV with one or more tables; a titled table starts with its title row, tables are a blank row apart."""
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
+    writer = csv.writer(buf, lineterminator=CSV_LINE_END)
     for n, (title, headers, rows) in enumerate(sections):
         if n:
             writer.writerow([])
         if title:
-            writer.writerow([title])
-        writer.writerow(headers)
+            writer.writerow([csv_cell(title)])
+        writer.writerow([csv_cell(h) for h in headers])
         for row in rows:
-            writer.writerow([text(v) for v in row])
+            writer.writerow([csv_cell(v) for v in row])
     return buf.getvalue()
 
 
-def _excel(value: Cell) -> Any:
+def _sheet_cell(ws: Worksheet, value: Cell) -> SheetCell:
+    if isinstance(value, str):
+        cell = SheetCell(ws, value=xlsx_text(value))
+        # openpyxl reads text starting with "=" as a formula and "#N/A" as an error value: stored text
+        # is always a string cell.
+        cell.data_type = "s"
+        if is_formula_like(cell.value):
+            cell.quotePrefix = True
+        return cell
     if isinstance(value, datetime):
         # Excel has no time zones: write the UTC wall time (headers say so).
-        return value.replace(tzinfo=None)
-    return value
+        return SheetCell(ws, value=value.replace(tzinfo=None))
+    return SheetCell(ws, value=value)
+
+
+def append_row(ws: Worksheet, values: Iterable[Cell]) -> None:
+    """Append a row of cells: text as string cells (see `app.exports.cells`), numbers and dates as such."""
+    ws.append([_sheet_cell(ws, v) for v in values])
 
 
 def add_sheet(wb: Workbook, title: str, headers: Sequence[str], rows: Iterable[Sequence[Cell]],
@@ -65,10 +79,10 @@ def add_sheet(wb: Workbook, title: str, headers: Sequence[str], rows: Iterable[S
     ws = wb.active if first and wb.active is not None else wb.create_sheet()
     assert isinstance(ws, Worksheet)
     ws.title = title[:31]
-    ws.append(list(headers))
+    append_row(ws, headers)
     widths = [len(h) for h in headers]
     for row in rows:
-        ws.append([_excel(v) for v in row])
+        append_row(ws, row)
         for i, v in enumerate(row):
             widths[i] = max(widths[i], len(text(v)))
     for i, cell in enumerate(ws[1], start=1):

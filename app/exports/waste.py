@@ -10,7 +10,8 @@ from decimal import Decimal
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from app.exports.sheets import text
+from app.exports.cells import CSV_LINE_END, csv_cell
+from app.exports.sheets import append_row
 from app.schemas import (
     WasteReport,
 )
@@ -42,17 +43,16 @@ def _sections(report: WasteReport, currency: str) -> Iterable[tuple[str, list[st
 def report_csv(report: WasteReport, currency: str) -> str:
     """The report as CSV: a summary line, then one block per table with its title and header row."""
     out = io.StringIO()
-    w = csv.writer(out, lineterminator="\n")
-    w.writerow([f"Waste {report.date_from} to {report.date_to}",
-                f"previous period {report.previous_from} to {report.previous_to}"])
-    w.writerow([f"total ({currency})", text(report.total.current), f"previous ({currency})",
-                text(report.total.previous), f"change ({currency})", text(report.total.change),
-                "waste %", text(report.share_pct)])
-    for title, header, rows in _sections(report, currency):
-        w.writerow([])
-        w.writerow([title])
-        w.writerow(header)
-        w.writerows([[text(v) for v in row] for row in rows])
+    w = csv.writer(out, lineterminator=CSV_LINE_END)
+    rows: list[list[Cell]] = [
+        [f"Waste {report.date_from} to {report.date_to}",
+         f"previous period {report.previous_from} to {report.previous_to}"],
+        [f"total ({currency})", report.total.current, f"previous ({currency})", report.total.previous,
+         f"change ({currency})", report.total.change, "waste %", report.share_pct],
+    ]
+    for title, header, table in _sections(report, currency):
+        rows += [[], [title], list(header), *table]
+    w.writerows([csv_cell(v) for v in row] for row in rows)
     return out.getvalue()
 
 
@@ -63,20 +63,20 @@ def report_xlsx(report: WasteReport, currency: str) -> bytes:
     assert summary is not None
     summary.title = "Summary"
     bold = Font(bold=True)
-    summary.append([f"Waste {report.date_from} to {report.date_to}"])
+    append_row(summary, [f"Waste {report.date_from} to {report.date_to}"])
     summary["A1"].font = bold
-    summary.append(["previous period", f"{report.previous_from} to {report.previous_to}"])
-    summary.append([f"total ({currency})", report.total.current])
-    summary.append([f"previous ({currency})", report.total.previous])
-    summary.append([f"change ({currency})", report.total.change])
-    summary.append(["waste % of received or produced", report.share_pct])
+    append_row(summary, ["previous period", f"{report.previous_from} to {report.previous_to}"])
+    append_row(summary, [f"total ({currency})", report.total.current])
+    append_row(summary, [f"previous ({currency})", report.total.previous])
+    append_row(summary, [f"change ({currency})", report.total.change])
+    append_row(summary, ["waste % of received or produced", report.share_pct])
     for title, header, rows in _sections(report, currency):
         sheet = wb.create_sheet(title.removeprefix("By ").capitalize())
-        sheet.append(header)
+        append_row(sheet, header)
         for cell in sheet[1]:
             cell.font = bold
         for row in rows:
-            sheet.append(row)
+            append_row(sheet, row)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -12,9 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.errors import Invalid, NotFound
+from app.formatting import shown
 from app.models import LabelPrinter, LabelPrintJob, LabelSettings, Lot, LotOrigin, ProductionRun, Receipt
 from app.schemas import MAX_ID
 from labels import SHEETS, LabelDataError, LabelFitError, LabelSizeError, LotLabel, to_pdf, to_png, to_svg, to_zpl
+from labels.gs1 import GS_PRINTED
 
 T = TypeVar("T")
 
@@ -96,7 +98,8 @@ def _received_text(lot: Lot) -> str:
     if lot.supplier is not None:
         text += f" from {lot.supplier.name}"
     if lot.supplier_lot_code:
-        text += f", their lot {lot.supplier_lot_code}"
+        # A GS1 separator in their lot code is part of it: printed as "<GS>", not lost as a space.
+        text += f", their lot {shown(lot.supplier_lot_code, GS_PRINTED)}"
     return _CONTROL.sub(" ", text)
 
 

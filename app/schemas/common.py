@@ -18,10 +18,27 @@ from pydantic import (
 
 from app.formatting import qty
 
+
+def fnc1_trimmed(v: Any) -> Any:
+    """Drop GS1 separators (ASCII 29) at either end of text a wedge scanner may have typed.
+
+    At the start of a field a separator is FNC1, the GS1 start marker; at the end it only terminates a
+    variable-length field. Neither is part of the value, so both go with the surrounding whitespace —
+    Python's `str.strip` counts ASCII 28-31 as whitespace, as `scanning.parse` relies on too. A separator
+    inside the value is what the supplier's label says, and is kept.
+    """
+    return v.strip() if isinstance(v, str) else v
+
+
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
-Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+Code = Annotated[str, BeforeValidator(fnc1_trimmed), StringConstraints(strip_whitespace=True, min_length=1,
+                                                                        max_length=40)]
+
+
+Scanned = Annotated[str, BeforeValidator(fnc1_trimmed), StringConstraints(strip_whitespace=True, max_length=80)]
+"""Free text that may come from a scan, such as a supplier's lot code or a delivery note number."""
 
 
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]

@@ -7,11 +7,10 @@ from typing import Annotated
 
 from pydantic import (
     Field,
-    StringConstraints,
 )
 
 from app.models import OrderStatus
-from app.schemas.common import Amount, Code, Command, Day, Id, LongText, Out, Qty
+from app.schemas.common import Amount, Code, Command, Day, Id, LongText, Out, Qty, Scanned
 from app.schemas.stock import LotRef, TakenOut
 
 
@@ -24,7 +23,7 @@ class OrderIn(Command):
     customer_id: Id
     warehouse: Code
     ship_date: Day
-    customer_reference: Annotated[str, StringConstraints(strip_whitespace=True, max_length=80)] | None = None
+    customer_reference: Scanned | None = None
     priority: Annotated[int, Field(ge=0, le=9)] = 0
     note: LongText | None = None
     lines: Annotated[list[OrderLineIn], Field(min_length=1, max_length=500)]
@@ -39,7 +38,7 @@ class ShipLineIn(LotRef):
 class ShipmentIn(Command):
     order_id: Id
     shipped_on: Day | None = None
-    carrier_reference: Annotated[str, StringConstraints(strip_whitespace=True, max_length=80)] | None = None
+    carrier_reference: Scanned | None = None
     lines: Annotated[list[ShipLineIn], Field(min_length=1, max_length=500)]
     take_allocated: bool = Field(default=False, description="take stock allocated to other orders: their allocations "
                                  "are released and re-allocated, and the answer says which orders lost what")

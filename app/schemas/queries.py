@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from app.errors import Invalid
 from app.models import (
@@ -15,7 +15,7 @@ from app.models import (
     ProductKind,
     WriteOffReason,
 )
-from app.schemas.common import MAX_ID, Code, Day, Id, no_nul
+from app.schemas.common import MAX_ID, Code, Day, Id, fnc1_trimmed, no_nul
 from app.schemas.recall import Direction
 
 
@@ -133,7 +133,7 @@ class LotQuery(Page):
     status: LotStatus | None = None
     expiring_before: date | None = Field(None, description="expiry strictly before this date")
     in_stock: bool | None = None
-    supplier_lot_code: str | None = None
+    supplier_lot_code: Annotated[str, BeforeValidator(fnc1_trimmed)] | None = None
 
 
 class AllocateQuery(BaseModel):
@@ -165,7 +165,7 @@ class TraceQuery(DirectionQuery):
     """Exactly one starting point: a supplier's lot code, a shipment, a scan, a lot code or a product."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    supplier_lot_code: str | None = None
+    supplier_lot_code: Annotated[str, BeforeValidator(fnc1_trimmed)] | None = None
     supplier_id: int | None = Field(None, description="narrows supplier_lot_code to one supplier")
     shipment: str | None = Field(None, description="shipment number (SH-000042) or id")
     scan: str | None = Field(None, description="a scanned label (GS1 element string, Digital Link) or typed text")

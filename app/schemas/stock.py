@@ -8,13 +8,25 @@ from typing import Annotated, Self
 
 from pydantic import (
     Field,
-    StringConstraints,
     field_validator,
     model_validator,
 )
 
 from app.models import LocationKind, LotOrigin, LotStatus
-from app.schemas.common import Amount, Code, Command, Day, Id, LongText, Money, Out, Qty, Text, blank_to_none
+from app.schemas.common import (
+    Amount,
+    Code,
+    Command,
+    Day,
+    Id,
+    LongText,
+    Money,
+    Out,
+    Qty,
+    Scanned,
+    Text,
+    blank_to_none,
+)
 
 
 class LotRef(Command):
@@ -36,7 +48,7 @@ class ReceiptLineIn(Command):
     quantity: Qty
     location: Code
     lot_code: Code | None = None
-    supplier_lot_code: Annotated[str, StringConstraints(strip_whitespace=True, max_length=80)] | None = None
+    supplier_lot_code: Scanned | None = None
     expiry: Day | None = None
     # Purchase price per unit; left out, a new lot costs 0 and a top-up keeps the lot's cost.
     unit_cost: Money | None = None
@@ -49,7 +61,7 @@ class ReceiptLineIn(Command):
 class ReceiptIn(Command):
     supplier_id: Id
     received_on: Day | None = None
-    reference: Annotated[str, StringConstraints(strip_whitespace=True, max_length=80)] | None = None
+    reference: Scanned | None = None
     note: LongText | None = None
     lines: Annotated[list[ReceiptLineIn], Field(min_length=1, max_length=500)]
 

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from flask import Flask
+from markupsafe import Markup, escape
 
 from allocation.usability import is_expired
 from app.formatting import money, qty
 from app.models import Role
 from app.web import current_user, local, today
+from labels.gs1 import GS, GS_SYMBOL
+
+_GS_HTML = Markup('<span class="gs" title="GS1 group separator">{}</span>').format(GS_SYMBOL)
 
 NAV = [
     ("lots.index", "Lots"),
@@ -73,7 +77,15 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["local"] = local
     app.jinja_env.filters["qty"] = qty
     app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["shown"] = shown_html
     # The one expiry rule, for pages that mark expired stock: `lot.expiry|expired`.
     app.jinja_env.filters["expired"] = lambda expiry: is_expired(expiry, today())
 
 
+
+
+def shown_html(value: object) -> Markup:
+    """Stored text on a page (`{{ lot.supplier_lot_code|shown }}`): escaped, and a GS1 group separator kept in
+    it drawn as ␝ with a tooltip naming it, the symbol the exports use too (`app.formatting.shown`)."""
+    text = "" if value is None else str(value)
+    return _GS_HTML.join(escape(part) for part in text.split(GS))

@@ -1,5 +1,5 @@
 // Lookup: scan any label and see the lot — status, expiry, stock, where it came from and went.
-import { api, data, refocus, say, start } from "./scan.js";
+import { api, data, refocus, say, shown, start } from "./scan.js";
 
 const $ = (id) => document.getElementById(id);
 let current = null;
@@ -15,7 +15,7 @@ function show(lot) {
   $("lk-expiry").textContent = lot.expiry || "none";
   $("lk-onhand").textContent = `${lot.on_hand} ${lot.unit}`;
   const from = lot.origin === "receipt"
-    ? `${lot.supplier_name || "supplier"}${lot.supplier_lot_code ? ` (lot ${lot.supplier_lot_code})` : ""}`
+    ? `${lot.supplier_name || "supplier"}${lot.supplier_lot_code ? ` (lot ${shown(lot.supplier_lot_code)})` : ""}`
     : `made from ${lot.inputs} lot(s)`;
   $("lk-from").textContent = from;
   $("lk-to").textContent = `${lot.outputs} lot(s) made from it, ${lot.shipments} shipment(s)`;

@@ -1,5 +1,5 @@
 // Receive: scan the supplier's case label, check what it filled in, choose supplier and place, confirm.
-import { api, data, outbox, refocus, say, start } from "./scan.js";
+import { api, data, outbox, refocus, say, shown, start } from "./scan.js";
 
 const $ = (id) => document.getElementById(id);
 let topUp = null;       // the lot code to top up when the label names a lot we already have
@@ -45,7 +45,7 @@ start({
     if (!labelled && !r.product && product()) {
       // A plain label on a known product: what it says is the supplier's lot code.
       $("rc-lot").value = r.text || r.raw;
-      say("ok", `Lot ${$("rc-lot").value}`);
+      say("ok", `Lot ${shown($("rc-lot").value)}`);
       return;
     }
     if (!labelled && !r.product) { say("error", r.message); return; }
@@ -105,7 +105,7 @@ $("rc-confirm").addEventListener("click", async () => {
   } else if (lot) {
     line.supplier_lot_code = lot;
   }
-  const label = `${line.quantity} ${p.unit} ${p.sku}${lot ? " lot " + lot : ""}`;
+  const label = `${line.quantity} ${p.unit} ${p.sku}${lot ? " lot " + shown(lot) : ""}`;
   const result = await outbox.submit({ url: "/api/v1/receipts", key, label,
                                        body: { supplier_id: Number($("rc-supplier").value), lines: [line] } });
   if (result.queued) {

@@ -7,6 +7,9 @@ export const data = JSON.parse(document.getElementById("hh-data").textContent);
 export const API = "/api/v1";
 const GS = "\x1d";
 
+// Text as the pages show it: a GS1 group separator kept in a supplier's lot code appears as ␝.
+export const shown = (text) => String(text).split(GS).join("\u241d");
+
 const $ = (id) => document.getElementById(id);
 const field = $("hh-scan");
 const statusBox = $("hh-status");

@@ -1,7 +1,7 @@
 // Keeps the handheld pages loading without a connection: pages network-first (fresh stock
 // data when online, the last copy offline), static files cache-first. The API is never cached.
 
-const CACHE = "lotwise-handheld-v1";
+const CACHE = "lotwise-handheld-v2";
 const SHELL = ["/h/", "/h/lookup", "/h/receive", "/h/produce", "/h/pick"];
 const STATIC = ["scan.js", "outbox.js", "menu.js", "lookup.js", "receive.js", "produce.js", "pick.js",
                 "handheld.css"].map((f) => `/static/handheld/${f}`);

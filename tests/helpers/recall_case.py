@@ -54,7 +54,8 @@ def _ok(r: Any, status: int = 201) -> Any:
     return r.json
 
 
-def _ship(api: Api, customer: int, sku: str, lines: list[tuple[int, str, str]]) -> dict[str, Any]:
+def ship(api: Api, customer: int, sku: str, lines: list[tuple[int, str, str]]) -> dict[str, Any]:
+    """Order `sku` for `customer` and ship it today from the given (lot, location, quantity) lines, through the API."""
     total = sum(Decimal(q) for _, _, q in lines)
     order = _ok(api.post("/orders", {"customer_id": customer, "warehouse": "MAIN", "ship_date": TODAY.isoformat(),
                                      "customer_reference": f"PO-{customer}",
@@ -86,11 +87,11 @@ def build(api: Api, site: dict[str, Any], session: Session) -> Case:
     gb1 = _ok(api.post("/production-runs", {"sku": "GIFT", "quantity": "20", "location": "KITCHEN",
                                             "lot_code": "GB1", "inputs": [{"lot_id": j1, "quantity": "40"}]}
                        ))["output_lot_id"]
-    deli_shipment = _ship(api, site["deli"], "JAM-RASP", [(j1, "KITCHEN", "100")])
-    _ship(api, site["bigbox"], "JAM-RASP", [(j1, "KITCHEN", "70"), (j1, "KITCHEN", "50")])
-    _ship(api, farm, "JAM-RASP", [(j1, "KITCHEN", "30")])
-    _ship(api, site["deli"], "GIFT", [(gb1, "KITCHEN", "10")])
-    _ship(api, cafe, "JAM-RASP", [(j2, "KITCHEN", "50")])
+    deli_shipment = ship(api, site["deli"], "JAM-RASP", [(j1, "KITCHEN", "100")])
+    ship(api, site["bigbox"], "JAM-RASP", [(j1, "KITCHEN", "70"), (j1, "KITCHEN", "50")])
+    ship(api, farm, "JAM-RASP", [(j1, "KITCHEN", "30")])
+    ship(api, site["deli"], "GIFT", [(gb1, "KITCHEN", "10")])
+    ship(api, cafe, "JAM-RASP", [(j2, "KITCHEN", "50")])
     write_off(session, j1, "KITCHEN", Decimal(20), TODAY)
     _ok(api.post("/adjustments", {"lot_id": j1, "location": "KITCHEN", "quantity": "-5", "reason": "count short"}))
     _ok(api.post("/transfers", {"lot_id": j1, "from_location": "KITCHEN", "to_location": "DRY-01",
