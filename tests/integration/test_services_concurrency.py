@@ -19,7 +19,7 @@ from app.queries.check import check_ledger
 from app.schemas import OrderIn, ProductionRunIn, ReceiptIn, ReturnIn, ShipmentIn, TransferIn
 from app.services import orders, production, stock
 from tests.helpers.api import Api
-from tests.helpers.bookings import TODAY, receive
+from tests.helpers.bookings import TODAY, receive, request_key
 from tests.helpers.databases import PG_URL
 
 D = Decimal
@@ -234,7 +234,7 @@ def test_a_replay_racing_the_original_request_gets_the_same_booking(
     cmd = ReceiptIn.model_validate({"supplier_id": site["supplier"], "lines": [
         {"sku": "RASP", "quantity": "7", "location": "COLD-01", "lot_code": "R1"}]})
     results = race(factories, [lambda s, u: stock.receive(s, cmd, user=u, today=TODAY, lot_code_pattern=PATTERN,
-                                                          request_key="scan-42")] * 3)
+                                                          request_key=request_key("scan-42"))] * 3)
     assert not [r for r in results if isinstance(r, Exception)], results
     assert len({r.id for r in results}) == 1
     session.commit()
