@@ -27,6 +27,8 @@ DEFAULTS: dict[str, Any] = {
     # True / False, or "auto": Secure cookies whenever the request came over HTTPS.
     "COOKIE_SECURE": "auto",
     "SESSION_HOURS": 12,
+    # How long an idempotency key is remembered; a key older than this counts as new.
+    "IDEMPOTENCY_HOURS": 24,
     "PROXY_FIX": False,
     "ALLOW_PICK_SUBSTITUTES": False,
     "MAX_UPLOAD_MB": 20,

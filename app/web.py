@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
 
 from flask import current_app, g, redirect, request, session, url_for
@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.errors import Forbidden, Unauthorized
 from app.models import Role, User
+from app.services import idempotency
+from app.services.idempotency import IdempotencyKey
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -49,6 +51,12 @@ def gs1_separator() -> str | None:
 def printer_timeout() -> float:
     """Seconds to wait for a network label printer."""
     return float(current_app.config["LABEL_PRINTER_TIMEOUT"])
+
+
+def booking_key(key: str, fingerprint: str, field: str = idempotency.HEADER) -> IdempotencyKey:
+    """An idempotency key sent now, remembered for the configured `IDEMPOTENCY_HOURS`."""
+    return IdempotencyKey(key=key, fingerprint=fingerprint, at=clock.now(),
+                          lifetime=timedelta(hours=current_app.config["IDEMPOTENCY_HOURS"]), field=field)
 
 
 def current_user() -> User | None:

@@ -14,8 +14,10 @@ from pydantic import BaseModel, ValidationError
 from app.errors import Forbidden, Invalid, LotwiseError, NotFound, Unauthorized, validation_error
 from app.models import Role, User
 from app.schemas import MAX_ID
+from app.services import idempotency
+from app.services.idempotency import IdempotencyKey
 from app.services.users import user_for_token
-from app.web import current_user, db
+from app.web import booking_key, current_user, db
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -35,6 +37,9 @@ class Route:
     status: int = 200
     errors: tuple[int, ...] = field(default=())
     idempotent: bool = False
+    # False for a booking that talks to a device outside any write transaction (a label printer): its
+    # replay re-reads what the key booked instead of the kept answer.
+    keep_answer: bool = True
     # Set for routes that answer with a file download of this media type instead of JSON.
     media_type: str | None = None
     # Set for routes whose body is multipart/form-data (a file upload) described by this model.
@@ -92,16 +97,22 @@ def endpoint(
     status: int = 200,
     errors: tuple[int, ...] = (),
     idempotent: bool = False,
+    keep_answer: bool = True,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register an API view together with what the OpenAPI document says about it."""
+    """Register an API view together with what the OpenAPI document says about it.
+
+    An `idempotent` view takes an `Idempotency-Key` header, scoped to the caller and fingerprinted
+    with the method, path and body: the booking and its answer are kept together, a replay gets the
+    same status and document, and the key sent with another request is refused (422).
+    """
 
     def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
         def view(**params: Any) -> tuple[Response, int]:
             user = authenticate(role)
             _known_ids(params)
             kwargs: dict[str, Any] = {"user": user, **params}
+            data = request.get_json(silent=True) if body is not None or idempotent else None
             if body is not None:
-                data = request.get_json(silent=True)
                 if not isinstance(data, dict):
                     raise Invalid("the request body must be a JSON object", None)
                 try:
@@ -114,10 +125,10 @@ def endpoint(
                 except ValidationError as exc:
                     raise validation_error(exc) from None
             if idempotent:
-                key = request.headers.get("Idempotency-Key")
-                if key is not None and not (1 <= len(key) <= 100):
-                    raise Invalid("Idempotency-Key must be 1 to 100 characters", "Idempotency-Key")
-                kwargs["request_key"] = key
+                kwargs["request_key"] = key = _idempotency_key(data)
+                if key is not None and keep_answer:
+                    answer = idempotency.answer_once(db(), key, user, status, lambda: _dump(fn(**kwargs)))
+                    return jsonify(answer.document), answer.status
             result = fn(**kwargs)
             return jsonify(_dump(result)), status
 
@@ -125,10 +136,20 @@ def endpoint(
         bp.add_url_rule(rule, endpoint=name, view_func=view, methods=[method])
         ROUTES.append(Route(rule=rule, method=method, name=name, summary=summary, tag=tag, role=role,
                             body=body, query=query, response=response, many=many, status=status,
-                            errors=errors, idempotent=idempotent))
+                            errors=errors, idempotent=idempotent, keep_answer=keep_answer))
         return fn
 
     return deco
+
+
+def _idempotency_key(body: Any) -> IdempotencyKey | None:
+    """The request's Idempotency-Key header with the fingerprint of the request, if one was sent."""
+    key = request.headers.get(idempotency.HEADER)
+    if key is None:
+        return None
+    if not (1 <= len(key) <= 100):
+        raise Invalid("Idempotency-Key must be 1 to 100 characters", idempotency.HEADER)
+    return booking_key(key, idempotency.fingerprint(request.method, request.path, body))
 
 
 def upload_endpoint(

@@ -25,6 +25,7 @@ from app.schemas import (
     WaveQuery,
 )
 from app.services import allocations as svc
+from app.services.idempotency import IdempotencyKey
 from app.web import db, today
 
 ERRORS = (404, 409, 422)
@@ -104,7 +105,7 @@ def wave_pick_list_pdf(user: User, query: WavePdfQuery) -> FileResult:
 
 @endpoint("/orders/<int:order_id>/picks", "POST", summary="Confirm a pick scan: lot, location and quantity",
           tag="picking", role=Role.OPERATOR, body=PickIn, response=PickResultOut, errors=ERRORS, idempotent=True)
-def confirm_pick(user: User, order_id: int, body: PickIn, request_key: str | None) -> PickResultOut:
+def confirm_pick(user: User, order_id: int, body: PickIn, request_key: IdempotencyKey | None) -> PickResultOut:
     return svc.confirm_pick(db(), order_id, body, user=user, today=today(),
                             allow_substitutes=bool(current_app.config["ALLOW_PICK_SUBSTITUTES"]),
                             request_key=request_key)
@@ -112,5 +113,5 @@ def confirm_pick(user: User, order_id: int, body: PickIn, request_key: str | Non
 
 @endpoint("/orders/<int:order_id>/ship-picked", "POST", summary="Ship everything picked for an order",
           tag="picking", role=Role.OPERATOR, response=ShipmentOut, status=201, errors=ERRORS, idempotent=True)
-def ship_picked(user: User, order_id: int, request_key: str | None) -> ShipmentOut:
+def ship_picked(user: User, order_id: int, request_key: IdempotencyKey | None) -> ShipmentOut:
     return docs.shipment_out(svc.ship_picked(db(), order_id, user=user, today=today(), request_key=request_key))

@@ -39,6 +39,7 @@ from app.schemas import (
     TransferOut,
 )
 from app.services import orders, production, stock
+from app.services.idempotency import IdempotencyKey
 from app.web import db, today
 
 BOOKING_ERRORS = (404, 409, 422)
@@ -65,7 +66,7 @@ def list_receipts(user: User, query: DateQuery) -> list[ReceiptOut]:
 @endpoint("/receipts", "POST", summary="Receive goods: one lot per line, new or topped up", tag="receipts",
           role=Role.OPERATOR, body=ReceiptIn, response=ReceiptOut, status=201, errors=BOOKING_ERRORS,
           idempotent=True)
-def create_receipt(user: User, body: ReceiptIn, request_key: str | None) -> ReceiptOut:
+def create_receipt(user: User, body: ReceiptIn, request_key: IdempotencyKey | None) -> ReceiptOut:
     receipt = stock.receive(db(), body, user=user, today=today(),
                             lot_code_pattern=current_app.config["LOT_CODE_PATTERN"], request_key=request_key)
     return q.receipt_out(receipt)
@@ -90,7 +91,7 @@ def list_runs(user: User, query: DateQuery) -> list[ProductionRunOut]:
 @endpoint("/production-runs", "POST", summary="Record a batch: consume input lots, make the output lot",
           tag="production", role=Role.OPERATOR, body=ProductionRunIn, response=ProductionRunOut, status=201,
           errors=BOOKING_ERRORS, idempotent=True)
-def create_run(user: User, body: ProductionRunIn, request_key: str | None) -> ProductionRunOut:
+def create_run(user: User, body: ProductionRunIn, request_key: IdempotencyKey | None) -> ProductionRunOut:
     run = production.produce(db(), body, user=user, today=today(),
                              lot_code_pattern=current_app.config["LOT_CODE_PATTERN"], request_key=request_key)
     return q.run_out(run)
@@ -120,7 +121,7 @@ def list_orders(user: User, query: OrderQuery) -> list[OrderOut]:
 
 @endpoint("/orders", "POST", summary="Enter a customer order", tag="orders", role=Role.OPERATOR,
           body=OrderIn, response=OrderOut, status=201, errors=BOOKING_ERRORS, idempotent=True)
-def create_order(user: User, body: OrderIn, request_key: str | None) -> OrderOut:
+def create_order(user: User, body: OrderIn, request_key: IdempotencyKey | None) -> OrderOut:
     return q.order_out(orders.create_order(db(), body, user=user, today=today(), request_key=request_key))
 
 
@@ -151,7 +152,7 @@ def list_shipments(user: User, query: DateQuery) -> list[ShipmentOut]:
     "override the customer's rule with a reason"), tag="shipments",
           role=Role.OPERATOR, body=ShipmentIn, response=ShipmentOut, status=201, errors=BOOKING_ERRORS,
           idempotent=True)
-def create_shipment(user: User, body: ShipmentIn, request_key: str | None) -> ShipmentOut:
+def create_shipment(user: User, body: ShipmentIn, request_key: IdempotencyKey | None) -> ShipmentOut:
     return q.shipment_out(orders.ship(db(), body, user=user, today=today(), request_key=request_key))
 
 
@@ -172,7 +173,7 @@ def list_returns(user: User, query: Page) -> list[ReturnOut]:
 @endpoint("/returns", "POST", summary="Take back stock from a customer (into quarantine by default)",
           tag="stock", role=Role.OPERATOR, body=ReturnIn, response=ReturnOut, status=201, errors=BOOKING_ERRORS,
           idempotent=True)
-def create_return(user: User, body: ReturnIn, request_key: str | None) -> ReturnOut:
+def create_return(user: User, body: ReturnIn, request_key: IdempotencyKey | None) -> ReturnOut:
     return q.return_out(stock.customer_return(db(), body, user=user, today=today(), request_key=request_key))
 
 
@@ -191,7 +192,7 @@ def list_adjustments(user: User, query: Page) -> list[AdjustmentOut]:
 @endpoint("/adjustments", "POST", summary="Correct a lot's count at a location, with a reason", tag="stock",
           role=Role.OPERATOR, body=AdjustmentIn, response=AdjustmentOut, status=201, errors=BOOKING_ERRORS,
           idempotent=True)
-def create_adjustment(user: User, body: AdjustmentIn, request_key: str | None) -> AdjustmentOut:
+def create_adjustment(user: User, body: AdjustmentIn, request_key: IdempotencyKey | None) -> AdjustmentOut:
     return q.adjustment_out(stock.adjust(db(), body, user=user, today=today(), request_key=request_key))
 
 
@@ -209,7 +210,7 @@ def list_transfers(user: User, query: Page) -> list[TransferOut]:
 @endpoint("/transfers", "POST", summary="Move stock of a lot between locations", tag="stock",
           role=Role.OPERATOR, body=TransferIn, response=TransferOut, status=201, errors=BOOKING_ERRORS,
           idempotent=True)
-def create_transfer(user: User, body: TransferIn, request_key: str | None) -> TransferOut:
+def create_transfer(user: User, body: TransferIn, request_key: IdempotencyKey | None) -> TransferOut:
     return q.transfer_out(stock.transfer(db(), body, user=user, today=today(), request_key=request_key))
 
 

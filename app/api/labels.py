@@ -23,6 +23,7 @@ from app.schemas import (
     ZplQuery,
 )
 from app.services import printing
+from app.services.idempotency import IdempotencyKey
 from app.web import db
 from labels import SIZES
 
@@ -136,8 +137,8 @@ def batch_for(body: PrintIn) -> q.LabelBatch:
 
 @endpoint("/labels/print", "POST", summary="Print labels on a network label printer (raw ZPL to its port)",
           tag="labels", role=Role.OPERATOR, body=PrintIn, response=PrintJobOut, status=201,
-          errors=(404, 409, 422, 502, 504), idempotent=True)
-def print_labels(user: User, body: PrintIn, request_key: str | None) -> PrintJobOut:
+          errors=(404, 409, 422, 502, 504), idempotent=True, keep_answer=False)
+def print_labels(user: User, body: PrintIn, request_key: IdempotencyKey | None) -> PrintJobOut:
     s = db()
     q.printer(s, body.printer_id)  # an unknown printer is named before anything about the labels
     job = printing.print_labels(s, body.printer_id, batch_for(body), size=body.size, copies=body.copies, user=user,

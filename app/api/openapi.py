@@ -39,6 +39,17 @@ _DESCRIPTIONS = {400: "Bad request", 401: "Not authenticated", 403: "Role too lo
                  502: "An upstream device (a label printer) refused or dropped the connection",
                  504: "An upstream device (a label printer) did not answer in time"}
 
+IDEMPOTENCY_KEY = (
+    "A key of your choice (1 to 100 characters, e.g. a UUID) that makes a retried booking safe. Keys belong "
+    "to the user who sends them: another user's key never collides with yours. The key is stored with a "
+    "fingerprint of the request (method, path and the JSON body with its keys sorted). Sending the same "
+    "request again with the same key books nothing and returns the first answer: the same status and the "
+    "same document. Sending the same key with a different method, path or body is refused with 422, `field` "
+    "`Idempotency-Key`, saying what the key booked. A key is remembered for `LOTWISE_IDEMPOTENCY_HOURS` "
+    "(default 24) hours after its first use; after that it counts as new. A refused request (4xx) does "
+    "not use up its key."
+)
+
 
 def _params(route: Route, schemas: dict[str, Any]) -> list[dict[str, Any]]:
     params = [
@@ -53,9 +64,8 @@ def _params(route: Route, schemas: dict[str, Any]) -> list[dict[str, Any]]:
                            "schema": prop, **({"description": prop["description"]} if "description" in prop else {})})
     if route.idempotent:
         params.append({"name": "Idempotency-Key", "in": "header", "required": False,
-                       "description": "replaying a request with the same key returns the first result "
-                                      "and books nothing again",
-                       "schema": {"type": "string", "maxLength": 100}})
+                       "description": IDEMPOTENCY_KEY,
+                       "schema": {"type": "string", "minLength": 1, "maxLength": 100}})
     return params
 
 
@@ -96,7 +106,8 @@ def build() -> dict[str, Any]:
             op["responses"][str(r.status)] = {"description": "The file", "content": {r.media_type: {
                 "schema": {"type": "string", "format": "binary"}}}}
         err = {"content": {"application/json": {"schema": {"$ref": REF.format(model="Error")}}}}
-        for status in sorted({401, 403, *r.errors, *((422,) if r.body or r.query or r.form else ())}):
+        invalid = r.body or r.query or r.form or r.idempotent
+        for status in sorted({401, 403, *r.errors, *((422,) if invalid else ())}):
             op["responses"][str(status)] = {"description": _DESCRIPTIONS[status], **err}
         paths.setdefault("/api/v1" + openapi_path(r.rule), {})[r.method.lower()] = op
     return {

@@ -26,6 +26,7 @@ from app.schemas import (
     WriteOffQuery,
 )
 from app.services import writeoffs
+from app.services.idempotency import IdempotencyKey
 from app.web import db, today
 
 WRITE_OFF_ERRORS = (404, 409, 422)
@@ -61,7 +62,7 @@ def list_write_offs(user: User, query: WriteOffQuery) -> list[WriteOffOut]:
 @endpoint("/write-offs", "POST", summary="Write off part or all of a lot at a location, with a reason",
           tag="waste", role=Role.OPERATOR, body=WriteOffIn, response=WriteOffOut, status=201,
           errors=WRITE_OFF_ERRORS, idempotent=True)
-def create_write_off(user: User, body: WriteOffIn, request_key: str | None) -> WriteOffOut:
+def create_write_off(user: User, body: WriteOffIn, request_key: IdempotencyKey | None) -> WriteOffOut:
     return waste.write_off_out(writeoffs.write_off(db(), body, user=user, today=today(), request_key=request_key))
 
 
@@ -80,7 +81,7 @@ def preview_expired_write_off(user: User, query: ExpiredPreviewQuery) -> Expired
 @endpoint("/write-offs/expired", "POST", summary="Write off the previewed expired stock; 409 if the preview is stale",
           tag="waste", role=Role.MANAGER, body=ExpiredWriteOffIn, response=WriteOffBatchOut, status=201,
           errors=WRITE_OFF_ERRORS, idempotent=True)
-def write_off_expired(user: User, body: ExpiredWriteOffIn, request_key: str | None) -> WriteOffBatchOut:
+def write_off_expired(user: User, body: ExpiredWriteOffIn, request_key: IdempotencyKey | None) -> WriteOffBatchOut:
     return waste.batch_out(writeoffs.write_off_expired(db(), body, user=user, today=today(),
                                                        request_key=request_key))
 

@@ -12,10 +12,11 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     String,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import Base, UTCDateTime
+from app.db import Base, UTCDateTime, utcnow
 from app.models.common import TimestampMixin, enum_column
 
 
@@ -63,10 +64,23 @@ class WebSession(TimestampMixin, Base):
 
 
 class RequestKey(TimestampMixin, Base):
-    """Idempotency keys of bookings already made, so a replayed request never books twice."""
+    """Idempotency keys of bookings already made, so a replayed request never books twice.
+
+    A key belongs to its user: (user, key) is the identity, so two users never collide. The
+    fingerprint (a hash of method, path and body) tells a replay from another request sent with the
+    same key. An API booking keeps the answer it gave (status and document) to give it again; a
+    page's booking is found again by its kind and id. Rows older than the configured lifetime
+    count as gone and are purged.
+    """
 
     __tablename__ = "request_key"
-    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    __table_args__ = (UniqueConstraint("user_id", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    key: Mapped[str] = mapped_column(String(100))
+    fingerprint: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(40))
     ref_id: Mapped[int] = mapped_column(Integer)
+    status: Mapped[int | None] = mapped_column(Integer)
+    answer: Mapped[Any | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

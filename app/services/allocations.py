@@ -47,7 +47,8 @@ from app.schemas import (
     ShortageOut,
 )
 from app.services.allocation_ledger import reserving_of_line, split_off
-from app.services.base import positive, remember, remembered, transactional
+from app.services.base import positive, transactional
+from app.services.idempotency import IdempotencyKey, remember, remembered
 from app.services.lookups import location_by_code, lot_by_ref, product_by_sku
 from app.services.orders import ShipItem, _locked_order, _open, ship_items
 
@@ -332,7 +333,7 @@ def _pick_result(session: Session, order: Order, a: OrderAllocation, substituted
 
 @transactional
 def confirm_pick(session: Session, order_id: int, cmd: PickIn, *, user: User | None, today: date,
-                 allow_substitutes: bool = False, request_key: str | None = None) -> PickResultOut:
+                 allow_substitutes: bool = False, request_key: IdempotencyKey | None = None) -> PickResultOut:
     """Confirm that a picker took `quantity` of a lot from a location for an order.
 
     The lot allocated to the order is confirmed up to its allocated quantity. Another lot is refused
@@ -340,7 +341,7 @@ def confirm_pick(session: Session, order_id: int, cmd: PickIn, *, user: User | N
     substitute only when substitutes are allowed, otherwise the picker is told which lot to take and
     where. Nothing moves in the ledger: stock leaves at the shipment.
     """
-    if (earlier := remembered(session, request_key, "pick")) is not None:
+    if (earlier := remembered(session, request_key, "pick", user)) is not None:
         a = session.get_one(OrderAllocation, earlier)
         order = a.order_line.order
         return _pick_result(session, order, a, False, "already recorded")
@@ -389,7 +390,7 @@ def _pick_refusals(session: Session, order: Order, line: OrderLine, lot: Lot, lo
 
 
 def _substitute(session: Session, order: Order, lot: Lot, location: Location, quantity: Decimal, *,
-                user: User | None, today: date, allow: bool, request_key: str | None) -> PickResultOut:
+                user: User | None, today: date, allow: bool, request_key: IdempotencyKey | None) -> PickResultOut:
     """A lot not allocated to the order was scanned: refuse it with the reason, or take it instead."""
     unit = lot.product.unit
     lines = [x for x in order.lines if x.product_id == lot.product_id and x.open_quantity > 0]
@@ -450,9 +451,9 @@ def _substitute(session: Session, order: Order, lot: Lot, location: Location, qu
 
 @transactional
 def ship_picked(session: Session, order_id: int, *, user: User | None, today: date,
-                carrier_reference: str | None = None, request_key: str | None = None) -> Shipment:
+                carrier_reference: str | None = None, request_key: IdempotencyKey | None = None) -> Shipment:
     """Ship everything picked for an order: one shipment line per lot and location picked."""
-    if (earlier := remembered(session, request_key, "shipment")) is not None:
+    if (earlier := remembered(session, request_key, "shipment", user)) is not None:
         return session.get_one(Shipment, earlier)
     order = _order(session, order_id)
     lines = {x.id: x for x in order.lines}

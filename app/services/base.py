@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import functools
-import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -25,34 +25,55 @@ from app.models import (
     Movement,
     MovementKind,
     Product,
-    RequestKey,
     User,
 )
+
+if TYPE_CHECKING:
+    from app.services.idempotency import IdempotencyKey
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
 
+_UNIT = "lotwise.unit"
+
+
+@contextmanager
+def unit(session: Session) -> Iterator[None]:
+    """One write transaction: commit at the end, roll everything back on any error.
+
+    Use cases called inside it join it instead of committing on their own, so a booking and what is
+    kept about it (an idempotency key's answer) are saved together or not at all.
+    """
+    if session.info.get(_UNIT):
+        yield
+        return
+    if session.in_transaction():
+        # End the request's read transaction so the booking starts a write transaction
+        # (on SQLite that takes the write lock up front; see db.make_engine).
+        session.commit()
+    session.connection(execution_options={WRITE_OPTION: True})
+    session.info[_UNIT] = True
+    try:
+        yield
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        raise Conflict(f"conflicting change, nothing was saved: {exc.orig}") from exc
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.info.pop(_UNIT, None)
+
+
 def transactional(fn: Callable[Concatenate[Session, P], T]) -> Callable[Concatenate[Session, P], T]:
-    """Run a use case as one transaction: commit on success, roll everything back on any error."""
+    """Run a use case as one transaction (or as part of the `unit` it is called in)."""
 
     @functools.wraps(fn)
     def wrapper(session: Session, *args: P.args, **kwargs: P.kwargs) -> T:
-        if session.in_transaction():
-            # End the request's read transaction so the booking starts a write transaction
-            # (on SQLite that takes the write lock up front; see db.make_engine).
-            session.commit()
-        session.connection(execution_options={WRITE_OPTION: True})
-        try:
-            result = fn(session, *args, **kwargs)
-            session.commit()
-        except IntegrityError as exc:
-            session.rollback()
-            raise Conflict(f"conflicting change, nothing was saved: {exc.orig}") from exc
-        except BaseException:
-            session.rollback()
-            raise
-        return result
+        with unit(session):
+            return fn(session, *args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
 
@@ -76,7 +97,7 @@ def book(
     booked_on: date,
     user: User | None,
     reason: str | None = None,
-    request_key: str | None = None,
+    request_key: IdempotencyKey | None = None,
     field: str = "quantity",
 ) -> Movement:
     """Append one movement and move the balance with it; on hand never goes below zero.
@@ -121,7 +142,7 @@ def book(
         user_id=user.id if user else None,
         booked_on=booked_on,
         reason=reason,
-        request_key=request_key,
+        request_key=request_key.key if request_key else None,
     )
     session.add(movement)
     session.flush()
@@ -183,32 +204,6 @@ def generate_lot_code(session: Session, product: Product, on: date, pattern: str
             raise Conflict(f"{product.sku} already has lot {code}, and the lot code pattern {pattern!r} "
                            f"makes no other; give the lot code", "lot_code")
         previous = code
-
-
-def remembered(session: Session, key: str | None, kind: str) -> int | None:
-    """The id of what an earlier request with the same idempotency key booked, if any.
-
-    On PostgreSQL a replay that arrives while the first request is still booking waits for it
-    here (a lock on the key until the transaction ends), then finds what it booked; SQLite already
-    runs one booking at a time.
-    """
-    if not key:
-        return None
-    if session.get_bind().dialect.name == "postgresql":
-        lock_id = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
-        session.execute(select(func.pg_advisory_xact_lock(lock_id)))
-    row = session.get(RequestKey, key)
-    if row is None:
-        return None
-    if row.kind != kind:
-        raise Conflict(f"idempotency key {key!r} was already used for a {row.kind}",
-                       "Idempotency-Key")
-    return row.ref_id
-
-
-def remember(session: Session, key: str | None, kind: str, ref_id: int, user: User | None) -> None:
-    if key:
-        session.add(RequestKey(key=key, kind=kind, ref_id=ref_id, user_id=user.id if user else None))
 
 
 def lock_lot(session: Session, lot: Lot) -> Lot:

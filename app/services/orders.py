@@ -30,17 +30,18 @@ from app.models import (
 from app.rules.gate import Purpose, ShipTo, lock_products
 from app.schemas import OrderIn, ShipmentIn
 from app.services.allocation_ledger import release_order_allocations, ship_allocated, trim_allocations
-from app.services.base import book, document_number, lock_lot, positive, remember, remembered, transactional
+from app.services.base import book, document_number, lock_lot, positive, transactional
 from app.services.gate import Takings
+from app.services.idempotency import IdempotencyKey, remember, remembered
 from app.services.lookups import location_by_code, lot_by_ref, product_by_sku, warehouse_by_code
 from app.services.stock import lot_existed, not_in_future
 
 
 @transactional
 def create_order(session: Session, cmd: OrderIn, *, user: User | None, today: date,
-                 request_key: str | None = None) -> Order:
+                 request_key: IdempotencyKey | None = None) -> Order:
     """Enter a customer order shipping from one warehouse on a given day."""
-    if (earlier := remembered(session, request_key, "order")) is not None:
+    if (earlier := remembered(session, request_key, "order", user)) is not None:
         return session.get_one(Order, earlier)
     customer = get_or_404(session, Customer, cmd.customer_id, "customer_id", "customer")
     warehouse = warehouse_by_code(session, cmd.warehouse)
@@ -102,7 +103,7 @@ class ShipItem:
 
 
 def ship_items(session: Session, order: Order, items: Sequence[ShipItem], *, shipped_on: date, today: date,
-               carrier_reference: str | None, user: User | None, request_key: str | None,
+               carrier_reference: str | None, user: User | None, request_key: IdempotencyKey | None,
                take_allocated: bool = False, override_reason: str | None = None) -> Shipment:
     """Book one shipment of resolved lines on a locked open order; the allocations follow the stock.
 
@@ -176,9 +177,9 @@ def check_override(override: bool, reason: str | None, user: User | None) -> str
 
 @transactional
 def ship(session: Session, cmd: ShipmentIn, *, user: User | None, today: date,
-         request_key: str | None = None) -> Shipment:
+         request_key: IdempotencyKey | None = None) -> Shipment:
     """Ship named lots against an order's lines; each line ships at most what is still open."""
-    if (earlier := remembered(session, request_key, "shipment")) is not None:
+    if (earlier := remembered(session, request_key, "shipment", user)) is not None:
         return session.get_one(Shipment, earlier)
     override_reason = check_override(cmd.override, cmd.override_reason, user)
     order = _open(_locked_order(session, cmd.order_id))

@@ -15,7 +15,8 @@ from app.errors import Conflict, LotwiseError
 from app.models import LabelPrinter, LabelPrintJob, LabelSettings, User
 from app.queries.labels import LabelBatch, printer, zpl_labels
 from app.schemas import LabelSettingsPatch, PrinterIn, PrinterPatch
-from app.services.base import remember, remembered, transactional
+from app.services.base import transactional
+from app.services.idempotency import IdempotencyKey, remember, remembered
 from labels import SIZES
 
 STATUS_QUERY = b"~HS"
@@ -214,7 +215,7 @@ def send_zpl(row: LabelPrinter, formats: Sequence[str], timeout: float) -> int:
 
 
 @transactional
-def _record(session: Session, job: LabelPrintJob, request_key: str | None = None) -> LabelPrintJob:
+def _record(session: Session, job: LabelPrintJob, request_key: IdempotencyKey | None = None) -> LabelPrintJob:
     session.add(job)
     session.flush()
     remember(session, request_key, "label_print", job.id, job.user)
@@ -228,14 +229,14 @@ def _job(row: LabelPrinter, subject: str, formats: Sequence[str], copies: int, s
 
 
 def print_labels(session: Session, printer_id: int, batch: LabelBatch, *, size: str | None = None, copies: int = 1,
-                 user: User | None, timeout: float, request_key: str | None = None) -> LabelPrintJob:
+                 user: User | None, timeout: float, request_key: IdempotencyKey | None = None) -> LabelPrintJob:
     """Print a batch of lot labels on a network printer: every label over one connection, or a clear error.
 
     The ZPL is made before the printer is contacted, so data that cannot go in a barcode or does
     not fit the size is refused with nothing printed; the job is recorded only once it was sent.
     A request replayed with the same `request_key` returns the first job and prints nothing again.
     """
-    earlier = remembered(session, request_key, "label_print")
+    earlier = remembered(session, request_key, "label_print", user)
     if earlier is not None:
         return session.get_one(LabelPrintJob, earlier)
     row = printer(session, printer_id)

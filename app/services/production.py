@@ -30,6 +30,7 @@ from app.rules.gate import Purpose, allocated_elsewhere, lock_products
 from app.schemas import ProductionRunIn
 from app.services import base as ledger
 from app.services.gate import Takings
+from app.services.idempotency import IdempotencyKey, remember, remembered
 from app.services.lookups import location_by_code, lot_by_ref, product_by_sku
 from app.services.stock import lot_existed, not_in_future
 
@@ -102,10 +103,10 @@ def produce(
     user: User | None,
     today: date,
     lot_code_pattern: str,
-    request_key: str | None = None,
+    request_key: IdempotencyKey | None = None,
 ) -> ProductionRun:
     """Record a batch: inputs consumed, output lot made with its expiry and rolled-up unit cost."""
-    if (earlier := ledger.remembered(session, request_key, "production_run")) is not None:
+    if (earlier := remembered(session, request_key, "production_run", user)) is not None:
         return session.get_one(ProductionRun, earlier)
     product = product_by_sku(session, cmd.sku)
     location = location_by_code(session, cmd.location)
@@ -170,6 +171,6 @@ def produce(
          ref_type="production_run", ref_id=run.id, booked_on=produced_on, user=user,
          request_key=request_key)
     setattr(run, "taken_from_orders", takings.finish(today))  # noqa: B010 - not a column
-    ledger.remember(session, request_key, "production_run", run.id, user)
+    remember(session, request_key, "production_run", run.id, user)
     session.flush()
     return run

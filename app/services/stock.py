@@ -39,10 +39,9 @@ from app.services.base import (
     generate_lot_code,
     lock_lot,
     positive,
-    remember,
-    remembered,
     transactional,
 )
+from app.services.idempotency import IdempotencyKey, remember, remembered
 from app.services.lookups import location_by_code, lot_by_ref, product_by_sku
 
 
@@ -69,10 +68,10 @@ def receive(
     user: User | None,
     today: date,
     lot_code_pattern: str,
-    request_key: str | None = None,
+    request_key: IdempotencyKey | None = None,
 ) -> Receipt:
     """Book a delivery: one lot per line, new or topped up, into a receiving or storage location."""
-    if (earlier := remembered(session, request_key, "receipt")) is not None:
+    if (earlier := remembered(session, request_key, "receipt", user)) is not None:
         return session.get_one(Receipt, earlier)
     supplier = get_or_404(session, Supplier, cmd.supplier_id, "supplier_id", "supplier")
     received_on = not_in_future(cmd.received_on or today, today, "received_on")
@@ -145,9 +144,9 @@ def receive(
 
 @transactional
 def transfer(session: Session, cmd: TransferIn, *, user: User | None, today: date,
-             request_key: str | None = None) -> Transfer:
+             request_key: IdempotencyKey | None = None) -> Transfer:
     """Move part or all of a lot from one location to another (also between warehouses)."""
-    if (earlier := remembered(session, request_key, "transfer")) is not None:
+    if (earlier := remembered(session, request_key, "transfer", user)) is not None:
         return session.get_one(Transfer, earlier)
     lot = lot_by_ref(session, cmd)
     source = location_by_code(session, cmd.from_location, "from_location")
@@ -177,9 +176,9 @@ def transfer(session: Session, cmd: TransferIn, *, user: User | None, today: dat
 
 @transactional
 def adjust(session: Session, cmd: AdjustmentIn, *, user: User | None, today: date,
-           request_key: str | None = None) -> Adjustment:
+           request_key: IdempotencyKey | None = None) -> Adjustment:
     """Correct the count of a lot at a location (signed), with the reason on record."""
-    if (earlier := remembered(session, request_key, "adjustment")) is not None:
+    if (earlier := remembered(session, request_key, "adjustment", user)) is not None:
         return session.get_one(Adjustment, earlier)
     lot = lot_by_ref(session, cmd)
     location = location_by_code(session, cmd.location)
@@ -211,9 +210,9 @@ def adjust(session: Session, cmd: AdjustmentIn, *, user: User | None, today: dat
 
 @transactional
 def customer_return(session: Session, cmd: ReturnIn, *, user: User | None, today: date,
-                    request_key: str | None = None) -> CustomerReturn:
+                    request_key: IdempotencyKey | None = None) -> CustomerReturn:
     """Take back stock a customer received, into quarantine unless another location is named."""
-    if (earlier := remembered(session, request_key, "return")) is not None:
+    if (earlier := remembered(session, request_key, "return", user)) is not None:
         return session.get_one(CustomerReturn, earlier)
     # Locked so that two returns from one customer cannot both pass the check below.
     customer = get_or_404(session, Customer, cmd.customer_id, "customer_id", "customer", lock=True)

@@ -19,11 +19,10 @@ from app.services.base import (
     document_number,
     on_hand_at,
     positive,
-    remember,
-    remembered,
     transactional,
 )
 from app.services.gate import Takings
+from app.services.idempotency import IdempotencyKey, remember, remembered
 from app.services.lookups import location_by_code, lot_by_ref
 from app.services.stock import not_in_future
 
@@ -40,7 +39,7 @@ def _where_it_is(session: Session, lot: Lot) -> str:
 
 def _record(session: Session, *, lot: Lot, location: Location, quantity: Decimal, reason: WriteOffReason,
             note: str | None, on: date, user: User | None, batch: WriteOffBatch | None,
-            request_key: str | None, field: str) -> WriteOff:
+            request_key: IdempotencyKey | None, field: str) -> WriteOff:
     doc = WriteOff(number=document_number(session, "W"), lot_id=lot.id, location_id=location.id,
                    quantity=quantity, reason=reason, note=note, written_off_on=on, unit_cost=lot.unit_cost,
                    value=(quantity * lot.unit_cost).quantize(_PLACES), batch_id=batch.id if batch else None,
@@ -55,9 +54,9 @@ def _record(session: Session, *, lot: Lot, location: Location, quantity: Decimal
 
 @transactional
 def write_off(session: Session, cmd: WriteOffIn, *, user: User | None, today: date,
-              request_key: str | None = None) -> WriteOff:
+              request_key: IdempotencyKey | None = None) -> WriteOff:
     """Write off part or all of a lot at one location, valued at the lot's unit cost."""
-    if (earlier := remembered(session, request_key, "write_off")) is not None:
+    if (earlier := remembered(session, request_key, "write_off", user)) is not None:
         return session.get_one(WriteOff, earlier)
     lot = lot_by_ref(session, cmd)
     location = location_by_code(session, cmd.location)
@@ -86,13 +85,13 @@ def write_off(session: Session, cmd: WriteOffIn, *, user: User | None, today: da
 
 @transactional
 def write_off_expired(session: Session, cmd: ExpiredWriteOffIn, *, user: User | None, today: date,
-                      request_key: str | None = None) -> WriteOffBatch:
+                      request_key: IdempotencyKey | None = None) -> WriteOffBatch:
     """Write off the confirmed rows of today's expired-stock preview, if nothing changed since it was shown.
 
     The preview is worked out again inside this transaction; a different version means stock
     moved, was added or expired in between, and nothing is written off unseen.
     """
-    if (earlier := remembered(session, request_key, "write_off_batch")) is not None:
+    if (earlier := remembered(session, request_key, "write_off_batch", user)) is not None:
         return session.get_one(WriteOffBatch, earlier)
     preview = expired_stock(session, today=today)
     if not still_current(session, cmd.version, preview):

@@ -97,7 +97,7 @@ def write_off() -> Any:
     form = Form.posted({"written_off_on": "Date"})
     done = attempt(form, lambda: writeoffs.write_off(
         db(), WriteOffIn.model_validate(form.data(WriteOffIn, checkboxes=("take_allocated",))), user=current_user(),
-        today=today(), request_key=form.request_key))
+        today=today(), request_key=form.idempotency_key))
     if done is None:
         return _expiring_page(form)
     flash(f"Written off {qty(done.quantity)} {done.lot.product.unit} of lot {done.lot.code} at "
@@ -138,7 +138,7 @@ def write_off_expired() -> Any:
                                                 "note": form.value("note") or None,
                                                 "take_allocated": form.value("take_allocated") == "true"})
         return writeoffs.write_off_expired(db(), cmd, user=current_user(), today=today(),
-                                           request_key=form.request_key)
+                                           request_key=form.idempotency_key)
 
     batch = attempt(form, confirm)
     if batch is None:

@@ -16,7 +16,8 @@ from app.errors import Invalid, LotwiseError, validation_error
 from app.formatting import qty as format_qty
 from app.schemas import HoldIn
 from app.services import stock
-from app.web import current_user, db
+from app.services.idempotency import FORM_FIELD, IdempotencyKey, form_fingerprint
+from app.web import booking_key, current_user, db
 
 T = TypeVar("T")
 
@@ -92,6 +93,16 @@ class Form:
         """An idempotency key per rendered form, so a double submit books once."""
         return self.values["request_key"]
 
+    @property
+    def idempotency_key(self) -> IdempotencyKey:
+        """The posted form's key, fingerprinted with every submitted field but the CSRF token and the key.
+
+        Sending the same form twice books once; sending it again with other values is refused.
+        """
+        fields = [(name, value) for name, values in request.form.lists() if name != "csrf_token"
+                  for value in values]
+        return booking_key(self.request_key, form_fingerprint(request.method, request.path, fields), FORM_FIELD)
+
     # --- building command data ---
 
     def data(self, model: type[BaseModel], *, checkboxes: Iterable[str] = ()) -> dict[str, Any]:
@@ -164,6 +175,9 @@ class Form:
         self.message = _sentence(message)
         if name:
             self.errors[name] = _sentence(near)
+        if exc.field == FORM_FIELD:
+            # The key booked other values: the form shown again books what it says, once.
+            self.values[FORM_FIELD] = secrets.token_hex(16)
 
 
 def _sentence(text: str) -> str:

@@ -234,7 +234,7 @@ def _send(subject: Subject, form: Form) -> str:
     if cmd.printer_id is None:
         raise Invalid("choose a printer, or download the ZPL instead", "printer_id")
     job = printing.print_labels(db(), cmd.printer_id, subject.batch, size=cmd.size, copies=cmd.copies,
-                                user=current_user(), timeout=printer_timeout(), request_key=form.request_key)
+                                user=current_user(), timeout=printer_timeout(), request_key=form.idempotency_key)
     plural = "s" if job.labels != 1 else ""
     return f"Sent {job.labels} label{plural} ({job.subject}, {job.size}) to printer {job.printer.name!r}."
 

@@ -59,7 +59,7 @@ def _create(form: Form) -> Order:
     data = form.data(OrderIn)
     data["lines"] = form.rows("lines", OrderLineIn, keys=("sku", "quantity"))
     return svc.create_order(db(), OrderIn.model_validate(data), user=current_user(), today=today(),
-                            request_key=form.request_key)
+                            request_key=form.idempotency_key)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -152,7 +152,7 @@ def _ship(form: Form, order: OrderOut) -> Shipment:
     data["lines"] = form.rows("lines", ShipLineIn, keys=("quantity",), aliases=SHIP_ALIASES, convert=_pick,
                               labeler=labeler)
     return svc.ship(db(), ShipmentIn.model_validate(data), user=current_user(), today=today(),
-                    request_key=form.request_key)
+                    request_key=form.idempotency_key)
 
 
 @bp.post("/<int:order_id>/ship")

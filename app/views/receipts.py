@@ -49,7 +49,7 @@ def _receive(form: Form) -> Receipt:
     data["lines"] = form.rows("lines", ReceiptLineIn, keys=("sku", "quantity", "lot_code", "supplier_lot_code",
                                                              "expiry", "unit_cost"), checkboxes=("top_up",))
     return stock.receive(db(), ReceiptIn.model_validate(data), user=current_user(), today=today(),
-                         lot_code_pattern=current_app.config["LOT_CODE_PATTERN"], request_key=form.request_key)
+                         lot_code_pattern=current_app.config["LOT_CODE_PATTERN"], request_key=form.idempotency_key)
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -63,7 +63,7 @@ def _produce(form: Form) -> ProductionRun:
                                aliases=INPUT_ALIASES, convert=_lot_ref)
     return production.produce(db(), ProductionRunIn.model_validate(data), user=current_user(), today=today(),
                               lot_code_pattern=current_app.config["LOT_CODE_PATTERN"],
-                              request_key=form.request_key)
+                              request_key=form.idempotency_key)
 
 
 @bp.route("/new", methods=["GET", "POST"])

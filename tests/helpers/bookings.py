@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import inspect, select
@@ -9,9 +10,10 @@ from sqlalchemy.orm import Session
 
 from app.db import Base
 from app.models import LotStatus
+from app.services.idempotency import IdempotencyKey
 from tests.helpers.api import TODAY, Api
 
-__all__ = ["TODAY", "receive", "refused", "set_status", "snapshot"]
+__all__ = ["TODAY", "receive", "refused", "request_key", "set_status", "snapshot"]
 
 _NOT_BOOKINGS = {"user_account", "api_token", "web_session", "alembic_version"}
 
@@ -23,6 +25,11 @@ def snapshot(session: Session) -> dict[str, list[tuple[Any, ...]]]:
         tables = [t for t in Base.metadata.sorted_tables if t.name in present - _NOT_BOOKINGS]
         return {t.name: [tuple(r) for r in conn.execute(select(t).order_by(*t.primary_key.columns))]
                 for t in tables}
+
+
+def request_key(key: str, fingerprint: str = "one request", hours: int = 24) -> IdempotencyKey:
+    """An idempotency key as a page or the API hands it to a service, sent now."""
+    return IdempotencyKey(key=key, fingerprint=fingerprint, at=datetime.now(UTC), lifetime=timedelta(hours=hours))
 
 
 def receive(api: Api, supplier_id: int, sku: str, quantity: str, location: str = "COLD-01",

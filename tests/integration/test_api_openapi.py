@@ -142,6 +142,21 @@ def test_bookings_document_their_idempotency_key_and_every_route_its_errors(doc:
             assert {"401", "403"} <= set(op["responses"]), op["operationId"]
 
 
+def test_every_idempotent_booking_documents_the_key_and_its_422(doc: dict[str, Any]) -> None:
+    keyed = {(method, path): next(p for p in op["parameters"] if p["name"] == "Idempotency-Key")
+             for path, item in doc["paths"].items() for method, op in item.items()
+             if any(p["name"] == "Idempotency-Key" for p in op["parameters"])}
+    assert ("post", "/api/v1/orders/{order_id}/ship-picked") in keyed and ("post", "/api/v1/labels/print") in keyed
+    assert len(keyed) == 12
+    for (method, path), header in keyed.items():
+        assert "422" in doc["paths"][path][method]["responses"], path
+        assert header["in"] == "header" and header["schema"]["maxLength"] == 100
+        words = header["description"]
+        for promise in ("belong to the user", "fingerprint", "method, path and the JSON body", "same status",
+                        "422", "LOTWISE_IDEMPOTENCY_HOURS", "24"):
+            assert promise in words, (path, promise)
+
+
 class Checker:
     """Validates real responses against the schema the document gives for that operation and status."""
 

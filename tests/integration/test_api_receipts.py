@@ -188,11 +188,11 @@ def test_a_key_used_for_a_receipt_is_refused_for_another_kind_of_booking(
     before = snapshot(session)
     r = api.post("/adjustments", {"lot_id": line["lot_id"], "location": "COLD-01", "quantity": "1",
                                   "reason": "found"}, headers=key)
-    err = refused(r, 409, "Idempotency-Key")
-    assert "receipt" in err["message"]
+    err = refused(r, 422, "Idempotency-Key")
+    assert "already used for a different request" in err["message"] and "receipt R-000001" in err["message"]
     r = api.post("/orders", {"customer_id": site["deli"], "warehouse": "MAIN", "ship_date": TODAY.isoformat(),
                              "lines": [{"sku": "JAM-RASP", "quantity": "1"}]}, headers=key)
-    refused(r, 409, "Idempotency-Key")
+    refused(r, 422, "Idempotency-Key")
     assert snapshot(session) == before
 
 

@@ -46,6 +46,8 @@ def test_upgrading_a_sqlite_database_with_shipments_keeps_them(tmp_path: Path) -
                 (1, 5_000_000)]
             assert conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall() == []
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            # Idempotency keys of the old shape are dropped (0008): they had no user scope or fingerprint.
+            assert conn.exec_driver_sql("SELECT count(*) FROM request_key").scalar() == 0
     finally:
         engine.dispose()
 
@@ -72,4 +74,6 @@ OLD_ROWS = [
     "VALUES (1, 'SH-000001', 1, 1, 1, '2026-01-02', 1, '2026-01-02 00:00:00')",
     "INSERT INTO shipment_line (id, shipment_id, order_line_id, lot_id, location_id, quantity) "
     "VALUES (1, 1, 1, 1, 1, 5000000)",
+    "INSERT INTO request_key (key, user_id, kind, ref_id, created_at) "
+    "VALUES ('scan-1', 1, 'shipment', 1, '2026-01-02 00:00:00')",
 ]

@@ -9,17 +9,18 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from flask import Flask
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db import make_engine, make_session_factory
 from app.errors import Conflict, InsufficientStock, LotBlocked
-from app.models import Balance, Lot, OrderLine, User
+from app.models import Balance, Lot, OrderLine, Receipt, User
 from app.queries.check import check_ledger
 from app.schemas import OrderIn, ProductionRunIn, ReceiptIn, ReturnIn, ShipmentIn, TransferIn
 from app.services import orders, production, stock
 from tests.helpers.api import Api
-from tests.helpers.bookings import TODAY, receive
+from tests.helpers.bookings import TODAY, receive, request_key
 from tests.helpers.databases import PG_URL
 
 D = Decimal
@@ -234,11 +235,47 @@ def test_a_replay_racing_the_original_request_gets_the_same_booking(
     cmd = ReceiptIn.model_validate({"supplier_id": site["supplier"], "lines": [
         {"sku": "RASP", "quantity": "7", "location": "COLD-01", "lot_code": "R1"}]})
     results = race(factories, [lambda s, u: stock.receive(s, cmd, user=u, today=TODAY, lot_code_pattern=PATTERN,
-                                                          request_key="scan-42")] * 3)
+                                                          request_key=request_key("scan-42"))] * 3)
     assert not [r for r in results if isinstance(r, Exception)], results
     assert len({r.id for r in results}) == 1
     session.commit()
     assert session.scalars(select(Balance.on_hand)).all() == [D(7)]
+    assert check_ledger(session) == []
+
+
+@pytest.mark.skipif(not PG_URL, reason="bookings running side by side need PostgreSQL "
+                                       "(set LOTWISE_TEST_DATABASE_URL)")
+def test_postgresql_api_replays_arriving_while_the_first_request_books_wait_and_get_its_answer(
+        app: Flask, api: Api, site: dict[str, Any], session: Session, database_url: str) -> None:
+    """Three sends of one request with one key, the first held up mid-booking: one receipt, one answer."""
+    receive(api, site["supplier"], "RASP", "1", lot_code="R0")  # the receipt counter's row exists to be held
+    body = {"supplier_id": site["supplier"], "lines": [
+        {"sku": "RASP", "quantity": "7", "location": "COLD-01", "lot_code": "R1"}]}
+    headers = {**api.headers, "Idempotency-Key": "dock-7"}
+
+    def send_three() -> list[Any]:
+        barrier = threading.Barrier(3)
+        answers: list[Any] = [None] * 3
+
+        def send(i: int) -> None:
+            client = app.test_client()
+            barrier.wait()
+            r = client.post("/api/v1/receipts", json=body, headers=headers)
+            answers[i] = (r.status_code, r.get_json())
+
+        threads = [threading.Thread(target=send, args=(i,)) for i in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        return answers
+
+    answers = while_held(database_url, "SELECT value FROM counter WHERE name = 'doc:R' FOR UPDATE", {}, send_three)
+    assert answers[0][0] == 201 and answers[0][1]["number"] == "R-000002", answers
+    assert answers == [answers[0]] * 3
+    session.commit()
+    assert session.scalars(select(Receipt.number).order_by(Receipt.id)).all() == ["R-000001", "R-000002"]
+    assert _on_hand(session, answers[0][1]["lines"][0]["lot_id"]) == [D(7)]
     assert check_ledger(session) == []
 
 

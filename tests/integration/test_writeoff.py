@@ -17,6 +17,7 @@ from app.queries.expiry import expired_stock
 from app.schemas import ExpiredWriteOffIn
 from app.services.writeoffs import write_off_expired
 from tests.helpers.api import TODAY, Api
+from tests.helpers.bookings import refused
 from tests.helpers.ledger import receive_lots
 
 D = Decimal
@@ -132,9 +133,12 @@ def test_all_expired_stock_is_written_off_from_the_preview(api: Api, lots: dict[
     assert api.get(f"/lots/{lots['OLD']}").json["on_hand"] == "0"
     assert api.get(f"/lots/{lots['FRESH']}").json["on_hand"] == "20"
     assert api.get("/write-offs/expired").json["rows"] == []
-    again = api.post("/write-offs/expired", {"version": preview["version"], "rows": rows},
+    again = api.post("/write-offs/expired", {"version": preview["version"], "rows": rows, "note": "monthly clean-up"},
                      headers={"Idempotency-Key": "bulk-1"})
     assert (again.status_code, again.json) == (201, batch)
+    other = api.post("/write-offs/expired", {"version": preview["version"], "rows": rows},
+                     headers={"Idempotency-Key": "bulk-1"})
+    assert "write off batch WB-000001" in refused(other, 422, "Idempotency-Key")["message"]
     assert len(api.get("/write-offs?batch=WB-000001").json) == 2
     assert check_ledger(session) == []
 

@@ -1,0 +1,184 @@
+"""Idempotency keys of bookings, as payment APIs keep them.
+
+A key belongs to the user who sent it, so two users never block or see each other's bookings. It
+remembers a fingerprint of the request it came with: the same request again gets the first answer
+and books nothing; another request with the same key is refused (422) and books nothing. Keys are
+forgotten after the configured lifetime (`LOTWISE_IDEMPOTENCY_HOURS`), and forgotten rows are
+purged a batch at a time whenever a new key is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from app.errors import Invalid
+from app.models import (
+    Adjustment,
+    CustomerReturn,
+    LabelPrintJob,
+    Order,
+    OrderAllocation,
+    ProductionRun,
+    Receipt,
+    RequestKey,
+    Shipment,
+    Transfer,
+    User,
+    WriteOff,
+    WriteOffBatch,
+)
+from app.services.base import unit
+
+HEADER = "Idempotency-Key"
+FORM_FIELD = "request_key"
+# Expired keys deleted per new key: enough to keep up with any booking rate, small enough to be cheap.
+PURGE_BATCH = 100
+
+_BOOKED: dict[str, type[Any]] = {
+    "receipt": Receipt, "production_run": ProductionRun, "order": Order, "shipment": Shipment,
+    "transfer": Transfer, "adjustment": Adjustment, "return": CustomerReturn, "write_off": WriteOff,
+    "write_off_batch": WriteOffBatch, "label_print": LabelPrintJob, "pick": OrderAllocation,
+}
+
+
+@dataclass(frozen=True)
+class IdempotencyKey:
+    """A client's key for one booking, with the fingerprint of the request that carried it."""
+
+    key: str
+    fingerprint: str
+    at: datetime
+    """When the request arrived (aware UTC)."""
+    lifetime: timedelta
+    """How long a key is remembered; an older one counts as never used."""
+    field: str = HEADER
+    """Where the key came from: the API's header or a page form's hidden field."""
+
+    @property
+    def cutoff(self) -> datetime:
+        return self.at - self.lifetime
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the API answered to a booking: given again, unchanged, to every replay."""
+
+    status: int
+    document: Any
+
+
+def fingerprint(method: str, path: str, body: Any) -> str:
+    """SHA-256 of the request's canonical form: method, path and the JSON body with sorted keys.
+
+    Re-serialising makes key order and white space irrelevant; any change of a value is a new request.
+    """
+    canonical = json.dumps([method.upper(), path, body], sort_keys=True, separators=(",", ":"),
+                           ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def form_fingerprint(method: str, path: str, fields: Iterable[tuple[str, str]]) -> str:
+    """The fingerprint of a page form: its submitted fields, in any order, without the key itself."""
+    return fingerprint(method, path, sorted([name, value] for name, value in fields if name != FORM_FIELD))
+
+
+def _lock(session: Session, key: IdempotencyKey, user: User | None) -> None:
+    """On PostgreSQL, wait until a booking with the same user and key has ended.
+
+    A replay arriving while the first request is still booking then finds what it booked; SQLite
+    already runs one booking at a time.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        scoped = f"{user.id if user else ''}:{key.key}"
+        lock_id = int.from_bytes(hashlib.sha256(scoped.encode()).digest()[:8], "big", signed=True)
+        session.execute(select(func.pg_advisory_xact_lock(lock_id)))
+
+
+def _row(session: Session, key: IdempotencyKey, user: User | None) -> RequestKey | None:
+    return session.scalar(select(RequestKey).where(RequestKey.user_id == (user.id if user else None),
+                                                   RequestKey.key == key.key))
+
+
+def booked(session: Session, kind: str, ref_id: int) -> str:
+    """What a key booked, in words: "receipt R-000001"."""
+    thing = session.get(_BOOKED[kind], ref_id) if kind in _BOOKED else None
+    if isinstance(thing, OrderAllocation):
+        return f"a pick of lot {thing.lot.code} for order {thing.order_line.order.number}"
+    number = getattr(thing, "number", None)
+    return f"{kind.replace('_', ' ')} {number or ref_id}"
+
+
+def _earlier(session: Session, key: IdempotencyKey, user: User | None, kind: str | None) -> RequestKey | None:
+    """This user's live row for the key, if any; a 422 when it was used for another request."""
+    _lock(session, key, user)
+    row = _row(session, key, user)
+    if row is None:
+        return None
+    if row.created_at < key.cutoff:
+        session.delete(row)
+        session.flush()
+        return None
+    if row.fingerprint != key.fingerprint or (kind is not None and row.kind != kind):
+        what = booked(session, row.kind, row.ref_id)
+        if key.field == HEADER:
+            raise Invalid(f"this key was already used for a different request: it booked {what}; "
+                          f"send a new key for a new booking", key.field)
+        raise Invalid(f"this form was already sent with other values and booked {what}; "
+                      f"send it again to book these values as well", key.field)
+    return row
+
+
+def remembered(session: Session, key: IdempotencyKey | None, kind: str, user: User | None) -> int | None:
+    """The id of what an earlier request of this user with the same key and body booked, if any."""
+    if key is None:
+        return None
+    row = _earlier(session, key, user, kind)
+    return row.ref_id if row is not None else None
+
+
+def remember(session: Session, key: IdempotencyKey | None, kind: str, ref_id: int, user: User | None) -> None:
+    """Record that this user's key booked `ref_id`, in the booking's own transaction."""
+    if key is None:
+        return
+    purge(session, key.cutoff)
+    session.add(RequestKey(user_id=user.id if user else None, key=key.key, fingerprint=key.fingerprint,
+                           kind=kind, ref_id=ref_id, created_at=key.at))
+    session.flush()
+
+
+def purge(session: Session, before: datetime, limit: int = PURGE_BATCH) -> int:
+    """Delete up to `limit` keys written before `before`; concurrent purges skip each other's rows."""
+    old = (select(RequestKey.id).where(RequestKey.created_at < before).order_by(RequestKey.id).limit(limit)
+           .with_for_update(skip_locked=True))
+    result = session.execute(delete(RequestKey).where(RequestKey.id.in_(old))
+                             .execution_options(synchronize_session=False))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def answer_once(session: Session, key: IdempotencyKey, user: User | None, status: int,
+                booking: Callable[[], Any]) -> Answer:
+    """Run an API booking at most once per user and key, in one transaction with its answer.
+
+    A replay gets the stored answer without booking again; the first request runs `booking` (a use
+    case, which joins this transaction and remembers the key) and its JSON document is stored with
+    the key, so the booking and the answer to give again are committed together or not at all.
+    """
+    with unit(session):
+        row = _earlier(session, key, user, None)
+        if row is not None and row.status is not None:
+            return Answer(row.status, row.answer)
+        document = booking()
+        row = _row(session, key, user)
+        if row is None:
+            raise RuntimeError(f"the booking did not remember its {key.field}")
+        row.status, row.answer = status, document
+        session.flush()
+    return Answer(status, document)
