@@ -76,11 +76,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         return request.path.startswith("/api/")
 
     @app.errorhandler(LotwiseError)
-    def _domain_error(exc: LotwiseError) -> tuple[Any, int]:
+    def _domain_error(exc: LotwiseError) -> tuple[Any, int, dict[str, str]]:
         web.db().rollback()
         if _wants_json():
-            return jsonify(exc.to_dict()), exc.status
-        return render_template("error.html", status=exc.status, message=exc.message), exc.status
+            return jsonify(exc.to_dict()), exc.status, exc.headers()
+        return render_template("error.html", status=exc.status, message=exc.message), exc.status, exc.headers()
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError) -> tuple[Any, int]:

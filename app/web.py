@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.errors import Forbidden, Unauthorized
 from app.models import Role, User
+from app.services.throttle import Policy
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -49,6 +50,21 @@ def gs1_separator() -> str | None:
 def printer_timeout() -> float:
     """Seconds to wait for a network label printer."""
     return float(current_app.config["LABEL_PRINTER_TIMEOUT"])
+
+
+def now() -> datetime:
+    """The current moment (aware UTC), for what the request books or counts."""
+    return clock.now()
+
+
+def throttle_policy() -> Policy:
+    """How many failed sign-ins and wrong tokens are allowed before a lockout (`LOTWISE_LOGIN_*`)."""
+    return Policy.from_config(current_app.config)
+
+
+def client_address() -> str | None:
+    """The client's address; behind a proxy, the one the proxy saw (with `LOTWISE_PROXY_FIX`)."""
+    return request.remote_addr
 
 
 def current_user() -> User | None:
