@@ -100,9 +100,14 @@ def record_failure(session: Session, counters: Sequence[Counter], now: datetime)
 
     Each counter is one row, created by an upsert and then updated under its row lock (PostgreSQL;
     SQLite's write lock), so failures arriving at the same moment in different workers all count.
-    A key already locked is not counted again: its attempts are refused before anything is checked.
+    Callers pass the counters in one order (account before address), so two sign-ins never wait on
+    each other's rows in a circle. A key already locked is not counted again: its attempts are
+    refused before anything is checked.
     """
-    session.execute(delete(SignInThrottle).where(SignInThrottle.forget_at < now))
+    # Rows another sign-in holds are skipped rather than waited for, so pruning never deadlocks.
+    stale = (select(SignInThrottle.key).where(SignInThrottle.forget_at < now)
+             .with_for_update(skip_locked=True).scalar_subquery())
+    session.execute(delete(SignInThrottle).where(SignInThrottle.key.in_(stale)))
     locked: dict[str, datetime] = {}
     for counter in counters:
         limit = counter.limit

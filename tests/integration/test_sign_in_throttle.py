@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.api.openapi import build
 from app.db import make_engine
-from app.models import ApiToken, Role, WebSession
+from app.models import ApiToken, Role, SignInThrottle, WebSession
 from tests.helpers.api import make_app, make_token, make_user
 from tests.helpers.bookings import refused
 
@@ -159,6 +159,17 @@ def test_a_busy_address_refuses_wrong_passwords_but_lets_a_correct_one_in(app: F
     elsewhere = app.test_client()
     elsewhere.environ_base["REMOTE_ADDR"] = "10.0.0.8"
     assert _login(elsewhere, "cy", "wrong").status_code == 401
+
+
+def test_counts_of_names_nobody_uses_are_forgotten(client: FlaskClient, session: Session, clock_at: Clock) -> None:
+    for name in ("guess1", "guess2", "guess3"):
+        _login(client, name, "x")
+    session.commit()
+    assert session.scalar(select(func.count()).select_from(SignInThrottle)) == 4  # three names, one address
+    clock_at.advance(minutes=16)
+    _login(client, "guess4", "x")
+    session.commit()
+    assert set(session.scalars(select(SignInThrottle.key))) == {"account:guess4", "address:127.0.0.1"}
 
 
 def test_two_app_servers_on_one_database_share_the_count(database_url: str, tmp_path: Path, clock_at: Clock) -> None:
