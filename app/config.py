@@ -29,6 +29,15 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_HOURS": 12,
     # How long an idempotency key is remembered; a key older than this counts as new.
     "IDEMPOTENCY_HOURS": 24,
+    # Failed sign-ins (login form) and wrong API tokens: after LOGIN_MAX_FAILURES for one account, or
+    # LOGIN_ADDRESS_MAX_FAILURES from one client address, within LOGIN_WINDOW_SECONDS, that account or
+    # address is locked out for LOGIN_LOCKOUT_SECONDS, twice as long after each further lockout in a
+    # row, at most LOGIN_LOCKOUT_MAX_SECONDS.
+    "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_ADDRESS_MAX_FAILURES": 20,
+    "LOGIN_WINDOW_SECONDS": 900,
+    "LOGIN_LOCKOUT_SECONDS": 300,
+    "LOGIN_LOCKOUT_MAX_SECONDS": 3600,
     "PROXY_FIX": False,
     "ALLOW_PICK_SUBSTITUTES": False,
     "MAX_UPLOAD_MB": 20,

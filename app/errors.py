@@ -21,6 +21,10 @@ class LotwiseError(Exception):
     def to_dict(self) -> dict[str, object]:
         return {"error": {"code": self.code, "message": self.message, "field": self.field}}
 
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the answer carries besides the error body."""
+        return {}
+
 
 class Invalid(LotwiseError):
     status = 422
@@ -55,6 +59,20 @@ class Unauthorized(LotwiseError):
 class Forbidden(LotwiseError):
     status = 403
     code = "forbidden"
+
+
+class TooManyAttempts(LotwiseError):
+    """Too many failed sign-ins or wrong tokens: refused unchecked until `retry_after` seconds pass."""
+
+    status = 429
+    code = "too_many_attempts"
+
+    def __init__(self, message: str, retry_after: int, field: str | None = None) -> None:
+        super().__init__(message, field)
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
 
 
 def _field(loc: tuple[Any, ...]) -> str | None:

@@ -1,4 +1,10 @@
-"""Server-side web sessions: the cookie holds only a random id; the data lives in the database."""
+"""Web sessions: a signed cookie before login, a server-side row after it.
+
+A visitor who has not logged in (the login page, a consignee's recall page) needs only a CSRF token,
+kept in a cookie signed with the app's secret key: nothing is written on the server, so anonymous
+requests can neither grow a table nor queue for the database's write lock. Logging in creates the
+`web_session` row under a new random id, which is all the cookie then holds; logging out deletes it.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ from typing import Any
 
 from flask import Flask, Request, Response
 from flask.sessions import SessionInterface, SessionMixin
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.datastructures import CallbackDict
@@ -17,6 +24,8 @@ from app.db import utcnow
 from app.models import WebSession
 
 COOKIE = "lotwise_session"
+# Where the logged-in user's id is kept; only a server-side session may carry it.
+USER_KEY = "uid"
 
 
 class ServerSession(CallbackDict[str, Any], SessionMixin):
@@ -42,13 +51,24 @@ class DatabaseSessionInterface(SessionInterface):
         self.lifetime = timedelta(hours=hours)
         self.secure = secure
 
+    def _signer(self, app: Flask) -> URLSafeTimedSerializer:
+        return URLSafeTimedSerializer(str(app.secret_key), salt="lotwise-anonymous-session")
+
     def open_session(self, app: Flask, request: Request) -> ServerSession:
-        sid = request.cookies.get(COOKIE)
-        if sid:
+        value = request.cookies.get(COOKIE)
+        if value and "." in value:  # signed anonymous data (server ids are URL-safe base64, no dots)
+            try:
+                data = self._signer(app).loads(value, max_age=int(self.lifetime.total_seconds()))
+            except BadSignature:
+                data = None
+            if isinstance(data, dict):
+                data.pop(USER_KEY, None)  # who is logged in is only ever read from the server
+                return ServerSession(data)
+        elif value:
             with self.factory() as db:
-                row = db.scalar(select(WebSession).where(WebSession.sid_hash == _hash(sid)))
+                row = db.scalar(select(WebSession).where(WebSession.sid_hash == _hash(value)))
                 if row is not None and row.expires_at > utcnow():
-                    return ServerSession(dict(row.data), sid=sid)
+                    return ServerSession(dict(row.data), sid=value)
         return ServerSession(new=True)
 
     def _cookie_secure(self, request: Request) -> bool:
@@ -58,11 +78,8 @@ class DatabaseSessionInterface(SessionInterface):
         from flask import request
 
         assert isinstance(session, ServerSession)
-        if not session:
-            if session.sid and session.modified:
-                with self.factory() as db, db.begin():
-                    db.execute(delete(WebSession).where(WebSession.sid_hash == _hash(session.sid)))
-                response.delete_cookie(COOKIE, path="/")
+        if USER_KEY not in session:
+            self._save_anonymous(app, session, request, response)
             return
         if not session.modified and not session.new:
             return
@@ -85,3 +102,18 @@ class DatabaseSessionInterface(SessionInterface):
             db.execute(delete(WebSession).where(WebSession.expires_at < utcnow()))
         response.set_cookie(COOKIE, session.sid, expires=expires, httponly=True, samesite="Lax",
                             secure=self._cookie_secure(request), path="/")
+
+    def _save_anonymous(self, app: Flask, session: ServerSession, request: Request, response: Response) -> None:
+        if session.sid:  # logged out: the server forgets the session
+            with self.factory() as db, db.begin():
+                db.execute(delete(WebSession).where(WebSession.sid_hash == _hash(session.sid)))
+            session.sid = None
+            session.modified = True
+        if not session.modified:
+            return
+        if not session:
+            if request.cookies.get(COOKIE):
+                response.delete_cookie(COOKIE, path="/")
+            return
+        response.set_cookie(COOKIE, self._signer(app).dumps(dict(session)), max_age=self.lifetime,
+                            httponly=True, samesite="Lax", secure=self._cookie_secure(request), path="/")

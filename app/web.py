@@ -15,6 +15,7 @@ from app.errors import Forbidden, Unauthorized
 from app.models import Role, User
 from app.services import idempotency
 from app.services.idempotency import IdempotencyKey
+from app.services.throttle import Policy
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -57,6 +58,19 @@ def booking_key(key: str, fingerprint: str, field: str = idempotency.HEADER) -> 
     """An idempotency key sent now, remembered for the configured `IDEMPOTENCY_HOURS`."""
     return IdempotencyKey(key=key, fingerprint=fingerprint, at=clock.now(),
                           lifetime=timedelta(hours=current_app.config["IDEMPOTENCY_HOURS"]), field=field)
+def now() -> datetime:
+    """The current moment (aware UTC), for what the request books or counts."""
+    return clock.now()
+
+
+def throttle_policy() -> Policy:
+    """How many failed sign-ins and wrong tokens are allowed before a lockout (`LOTWISE_LOGIN_*`)."""
+    return Policy.from_config(current_app.config)
+
+
+def client_address() -> str | None:
+    """The client's address; behind a proxy, the one the proxy saw (with `LOTWISE_PROXY_FIX`)."""
+    return request.remote_addr
 
 
 def current_user() -> User | None:

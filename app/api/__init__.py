@@ -17,7 +17,7 @@ from app.schemas import MAX_ID
 from app.services import idempotency
 from app.services.idempotency import IdempotencyKey
 from app.services.users import user_for_token
-from app.web import booking_key, current_user, db
+from app.web import booking_key, client_address, current_user, db, now, throttle_policy
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -53,7 +53,7 @@ def authenticate(role: Role) -> User:
     """The caller: a bearer token, or a logged-in browser session (which must then send the CSRF header)."""
     scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
     if scheme.lower() == "bearer":  # the scheme is case-insensitive (RFC 7235)
-        user = user_for_token(db(), token.strip())
+        user = user_for_token(db(), token.strip(), address=client_address(), now=now(), policy=throttle_policy())
         if user is None:
             raise Unauthorized("the API token is unknown or revoked")
     else:
@@ -242,6 +242,7 @@ def file_endpoint(
 
 def error_response(exc: LotwiseError) -> tuple[Response, int]:
     response = jsonify(exc.to_dict())
+    response.headers.update(exc.headers())
     if exc.status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="Lotwise"'
     return response, exc.status

@@ -36,6 +36,8 @@ _DESCRIPTIONS = {400: "Bad request", 401: "Not authenticated", 403: "Role too lo
                  409: "Conflict with the current state (stock, status, duplicate)",
                  413: "The upload is larger than the configured limit",
                  422: "Invalid input; `field` names it",
+                 429: "Too many failed sign-ins or wrong API tokens from this client address; "
+                      "wait the seconds `Retry-After` gives",
                  502: "An upstream device (a label printer) refused or dropped the connection",
                  504: "An upstream device (a label printer) did not answer in time"}
 
@@ -107,7 +109,7 @@ def build() -> dict[str, Any]:
                 "schema": {"type": "string", "format": "binary"}}}}
         err = {"content": {"application/json": {"schema": {"$ref": REF.format(model="Error")}}}}
         invalid = r.body or r.query or r.form or r.idempotent
-        for status in sorted({401, 403, *r.errors, *((422,) if invalid else ())}):
+        for status in sorted({401, 403, 429, *r.errors, *((422,) if invalid else ())}):
             op["responses"][str(status)] = {"description": _DESCRIPTIONS[status], **err}
         paths.setdefault("/api/v1" + openapi_path(r.rule), {})[r.method.lower()] = op
     return {

@@ -52,6 +52,7 @@ from app.models.users import ROLE_RANK as ROLE_RANK
 from app.models.users import ApiToken as ApiToken
 from app.models.users import RequestKey as RequestKey
 from app.models.users import Role as Role
+from app.models.users import SignInThrottle as SignInThrottle
 from app.models.users import User as User
 from app.models.users import WebSession as WebSession
 from app.models.waste import WriteOff as WriteOff

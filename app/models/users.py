@@ -63,6 +63,25 @@ class WebSession(TimestampMixin, Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
+class SignInThrottle(Base):
+    """Failed sign-ins counted per key ("account:ann", "address:10.0.0.7", "token:10.0.0.7").
+
+    Kept in the database, not in a process, so every worker and server behind the load balancer
+    counts the same failures.
+    """
+
+    __tablename__ = "sign_in_throttle"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    # Failures since `window_start`; reset when the window passes or a lockout begins.
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Lockouts in a row: each one lasts twice as long as the one before, up to the cap.
+    lockouts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the row no longer matters (no lockout running, window over): stale rows are pruned.
+    forget_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
 class RequestKey(TimestampMixin, Base):
     """Idempotency keys of bookings already made, so a replayed request never books twice.
 

@@ -7,8 +7,9 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
 
-from app.services.users import authenticate
-from app.web import db
+from app.errors import TooManyAttempts
+from app.services.users import sign_in
+from app.web import client_address, db, now, throttle_policy
 
 bp = Blueprint("auth", __name__)
 
@@ -24,7 +25,11 @@ def _safe_next(target: str | None) -> str:
 def login() -> Any:
     error = None
     if request.method == "POST":
-        user = authenticate(db(), request.form.get("username", "").strip(), request.form.get("password", ""))
+        try:
+            user = sign_in(db(), request.form.get("username", "").strip(), request.form.get("password", ""),
+                           address=client_address(), now=now(), policy=throttle_policy())
+        except TooManyAttempts as exc:
+            return render_template("login.html", error=exc.message), exc.status, exc.headers()
         if user is None:
             error = "Wrong user name or password."
         else:

@@ -5,7 +5,7 @@ gains the request's fingerprint, the stored answer (status and document) and an 
 for purging. Existing rows are dropped, not migrated: they have no fingerprint to check a replay
 against, and keys only ever protect a retry within minutes or hours of the first request.
 
-Revision ID: 0008_request_key_scope
+Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-05
 """
@@ -17,7 +17,7 @@ from alembic import op
 
 import app.db
 
-revision: str = "0008_request_key_scope"
+revision: str = "0008"
 down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
