@@ -127,6 +127,21 @@ def user_password(ctx: click.Context, name: str) -> None:
         click.echo(f"password changed for {name}")
 
 
+@user.command("unlock")
+@click.argument("name")
+@click.pass_context
+def user_unlock(ctx: click.Context, name: str) -> None:
+    """Lift the lockout of a user locked out after too many failed sign-ins."""
+    from app.services.users import unlock
+
+    with _session(_app(ctx)) as s:
+        try:
+            unlock(s, name)
+        except LotwiseError as exc:
+            _fail(exc)
+        click.echo(f"{name} may sign in again")
+
+
 @main.group()
 def token() -> None:
     """API tokens."""

@@ -55,6 +55,21 @@ def set_password(session: Session, username: str, password: str) -> User:
         raise NotFound(f"no user {username}", "username")
     UserIn(username=username, role=user.role, password=password)  # same password rules
     user.password_hash = generate_password_hash(password)
+    forget(session, account_key(username))  # a new password is how a locked-out user gets back in
+    return user
+
+
+@transactional
+def unlock(session: Session, username: str) -> User:
+    """Lift a lockout of the account after failed sign-ins (someone guessing, or a forgetful user).
+
+    Anyone can lock a named account by failing on purpose, so an administrator must be able to
+    end it at once rather than wait for the lockout to run out.
+    """
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"no user {username}", "username")
+    forget(session, account_key(username))
     return user
 
 

@@ -187,3 +187,12 @@ def test_the_readme_documents_every_configuration_variable_with_its_default() ->
             assert shown.startswith("*("), key
         else:
             assert shown == f"`{str(default).lower() if isinstance(default, bool) else default}`", key
+
+
+def test_user_unlock_names_an_unknown_user(lotwise: Run) -> None:
+    assert lotwise("db", "upgrade").exit_code == 0
+    assert lotwise("user", "create", "maria", "--role", "viewer", input="a long enough secret\n").exit_code == 0
+    done = lotwise("user", "unlock", "maria")
+    assert done.exit_code == 0 and "maria may sign in again" in done.output
+    unknown = lotwise("user", "unlock", "nobody")
+    assert unknown.exit_code != 0 and "no user nobody" in unknown.output

@@ -16,7 +16,9 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.api.openapi import build
 from app.db import make_engine
+from app.errors import NotFound
 from app.models import ApiToken, Role, SignInThrottle, WebSession
+from app.services.users import set_password, unlock
 from tests.helpers.api import make_app, make_token, make_user
 from tests.helpers.bookings import refused
 
@@ -245,3 +247,24 @@ def test_every_api_operation_documents_429() -> None:
                if "429" not in op["responses"]]
     assert paths and missing == []
 
+
+
+def test_an_administrator_unlocks_a_locked_account_at_once(client: FlaskClient, session: Session,
+                                                           clock_at: Clock) -> None:
+    make_user(session, "ann", Role.VIEWER)
+    for _ in range(5):
+        _login(client, "ann", "wrong password")
+    assert _login(client, "ann").status_code == 429
+
+    unlock(session, "ann")
+    assert _login(client, "ann").status_code == 302 and _logged_in(client)
+    with pytest.raises(NotFound):
+        unlock(session, "nobody")
+
+
+def test_a_new_password_ends_the_lockout(client: FlaskClient, session: Session, clock_at: Clock) -> None:
+    make_user(session, "ann", Role.VIEWER)
+    for _ in range(5):
+        _login(client, "ann", "wrong password")
+    set_password(session, "ann", "a brand new secret")
+    assert _login(client, "ann", "a brand new secret").status_code == 302
