@@ -22,6 +22,13 @@ class LotwiseError(Exception):
         return {"error": {"code": self.code, "message": self.message, "field": self.field}}
 
 
+class BadInput(LotwiseError):
+    """The request itself is malformed (such as text with a NUL character), whatever it asks for."""
+
+    status = 400
+    code = "bad_request"
+
+
 class Invalid(LotwiseError):
     status = 422
     code = "invalid"

@@ -16,7 +16,7 @@ from pydantic import (
 )
 
 from app.models import LotOrigin, LotStatus, RecallCloseOutcome, RecallLotRole, RecallScope, RecallStatus
-from app.schemas.common import Command, Out, Qty, Text
+from app.schemas.common import Command, Day, Out, Qty, Text
 from app.schemas.stock import LotRef
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
@@ -85,8 +85,8 @@ class DateRange(BaseModel):
     """A closed range of business dates; both ends optional."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    date_from: date | None = Field(None, alias="from")
-    date_to: date | None = Field(None, alias="to")
+    date_from: Day | None = Field(None, alias="from")
+    date_to: Day | None = Field(None, alias="to")
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:
