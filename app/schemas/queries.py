@@ -14,7 +14,7 @@ from app.models import (
     ProductKind,
     WriteOffReason,
 )
-from app.schemas.common import Code, Day, Id, Offset, no_nul
+from app.schemas.common import MAX_ID, Code, Day, Id, Offset, no_nul
 from app.schemas.recall import Direction
 
 
@@ -113,9 +113,13 @@ class FsmaQuery(RangeQuery):
 
     def lot_ids(self) -> tuple[int, ...]:
         try:
-            return tuple(int(x) for x in (self.lot_id or "").split(",") if x.strip())
+            ids = tuple(int(x) for x in (self.lot_id or "").split(",") if x.strip())
         except ValueError:
             raise Invalid("lot_id must be comma-separated whole numbers", "lot_id") from None
+        beyond = [i for i in ids if not 0 < i <= MAX_ID]
+        if beyond:
+            raise Invalid(f"lot_id {beyond[0]} is not the id of any lot", "lot_id")
+        return ids
 
 
 class ValuationQuery(BaseModel):

@@ -126,7 +126,7 @@ def _api_query_calls(app: Flask) -> Iterator[tuple[Endpoint, str, dict[str, Any]
             continue
         base = plausible_body(route.query)
         for path, kind in leaves(route.query):
-            values = {"integer": HUGE_IDS, "date": BAD_DATES, "text": (NUL,)}.get(kind, ())
+            values = {"integer": HUGE_IDS, "date": BAD_DATES, "text": (NUL, "1,4294967296")}.get(kind, ())
             for value in values:
                 query = {k: v for k, v in replaced(base, path, value).items() if k == path[0]}
                 yield endpoint, f"{endpoint.url()}?{urlencode(query)}", {}
@@ -270,7 +270,9 @@ def test_a_nul_in_the_login_user_name_is_a_400(client: FlaskClient) -> None:
 
 def test_a_lot_id_beyond_32_bits_in_the_query_is_refused(world: World) -> None:
     refused(world.api.get("/write-offs?lot_id=4294967296"), 422, "lot_id")
-    refused(world.api.get("/lots?lot_id=4294967296"), 422, "lot_id")
+    refused(world.api.get(f"/exports/fsma204.csv?from={TODAY}&to={TODAY}&lot_id=1,4294967296"), 422, "lot_id")
+    page = Page(world.browser.client.get("/trace?lot_id=4294967296"))
+    assert page.status == 422 and "4294967296' is not the id of anything" in page.alerts[0]
     assert world.browser.client.get("/labels/print?lot_id=4294967296").status_code in (404, 422)
 
 
