@@ -120,7 +120,10 @@ def _nul_field() -> str | None:
         if "\x00" in value:
             return name
     if request.is_json:
-        return _nul_in(request.get_json(silent=True), "")
+        try:
+            return _nul_in(request.get_json(silent=True), "")
+        except RecursionError:  # json.loads, and the walk above, give up on thousands of nested brackets
+            raise BadInput("the JSON body is nested too deeply", None) from None
     return None
 
 
