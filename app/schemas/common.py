@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -85,6 +85,15 @@ def _in_calendar(v: date) -> date:
 
 
 Day = Annotated[date, BeforeValidator(_date_text), AfterValidator(_in_calendar)]
+
+
+def _moment_in_calendar(v: datetime) -> datetime:
+    _in_calendar(v.date())
+    return v
+
+
+Moment = Annotated[datetime, AfterValidator(_moment_in_calendar)]
+"""A time someone gives (such as when a consignee was told), on a day of the business calendar."""
 
 
 MAX_PAGE = 1_000_000

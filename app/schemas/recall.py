@@ -16,7 +16,7 @@ from pydantic import (
 )
 
 from app.models import LotOrigin, LotStatus, RecallCloseOutcome, RecallLotRole, RecallScope, RecallStatus
-from app.schemas.common import Command, Day, Out, Qty, Text
+from app.schemas.common import Command, Day, Id, Moment, Out, Qty, Text
 from app.schemas.stock import LotRef
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
@@ -53,8 +53,8 @@ class RecallIn(Command):
 
 
 class NotificationIn(Command):
-    customer_id: int
-    notified_at: datetime | None = None
+    customer_id: Id
+    notified_at: Moment | None = None
     method: NotificationMethod
     contact: Text | None = None
     response: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None

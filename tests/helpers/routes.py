@@ -104,7 +104,10 @@ def plausible_body(model: type[BaseModel]) -> dict[str, Any]:
 
 
 def leaves(model: type[BaseModel]) -> Iterator[tuple[tuple[str | int, ...], str]]:
-    """The path of every scalar field in a plausible body of `model`, with its kind: integer, date, text, other."""
+    """The path of every scalar field in a plausible body of `model`, with its kind.
+
+    Kinds: integer, date, date-time, text, other.
+    """
     schema = model.model_json_schema()
     defs = schema.get("$defs", {})
 
@@ -117,8 +120,8 @@ def leaves(model: type[BaseModel]) -> Iterator[tuple[tuple[str | int, ...], str]
             yield from walk(sub.get("items", {}), (*path, 0))
         elif sub.get("type") == "integer":
             yield path, "integer"
-        elif sub.get("type") == "string" and sub.get("format") == "date":
-            yield path, "date"
+        elif sub.get("type") == "string" and sub.get("format") in ("date", "date-time"):
+            yield path, sub["format"]
         elif sub.get("type") == "string" and "enum" not in sub:
             yield path, "text"
         else:

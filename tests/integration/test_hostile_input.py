@@ -27,6 +27,7 @@ from tests.helpers.routes import Endpoint, endpoints, leaves, plausible_body, re
 
 HUGE_IDS = ("4294967296", "99999999999999999999")
 BAD_DATES = ("0001-01-01", "9999-12-01")
+BAD_TIMES = ("0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-12:00", "0001-01-01T00:00", "9999-12-31T23:59")
 NUL = "a\x00b"
 PATH_TEXT = (NUL, "9" * 40, "..%2F..")
 # Hostile query strings sent to every GET route: the parameter names the pages and API read.
@@ -126,7 +127,8 @@ def _api_query_calls(app: Flask) -> Iterator[tuple[Endpoint, str, dict[str, Any]
             continue
         base = plausible_body(route.query)
         for path, kind in leaves(route.query):
-            values = {"integer": HUGE_IDS, "date": BAD_DATES, "text": (NUL, "1,4294967296")}.get(kind, ())
+            values = {"integer": HUGE_IDS, "date": BAD_DATES, "date-time": BAD_TIMES,
+                      "text": (NUL, "1,4294967296")}.get(kind, ())
             for value in values:
                 query = {k: v for k, v in replaced(base, path, value).items() if k == path[0]}
                 yield endpoint, f"{endpoint.url()}?{urlencode(query)}", {}
@@ -146,7 +148,7 @@ def _json_calls(app: Flask) -> Iterator[tuple[Endpoint, str, dict[str, Any]]]:
             continue
         base = plausible_body(route.body)
         for path, kind in leaves(route.body):
-            values = {"integer": HUGE_IDS, "date": BAD_DATES}.get(kind, ())
+            values: tuple[Any, ...] = {"date": BAD_DATES, "date-time": BAD_TIMES}.get(kind, ())
             if kind == "integer":
                 values = (4294967296, 99999999999999999999)
             for value in values:
@@ -182,6 +184,8 @@ def _page_forms(app: Flask, world: World) -> Iterator[tuple[str, str, dict[str, 
 
 
 def _hostile_for(name: str, kind: str) -> tuple[str, ...]:
+    if kind.startswith("datetime") or name.endswith("_at"):
+        return BAD_TIMES
     if kind == "date" or name in ("from", "to", "on") or name.endswith(("_on", "_date", "expiry", "_by")):
         return BAD_DATES
     if kind in ("number", "select", "hidden") or name.endswith(("id", "page", "quantity")):
