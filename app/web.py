@@ -135,6 +135,7 @@ def guard_request() -> None:
     """
     field = _nul_field()
     if field is not None:
+        field = field.replace("\x00", "\\0")  # a field name may be the hostile text itself
         raise BadInput(f"{field} must not contain NUL characters", field)
     for name, value in (request.view_args or {}).items():
         if isinstance(value, int) and not 0 < value <= MAX_ID:

@@ -286,6 +286,7 @@ def test_a_nul_in_a_json_body_names_the_field_and_books_nothing(world: World, ki
     refused(world.api.post("/receipts", {"supplier_id": kitchen["supplier"], "lines": [
         {"sku": "RASP", "quantity": "1", "location": "RCV", "supplier_lot_code": "A\x00B"}]}), 400,
         "lines.0.supplier_lot_code", "bad_request")
+    refused(world.api.post("/receipts", {"supplier_id": kitchen["supplier"], "no\x00te": "x"}), 400, "no\\0te")
     assert snapshot(session) == before
 
 
