@@ -78,6 +78,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(openapi.bp)
     register_views(app)
     app.teardown_appcontext(web.close_db)
+    app.before_request(web.guard_request)
 
     @app.after_request
     def _security_headers(resp: Response) -> Response:

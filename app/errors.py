@@ -26,6 +26,13 @@ class LotwiseError(Exception):
         return {}
 
 
+class BadInput(LotwiseError):
+    """The request itself is malformed (such as text with a NUL character), whatever it asks for."""
+
+    status = 400
+    code = "bad_request"
+
+
 class Invalid(LotwiseError):
     status = 422
     code = "invalid"

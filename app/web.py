@@ -11,8 +11,9 @@ from flask import current_app, g, redirect, request, session, url_for
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.errors import Forbidden, Unauthorized
+from app.errors import BadInput, Forbidden, NotFound, Unauthorized
 from app.models import Role, User
+from app.schemas import MAX_ID
 from app.services import idempotency
 from app.services.idempotency import IdempotencyKey
 from app.services.throttle import Policy
@@ -106,3 +107,58 @@ def require_user(role: Role) -> User:
     if not user.has_role(role):
         raise Forbidden(f"this needs the {role.value} role; you are {user.role.value}")
     return user
+
+
+def _nul_in(value: Any, where: str) -> str | None:
+    """The dotted name of the first text in a decoded JSON value that holds a NUL character."""
+    if isinstance(value, str):
+        return where if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            name = f"{where}.{key}" if where else str(key)
+            if "\x00" in str(key):
+                return name
+            found = _nul_in(item, name)
+            if found:
+                return found
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            found = _nul_in(item, f"{where}.{i}" if where else str(i))
+            if found:
+                return found
+    return None
+
+
+def _nul_field() -> str | None:
+    """Where the request carries a NUL character, if anywhere: PostgreSQL cannot store or even compare one."""
+    if "\x00" in request.path:
+        named = [name for name, value in (request.view_args or {}).items() if "\x00" in str(value)]
+        return named[0] if named else "path"
+    for source in (request.args, request.form):
+        for name, value in source.items(multi=True):
+            if "\x00" in name or "\x00" in value:
+                return name
+    for name, value in request.headers.items():
+        if "\x00" in value:
+            return name
+    if request.is_json:
+        try:
+            return _nul_in(request.get_json(silent=True), "")
+        except RecursionError:  # json.loads, and the walk above, give up on thousands of nested brackets
+            raise BadInput("the JSON body is nested too deeply", None) from None
+    return None
+
+
+def guard_request() -> None:
+    """Refuse hostile input before any view or query sees it, the same way for every page and API route.
+
+    A NUL character anywhere (path, query string, form, JSON body, headers) is a 400 naming the field; an id
+    in the path beyond the database's integer range names nothing, so it is a 404 naming the id.
+    """
+    field = _nul_field()
+    if field is not None:
+        field = field.replace("\x00", "\\0")  # a field name may be the hostile text itself
+        raise BadInput(f"{field} must not contain NUL characters", field)
+    for name, value in (request.view_args or {}).items():
+        if isinstance(value, int) and not 0 < value <= MAX_ID:
+            raise NotFound(f"{name.replace('_', ' ')} {value} does not exist", name)

@@ -11,9 +11,8 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask_wtf.csrf import CSRFError
 from pydantic import BaseModel, ValidationError
 
-from app.errors import Forbidden, Invalid, LotwiseError, NotFound, Unauthorized, validation_error
+from app.errors import Forbidden, Invalid, LotwiseError, Unauthorized, validation_error
 from app.models import Role, User
-from app.schemas import MAX_ID
 from app.services import idempotency
 from app.services.idempotency import IdempotencyKey
 from app.services.users import user_for_token
@@ -68,13 +67,6 @@ def authenticate(role: Role) -> User:
     return user
 
 
-def _known_ids(params: dict[str, Any]) -> None:
-    """An id in the path beyond any stored id names nothing (and must not reach a query)."""
-    for name, value in params.items():
-        if isinstance(value, int) and value > MAX_ID:
-            raise NotFound(f"{name} {value} does not exist", name)
-
-
 def _dump(value: Any) -> Any:
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json")
@@ -109,7 +101,6 @@ def endpoint(
     def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
         def view(**params: Any) -> tuple[Response, int]:
             user = authenticate(role)
-            _known_ids(params)
             kwargs: dict[str, Any] = {"user": user, **params}
             data = request.get_json(silent=True) if body is not None or idempotent else None
             if body is not None:
@@ -171,7 +162,6 @@ def upload_endpoint(
     def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
         def view(**params: Any) -> tuple[Response, int]:
             user = authenticate(role)
-            _known_ids(params)
             data: dict[str, Any] = request.form.to_dict()
             for name, upload in request.files.items():
                 data[name] = upload.read()
@@ -218,7 +208,6 @@ def file_endpoint(
     def deco(fn: Callable[..., FileResult]) -> Callable[..., FileResult]:
         def view(**params: Any) -> Response:
             user = authenticate(role)
-            _known_ids(params)
             kwargs: dict[str, Any] = {"user": user, **params}
             if query is not None:
                 try:

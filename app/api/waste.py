@@ -60,7 +60,7 @@ def list_write_offs(user: User, query: WriteOffQuery) -> list[WriteOffOut]:
 
 
 @endpoint("/write-offs", "POST", summary="Write off part or all of a lot at a location, with a reason",
-          tag="waste", role=Role.OPERATOR, body=WriteOffIn, response=WriteOffOut, status=201,
+          tag="waste", role=Role.MANAGER, body=WriteOffIn, response=WriteOffOut, status=201,
           errors=WRITE_OFF_ERRORS, idempotent=True)
 def create_write_off(user: User, body: WriteOffIn, request_key: IdempotencyKey | None) -> WriteOffOut:
     return waste.write_off_out(writeoffs.write_off(db(), body, user=user, today=today(), request_key=request_key))

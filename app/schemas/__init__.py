@@ -37,6 +37,9 @@ from app.schemas.common import (
     MAX_ID as MAX_ID,
 )
 from app.schemas.common import (
+    MAX_PAGE as MAX_PAGE,
+)
+from app.schemas.common import (
     Amount as Amount,
 )
 from app.schemas.common import (
@@ -58,7 +61,13 @@ from app.schemas.common import (
     Money as Money,
 )
 from app.schemas.common import (
+    Offset as Offset,
+)
+from app.schemas.common import (
     Out as Out,
+)
+from app.schemas.common import (
+    PageNumber as PageNumber,
 )
 from app.schemas.common import (
     Qty as Qty,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -88,13 +89,54 @@ def _date_text(v: Any) -> Any:
 Id = Annotated[int, BeforeValidator(_not_bool), Field(ge=1, le=MAX_ID)]
 
 
-Day = Annotated[date, BeforeValidator(_date_text)]
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2200, 12, 31)
+"""The business calendar: no lot, order or report of ours starts before or ends after it."""
+
+
+def _in_calendar(v: date) -> date:
+    # Month arithmetic, "previous period" and the databases' own date ranges all break near year 1 or 9999.
+    if not FIRST_DAY <= v <= LAST_DAY:
+        raise ValueError(f"must be a date from {FIRST_DAY} to {LAST_DAY}")
+    return v
+
+
+Day = Annotated[date, BeforeValidator(_date_text), AfterValidator(_in_calendar)]
+
+
+def _moment_in_calendar(v: datetime) -> datetime:
+    _in_calendar(v.date())
+    return v
+
+
+Moment = Annotated[datetime, AfterValidator(_moment_in_calendar)]
+"""A time someone gives (such as when a consignee was told), on a day of the business calendar."""
+
+
+MAX_PAGE = 1_000_000
+"""Far beyond any list's last page, and small enough that page × rows per page stays a 32-bit offset."""
+
+
+PageNumber = Annotated[int, BeforeValidator(_not_bool), Field(ge=1, le=MAX_PAGE)]
+
+
+Offset = Annotated[int, BeforeValidator(_not_bool), Field(ge=0, le=MAX_ID)]
 
 
 class Command(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     _no_nul = field_validator("*", mode="before")(classmethod(lambda cls, v: no_nul(v)))
+
+
+def gtin_value(v: str) -> str:
+    """A GTIN as stored (14 digits), or the reason it is not one."""
+    v = v.strip()
+    if not v.isdigit() or len(v) not in (8, 12, 13, 14):
+        raise ValueError("GTIN must be 8, 12, 13 or 14 digits")
+    if not gtin_ok(v):
+        raise ValueError(f"GTIN {v} has a wrong check digit")
+    return v.zfill(14)
 
 
 def gtin_ok(value: str) -> bool:

@@ -12,7 +12,7 @@ from pydantic import (
 )
 
 from app.models import LocationKind, ProductKind
-from app.schemas.common import Amount, Command, LongText, Out, Text, blank_to_none, gtin_ok
+from app.schemas.common import Amount, Command, LongText, Out, Text, blank_to_none, gtin_ok, gtin_value
 
 
 class ProductIn(Command):
@@ -33,14 +33,7 @@ class ProductIn(Command):
     @field_validator("gtin")
     @classmethod
     def _gtin(cls, v: str | None) -> str | None:
-        if v is None:
-            return None
-        v = v.strip()
-        if not v.isdigit() or len(v) not in (8, 12, 13, 14):
-            raise ValueError("GTIN must be 8, 12, 13 or 14 digits")
-        if not gtin_ok(v):
-            raise ValueError(f"GTIN {v} has a wrong check digit")
-        return v.zfill(14)
+        return None if v is None else gtin_value(v)
 
 
 class ProductPatch(ProductIn):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
@@ -15,14 +14,14 @@ from app.models import (
     ProductKind,
     WriteOffReason,
 )
-from app.schemas.common import MAX_ID, Code, Day, Id, fnc1_trimmed, no_nul
+from app.schemas.common import MAX_ID, Code, Day, Id, Offset, fnc1_trimmed, no_nul
 from app.schemas.recall import Direction
 
 
 class Page(BaseModel):
     model_config = ConfigDict(extra="forbid")
     limit: int = Field(100, ge=1, le=1000)
-    offset: int = Field(0, ge=0, le=MAX_ID)
+    offset: Offset = 0
 
     _no_nul = field_validator("*", mode="before")(classmethod(lambda cls, v: no_nul(v)))
 
@@ -43,14 +42,14 @@ class LocationQuery(Page):
 
 
 class DateQuery(Page):
-    date_from: date | None = Field(None, alias="from")
-    date_to: date | None = Field(None, alias="to")
+    date_from: Day | None = Field(None, alias="from")
+    date_to: Day | None = Field(None, alias="to")
 
 
 class OrderQuery(Page):
     status: OrderStatus | None = None
     customer_id: Id | None = None
-    ship_by: date | None = None
+    ship_by: Day | None = None
 
 
 class ExpiringFilter(BaseModel):
@@ -71,7 +70,7 @@ class ExpiringQuery(ExpiringFilter):
     """A page of expiring stock, soonest expiry first (expired stock comes first)."""
 
     limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0, le=MAX_ID)
+    offset: Offset = 0
     max_customers: int = Field(20, ge=0, le=1000, description="customers named per row; the rest are counted")
 
 
@@ -86,17 +85,17 @@ class ExpirySummaryQuery(ExpiringFilter):
 
 
 class WriteOffQuery(Page):
-    date_from: date | None = Field(None, alias="from")
-    date_to: date | None = Field(None, alias="to")
+    date_from: Day | None = Field(None, alias="from")
+    date_to: Day | None = Field(None, alias="to")
     reason: WriteOffReason | None = None
-    lot_id: int | None = None
+    lot_id: Id | None = None
     batch: str | None = Field(None, description="number of a bulk write-off of expired stock, e.g. WB-000001")
 
 
 class RangeQuery(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    date_from: date = Field(alias="from", description="first day, included")
-    date_to: date = Field(alias="to", description="last day, included")
+    date_from: Day = Field(alias="from", description="first day, included")
+    date_to: Day = Field(alias="to", description="last day, included")
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:
@@ -114,14 +113,18 @@ class FsmaQuery(RangeQuery):
 
     def lot_ids(self) -> tuple[int, ...]:
         try:
-            return tuple(int(x) for x in (self.lot_id or "").split(",") if x.strip())
+            ids = tuple(int(x) for x in (self.lot_id or "").split(",") if x.strip())
         except ValueError:
             raise Invalid("lot_id must be comma-separated whole numbers", "lot_id") from None
+        beyond = [i for i in ids if not 0 < i <= MAX_ID]
+        if beyond:
+            raise Invalid(f"lot_id {beyond[0]} is not the id of any lot", "lot_id")
+        return ids
 
 
 class ValuationQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    on: date | None = Field(None, description="end of this day; today when not given")
+    on: Day | None = Field(None, description="end of this day; today when not given")
     warehouse: str | None = Field(None, description="warehouse code")
     lots_per_product: int = Field(20, ge=0, le=100000, description="lots listed per product, soonest expiry "
                                   "first; quantity, value and lot_count cover them all")
@@ -131,7 +134,7 @@ class LotQuery(Page):
     sku: str | None = None
     code: str | None = None
     status: LotStatus | None = None
-    expiring_before: date | None = Field(None, description="expiry strictly before this date")
+    expiring_before: Day | None = Field(None, description="expiry strictly before this date")
     in_stock: bool | None = None
     supplier_lot_code: Annotated[str, BeforeValidator(fnc1_trimmed)] | None = None
 
@@ -166,13 +169,13 @@ class TraceQuery(DirectionQuery):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     supplier_lot_code: Annotated[str, BeforeValidator(fnc1_trimmed)] | None = None
-    supplier_id: int | None = Field(None, description="narrows supplier_lot_code to one supplier")
+    supplier_id: Id | None = Field(None, description="narrows supplier_lot_code to one supplier")
     shipment: str | None = Field(None, description="shipment number (SH-000042) or id")
     scan: str | None = Field(None, description="a scanned label (GS1 element string, Digital Link) or typed text")
     sku: str | None = Field(None, description="with lot_code: that lot; with from/to: the product's lots")
     lot_code: str | None = None
-    date_from: date | None = Field(None, alias="from")
-    date_to: date | None = Field(None, alias="to")
+    date_from: Day | None = Field(None, alias="from")
+    date_to: Day | None = Field(None, alias="to")
 
     @model_validator(mode="after")
     def _one_start(self) -> Self:

@@ -16,7 +16,7 @@ from pydantic import (
 )
 
 from app.models import LotOrigin, LotStatus, RecallCloseOutcome, RecallLotRole, RecallScope, RecallStatus
-from app.schemas.common import Command, Out, Qty, Text
+from app.schemas.common import Command, Day, Id, Moment, Out, Qty, Text
 from app.schemas.stock import LotRef
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
@@ -53,8 +53,8 @@ class RecallIn(Command):
 
 
 class NotificationIn(Command):
-    customer_id: int
-    notified_at: datetime | None = None
+    customer_id: Id
+    notified_at: Moment | None = None
     method: NotificationMethod
     contact: Text | None = None
     response: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
@@ -85,8 +85,8 @@ class DateRange(BaseModel):
     """A closed range of business dates; both ends optional."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    date_from: date | None = Field(None, alias="from")
-    date_to: date | None = Field(None, alias="to")
+    date_from: Day | None = Field(None, alias="from")
+    date_to: Day | None = Field(None, alias="to")
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:

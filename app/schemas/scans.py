@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
-from app.schemas.common import Amount
+from app.schemas.common import Amount, Id, gtin_value
 from app.schemas.stock import LotOut, StockOut
 
 
@@ -89,5 +89,6 @@ class DecodeOut(BaseModel):
 
 
 class GtinIn(BaseModel):
-    product_id: Annotated[int, Field(ge=1)]
-    gtin: Annotated[str, StringConstraints(strip_whitespace=True, min_length=8, max_length=14, pattern=r"^\d+$")]
+    product_id: Id
+    gtin: Annotated[str, StringConstraints(strip_whitespace=True, min_length=8, max_length=14, pattern=r"^\d+$"),
+                    AfterValidator(gtin_value)]

@@ -10,7 +10,7 @@ from pydantic import Field, StringConstraints
 from app.models import (
     WriteOffReason,
 )
-from app.schemas.common import Amount, Code, Command, LongText, Out, Qty
+from app.schemas.common import Amount, Code, Command, Id, LongText, Out, Qty
 from app.schemas.stock import LotRef, TakenOut
 
 
@@ -135,8 +135,8 @@ class WriteOffIn(LotRef):
 class ExpiredRowIn(Command):
     """One row of the preview being confirmed, exactly as the preview showed it."""
 
-    lot_id: int
-    location_id: int
+    lot_id: Id
+    location_id: Id
     quantity: Qty
 
 

@@ -66,7 +66,7 @@ def _expiring_page(form: Form | None = None) -> Any:
                            form=form, row_key=Form().request_key, reasons=choices.write_off_reasons(),
                            warehouses=warehouses,
                            default_days=_alert_days(),
-                           filtered=any(args.values()), can_write_off=_can(Role.OPERATOR),
+                           filtered=any(args.values()), can_hold=_can(Role.OPERATOR), can_write_off=_can(Role.MANAGER),
                            can_bulk=_can(Role.MANAGER)), (form.status if form.status != 200 else filters.status)
 
 
@@ -92,7 +92,7 @@ def hold(lot_id: int) -> Any:
 
 
 @bp.post("/expiring/write-off")
-@login_required(Role.OPERATOR)
+@login_required(Role.MANAGER)
 def write_off() -> Any:
     form = Form.posted({"written_off_on": "Date"})
     done = attempt(form, lambda: writeoffs.write_off(

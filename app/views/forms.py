@@ -10,11 +10,11 @@ from datetime import date
 from typing import Any, TypeVar
 
 from flask import flash, request
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from app.errors import Invalid, LotwiseError, validation_error
+from app.errors import Invalid, LotwiseError, NotFound, validation_error
 from app.formatting import qty as format_qty
-from app.schemas import HoldIn
+from app.schemas import MAX_PAGE, Day, HoldIn, Id, PageNumber
 from app.services import stock
 from app.services.idempotency import FORM_FIELD, IdempotencyKey, form_fingerprint
 from app.web import booking_key, current_user, db
@@ -202,17 +202,42 @@ def attempt(form: Form, action: Callable[[], T]) -> T | None:
     return None
 
 
+_DAY: TypeAdapter[date] = TypeAdapter(Day)
+_ID: TypeAdapter[int] = TypeAdapter(Id)
+_PAGE: TypeAdapter[int] = TypeAdapter(PageNumber)
+
+
+def query_date(name: str) -> date | None:
+    """The query string's date `name` (blank: none), checked like every date the API takes."""
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return _DAY.validate_python(raw)
+    except ValidationError as exc:
+        raise Invalid(f"{name}: {exc.errors(include_url=False)[0]['msg']} (not {raw!r})", name) from None
+
+
+def query_id(name: str) -> int | None:
+    """The query string's id `name` (blank: none); one no row can have is refused, naming it."""
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return _ID.validate_python(raw)
+    except ValidationError:
+        raise Invalid(f"{name} {raw!r} is not the id of anything", name) from None
+
+
 def date_range(column: Any) -> tuple[list[Any], dict[str, str]]:
-    """Filters on `column` for the query string's `from` and `to` dates (bad dates are ignored)."""
+    """Filters on `column` for the query string's `from` and `to` dates; a bad date is refused, naming it."""
     filters: list[Any] = []
     shown: dict[str, str] = {}
     for key, op in (("from", column.__ge__), ("to", column.__le__)):
-        raw = request.args.get(key, "").strip()
-        try:
-            filters.append(op(date.fromisoformat(raw)))
-        except ValueError:
-            continue
-        shown[key] = raw
+        day = query_date(key)
+        if day is not None:
+            filters.append(op(day))
+            shown[key] = day.isoformat()
     return filters, shown
 
 
@@ -225,11 +250,11 @@ class Pager:
 
     @classmethod
     def from_request(cls, size: int = 100) -> Pager:
+        raw = request.args.get("page", "").strip() or "1"
         try:
-            page = max(1, int(request.args.get("page", "1")))
-        except ValueError:
-            page = 1
-        return cls(page, size)
+            return cls(_PAGE.validate_python(raw), size)
+        except ValidationError:
+            raise Invalid(f"page {raw!r} is not a page number: 1, 2, 3 … up to {MAX_PAGE}", "page") from None
 
     @property
     def offset(self) -> int:
@@ -240,7 +265,9 @@ class Pager:
         return self.size + 1
 
     def cut(self, rows: list[T]) -> tuple[list[T], bool]:
-        """This page's rows, and whether there are more."""
+        """This page's rows, and whether there are more; a page past the last one is not found."""
+        if not rows and self.page > 1:
+            raise NotFound(f"there is no page {self.page}: the list ends before it", "page")
         return rows[: self.size], len(rows) > self.size
 
     def url_args(self, page: int) -> dict[str, str]:

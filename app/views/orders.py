@@ -13,7 +13,7 @@ from app.queries.picklists import order_allocations
 from app.schemas import OrderIn, OrderLineIn, OrderOut, ShipLineIn, ShipmentIn
 from app.services import orders as svc
 from app.views import choices
-from app.views.forms import Form, Pager, attempt, require
+from app.views.forms import Form, Pager, attempt, query_id, require
 from app.web import current_user, db, login_required, today
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
@@ -38,9 +38,10 @@ def index() -> Any:
         filters.append(Order.status.in_(OPEN))
     elif status in {s.value for s in OrderStatus}:
         filters.append(Order.status == OrderStatus(status))
-    customer = request.args.get("customer_id", "")
-    if customer.isdigit():
-        filters.append(Order.customer_id == int(customer))
+    customer_id = query_id("customer_id")
+    customer = "" if customer_id is None else str(customer_id)
+    if customer_id is not None:
+        filters.append(Order.customer_id == customer_id)
     rows, more = pager.cut(q.listing(db(), Order, filters=filters, limit=pager.fetch, offset=pager.offset,
                                      order_by=Order.id.desc()))
     return render_template("orders/index.html", orders=rows, more=more, pager=pager, status=status,

@@ -13,9 +13,9 @@ from app.formatting import qty as format_qty
 from app.models import Role
 from app.queries import picklists as q
 from app.render import picklists as render
-from app.schemas import AllocationRunOut, PickListOut, ReleaseOut
+from app.schemas import AllocationRunOut, PickListOut, ReleaseOut, WaveQuery
 from app.services import allocations as svc
-from app.views.forms import Form, attempt
+from app.views.forms import Form, attempt, query_date
 from app.web import current_user, db, login_required, today
 
 bp = Blueprint("picklists", __name__)
@@ -101,12 +101,7 @@ def order_pick_list_pdf(order_id: int) -> Any:
 
 
 def _wave_args() -> tuple[date, str | None]:
-    raw = request.args.get("ship_by", "").strip()
-    try:
-        ship_by = date.fromisoformat(raw) if raw else today()
-    except ValueError:
-        raise Invalid(f"ship_by {raw!r} is not a date (YYYY-MM-DD)", "ship_by") from None
-    return ship_by, request.args.get("sku", "").strip() or None
+    return query_date("ship_by") or today(), request.args.get("sku", "").strip() or None
 
 
 @bp.get("/pick-lists/wave")
@@ -128,11 +123,8 @@ def allocate_wave() -> Any:
     ship_by, sku = form.value("ship_by"), form.value("sku") or None
 
     def run() -> AllocationRunOut:
-        try:
-            day = date.fromisoformat(ship_by)
-        except ValueError:
-            raise Invalid(f"ship_by {ship_by!r} is not a date (YYYY-MM-DD)", "ship_by") from None
-        return svc.allocate_wave(db(), day, sku, today=today(), user=current_user())
+        query = WaveQuery.model_validate({"ship_by": ship_by, **({"sku": sku} if sku else {})})
+        return svc.allocate_wave(db(), query.ship_by, query.sku, today=today(), user=current_user())
 
     _flash(form, attempt(form, run))
     args: dict[str, Any] = {"ship_by": ship_by or None, "sku": sku}

@@ -12,7 +12,7 @@ from app.queries import documents as q
 from app.schemas import ReceiptIn, ReceiptLineIn
 from app.services import stock
 from app.views import choices
-from app.views.forms import Form, Pager, attempt, date_range, require
+from app.views.forms import Form, Pager, attempt, date_range, query_id, require
 from app.web import current_user, db, login_required, today
 
 bp = Blueprint("receipts", __name__, url_prefix="/receipts")
@@ -27,9 +27,10 @@ BLANK_ROWS = 5
 def index() -> Any:
     pager = Pager.from_request()
     filters, shown = date_range(Receipt.received_on)
-    supplier = request.args.get("supplier_id", "")
-    if supplier.isdigit():
-        filters.append(Receipt.supplier_id == int(supplier))
+    supplier_id = query_id("supplier_id")
+    supplier = "" if supplier_id is None else str(supplier_id)
+    if supplier_id is not None:
+        filters.append(Receipt.supplier_id == supplier_id)
     rows, more = pager.cut(q.listing(db(), Receipt, filters=filters, limit=pager.fetch, offset=pager.offset))
     return render_template("receipts/index.html", receipts=rows, more=more, pager=pager, shown=shown,
                            supplier=supplier, suppliers=choices.suppliers())

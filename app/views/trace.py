@@ -6,11 +6,10 @@ from typing import Any
 
 from flask import Blueprint, render_template, request
 
-from app.errors import Invalid
 from app.models import Role
 from app.queries import traceability as tq
 from app.schemas import DirectionQuery, TraceOut, TraceQuery
-from app.views.forms import Form, attempt
+from app.views.forms import Form, attempt, query_id
 from app.web import current_user, db, gs1_separator, login_required, today
 
 bp = Blueprint("trace", __name__, url_prefix="/trace")
@@ -33,11 +32,10 @@ def trace_page() -> Any:
     if any(form.value(k) for k in ("q", "sku", "lot_id")):
         def run() -> TraceOut:
             direction = form.value("direction") or "both"
-            if form.value("lot_id"):
-                if not form.value("lot_id").isdigit():
-                    raise Invalid("lot_id must be a whole number", "lot_id")
+            lot_id = query_id("lot_id")
+            if lot_id is not None:
                 lot_query = DirectionQuery.model_validate({"direction": direction})
-                return tq.trace(db(), [int(form.value("lot_id"))], lot_query.direction)
+                return tq.trace(db(), [lot_id], lot_query.direction)
             raw: dict[str, str | None] = {"direction": direction}
             if form.value("q"):
                 if form.value("sku"):

@@ -51,8 +51,8 @@ BAD_RECEIPTS: list[tuple[str, dict[str, Any], int, str | None]] = [
     ("date as a number", {"received_on": 0}, 422, "received_on"),
     ("expiry as a number", {"lines": [_line(expiry=20270101)]}, 422, "lines.0.expiry"),
     ("date with a time", {"received_on": f"{TODAY.isoformat()}T10:30:00"}, 422, "received_on"),
-    ("NUL in a reference", {"reference": "DN\u0000-1"}, 422, "reference"),
-    ("NUL in a lot code", {"lines": [_line(lot_code="R\u00001")]}, 422, "lines.0.lot_code"),
+    ("NUL in a reference", {"reference": "DN\u0000-1"}, 400, "reference"),
+    ("NUL in a lot code", {"lines": [_line(lot_code="R\u00001")]}, 400, "lines.0.lot_code"),
 ]
 
 

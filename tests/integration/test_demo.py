@@ -292,5 +292,11 @@ def test_every_page_the_pages_benchmark_times_answers_on_the_demo(demo: Flask, s
         browser["uid"] = s.scalar(select(User.id).where(User.username == DEMO_USER))
     paths = targets(s)
     assert len(paths) > 40
-    answers = {path: client.get(path).status_code for _what, path in paths}
-    assert {path: status for path, status in answers.items() if status != 200} == {}
+    answers = {path: client.get(path) for _what, path in paths}
+    # The benchmark's five years of data fill a third page of expiring stock; the demo's six months need not,
+    # and a page past the end of a list is not found.
+    past_the_end = {path for path, r in answers.items()
+                    if r.status_code == 404 and "page=" in path and b"there is no page" in r.data}
+    wrong = {path: r.status_code for path, r in answers.items() if r.status_code != 200 and path not in past_the_end}
+    assert wrong == {}
+    assert len(past_the_end) <= 1

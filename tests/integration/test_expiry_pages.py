@@ -67,12 +67,17 @@ def test_a_stale_preview_page_writes_nothing_off_and_shows_the_new_list(client: 
     assert count(session, WriteOff) == 1
 
 
-def test_an_operator_holds_and_writes_off_from_the_expiring_list(client: FlaskClient, session: Session,
-                                                                 stock: dict[str, int], api: Api) -> None:
+def test_an_operator_holds_from_the_expiring_list_and_a_manager_writes_off(client: FlaskClient, session: Session,
+                                                                           stock: dict[str, int], api: Api) -> None:
     operator = user(client, session, "otto", Role.OPERATOR)
     page = operator.get("/expiring")
     assert page.status == 200
     assert "Write off all expired stock" not in page.text  # managers only
+    assert not [f for f in page.forms if f.action == "/expiring/write-off"]  # so are single write-offs
+    refused = operator.post("/expiring/write-off", {"csrf_token": operator.csrf(), "lot_id": str(stock["OLD"]),
+                                                    "location": "COLD-01", "quantity": "1", "reason": "expired"})
+    assert refused.status == 403 and "manager" in refused.alerts[0]
+    assert count(session, WriteOff) == 0
     assert "Quick Cafe · by" in page.text                   # SOON can still go to the cafe
     assert "Expired: no customer may receive it." in page.text
     hold_form = next(f for f in page.forms if f.action == f"/expiring/{stock['SOON']}/hold")
@@ -80,9 +85,11 @@ def test_an_operator_holds_and_writes_off_from_the_expiring_list(client: FlaskCl
     assert "is on hold" in page.flashes[0]
     assert api.get(f"/lots/{stock['SOON']}").json["status"] == "hold"
     assert "Hold: cannot be sold until released." in page.text
+    manager = user(client, session, "maria", Role.MANAGER)
+    page = manager.get("/expiring")
     one_tap = next(f for f in page.forms
                    if f.fields.get("reason") == "expired" and f.fields.get("lot_id") == str(stock["OLD"]))
-    page = operator.post(one_tap.action, one_tap.fields, follow=True)
+    page = manager.post(one_tap.action, one_tap.fields, follow=True)
     assert page.path == "/expiring"
     assert "Written off 10 kg of lot OLD at COLD-01 (expired): 25.00 EUR" in page.flashes[0]
     assert api.get(f"/lots/{stock['OLD']}").json["on_hand"] == "0"
@@ -91,13 +98,13 @@ def test_an_operator_holds_and_writes_off_from_the_expiring_list(client: FlaskCl
 
 def test_a_write_off_larger_than_on_hand_shows_the_error_and_changes_nothing(client: FlaskClient, session: Session,
                                                                              stock: dict[str, int], api: Api) -> None:
-    operator = user(client, session, "otto", Role.OPERATOR)
-    page = operator.get("/expiring")
+    manager = user(client, session, "maria", Role.MANAGER)
+    page = manager.get("/expiring")
     form = next(f for f in page.forms if "note" in f.fields and f.fields.get("lot_id") == str(stock["SOON"]))
-    page = operator.post(form.action, {**form.fields, "quantity": "9", "reason": "damaged"})
+    page = manager.post(form.action, {**form.fields, "quantity": "9", "reason": "damaged"})
     assert page.status == 409
     assert "Nothing was saved" in page.alerts[0] and "has 8 kg at COLD-01" in page.alerts[0]
-    page = operator.post(form.action, {**form.fields, "quantity": "2", "reason": ""})
+    page = manager.post(form.action, {**form.fields, "quantity": "2", "reason": ""})
     assert page.status == 422
     assert count(session, WriteOff) == 0
     assert api.get(f"/lots/{stock['SOON']}").json["on_hand"] == "8"

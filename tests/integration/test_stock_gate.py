@@ -203,7 +203,7 @@ def api_write_off(w: World, case: Case) -> None:
 
 
 def page_write_off(w: World, case: Case) -> None:
-    browser = user(w.client, w.session, "olive", Role.OPERATOR)
+    browser = user(w.client, w.session, "maud", Role.MANAGER)
     page = browser.post("/expiring/write-off", {"csrf_token": browser.csrf(), "lot_id": str(case.lot_id),
                                                 "location": case.location, "quantity": case.quantity,
                                                 "reason": "damaged"})
