@@ -123,7 +123,7 @@ def _held(session: Session, on: date, warehouse: str | None, product_ids: list[i
 
     sqlite = session.get_bind().dialect.name == "sqlite"
     of_products: Any = None
-    if product_ids is not None and sqlite:
+    if product_ids is not None:
         of_products = select(Lot.id).where(Lot.product_id.in_(product_ids))
 
     def only_listed(q: Any, lot: Any) -> Any:
@@ -159,38 +159,62 @@ def stock_valuation(session: Session, *, on: date, warehouse: str | None = None,
     `rows` are the products with stock in SKU order, `limit` of them from `offset` (all when
     None); `total_value`, `product_count` and `lot_count` always cover the whole stock. Each row
     lists its first `lots_per_product` lots, soonest expiry first (all when None); its quantity,
-    value and `lot_count` cover all of them. Two queries: the totals of every product with stock
-    (one aggregate), then the lots listed, ranked out by a window function over the products
-    shown only.
+    value and `lot_count` cover all of them. All products: one query, each lot's holding worked out
+    once, the lots listed ranked out and each product's totals taken by window functions. One page
+    of them: first one aggregate of every product's totals, then that query for the page's products.
     """
-    held = _held(session, on, warehouse, None)
-    per_product: dict[int, tuple[int, Decimal, Decimal]] = {
-        product_id: (count, qty, value) for product_id, count, qty, value in session.execute(
+    per_product: dict[int, tuple[int, Decimal, Decimal]] = {}
+    paged = limit is not None or offset > 0
+    if paged:
+        held = _held(session, on, warehouse, None)
+        per_product = {product_id: (count, qty, value) for product_id, count, qty, value in session.execute(
             select(held.c.product_id, func.count(), func.sum(held.c.qty, type_=Exact()),
                    func.sum(_lot_value(session, "held.qty", "held.unit_cost"), type_=Exact()))
             .group_by(held.c.product_id))}
-    products = list(session.scalars(select(Product).where(Product.id.in_(list(per_product))).order_by(Product.sku)))
-    shown = products[offset:offset + limit] if limit is not None else products[offset:]
+        ids = list(session.scalars(select(Product.id).where(Product.id.in_(list(per_product))).order_by(Product.sku)))
+        shown: list[int] | None = ids[offset:offset + limit] if limit is not None else ids[offset:]
+    else:
+        shown = None
     listed_lots: dict[int, list[ValuationLot]] = {}
-    if shown and lots_per_product != 0:
-        mine = _held(session, on, warehouse, [p.id for p in shown] if len(shown) < len(products) else None)
-        sqlite = session.get_bind().dialect.name == "sqlite"
-        code: Any = mine.c.code if sqlite else mine.c.code.collate("C")  # sorted as Python sorts them
-        n = func.row_number().over(partition_by=mine.c.product_id,
-                                   order_by=(mine.c.expiry.is_(None), mine.c.expiry, code, mine.c.id)).label("n")
-        ranked = select(mine, n).subquery("ranked")
-        lots = (select(ranked.c.product_id, ranked.c.id, ranked.c.code, ranked.c.expiry, ranked.c.qty,
-                       ranked.c.unit_cost, _lot_value(session, "ranked.qty", "ranked.unit_cost"))
-                .order_by(ranked.c.product_id, ranked.c.n))
-        if lots_per_product is not None:
-            lots = lots.where(ranked.c.n <= lots_per_product)
-        for product_id, lot_id, lot_code, expiry, qty, cost, value in session.execute(lots):
-            listed_lots.setdefault(product_id, []).append(ValuationLot(
-                lot_id=lot_id, lot_code=lot_code, expiry=expiry, quantity=qty, unit_cost=cost, value=value))
-    rows = [ValuationRow(product_id=p.id, sku=p.sku, product_name=p.name, unit=p.unit,
-                         quantity=per_product[p.id][1], value=per_product[p.id][2], lot_count=per_product[p.id][0],
-                         lots=listed_lots.get(p.id, [])) for p in shown]
+    if shown is None or shown:
+        found = _listed(session, _held(session, on, warehouse, shown), lots_per_product)
+        for product_id, totals, lots in found:
+            listed_lots[product_id] = lots
+            if not paged:
+                per_product[product_id] = totals
+    products = {p.id: p for p in session.scalars(select(Product).where(Product.id.in_(list(listed_lots))))}
+    rows = sorted((ValuationRow(product_id=p.id, sku=p.sku, product_name=p.name, unit=p.unit,
+                                quantity=per_product[p.id][1], value=per_product[p.id][2],
+                                lot_count=per_product[p.id][0], lots=listed_lots[p.id]) for p in products.values()),
+                  key=lambda r: r.sku)
     return StockValuation(on=on, warehouse=warehouse, rows=rows,
                           total_value=sum((v for _n, _q, v in per_product.values()), Decimal(0)),
-                          product_count=len(products), lot_count=sum(n for n, _q, _v in per_product.values()),
+                          product_count=len(per_product), lot_count=sum(n for n, _q, _v in per_product.values()),
                           offset=offset)
+
+
+def _listed(session: Session, held: Any, lots_per_product: int | None
+            ) -> list[tuple[int, tuple[int, Decimal, Decimal], list[ValuationLot]]]:
+    """Per product of `held`: its totals (lots, quantity, value) and its first lots, soonest expiry first."""
+    code: Any = held.c.code if session.get_bind().dialect.name == "sqlite" else held.c.code.collate("C")  # as Python
+    by_product = {"partition_by": held.c.product_id}
+    value = _lot_value(session, "held.qty", "held.unit_cost")
+    ranked = select(
+        held, value.label("value"),
+        func.row_number().over(**by_product, order_by=(held.c.expiry.is_(None), held.c.expiry, code, held.c.id))
+        .label("n"),
+        func.count().over(**by_product).label("lots"), func.sum(held.c.qty, type_=Exact()).over(**by_product)
+        .label("total_qty"), func.sum(value, type_=Exact()).over(**by_product).label("total_value"),
+    ).subquery("ranked")
+    q = select(ranked.c.product_id, ranked.c.lots, ranked.c.total_qty, ranked.c.total_value, ranked.c.n,
+               ranked.c.id, ranked.c.code, ranked.c.expiry, ranked.c.qty, ranked.c.unit_cost, ranked.c.value)
+    if lots_per_product is not None:
+        q = q.where(ranked.c.n <= max(lots_per_product, 1))  # the first lot carries its product's totals
+    out: dict[int, tuple[tuple[int, Decimal, Decimal], list[ValuationLot]]] = {}
+    for product_id, lots, total_qty, total_value, n, lot_id, lot_code, expiry, qty, cost, lot_value in \
+            session.execute(q.order_by(ranked.c.product_id, ranked.c.n)):
+        listed = out.setdefault(product_id, ((lots, total_qty, total_value), []))[1]
+        if lots_per_product is None or n <= lots_per_product:
+            listed.append(ValuationLot(lot_id=lot_id, lot_code=lot_code, expiry=expiry, quantity=qty,
+                                       unit_cost=cost, value=lot_value))
+    return [(product_id, totals, lots) for product_id, (totals, lots) in out.items()]
