@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, Integer, String, func, literal, literal_column, null, select, type_coerce, union_all
+from sqlalchemy import func, literal_column, select, union_all
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -100,23 +100,20 @@ def _lot_value(session: Session, qty: Any, cost: Any) -> ColumnElement[Decimal]:
         rest = f"({mag} * ({cost} % 1000000) % 1000000)"
         rounded = f"({whole} + (CASE WHEN {rest} > 500000 OR ({rest} = 500000 AND {whole} % 2 = 1) THEN 1 ELSE 0 END))"
         return literal_column(f"(CASE WHEN {qty} < 0 THEN -{rounded} ELSE {rounded} END)", Exact())
-    # round() takes a tie away from zero; step back to the even neighbour when that is the one below.
+    # round() takes a tie (exactly half a millionth past the truncated value) away from zero; step back
+    # to the truncated value when that is the even one. Subtraction, not mod(): a third cheaper here.
     exact = f"({qty} * {cost})"
-    tie = f"abs(mod({exact} * 2000000, 2)) = 1 AND mod(trunc({exact} * 1000000), 2) = 0"
+    tie = f"abs({exact} - trunc({exact}, 6)) = 0.0000005 AND mod(trunc({exact}, 6) * 1000000, 2) = 0"
     return literal_column(f"(round({exact}, 6) - CASE WHEN {tie} THEN sign({exact}) * 0.000001 ELSE 0 END)",
                           Exact())
 
 
-def stock_valuation(session: Session, *, on: date, warehouse: str | None = None,
-                    lots_per_product: int | None = None) -> StockValuation:
-    """Stock at the end of day `on`, per product and lot, valued at each lot's unit cost.
+def _held(session: Session, on: date, warehouse: str | None, product_ids: list[int] | None) -> Any:
+    """Each lot held at the end of day `on` (id, product, expiry, code, unit cost, quantity), as a subquery.
 
-    What a lot held then is its balance now less what moved after that day (the balance is the
-    sum of the ledger, `lotwise check` proves it), so only the days since are read from the ledger.
-    Each product lists its first `lots_per_product` lots, soonest expiry first (all when None);
-    its quantity, value and `lot_count` cover all of them. One query: each lot's holding then is
-    worked out once, summed per product in SQL, and only the lots listed are ranked out (a window
-    function) and read.
+    What a lot held then is its balance now less what moved after that day (the balance is the sum
+    of the ledger, `lotwise check` proves it). When nothing was booked after `on` (the report for
+    today) the balances alone answer, and the ledger is not read at all.
     """
     def in_warehouse(q: Any, location: Any) -> Any:
         if not warehouse:
@@ -124,47 +121,100 @@ def stock_valuation(session: Session, *, on: date, warehouse: str | None = None,
         return (q.join(Location, location == Location.id).join(Warehouse, Location.warehouse_id == Warehouse.id)
                 .where(Warehouse.code == warehouse))
 
-    now = in_warehouse(select(Balance.lot_id.label("lot_id"), Balance.on_hand.label("qty"))
-                       .where(Balance.on_hand != 0), Balance.location_id)
-    since = in_warehouse(select(Movement.lot_id.label("lot_id"), (-Movement.quantity).label("qty"))
-                         .where(Movement.booked_on > on), Movement.location_id)
-    moves = union_all(now, since).subquery("moves")
-    # Each lot held then, with the facts the report needs, worked out once (no lookup of lots later).
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    of_products: Any = None
+    if product_ids is not None:
+        of_products = select(Lot.id).where(Lot.product_id.in_(product_ids))
+
+    def only_listed(q: Any, lot: Any) -> Any:
+        return q if of_products is None else q.where(lot.in_(of_products))
+
+    moves: Any = only_listed(in_warehouse(select(Balance.lot_id.label("lot_id"), Balance.on_hand.label("qty"))
+                                          .where(Balance.on_hand != 0), Balance.location_id), Balance.lot_id)
+    if session.scalar(select(Movement.id).where(Movement.booked_on > on).limit(1)) is not None:
+        since = in_warehouse(select(Movement.lot_id.label("lot_id"), (-Movement.quantity).label("qty"))
+                             .where(Movement.booked_on > on), Movement.location_id)
+        moves = union_all(moves, only_listed(since, Movement.lot_id))
+    moves = moves.subquery("moves")
     facts = (Lot.id, Lot.product_id, Lot.expiry, Lot.code, Lot.unit_cost)
+    if sqlite:
+        # Measured at five-year scale: SQLite sums the balances in their key's order, then looks each lot up.
+        per_lot = (select(moves.c.lot_id, func.sum(moves.c.qty, type_=Exact()).label("qty"))
+                   .group_by(moves.c.lot_id).having(func.sum(moves.c.qty) != 0).subquery("per_lot"))
+        return select(*facts, per_lot.c.qty).join(per_lot, per_lot.c.lot_id == Lot.id).subquery("held")
+    # PostgreSQL merge-joins lots and balances on the lot id and sums per lot as it goes (a third faster).
     held = (select(*facts, func.sum(moves.c.qty, type_=Exact()).label("qty"))
             .join(moves, moves.c.lot_id == Lot.id).group_by(Lot.id)  # the rest depend on it
-            .having(func.sum(moves.c.qty) != 0).cte("held"))
-    code: Any = held.c.code if session.get_bind().dialect.name == "sqlite" else held.c.code.collate("C")  # as Python
-    ranked = select(held, func.row_number().over(
-        partition_by=held.c.product_id,
-        order_by=(held.c.expiry.is_(None), held.c.expiry, code, held.c.id)).label("n")).subquery("ranked")
-    first = select(ranked).where(ranked.c.n <= lots_per_product) if lots_per_product is not None else select(ranked)
-    listed = first.subquery("listed")
+            .having(func.sum(moves.c.qty) != 0))
+    if product_ids is not None:
+        held = held.where(Lot.product_id.in_(product_ids))
+    return held.subquery("held")
 
-    # One row per product with its totals (n = 0), then one per lot listed: no join between the two.
-    def none(kind: Any) -> Any:
-        return type_coerce(null(), kind)
 
-    totals = select(held.c.product_id, func.count(), func.sum(held.c.qty, type_=Exact()),
-                    func.sum(_lot_value(session, "held.qty", "held.unit_cost"), type_=Exact()),
-                    none(Integer()), none(String()), none(Date()), none(Exact()), literal(0, Integer())
-                    ).group_by(held.c.product_id)
-    lots = select(listed.c.product_id, none(Integer()), listed.c.qty,
-                  _lot_value(session, "listed.qty", "listed.unit_cost"), listed.c.id, listed.c.code, listed.c.expiry,
-                  listed.c.unit_cost, listed.c.n)
+def stock_valuation(session: Session, *, on: date, warehouse: str | None = None,
+                    lots_per_product: int | None = None, limit: int | None = None,
+                    offset: int = 0) -> StockValuation:
+    """Stock at the end of day `on`, per product and lot, valued at each lot's unit cost.
+
+    `rows` are the products with stock in SKU order, `limit` of them from `offset` (all when
+    None); `total_value`, `product_count` and `lot_count` always cover the whole stock. Each row
+    lists its first `lots_per_product` lots, soonest expiry first (all when None); its quantity,
+    value and `lot_count` cover all of them. All products: one query, each lot's holding worked out
+    once, the lots listed ranked out and each product's totals taken by window functions. One page
+    of them: first one aggregate of every product's totals, then that query for the page's products.
+    """
     per_product: dict[int, tuple[int, Decimal, Decimal]] = {}
-    listed_lots: dict[int, list[tuple[int, ValuationLot]]] = {}
-    for product_id, count, qty, value, lot_id, lot_code, expiry, cost, n in session.execute(union_all(totals, lots)):
-        if lot_id is None:
-            per_product[product_id] = (count, qty, value)
-        else:
-            listed_lots.setdefault(product_id, []).append((n, ValuationLot(
-                lot_id=lot_id, lot_code=lot_code, expiry=expiry, quantity=qty, unit_cost=cost, value=value)))
-    products = session.scalars(select(Product).where(Product.id.in_(list(per_product))))
-    found = {p.id: ValuationRow(product_id=p.id, sku=p.sku, product_name=p.name, unit=p.unit,
+    paged = limit is not None or offset > 0
+    if paged:
+        held = _held(session, on, warehouse, None)
+        per_product = {product_id: (count, qty, value) for product_id, count, qty, value in session.execute(
+            select(held.c.product_id, func.count(), func.sum(held.c.qty, type_=Exact()),
+                   func.sum(_lot_value(session, "held.qty", "held.unit_cost"), type_=Exact()))
+            .group_by(held.c.product_id))}
+        ids = list(session.scalars(select(Product.id).where(Product.id.in_(list(per_product))).order_by(Product.sku)))
+        shown: list[int] | None = ids[offset:offset + limit] if limit is not None else ids[offset:]
+    else:
+        shown = None
+    listed_lots: dict[int, list[ValuationLot]] = {}
+    if shown is None or shown:
+        found = _listed(session, _held(session, on, warehouse, shown), lots_per_product)
+        for product_id, totals, lots in found:
+            listed_lots[product_id] = lots
+            if not paged:
+                per_product[product_id] = totals
+    products = {p.id: p for p in session.scalars(select(Product).where(Product.id.in_(list(listed_lots))))}
+    rows = sorted((ValuationRow(product_id=p.id, sku=p.sku, product_name=p.name, unit=p.unit,
                                 quantity=per_product[p.id][1], value=per_product[p.id][2],
-                                lot_count=per_product[p.id][0],
-                                lots=[lot for _n, lot in sorted(listed_lots.get(p.id, []), key=lambda x: x[0])])
-             for p in products}
-    rows = sorted(found.values(), key=lambda r: r.sku)
-    return StockValuation(on=on, warehouse=warehouse, rows=rows, total_value=sum((r.value for r in rows), Decimal(0)))
+                                lot_count=per_product[p.id][0], lots=listed_lots[p.id]) for p in products.values()),
+                  key=lambda r: r.sku)
+    return StockValuation(on=on, warehouse=warehouse, rows=rows,
+                          total_value=sum((v for _n, _q, v in per_product.values()), Decimal(0)),
+                          product_count=len(per_product), lot_count=sum(n for n, _q, _v in per_product.values()),
+                          offset=offset)
+
+
+def _listed(session: Session, held: Any, lots_per_product: int | None
+            ) -> list[tuple[int, tuple[int, Decimal, Decimal], list[ValuationLot]]]:
+    """Per product of `held`: its totals (lots, quantity, value) and its first lots, soonest expiry first."""
+    code: Any = held.c.code if session.get_bind().dialect.name == "sqlite" else held.c.code.collate("C")  # as Python
+    by_product = {"partition_by": held.c.product_id}
+    value = _lot_value(session, "held.qty", "held.unit_cost")
+    ranked = select(
+        held, value.label("value"),
+        func.row_number().over(**by_product, order_by=(held.c.expiry.is_(None), held.c.expiry, code, held.c.id))
+        .label("n"),
+        func.count().over(**by_product).label("lots"), func.sum(held.c.qty, type_=Exact()).over(**by_product)
+        .label("total_qty"), func.sum(value, type_=Exact()).over(**by_product).label("total_value"),
+    ).subquery("ranked")
+    q = select(ranked.c.product_id, ranked.c.lots, ranked.c.total_qty, ranked.c.total_value, ranked.c.n,
+               ranked.c.id, ranked.c.code, ranked.c.expiry, ranked.c.qty, ranked.c.unit_cost, ranked.c.value)
+    if lots_per_product is not None:
+        q = q.where(ranked.c.n <= max(lots_per_product, 1))  # the first lot carries its product's totals
+    out: dict[int, tuple[tuple[int, Decimal, Decimal], list[ValuationLot]]] = {}
+    for product_id, lots, total_qty, total_value, n, lot_id, lot_code, expiry, qty, cost, lot_value in \
+            session.execute(q.order_by(ranked.c.product_id, ranked.c.n)):
+        listed = out.setdefault(product_id, ((lots, total_qty, total_value), []))[1]
+        if lots_per_product is None or n <= lots_per_product:
+            listed.append(ValuationLot(lot_id=lot_id, lot_code=lot_code, expiry=expiry, quantity=qty,
+                                       unit_cost=cost, value=lot_value))
+    return [(product_id, totals, lots) for product_id, (totals, lots) in out.items()]

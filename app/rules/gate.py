@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -135,30 +136,55 @@ def problem_of(lot: Lot, on: date, location: Location | None = None) -> str | No
     return "; ".join(p.message for p in problems) if problems else None
 
 
+Spot = tuple[int, int]  # (lot id, location id)
+
+
 def allocated_elsewhere(session: Session, lot_id: int, location_id: int,
                         order_id: int | None = None) -> list[tuple[str, Decimal]]:
     """Open allocations of the lot at the location, per order number, except `order_id`'s."""
-    q = (select(Order.number, func.sum(OrderAllocation.quantity))
+    return allocations_elsewhere(session, [(lot_id, location_id)], order_id).get((lot_id, location_id), [])
+
+
+def allocations_elsewhere(session: Session, spots: Iterable[Spot],
+                          order_id: int | None = None) -> dict[Spot, list[tuple[str, Decimal]]]:
+    """`allocated_elsewhere` for many lots and locations in one query: {(lot, location): [(order, qty)]}."""
+    wanted = set(spots)
+    if not wanted:
+        return {}
+    q = (select(OrderAllocation.lot_id, OrderAllocation.location_id, Order.number, func.sum(OrderAllocation.quantity))
          .join(OrderLine, OrderLine.id == OrderAllocation.order_line_id)
          .join(Order, Order.id == OrderLine.order_id)
-         .where(OrderAllocation.lot_id == lot_id, OrderAllocation.location_id == location_id,
+         .where(OrderAllocation.lot_id.in_({lot for lot, _ in wanted}),
+                OrderAllocation.location_id.in_({loc for _, loc in wanted}),
                 OrderAllocation.state.in_(RESERVING))
-         .group_by(Order.number).order_by(Order.number))
+         .group_by(OrderAllocation.lot_id, OrderAllocation.location_id, Order.number).order_by(Order.number))
     if order_id is not None:
         q = q.where(Order.id != order_id)
-    return [(number, total) for number, total in session.execute(q)]
+    out: dict[Spot, list[tuple[str, Decimal]]] = defaultdict(list)
+    for lot_id, location_id, number, total in session.execute(q):
+        if (lot_id, location_id) in wanted:
+            out[(lot_id, location_id)].append((number, total))
+    return dict(out)
 
 
 def on_hand(session: Session, lot_id: int, location_id: int) -> Decimal:
-    return session.scalar(select(Balance.on_hand).where(Balance.lot_id == lot_id,
-                                                        Balance.location_id == location_id)) or ZERO
+    return on_hands(session, [(lot_id, location_id)]).get((lot_id, location_id), ZERO)
 
 
-def _customer_problems(session: Session, lot: Lot, quantity: Decimal, to: ShipTo, prefix: str) -> list[Refusal]:
+def on_hands(session: Session, spots: Iterable[Spot]) -> dict[Spot, Decimal]:
+    """What is on hand of each lot at each location, in one query (a spot without a balance is absent)."""
+    wanted = set(spots)
+    if not wanted:
+        return {}
+    rows = session.execute(select(Balance.lot_id, Balance.location_id, Balance.on_hand)
+                           .where(Balance.lot_id.in_({lot for lot, _ in wanted}),
+                                  Balance.location_id.in_({loc for _, loc in wanted})))
+    return {(lot, loc): qty for lot, loc, qty in rows if (lot, loc) in wanted}
+
+
+def _customer_problems(lot: Lot, quantity: Decimal, to: ShipTo, latest: date | None,
+                       prefix: str) -> list[Refusal]:
     customer = to.order.customer
-    latest = None
-    if customer.no_date_reversal:
-        latest = latest_shipped(session, [customer.id], [lot.product_id]).get((customer.id, lot.product_id))
     line = fefo.OrderLine(line_id=to.line.id, sku=to.line.product.sku, quantity=to.line.quantity,
                           ship_date=to.ship_date, rule=customer_rule(customer), latest_shipped_expiry=latest)
     stock = fefo.StockLot(lot_id=lot.id, lot_code=lot.code, sku=lot.product.sku, expiry=lot.expiry,
@@ -190,6 +216,38 @@ class Shortfall:
     holders: list[tuple[str, Decimal]]
 
 
+@dataclass(frozen=True)
+class Take:
+    """`quantity` of `lot` asked of `location`, after `already` taken there by the same booking."""
+
+    lot: Lot
+    location: Location
+    quantity: Decimal
+    already: Decimal = ZERO
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The gate's answer for one take, with the stock it judged by.
+
+    `holders` are the other orders' open allocations of the lot at the location (not read for a
+    pick, which takes what its own order holds).
+    """
+
+    refusals: list[Refusal]
+    shortfall: Shortfall | None
+    on_hand: Decimal
+    holders: list[tuple[str, Decimal]]
+
+    @property
+    def allocated(self) -> Decimal:
+        return sum((q for _, q in self.holders), ZERO)
+
+    @property
+    def free(self) -> Decimal:
+        return max(self.on_hand - self.allocated, ZERO)
+
+
 def refusals(session: Session, lot: Lot, location: Location, quantity: Decimal, purpose: Purpose, *,
              on: date, ship_to: ShipTo | None = None, already: Decimal = ZERO, prefix: str = "",
              take_allocated: bool = False) -> tuple[list[Refusal], Shortfall | None]:
@@ -201,21 +259,47 @@ def refusals(session: Session, lot: Lot, location: Location, quantity: Decimal, 
     shortfall returned says how much and from whom. Customer rules apply whenever `ship_to` is
     given, allocated or not.
     """
+    verdict = judge(session, [Take(lot, location, quantity, already)], purpose, on=on, ship_to=ship_to,
+                    prefix=prefix, take_allocated=take_allocated)[0]
+    return verdict.refusals, verdict.shortfall
+
+
+def judge(session: Session, takes: Sequence[Take], purpose: Purpose, *, on: date, ship_to: ShipTo | None = None,
+          prefix: str = "", take_allocated: bool = False) -> list[Verdict]:
+    """`refusals` for many takes at once, one verdict each in the same order.
+
+    The stock, the other orders' allocations and the customer's earlier shipments are read for all
+    of them together, in a fixed number of queries however many takes there are.
+    """
+    spots = [(t.lot.id, t.location.id) for t in takes]
+    here = on_hands(session, spots)
+    holders = (allocations_elsewhere(session, spots, ship_to.order.id if ship_to is not None else None)
+               if purpose is not Purpose.PICK else {})
+    latest: dict[tuple[int, int], date] = {}
+    if ship_to is not None and ship_to.order.customer.no_date_reversal:
+        latest = latest_shipped(session, [ship_to.order.customer_id], {t.lot.product_id for t in takes})
+    return [_verdict(t, purpose, on=on, ship_to=ship_to, prefix=prefix, take_allocated=take_allocated,
+                     here=here.get(spot, ZERO), holders=holders.get(spot, []),
+                     latest=latest.get((ship_to.order.customer_id, t.lot.product_id)) if ship_to else None)
+            for t, spot in zip(takes, spots, strict=True)]
+
+
+def _verdict(take: Take, purpose: Purpose, *, on: date, ship_to: ShipTo | None, prefix: str, take_allocated: bool,
+             here: Decimal, holders: list[tuple[str, Decimal]], latest: date | None) -> Verdict:
+    """The rules themselves, over stock already read."""
+    lot, location, quantity = take.lot, take.location, take.quantity
     unit = lot.product.unit
     out: list[Refusal] = []
     if purpose in _USES:
         out += lot_problems(lot, on, location, prefix)
     if ship_to is not None:
-        out += _customer_problems(session, lot, quantity, ship_to, prefix)
-    here = on_hand(session, lot.id, location.id)
-    wanted = already + quantity
+        out += _customer_problems(lot, quantity, ship_to, latest, prefix)
+    wanted = take.already + quantity
     shortfall = None
     if wanted > here:
-        out.append(Refusal("on_hand", f"lot {lot.code} has {qty_unit(here - already, unit)} at {location.code}; "
-                                      f"{qty_unit(quantity, unit)} needed", prefix + "quantity"))
+        out.append(Refusal("on_hand", f"lot {lot.code} has {qty_unit(here - take.already, unit)} at "
+                                      f"{location.code}; {qty_unit(quantity, unit)} needed", prefix + "quantity"))
     elif purpose is not Purpose.PICK:
-        holders = allocated_elsewhere(session, lot.id, location.id,
-                                      ship_to.order.id if ship_to is not None else None)
         held = sum((q for _, q in holders), ZERO)
         free = max(here - held, ZERO)
         if wanted > free:
@@ -225,11 +309,11 @@ def refusals(session: Session, lot: Lot, location: Location, quantity: Decimal, 
                 out.append(Refusal(
                     "allocated",
                     f"lot {lot.code} has {qty_unit(here, unit)} at {location.code}, of which "
-                    f"{qty_unit(held, unit)} is allocated to {orders}; {qty_unit(max(free - already, ZERO), unit)} "
-                    f"free, {qty_unit(quantity, unit)} requested — take the allocated stock explicitly "
-                    f"(take_allocated) to release it from those orders",
+                    f"{qty_unit(held, unit)} is allocated to {orders}; "
+                    f"{qty_unit(max(free - take.already, ZERO), unit)} free, {qty_unit(quantity, unit)} requested "
+                    f"— take the allocated stock explicitly (take_allocated) to release it from those orders",
                     prefix + "quantity"))
-    return out, shortfall
+    return Verdict(out, shortfall, here, holders)
 
 
 def refuse(problems: list[Refusal]) -> None:

@@ -86,9 +86,16 @@ class ValuationRow(Out):
 
 
 class StockValuation(Out):
-    """Stock on hand at the end of day `on`, per product, each lot at its own unit cost."""
+    """Stock on hand at the end of day `on`, per product, each lot at its own unit cost.
+
+    `rows` may be one page of the products (SKU order, from `offset`); `total_value`,
+    `product_count` and `lot_count` are always those of the whole stock.
+    """
 
     on: date
     warehouse: str | None
     rows: list[ValuationRow]
     total_value: Amount
+    product_count: int = 0
+    lot_count: int = 0
+    offset: int = 0

@@ -23,7 +23,7 @@ from app.models import (
     WriteOffReason,
 )
 from app.queries.lots import lot_rows
-from app.rules.gate import Purpose, ShipTo, allocated_elsewhere, refusals
+from app.rules.gate import Purpose, ShipTo, Take, judge
 from app.schemas import PDF_LAYOUTS, THERMAL_SIZES
 from app.web import db, today
 from labels import SIZES
@@ -119,12 +119,14 @@ def picks(sku: str, warehouse: str, order_id: int | None = None) -> list[Pick]:
         .order_by(Lot.expiry.is_(None), Lot.expiry, Lot.made_on, Lot.code, Location.code)
         .limit(200)
     ).all()
+    ship_to = ShipTo(order, line, day) if order is not None and line is not None else None
+    # Judged all at once: the gate reads stock and allocations for every row in a few queries.
+    verdicts = judge(s, [Take(lot, location, Decimal(0)) for _, lot, location in rows], Purpose.SHIP, on=day,
+                     ship_to=ship_to)
     out: list[Pick] = []
-    for on_hand, lot, location in rows:
-        ship_to = ShipTo(order, line, day) if order is not None and line is not None else None
-        problems, _ = refusals(s, lot, location, Decimal(0), Purpose.SHIP, on=day, ship_to=ship_to)
-        held = sum((q for _, q in allocated_elsewhere(s, lot.id, location.id, order_id)), Decimal(0))
-        free = max(on_hand - held, Decimal(0))
+    for (on_hand, lot, location), verdict in zip(rows, verdicts, strict=True):
+        problems = verdict.refusals
+        free = max(on_hand - verdict.allocated, Decimal(0))
         blocked = any(not p.overridable for p in problems)
         notes = [p.rule.replace("_", " ").replace("hold", "on hold") for p in problems]
         if free < on_hand:

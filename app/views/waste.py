@@ -101,6 +101,8 @@ def export(fmt: str) -> Any:
 # Lots listed under each product on the valuation page (the soonest-expiring first); the "more lots"
 # link opens the lots page with all of them. Five keep the page small at five-year scale.
 LOTS_PER_PRODUCT = 5
+# Products per page of the valuation, by SKU; the stock's totals above the table cover every page.
+PRODUCTS_PER_PAGE = 50
 
 
 @bp.get("/reports/valuation")
@@ -108,10 +110,13 @@ LOTS_PER_PRODUCT = 5
 def valuation() -> Any:
     args = {k: request.args.get(k, "").strip() for k in ("on", "warehouse")}
     form = Form(args, {"on": "On"})
-    result = attempt(form, lambda: stock_valuation(db(), **_valuation_args(args)))
+    pager = Pager.from_request(size=PRODUCTS_PER_PAGE)
+    result = attempt(form, lambda: stock_valuation(db(), **_valuation_args(args), limit=pager.size,
+                                                   offset=pager.offset))
+    more = result is not None and result.offset + len(result.rows) < result.product_count
     warehouses = choices.warehouses()
     return render_template("waste/valuation.html", form=form, valuation=result, warehouses=warehouses,
-                           currency=current_app.config["CURRENCY"]), form.status
+                           pager=pager, more=more, currency=current_app.config["CURRENCY"]), form.status
 
 
 def _valuation_args(args: dict[str, str]) -> dict[str, Any]:

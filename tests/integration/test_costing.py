@@ -111,5 +111,11 @@ def test_totals_in_sql_match_a_sum_over_the_ledger_on_a_past_day_and_today(histo
         first = stock_valuation(session, on=on, lots_per_product=1)
         assert {r.sku: (r.quantity, r.value, r.lot_count, [x.lot_code for x in r.lots]) for r in first.rows} == {
             sku: (q, v, n, codes[:1]) for sku, (q, v, n, codes) in expected.items()}
+        # Page by page (one product a page, by SKU): the same rows, and every page carries the whole stock's totals.
+        pages = [stock_valuation(session, on=on, limit=1, offset=i) for i in range(len(expected) + 1)]
+        assert [r for page in pages for r in page.rows] == valuation.rows
+        assert [r.sku for r in valuation.rows] == sorted(expected)
+        assert {(p.total_value, p.product_count, p.lot_count) for p in pages} == {
+            (valuation.total_value, len(expected), sum(n for _q, _v, n, _c in expected.values()))}
     rasp = next(r for r in stock_valuation(session, on=date(2026, 12, 5)).rows if r.sku == "RASP")
     assert {x.lot_code: x.value for x in rasp.lots} == {"H1": D("0.500002"), "H2": D("0.000008"), "H3": D(0)}

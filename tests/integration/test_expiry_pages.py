@@ -166,6 +166,44 @@ def test_valuation_and_lot_cost_pages(client: FlaskClient, session: Session,
     assert viewer.get("/reports/valuation?on=not-a-date").status == 422
 
 
+def test_the_valuation_page_shows_fifty_products_a_page_under_the_totals_of_the_whole_stock(
+        client: FlaskClient, session: Session, kitchen: dict[str, Any]) -> None:
+    from app.schemas import ProductIn
+    from app.services import masterdata
+    from tests.helpers.ledger import receive_lots
+
+    for i in range(52):
+        masterdata.create_product(session, ProductIn.model_validate({
+            "sku": f"P{i:02}", "name": f"Product {i}", "kind": "material", "unit": "kg", "shelf_life_days": 300}))
+    # Product i holds 1 kg at i + 1 (two lots for P51): 1 + 2 + … + 52 = 1378, plus 1 kg at 0.50.
+    receive_lots(session, kitchen["supplier"], TODAY, [
+        {"sku": f"P{i:02}", "quantity": "1", "location": "COLD-01", "unit_cost": str(i + 1)} for i in range(52)]
+        + [{"sku": "P51", "quantity": "1", "location": "DRY-01", "unit_cost": "0.5"}])
+    viewer = user(client, session, "vera", Role.VIEWER)
+
+    first = viewer.get("/reports/valuation")
+    assert first.status == 200
+    skus = re.findall(r'<span class="mono">(P\d\d)</span>', first.html)
+    assert skus == [f"P{i:02}" for i in range(50)]
+    for piece in ("Stock value on", "1,378.50 EUR", "Products in stock 52", "Lots in stock 53",
+                  "Products 1–50 of 52, by SKU.", "Total, all 52 products 1,378.50", "Page 1"):
+        assert piece in first.text, piece
+    assert "Previous" not in first.text
+    second = viewer.get(_link(first, "Next →"))
+    assert re.findall(r'<span class="mono">(P\d\d)</span>', second.html) == ["P50", "P51"]
+    for piece in ("1,378.50 EUR", "Products 51–52 of 52", "Total, all 52 products 1,378.50", "P51 · Product 51",
+                  "2 kg 52.50 2 lots", "Page 2"):
+        assert piece in second.text, piece
+    assert "Next →" not in second.text
+    assert viewer.get(_link(second, "← Previous")).text == first.text
+    # A day and a warehouse chosen stay chosen from page to page.
+    dated = viewer.get("/reports/valuation?on=" + TODAY.isoformat() + "&warehouse=MAIN")
+    assert f"on={TODAY.isoformat()}" in _link(dated, "Next →") and "warehouse=MAIN" in _link(dated, "Next →")
+    beyond = viewer.get("/reports/valuation?page=4")
+    assert beyond.status == 200 and "No more products: the stock has 52." in beyond.text
+    assert "1,378.50 EUR" in beyond.text
+
+
 def test_the_navigation_offers_expiring_and_waste(client: FlaskClient, session: Session) -> None:
     browser: Browser = user(client, session, "vera", Role.VIEWER)
     page = browser.get("/")

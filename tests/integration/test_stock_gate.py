@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from app.models import LotStatus, Role
 from tests.helpers.api import TODAY, Api
 from tests.helpers.bookings import receive, refused, set_status, snapshot
-from tests.helpers.pages import user
+from tests.helpers.pages import lot_id, user
 
 USES = ("hold", "recalled", "quarantine", "expired")
 CUSTOMER = ("min_days", "min_pct", "transit_days", "date_reversal")
@@ -419,3 +419,106 @@ def test_the_bulk_write_off_of_expired_stock_takes_allocated_stock_only_when_tol
     r = api.post("/write-offs/expired", {**body, "take_allocated": True})
     assert r.status_code == 201, r.json
     assert [(t["order_number"], Decimal(t["lost"])) for t in r.json["taken_from_orders"]] == [(number, 10)]
+
+
+def _judged_one_row_at_a_time(session: Session, order_id: int, sku: str) -> list[tuple[str, str, bool, bool, Decimal]]:
+    """The ship form's choices as they were judged before: the gate asked row by row, allocations read per row."""
+    from app.formatting import qty as format_qty
+    from app.models import Balance, Location, Lot, Order, Product
+    from app.rules.gate import Purpose, ShipTo, allocated_elsewhere, refusals
+
+    order = session.get_one(Order, order_id)
+    line = next(x for x in order.lines if x.product.sku == sku)
+    rows = session.execute(
+        select(Balance.on_hand, Lot, Location).join(Lot, Lot.id == Balance.lot_id)
+        .join(Product, Product.id == Lot.product_id).join(Location, Location.id == Balance.location_id)
+        .where(Product.sku == sku, Balance.on_hand > 0)
+        .order_by(Lot.expiry.is_(None), Lot.expiry, Lot.made_on, Lot.code, Location.code)).all()
+    out = []
+    for on_hand, lot, location in rows:
+        problems, _ = refusals(session, lot, location, Decimal(0), Purpose.SHIP, on=TODAY,
+                               ship_to=ShipTo(order, line, TODAY))
+        free = max(on_hand - sum((q for _, q in allocated_elsewhere(session, lot.id, location.id, order_id)),
+                                 Decimal(0)), Decimal(0))
+        notes = [p.rule.replace("_", " ").replace("hold", "on hold") for p in problems]
+        if free < on_hand:
+            notes.append(f"{format_qty(on_hand - free)} allocated to other orders")
+        label = (f"{lot.code} · exp {lot.expiry or 'none'} · {location.code} · {format_qty(on_hand)} {lot.product.unit}"
+                 + (f" ({'; '.join(notes)})" if notes else ""))
+        out.append((f"{lot.id}@{location.code}", label, not problems and free > 0,
+                    any(not p.overridable for p in problems), free))
+    out.sort(key=lambda p: (p[3], not p[2]))
+    return out
+
+
+def test_the_ship_form_judges_every_lot_as_the_gate_does_in_the_same_queries_however_many_lots(
+        world: World, session: Session) -> None:
+    from app.views import choices
+    from tests.helpers.databases import statements
+    from tests.helpers.ledger import receive_lots
+
+    api, app = world.api, world.client.application
+    # Another shop's order holds 60 of TAKEN; the customer already received a lot expiring in 200 days.
+    taken = world.lot("TAKEN", 250)
+    other, _ = world.order(world.customer("Other Shop"), quantity="60")
+    assert Decimal(api.post(f"/orders/{other}/allocate").json["allocated"]) == 60
+    other_number = api.get(f"/orders/{other}").json["number"]
+    picky = world.customer("Picky", min_remaining_days=90, no_date_reversal=True)
+    sent = world.lot("SENT", 200)
+    first, _ = world.order(picky, quantity="10")
+    assert api.post("/shipments", {"order_id": first, "lines": [
+        {"lot_id": sent, "location": "COLD-01", "quantity": "10"}]}).status_code == 201
+    held = world.lot("HELD", 300)
+    assert api.post(f"/lots/{held}/hold", {"reason": "loose lids"}).status_code == 200
+    old = world.lot("OLD", -1, made_days_ago=30)
+    short = world.lot("SHORT", 50)
+    early = world.lot("EARLY", 150)
+    back = world.lot("BACK", 300)
+    assert api.post("/transfers", {"lot_id": back, "from_location": "COLD-01", "to_location": "QUAR",
+                                   "quantity": "40"}).status_code == 201
+    order, _ = world.order(picky, quantity="5000")
+    clerk = user(world.client, session, "olive", Role.OPERATOR)
+    engine = app.extensions["lotwise.engine"]
+
+    def filler(first: int, n: int) -> None:
+        receive_lots(session, world.site["supplier"], TODAY, [
+            {"sku": "JAM-RASP", "quantity": "20", "location": "COLD-01" if i % 3 else "DRY-01", "lot_code": f"F{i:02}",
+             "expiry": (TODAY + timedelta(days=210 + i)).isoformat()} for i in range(first, first + n)])
+
+    def ship_form() -> tuple[Any, int]:
+        with statements(engine) as seen:
+            page = clerk.get(f"/orders/{order}")
+        assert page.status == 200
+        return page, len(seen)
+
+    filler(0, 3)
+    page, queries_for_few = ship_form()
+    few = page.options("lines.0.pick")
+    filler(3, 40)
+    page, queries_for_many = ship_form()
+    many = page.options("lines.0.pick")
+    assert len(many) == len(few) + 40 > 50
+    # The page asks the database the same number of times for 10 choices or 50 (it asked about 4 more per row).
+    assert queries_for_many == queries_for_few
+
+    # What a clerk sees: usable lots first, soonest expiry first; refused ones marked with the rule they break.
+    options = {value: (text, disabled) for value, text, disabled in many}
+    assert options[f"{held}@COLD-01"] == (f"HELD · exp {TODAY + timedelta(days=300)} · COLD-01 · 100 ea (on hold)",
+                                          True)
+    assert options[f"{old}@COLD-01"][0].endswith("(expired)") and options[f"{old}@COLD-01"][1]
+    assert options[f"{back}@QUAR"][0].endswith("· QUAR · 40 ea (quarantine)") and options[f"{back}@QUAR"][1]
+    assert options[f"{back}@COLD-01"][0].endswith("· COLD-01 · 60 ea") and not options[f"{back}@COLD-01"][1]
+    assert options[f"{short}@COLD-01"][0].endswith("(min days)") and not options[f"{short}@COLD-01"][1]
+    assert options[f"{early}@COLD-01"][0].endswith("(date reversal)") and not options[f"{early}@COLD-01"][1]
+    assert options[f"{taken}@COLD-01"][0].endswith("· 100 ea (60 allocated to other orders)")
+    assert options[f"{sent}@COLD-01"][0].endswith("· COLD-01 · 90 ea")
+    # The form offers the first usable lot for what it has free, the next usable one on a spare row.
+    assert (page.value("lines.0.pick"), page.value("lines.0.quantity")) == (f"{sent}@COLD-01", "90")
+    assert page.value("lines.1.pick") == f"{lot_id(session, 'F00')}@DRY-01"
+    assert other_number not in " ".join(t for _v, t, _d in many)
+
+    # The same verdicts, labels and free stock as asking the gate one row at a time.
+    with app.test_request_context():
+        batched = [(p.value, p.label, p.usable, p.blocked, p.free) for p in choices.picks("JAM-RASP", "MAIN", order)]
+    assert batched == _judged_one_row_at_a_time(session, order, "JAM-RASP")
+    assert [(v, t) for v, t, _u, _b, _f in batched] == [(v, t) for v, t, _d in many]
