@@ -61,9 +61,14 @@ def lot_rows(
     """
     on_hand = (select(func.coalesce(func.sum(Balance.on_hand), 0)).where(Balance.lot_id == Lot.id)
                .correlate(Lot).scalar_subquery())
+    product_of_lot = Lot.product_id
+    if not sku and session.get_bind().dialect.name == "sqlite":
+        # Walk the lots in expiry-index order and stop when the page is full. With statistics on
+        # the small product table, SQLite would otherwise loop over products and sort every lot.
+        product_of_lot = product_of_lot + 0  # type: ignore[assignment]
     q = (
         select(Lot, Product, Supplier, on_hand)
-        .join(Product, Lot.product_id == Product.id)
+        .join(Product, product_of_lot == Product.id)
         .outerjoin(Supplier, Lot.supplier_id == Supplier.id)
     )
     if sku:
