@@ -95,9 +95,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             message = f"The upload is larger than the {cfg['MAX_UPLOAD_MB']} MB limit"
         else:
             message = exc.description or exc.name
+        # Keep what the exception says in headers (a 405's Allow, RFC 9110), not its HTML content type.
+        headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
         if _wants_json():
             code = (exc.name or "error").lower().replace(" ", "_")
-            return jsonify({"error": {"code": code, "message": message, "field": None}}), exc.code
-        return render_template("error.html", status=exc.code, message=message), exc.code
+            return jsonify({"error": {"code": code, "message": message, "field": None}}), exc.code, headers
+        return render_template("error.html", status=exc.code, message=message), exc.code, headers
 
     return app

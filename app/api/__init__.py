@@ -11,6 +11,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask_wtf.csrf import CSRFError
 from pydantic import BaseModel, ValidationError
 
+from app.api.contract import check_body
 from app.errors import Forbidden, Invalid, LotwiseError, NotFound, Unauthorized, validation_error
 from app.models import Role, User
 from app.schemas import MAX_ID
@@ -108,6 +109,8 @@ def endpoint(
                     kwargs["body"] = body.model_validate(data)
                 except ValidationError as exc:
                     raise validation_error(exc) from None
+                # pydantic words its refusals best; what it would let by leniently, the document refuses.
+                check_body(body, data)
             if query is not None:
                 try:
                     kwargs["query"] = query.model_validate(request.args.to_dict())

@@ -55,8 +55,21 @@ def _params(route: Route, schemas: dict[str, Any]) -> list[dict[str, Any]]:
         params.append({"name": "Idempotency-Key", "in": "header", "required": False,
                        "description": "replaying a request with the same key returns the first result "
                                       "and books nothing again",
-                       "schema": {"type": "string", "maxLength": 100}})
+                       "schema": {"type": "string", "minLength": 1, "maxLength": 100}})
     return params
+
+
+def _file_schema(media_type: str) -> dict[str, Any]:
+    """A JSON download (EPCIS JSON-LD) is a JSON object; any other file is bytes."""
+    if media_type == "application/json" or media_type.endswith("+json"):
+        return {"type": "object"}
+    return {"type": "string", "format": "binary"}
+
+
+def _rules(route: Route) -> str:
+    """What the input models say in words: the rules across fields that a JSON schema cannot state."""
+    docs = [m.__doc__ for m in (route.body, route.query, route.form) if m is not None and "__doc__" in vars(m)]
+    return "".join(f" {' '.join(doc.split())}" for doc in docs if doc)
 
 
 def build() -> dict[str, Any]:
@@ -77,7 +90,7 @@ def build() -> dict[str, Any]:
             "operationId": r.name,
             "summary": r.summary,
             "tags": [r.tag],
-            "description": f"Needs the {r.role.value} role or higher.",
+            "description": f"Needs the {r.role.value} role or higher.{_rules(r)}",
             "parameters": _params(r, schemas),
             "responses": {},
         }
@@ -94,7 +107,7 @@ def build() -> dict[str, Any]:
                                               "content": {"application/json": {"schema": schema}}}
         if r.media_type is not None:
             op["responses"][str(r.status)] = {"description": "The file", "content": {r.media_type: {
-                "schema": {"type": "string", "format": "binary"}}}}
+                "schema": _file_schema(r.media_type)}}}
         err = {"content": {"application/json": {"schema": {"$ref": REF.format(model="Error")}}}}
         for status in sorted({401, 403, *r.errors, *((422,) if r.body or r.query or r.form else ())}):
             op["responses"][str(status)] = {"description": _DESCRIPTIONS[status], **err}

@@ -6,12 +6,13 @@ from datetime import date, datetime
 from typing import Annotated
 
 from pydantic import (
+    ConfigDict,
     Field,
     StringConstraints,
 )
 
 from app.models import OrderStatus
-from app.schemas.common import Amount, Code, Command, Day, Id, LongText, Out, Qty
+from app.schemas.common import Amount, Code, Command, Day, Id, LongText, Out, Qty, text_pattern, with_rules
 from app.schemas.stock import LotRef, TakenOut
 
 
@@ -23,7 +24,7 @@ class OrderLineIn(Command):
 class OrderIn(Command):
     customer_id: Id
     warehouse: Code
-    ship_date: Day
+    ship_date: Day = Field(description="today or later (an earlier day is a 422)")
     customer_reference: Annotated[str, StringConstraints(strip_whitespace=True, max_length=80)] | None = None
     priority: Annotated[int, Field(ge=0, le=9)] = 0
     note: LongText | None = None
@@ -37,6 +38,12 @@ class ShipLineIn(LotRef):
 
 
 class ShipmentIn(Command):
+    """An override (override true) needs a written override_reason."""
+
+    model_config = ConfigDict(json_schema_extra=with_rules({"anyOf": [
+        {"properties": {"override": {"const": False}}},
+        {"required": ["override_reason"], "properties": {
+            "override_reason": {"type": "string", "pattern": text_pattern(not_blank=True)}}}]}))
     order_id: Id
     shipped_on: Day | None = None
     carrier_reference: Annotated[str, StringConstraints(strip_whitespace=True, max_length=80)] | None = None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -43,17 +42,19 @@ class LocationQuery(Page):
 
 
 class DateQuery(Page):
-    date_from: date | None = Field(None, alias="from")
-    date_to: date | None = Field(None, alias="to")
+    date_from: Day | None = Field(None, alias="from")
+    date_to: Day | None = Field(None, alias="to")
 
 
 class OrderQuery(Page):
     status: OrderStatus | None = None
     customer_id: Id | None = None
-    ship_by: date | None = None
+    ship_by: Day | None = None
 
 
 class ExpiringFilter(BaseModel):
+    """expired_only and expiring_only exclude each other: both true is a 422."""
+
     model_config = ConfigDict(extra="forbid")
     warehouse: str | None = Field(None, description="warehouse code")
     sku: str | None = None
@@ -86,17 +87,19 @@ class ExpirySummaryQuery(ExpiringFilter):
 
 
 class WriteOffQuery(Page):
-    date_from: date | None = Field(None, alias="from")
-    date_to: date | None = Field(None, alias="to")
+    date_from: Day | None = Field(None, alias="from")
+    date_to: Day | None = Field(None, alias="to")
     reason: WriteOffReason | None = None
-    lot_id: int | None = None
+    lot_id: Id | None = None
     batch: str | None = Field(None, description="number of a bulk write-off of expired stock, e.g. WB-000001")
 
 
 class RangeQuery(BaseModel):
+    """`from` must not be after `to` (a 422 otherwise)."""
+
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    date_from: date = Field(alias="from", description="first day, included")
-    date_to: date = Field(alias="to", description="last day, included")
+    date_from: Day = Field(alias="from", description="first day, included")
+    date_to: Day = Field(alias="to", description="last day, included")
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:
@@ -107,7 +110,7 @@ class RangeQuery(BaseModel):
 
 class FsmaQuery(RangeQuery):
     sku: str | None = Field(None, description="comma-separated skus; none means every product")
-    lot_id: str | None = Field(None, description="comma-separated lot ids")
+    lot_id: str | None = Field(None, description="comma-separated lot ids", pattern=r"^[0-9, ]*$")
 
     def skus(self) -> tuple[str, ...]:
         return tuple(s.strip() for s in (self.sku or "").split(",") if s.strip())
@@ -121,7 +124,7 @@ class FsmaQuery(RangeQuery):
 
 class ValuationQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    on: date | None = Field(None, description="end of this day; today when not given")
+    on: Day | None = Field(None, description="end of this day; today when not given")
     warehouse: str | None = Field(None, description="warehouse code")
     lots_per_product: int = Field(20, ge=0, le=100000, description="lots listed per product, soonest expiry "
                                   "first; quantity, value and lot_count cover them all")
@@ -131,14 +134,14 @@ class LotQuery(Page):
     sku: str | None = None
     code: str | None = None
     status: LotStatus | None = None
-    expiring_before: date | None = Field(None, description="expiry strictly before this date")
+    expiring_before: Day | None = Field(None, description="expiry strictly before this date")
     in_stock: bool | None = None
     supplier_lot_code: str | None = None
 
 
 class AllocateQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    ship_date: Day | None = None
+    ship_date: Day | None = Field(None, description="today or later (an earlier day is a 422)")
 
 
 class WaveQuery(BaseModel):
@@ -162,17 +165,21 @@ class DirectionQuery(BaseModel):
 
 
 class TraceQuery(DirectionQuery):
-    """Exactly one starting point: a supplier's lot code, a shipment, a scan, a lot code or a product."""
+    """Exactly one starting point: a supplier's lot code, a shipment, a scan, a lot code or a product.
+
+    Give exactly one of supplier_lot_code, shipment, scan or sku (sku with lot_code, or with from/to); `from`
+    must not be after `to`. Anything else is a 422.
+    """
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     supplier_lot_code: str | None = None
-    supplier_id: int | None = Field(None, description="narrows supplier_lot_code to one supplier")
+    supplier_id: Id | None = Field(None, description="narrows supplier_lot_code to one supplier")
     shipment: str | None = Field(None, description="shipment number (SH-000042) or id")
     scan: str | None = Field(None, description="a scanned label (GS1 element string, Digital Link) or typed text")
     sku: str | None = Field(None, description="with lot_code: that lot; with from/to: the product's lots")
     lot_code: str | None = None
-    date_from: date | None = Field(None, alias="from")
-    date_to: date | None = Field(None, alias="to")
+    date_from: Day | None = Field(None, alias="from")
+    date_to: Day | None = Field(None, alias="to")
 
     @model_validator(mode="after")
     def _one_start(self) -> Self:
