@@ -57,6 +57,11 @@ class Forbidden(LotwiseError):
     code = "forbidden"
 
 
+class UriTooLong(LotwiseError):
+    status = 414
+    code = "uri_too_long"
+
+
 def _field(loc: tuple[Any, ...]) -> str | None:
     return ".".join(str(x) for x in loc) or None
 

@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFError
 from pydantic import BaseModel, ValidationError
 
 from app.api.contract import check_body
-from app.errors import Forbidden, Invalid, LotwiseError, NotFound, Unauthorized, validation_error
+from app.errors import Forbidden, Invalid, LotwiseError, NotFound, Unauthorized, UriTooLong, validation_error
 from app.models import Role, User
 from app.schemas import MAX_ID
 from app.services.users import user_for_token
@@ -227,6 +227,17 @@ def error_response(exc: LotwiseError) -> tuple[Response, int]:
     if exc.status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="Lotwise"'
     return response, exc.status
+
+
+# Below gunicorn's request-line limit (4094 bytes), so a long query string gets a JSON answer naming the limit.
+MAX_URL_LENGTH = 4000
+
+
+@bp.before_request
+def _url_not_too_long() -> None:
+    if len(request.full_path) > MAX_URL_LENGTH:
+        raise UriTooLong(f"the URL is {len(request.full_path)} characters long; the API takes at most "
+                         f"{MAX_URL_LENGTH}")
 
 
 @bp.errorhandler(LotwiseError)

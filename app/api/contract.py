@@ -40,12 +40,14 @@ _TYPES = {"string": "text (a JSON string)", "integer": "a whole number", "number
 
 
 def _words(error: ValidationError) -> str:
+    described = error.schema.get("description") if isinstance(error.schema, dict) else None
+    if error.validator in ("type", "pattern", "format") and described:
+        return f"must be {described}"
     if error.validator == "type":
         expected = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
         return "must be " + " or ".join(_TYPES.get(str(t), str(t)) for t in expected)
-    if error.validator in ("pattern", "format") and isinstance(error.schema, dict):
-        described = error.schema.get("description")
-        return f"must be {described}" if described else "is not written in the accepted form"
+    if error.validator in ("pattern", "format"):
+        return "is not written in the accepted form"
     if error.validator in ("oneOf", "anyOf") and isinstance(error.schema, dict) and error.schema.get("description"):
         return str(error.schema["description"])
     message: str = error.message

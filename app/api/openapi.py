@@ -34,7 +34,8 @@ _ERROR = {
 }
 _DESCRIPTIONS = {400: "Bad request", 401: "Not authenticated", 403: "Role too low", 404: "Not found",
                  409: "Conflict with the current state (stock, status, duplicate)",
-                 413: "The upload is larger than the configured limit",
+                 413: "The request body is larger than the configured upload limit",
+                 414: "The URL is longer than the server takes (4000 characters)",
                  422: "Invalid input; `field` names it",
                  502: "An upstream device (a label printer) refused or dropped the connection",
                  504: "An upstream device (a label printer) did not answer in time"}
@@ -109,7 +110,11 @@ def build() -> dict[str, Any]:
             op["responses"][str(r.status)] = {"description": "The file", "content": {r.media_type: {
                 "schema": _file_schema(r.media_type)}}}
         err = {"content": {"application/json": {"schema": {"$ref": REF.format(model="Error")}}}}
-        for status in sorted({401, 403, *r.errors, *((422,) if r.body or r.query or r.form else ())}):
+        has_input = r.body is not None or r.query is not None or r.form is not None
+        # Any request may be too long for the server; any body larger than the upload limit is a 413.
+        statuses = {401, 403, 414, *r.errors, *((422,) if has_input else ()),
+                    *((413,) if r.body is not None or r.form is not None else ())}
+        for status in sorted(statuses):
             op["responses"][str(status)] = {"description": _DESCRIPTIONS[status], **err}
         paths.setdefault("/api/v1" + openapi_path(r.rule), {})[r.method.lower()] = op
     return {
