@@ -40,10 +40,10 @@ class ShipLineIn(LotRef):
 class ShipmentIn(Command):
     """An override (override true) needs a written override_reason."""
 
-    model_config = ConfigDict(json_schema_extra=with_rules({"anyOf": [
-        {"properties": {"override": {"const": False}}},
-        {"required": ["override_reason"], "properties": {
-            "override_reason": {"type": "string", "pattern": text_pattern(not_blank=True)}}}]}))
+    model_config = ConfigDict(json_schema_extra=with_rules({
+        "if": {"required": ["override"], "properties": {"override": {"const": True}}},
+        "then": {"required": ["override_reason"], "properties": {
+            "override_reason": {"type": "string", "pattern": text_pattern(not_blank=True)}}}}))
     order_id: Id
     shipped_on: Day | None = None
     carrier_reference: Annotated[str, StringConstraints(strip_whitespace=True, max_length=80)] | None = None

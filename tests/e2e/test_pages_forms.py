@@ -80,7 +80,7 @@ def test_an_expiry_before_the_receipt_date_is_refused(clerk: Browser, session: S
 
 @pytest.mark.parametrize(("fill", "field", "status", "message"), [
     ({"lines.0.quantity": "abc"}, "lines.0.quantity", 422, "Line 1 quantity: Input should be a valid decimal"),
-    ({"received_on": "2999-01-01"}, "received_on", 422, "Receipt date 2999-01-01 is in the future"),
+    ({"received_on": "2199-01-01"}, "received_on", 422, "Receipt date 2199-01-01 is in the future"),
     ({"supplier_id": ""}, "supplier_id", 422, "Choose the supplier"),
     ({"lines.0.sku": "", "lines.0.quantity": ""}, None, 422, "Fill in at least one line."),
 ])
