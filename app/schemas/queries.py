@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -41,9 +42,22 @@ class LocationQuery(Page):
     kind: LocationKind | None = None
 
 
+def ordered_range(start: date | None, end: date | None) -> None:
+    """A range given backwards is a mistake to point out, not an empty answer."""
+    if start and end and start > end:
+        raise ValueError(f"the range runs backwards: from {start} is after to {end}")
+
+
 class DateQuery(Page):
+    """`from` must not be after `to` (a 422 otherwise)."""
+
     date_from: Day | None = Field(None, alias="from")
     date_to: Day | None = Field(None, alias="to")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        ordered_range(self.date_from, self.date_to)
+        return self
 
 
 class OrderQuery(Page):
@@ -87,11 +101,18 @@ class ExpirySummaryQuery(ExpiringFilter):
 
 
 class WriteOffQuery(Page):
+    """`from` must not be after `to` (a 422 otherwise)."""
+
     date_from: Day | None = Field(None, alias="from")
     date_to: Day | None = Field(None, alias="to")
     reason: WriteOffReason | None = None
     lot_id: Id | None = None
     batch: str | None = Field(None, description="number of a bulk write-off of expired stock, e.g. WB-000001")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        ordered_range(self.date_from, self.date_to)
+        return self
 
 
 class RangeQuery(BaseModel):

@@ -273,3 +273,10 @@ def test_a_too_long_url_and_a_wrong_method_get_json_answers_that_say_so(api: Api
     r = api.client.delete("/api/v1/lots", headers=api.headers)
     assert r.status_code == 405 and r.json["error"]["code"] == "method_not_allowed"
     assert set(r.headers["Allow"].split(", ")) >= {"GET"}
+
+
+def test_a_backwards_date_range_is_refused_naming_the_rule(api: Api) -> None:
+    r = api.get("/receipts?from=2026-03-02&to=2026-03-01")
+    assert r.status_code == 422
+    assert "runs backwards" in r.json["error"]["message"]
+    assert api.get("/receipts?from=2026-03-01&to=2026-03-01").status_code == 200
