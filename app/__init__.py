@@ -110,12 +110,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Any:
-        # What the exception says besides its own page, e.g. the `Allow` of a 405.
-        headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
         if exc.code == 413:
             message = f"The upload is larger than the {cfg['MAX_UPLOAD_MB']} MB limit"
         else:
             message = exc.description or exc.name
+        # Keep what the exception says in headers (a 405's Allow, RFC 9110), not its HTML content type.
+        headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
         if _wants_json():
             code = (exc.name or "error").lower().replace(" ", "_")
             return jsonify({"error": {"code": code, "message": message, "field": None}}), exc.code, headers

@@ -82,6 +82,11 @@ class TooManyAttempts(LotwiseError):
         return {"Retry-After": str(self.retry_after)}
 
 
+class UriTooLong(LotwiseError):
+    status = 414
+    code = "uri_too_long"
+
+
 def _field(loc: tuple[Any, ...]) -> str | None:
     return ".".join(str(x) for x in loc) or None
 

@@ -34,7 +34,8 @@ _ERROR = {
 }
 _DESCRIPTIONS = {400: "Bad request", 401: "Not authenticated", 403: "Role too low", 404: "Not found",
                  409: "Conflict with the current state (stock, status, duplicate)",
-                 413: "The upload is larger than the configured limit",
+                 413: "The request body is larger than the configured upload limit",
+                 414: "The URL is longer than the server takes (4000 characters)",
                  422: "Invalid input; `field` names it",
                  429: "Too many failed sign-ins or wrong API tokens from this client address; "
                       "wait the seconds `Retry-After` gives",
@@ -71,6 +72,19 @@ def _params(route: Route, schemas: dict[str, Any]) -> list[dict[str, Any]]:
     return params
 
 
+def _file_schema(media_type: str) -> dict[str, Any]:
+    """A JSON download (EPCIS JSON-LD) is a JSON object; any other file is bytes."""
+    if media_type == "application/json" or media_type.endswith("+json"):
+        return {"type": "object"}
+    return {"type": "string", "format": "binary"}
+
+
+def _rules(route: Route) -> str:
+    """What the input models say in words: the rules across fields that a JSON schema cannot state."""
+    docs = [m.__doc__ for m in (route.body, route.query, route.form) if m is not None and "__doc__" in vars(m)]
+    return "".join(f" {' '.join(doc.split())}" for doc in docs if doc)
+
+
 def build() -> dict[str, Any]:
     models: list[tuple[type[BaseModel], Any]] = []
     for r in ROUTES:
@@ -89,7 +103,7 @@ def build() -> dict[str, Any]:
             "operationId": r.name,
             "summary": r.summary,
             "tags": [r.tag],
-            "description": f"Needs the {r.role.value} role or higher.",
+            "description": f"Needs the {r.role.value} role or higher.{_rules(r)}",
             "parameters": _params(r, schemas),
             "responses": {},
         }
@@ -106,10 +120,13 @@ def build() -> dict[str, Any]:
                                               "content": {"application/json": {"schema": schema}}}
         if r.media_type is not None:
             op["responses"][str(r.status)] = {"description": "The file", "content": {r.media_type: {
-                "schema": {"type": "string", "format": "binary"}}}}
+                "schema": _file_schema(r.media_type)}}}
         err = {"content": {"application/json": {"schema": {"$ref": REF.format(model="Error")}}}}
-        invalid = r.body or r.query or r.form or r.idempotent
-        for status in sorted({401, 403, 429, *r.errors, *((422,) if invalid else ())}):
+        has_input = r.body is not None or r.query is not None or r.form is not None or r.idempotent
+        # Any request may be too long for the server; any body larger than the upload limit is a 413.
+        statuses = {401, 403, 414, 429, *r.errors, *((422,) if has_input else ()),
+                    *((413,) if r.body is not None or r.form is not None else ())}
+        for status in sorted(statuses):
             op["responses"][str(status)] = {"description": _DESCRIPTIONS[status], **err}
         paths.setdefault("/api/v1" + openapi_path(r.rule), {})[r.method.lower()] = op
     return {

@@ -16,7 +16,7 @@ from app.schemas.stock import LotDetailOut, LotRef
 class WaveIn(Command):
     """Allocate every open order shipping on or before `ship_by`, optionally only one product."""
 
-    ship_by: Day
+    ship_by: Day = Field(description="today or later (an earlier day is a 422)")
     sku: Code | None = None
 
 

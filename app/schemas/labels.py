@@ -11,11 +11,12 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
 
-from app.schemas.common import Command, Id, Out
+from app.schemas.common import Command, Id, Out, with_rules
 from labels import SHEETS, SIZES
 
 MAX_COPIES = 100
@@ -54,6 +55,16 @@ THERMAL_SIZES = tuple(name for name, size in SIZES.items() if size.thermal)
 PDF_LAYOUTS = (*SIZES, *SHEETS)
 
 
+def _one_of(names: tuple[str, ...]) -> WithJsonSchema:
+    return WithJsonSchema({"type": "string", "enum": list(names), "maxLength": 20})
+
+
+# The size names the validators below accept, as the document's enums.
+ThermalSizeName = Annotated[SizeName, _one_of(THERMAL_SIZES)]
+LabelSizeName = Annotated[SizeName, _one_of(tuple(SIZES))]
+PdfLayoutName = Annotated[SizeName, _one_of(PDF_LAYOUTS)]
+
+
 def thermal_size(value: str | None) -> str | None:
     """A label size a thermal printer takes (ZPL), or ValueError naming the choices."""
     if value is not None and value not in THERMAL_SIZES:
@@ -86,7 +97,7 @@ class PrinterIn(Command):
     host: Host
     port: Port = 9100
     dpi: Dpi = 203
-    default_size: SizeName = "4x6"
+    default_size: ThermalSizeName = "4x6"
     check_status: bool = Field(True, description="ask the printer for its status (Zebra ~HS) before printing; "
                                                  "turn off for printers that do not answer it")
     active: bool = True
@@ -100,7 +111,7 @@ class PrinterPatch(Command):
     host: Host | None = None
     port: Port | None = None
     dpi: Dpi | None = None
-    default_size: SizeName | None = None
+    default_size: ThermalSizeName | None = None
     check_status: bool | None = None
     active: bool | None = None
 
@@ -122,8 +133,8 @@ class PrinterOut(Out):
 
 
 class LabelSettingsPatch(Command):
-    pdf_size: SizeName | None = Field(None, description="label size or sheet for PDFs")
-    zpl_size: SizeName | None = Field(None, description="thermal label size for ZPL downloads")
+    pdf_size: PdfLayoutName | None = Field(None, description="label size or sheet for PDFs")
+    zpl_size: ThermalSizeName | None = Field(None, description="thermal label size for ZPL downloads")
     zpl_dpi: Dpi | None = Field(None, description="printer resolution for ZPL downloads")
 
     _pdf = field_validator("pdf_size")(pdf_layout)
@@ -140,18 +151,20 @@ class LabelSettingsOut(BaseModel):
 
 class FileQuery(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    size: SizeName | None = Field(None, description="label size (or sheet, for PDF); the site default if left out")
+    size: LabelSizeName | None = Field(None, description="label size; the site default if left out")
 
     _size = field_validator("size")(single_size)
 
 
 class PdfQuery(FileQuery):
+    size: PdfLayoutName | None = Field(None, description="label size or sheet; the site default if left out")
     copies: Copies = 1
 
     _size = field_validator("size")(pdf_layout)
 
 
 class ZplQuery(FileQuery):
+    size: ThermalSizeName | None = Field(None, description="thermal label size; the site default if left out")
     dpi: Dpi | None = Field(None, description="printer resolution; the site default if left out")
     copies: Copies = 1
 
@@ -163,11 +176,18 @@ class PngQuery(FileQuery):
 
 
 class PrintIn(Command):
+    """Name exactly one of lot_ids, receipt_id or run_id."""
+
+    model_config = ConfigDict(json_schema_extra=with_rules({"oneOf": [
+        {"required": [name], "properties": {name: {"not": {"type": "null"}},
+                                            **{other: {"type": "null"} for other in others}}}
+        for name, others in (("lot_ids", ("receipt_id", "run_id")), ("receipt_id", ("lot_ids", "run_id")),
+                             ("run_id", ("lot_ids", "receipt_id")))]}))
     printer_id: Id
     lot_ids: list[Id] | None = Field(None, min_length=1, max_length=500)
     receipt_id: Id | None = None
     run_id: Id | None = None
-    size: SizeName | None = Field(None, description="thermal label size; the printer's default if left out")
+    size: ThermalSizeName | None = Field(None, description="thermal label size; the printer's default if left out")
     copies: Copies = 1
 
     _size = field_validator("size")(thermal_size)

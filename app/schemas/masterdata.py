@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Annotated
 
 from pydantic import (
@@ -12,14 +11,20 @@ from pydantic import (
 )
 
 from app.models import LocationKind, ProductKind
-from app.schemas.common import Amount, Command, LongText, Out, Text, blank_to_none, gtin_ok, gtin_value
+from app.schemas.common import Amount, Command, LongText, Out, Percent, Text, blank_to_none, gtin_ok, gtin_value
+
+# Whitespace as Python and JSON Schema's ECMA regexes both read it, and no control characters.
+_EMAIL_PART = r"[^@\s\x00-\x1f\x7f\x85]+"
+EMAIL_PATTERN = rf"^{_EMAIL_PART}@{_EMAIL_PART}\.{_EMAIL_PART}$"
+GTIN_PATTERN = r"^[ \t\r\n]*([0-9]{8}|[0-9]{12,14})?[ \t\r\n]*$"
 
 
 class ProductIn(Command):
     sku: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=30,
                                           pattern=r"^[A-Za-z0-9._/-]+$")]
     name: Text
-    gtin: str | None = None
+    gtin: Annotated[str, Field(pattern=GTIN_PATTERN)] | None = Field(
+        None, description="8, 12, 13 or 14 digits, the last a GS1 check digit (a wrong one is a 422); blank for none")
     kind: ProductKind = ProductKind.PRODUCT
     unit: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10)] = "ea"
     shelf_life_days: Annotated[int, Field(ge=1, le=36500)] | None = None
@@ -48,11 +53,12 @@ class ProductPatch(ProductIn):
 
 class PartyIn(Command):
     name: Text
-    gln: Annotated[str, StringConstraints(pattern=r"^\d{13}$")] | None = None
+    gln: Annotated[str, StringConstraints(pattern=r"^[0-9]{13}$")] | None = Field(
+        None, description="13 digits, the last a GS1 check digit (a wrong one is a 422)")
     contact_name: Text | None = None
     phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)] | None = None
     email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200,
-                                            pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
+                                            pattern=EMAIL_PATTERN)] | None = None
     address: LongText | None = None
 
     _blank = field_validator("gln", "contact_name", "phone", "email", "address", mode="before")(
@@ -76,7 +82,7 @@ class SupplierPatch(SupplierIn):
 
 class CustomerIn(PartyIn):
     min_remaining_days: Annotated[int, Field(ge=0, le=3650)] | None = None
-    min_remaining_pct: Annotated[Decimal, Field(ge=0, le=100)] | None = None
+    min_remaining_pct: Percent | None = None
     transit_days: Annotated[int, Field(ge=0, le=365)] = 0
     max_lots_per_line: Annotated[int, Field(ge=1, le=100)] | None = None
     no_date_reversal: bool = False

@@ -6,11 +6,12 @@ from datetime import date, datetime
 from typing import Annotated
 
 from pydantic import (
+    ConfigDict,
     Field,
 )
 
 from app.models import OrderStatus
-from app.schemas.common import Amount, Code, Command, Day, Id, LongText, Out, Qty, Scanned
+from app.schemas.common import Amount, Code, Command, Day, Id, LongText, Out, Qty, Scanned, text_pattern, with_rules
 from app.schemas.stock import LotRef, TakenOut
 
 
@@ -22,7 +23,7 @@ class OrderLineIn(Command):
 class OrderIn(Command):
     customer_id: Id
     warehouse: Code
-    ship_date: Day
+    ship_date: Day = Field(description="today or later (an earlier day is a 422)")
     customer_reference: Scanned | None = None
     priority: Annotated[int, Field(ge=0, le=9)] = 0
     note: LongText | None = None
@@ -36,6 +37,12 @@ class ShipLineIn(LotRef):
 
 
 class ShipmentIn(Command):
+    """An override (override true) needs a written override_reason."""
+
+    model_config = ConfigDict(json_schema_extra=with_rules({
+        "if": {"required": ["override"], "properties": {"override": {"const": True}}},
+        "then": {"required": ["override_reason"], "properties": {
+            "override_reason": {"type": "string", "pattern": text_pattern(not_blank=True)}}}}))
     order_id: Id
     shipped_on: Day | None = None
     carrier_reference: Scanned | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
@@ -41,9 +42,22 @@ class LocationQuery(Page):
     kind: LocationKind | None = None
 
 
+def ordered_range(start: date | None, end: date | None) -> None:
+    """A range given backwards is a mistake to point out, not an empty answer."""
+    if start and end and start > end:
+        raise ValueError(f"the range runs backwards: from {start} is after to {end}")
+
+
 class DateQuery(Page):
+    """`from` must not be after `to` (a 422 otherwise)."""
+
     date_from: Day | None = Field(None, alias="from")
     date_to: Day | None = Field(None, alias="to")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        ordered_range(self.date_from, self.date_to)
+        return self
 
 
 class OrderQuery(Page):
@@ -53,6 +67,8 @@ class OrderQuery(Page):
 
 
 class ExpiringFilter(BaseModel):
+    """expired_only and expiring_only exclude each other: both true is a 422."""
+
     model_config = ConfigDict(extra="forbid")
     warehouse: str | None = Field(None, description="warehouse code")
     sku: str | None = None
@@ -85,14 +101,23 @@ class ExpirySummaryQuery(ExpiringFilter):
 
 
 class WriteOffQuery(Page):
+    """`from` must not be after `to` (a 422 otherwise)."""
+
     date_from: Day | None = Field(None, alias="from")
     date_to: Day | None = Field(None, alias="to")
     reason: WriteOffReason | None = None
     lot_id: Id | None = None
     batch: str | None = Field(None, description="number of a bulk write-off of expired stock, e.g. WB-000001")
 
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        ordered_range(self.date_from, self.date_to)
+        return self
+
 
 class RangeQuery(BaseModel):
+    """`from` must not be after `to` (a 422 otherwise)."""
+
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     date_from: Day = Field(alias="from", description="first day, included")
     date_to: Day = Field(alias="to", description="last day, included")
@@ -106,7 +131,7 @@ class RangeQuery(BaseModel):
 
 class FsmaQuery(RangeQuery):
     sku: str | None = Field(None, description="comma-separated skus; none means every product")
-    lot_id: str | None = Field(None, description="comma-separated lot ids")
+    lot_id: str | None = Field(None, description="comma-separated lot ids", pattern=r"^[0-9, ]*$")
 
     def skus(self) -> tuple[str, ...]:
         return tuple(s.strip() for s in (self.sku or "").split(",") if s.strip())
@@ -141,7 +166,7 @@ class LotQuery(Page):
 
 class AllocateQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    ship_date: Day | None = None
+    ship_date: Day | None = Field(None, description="today or later (an earlier day is a 422)")
 
 
 class WaveQuery(BaseModel):
@@ -165,7 +190,11 @@ class DirectionQuery(BaseModel):
 
 
 class TraceQuery(DirectionQuery):
-    """Exactly one starting point: a supplier's lot code, a shipment, a scan, a lot code or a product."""
+    """Exactly one starting point: a supplier's lot code, a shipment, a scan, a lot code or a product.
+
+    Give exactly one of supplier_lot_code, shipment, scan or sku (sku with lot_code, or with from/to); `from`
+    must not be after `to`. Anything else is a 422.
+    """
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     supplier_lot_code: Annotated[str, BeforeValidator(fnc1_trimmed)] | None = None

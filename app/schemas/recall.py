@@ -16,7 +16,7 @@ from pydantic import (
 )
 
 from app.models import LotOrigin, LotStatus, RecallCloseOutcome, RecallLotRole, RecallScope, RecallStatus
-from app.schemas.common import Command, Day, Id, Moment, Out, Qty, Text
+from app.schemas.common import Command, Day, Id, Moment, NonNegativeQty, Out, Text, with_rules
 from app.schemas.stock import LotRef
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
@@ -32,7 +32,16 @@ NotificationMethod = Literal["phone", "email", "letter", "visit", "other"]
 
 
 class RecallIn(Command):
-    """Lots to recall (by id, sku + lot code, or a scanned label) and how far the recall reaches."""
+    """Lots to recall (by id, sku + lot code, or a scanned label) and how far the recall reaches.
+
+    Name at least one lot (lots) or scan (scans); `via` only with scope 'upstream'.
+    """
+
+    model_config = ConfigDict(json_schema_extra=with_rules(
+        {"anyOf": [{"required": ["lots"], "properties": {"lots": {"minItems": 1}}},
+                   {"required": ["scans"], "properties": {"scans": {"minItems": 1}}}]},
+        {"anyOf": [{"properties": {"via": {"maxItems": 0}}},
+                   {"required": ["scope"], "properties": {"scope": {"const": "upstream"}}}]}))
 
     lots: list[LotRef] = Field(default_factory=list, max_length=500)
     scans: list[ScanText] = Field(default_factory=list, max_length=500,
@@ -42,6 +51,8 @@ class RecallIn(Command):
                               description="with scope 'upstream': the suspect input lots to recall "
                                           "through; empty means every input lot")
     reason: Reason
+
+    scan_fields = frozenset({"scans"})
 
     @model_validator(mode="after")
     def _something(self) -> Self:
@@ -58,8 +69,8 @@ class NotificationIn(Command):
     method: NotificationMethod
     contact: Text | None = None
     response: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
-    quantity_returned: Qty = Decimal(0)
-    quantity_destroyed: Qty = Decimal(0)
+    quantity_returned: NonNegativeQty = Decimal(0)
+    quantity_destroyed: NonNegativeQty = Decimal(0)
 
     @field_validator("quantity_returned", "quantity_destroyed")
     @classmethod

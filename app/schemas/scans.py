@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, StringConstraints
 
 from app.schemas.common import Amount, Id, gtin_value
 from app.schemas.stock import LotOut, StockOut
@@ -63,16 +63,27 @@ class ScanOut(BaseModel):
 Station = Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)]
 
 
+def _form_flag(v: Any) -> Any:
+    # A multipart form carries text: only the two words a JSON boolean is written as.
+    if isinstance(v, str) and v not in ("true", "false"):
+        raise ValueError("must be true or false")
+    return v
+
+
+FormFlag = Annotated[bool, BeforeValidator(_form_flag)]
+
+
 class ScanIn(BaseModel):
-    raw: Annotated[str, Field(max_length=4000, description="what the scanner sent; GS as ASCII 29 or the "
-                                                              "configured substitute")]
+    raw: Annotated[str, Field(max_length=4000, description=(
+        "what the scanner sent; GS as ASCII 29 or the configured substitute. A scan that cannot be read "
+        "(nothing but whitespace, a malformed GS1 element string, unprintable characters) is a 422 naming it"))]
     station: Station | None = None
 
 
 class DecodeIn(BaseModel):
     image: bytes = Field(description="the photo or camera frame (JPEG, PNG, WebP, ...)")
     station: Station | None = None
-    frame: bool = Field(False, description="a live-camera frame: a frame with no barcode is not logged")
+    frame: FormFlag = Field(False, description="a live-camera frame: a frame with no barcode is not logged")
 
 
 class ReadOut(BaseModel):
@@ -90,5 +101,5 @@ class DecodeOut(BaseModel):
 
 class GtinIn(BaseModel):
     product_id: Id
-    gtin: Annotated[str, StringConstraints(strip_whitespace=True, min_length=8, max_length=14, pattern=r"^\d+$"),
+    gtin: Annotated[str, StringConstraints(strip_whitespace=True, min_length=8, max_length=14, pattern=r"^[0-9]+$"),
                     AfterValidator(gtin_value)]

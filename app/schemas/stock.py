@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Self
+from typing import Annotated, Any, Self
 
 from pydantic import (
+    BaseModel,
+    ConfigDict,
     Field,
     field_validator,
     model_validator,
@@ -26,11 +28,24 @@ from app.schemas.common import (
     Scanned,
     Text,
     blank_to_none,
+    text_rules_in_schema,
 )
 
 
+def _lot_ref_schema(schema: dict[str, Any], cls: type[BaseModel]) -> None:
+    text_rules_in_schema(schema, cls)
+    schema["anyOf"] = [
+        {"title": "by lot_id", "required": ["lot_id"], "properties": {"lot_id": {"type": "integer"}}},
+        {"title": "by sku and lot_code", "required": ["sku", "lot_code"],
+         "properties": {"sku": {"type": "string"}, "lot_code": {"type": "string"}}},
+    ]
+
+
 class LotRef(Command):
-    """A lot named by id, or by product sku and lot code (what a label carries)."""
+    """A lot named by lot_id, or by sku and lot_code (what a label carries); given both, they must name the same
+    lot (a 422 naming the field that disagrees)."""
+
+    model_config = ConfigDict(json_schema_extra=_lot_ref_schema)
 
     lot_id: Id | None = None
     sku: Code | None = None

@@ -242,3 +242,56 @@ def test_error_responses_are_documented_and_match_the_error_schema(api: Api, sit
     check(f"{v1}/lots", "get", api.get("/lots?expiring_before=someday"))
     check(f"{v1}/lots/{{lot_id}}/release", "post", api.post(f"/lots/{line['lot_id']}/release", {"reason": "x"}))
     check(f"{v1}/products", "post", api.post("/products", {"sku": "RASP", "name": "again"}))
+
+
+@pytest.mark.parametrize(("line", "field", "words"), [
+    ({"quantity": 100}, "lines.0.quantity", "decimal written as a string"),
+    ({"quantity": "100", "top_up": "yes"}, "lines.0.top_up", "true or false"),
+    ({"quantity": "100", "colour": "red"}, "lines.0.colour", "Extra inputs are not permitted"),
+    ({"quantity": "100", "expiry": "20271231"}, "lines.0.expiry", "YYYY-MM-DD"),
+    ({"quantity": "100", "expiry": "2999-01-01"}, "lines.0.expiry", "2200-12-31"),
+    ({"quantity": "100", "lot_code": "R\x07"}, "lines.0.lot_code", "control characters"),
+])
+def test_what_the_document_forbids_is_refused_naming_the_field(api: Api, site: dict[str, Any], line: dict[str, Any],
+                                                               field: str, words: str) -> None:
+    r = api.post("/receipts", {"supplier_id": site["supplier"],
+                               "lines": [{"sku": "RASP", "location": "COLD-01", **line}]})
+    assert r.status_code == 422, r.json
+    assert r.json["error"]["field"] == field
+    assert words in r.json["error"]["message"]
+    assert api.get("/lots").json == [], "nothing was received"
+
+
+def test_the_document_states_the_formats_the_server_enforces(doc: dict[str, Any]) -> None:
+    schemas = doc["components"]["schemas"]
+    line = schemas["ReceiptLineIn"]["properties"]
+    assert line["quantity"]["type"] == "string" and line["quantity"]["pattern"]
+    assert {"type": "string", "format": "date"}.items() <= line["expiry"]["anyOf"][0].items()
+    assert schemas["ReceiptIn"]["properties"]["supplier_id"] == {
+        "maximum": 2**31 - 1, "minimum": 1, "title": "Supplier Id", "type": "integer"}
+    assert [set(branch["required"]) for branch in schemas["AdjustmentIn"]["anyOf"]] == [{"lot_id"}, {"sku", "lot_code"}]
+    assert schemas["PrinterIn"]["properties"]["default_size"]["enum"]
+    epcis = doc["paths"]["/api/v1/exports/epcis.json"]["get"]["responses"]["200"]["content"]
+    assert epcis == {"application/ld+json": {"schema": {"type": "object"}}}
+    query = {p["name"]: p for p in doc["paths"]["/api/v1/exports/epcis.json"]["get"]["parameters"]}
+    assert "`from` must not be after `to`" in doc["paths"]["/api/v1/exports/epcis.json"]["get"]["description"]
+    assert query["from"]["required"] and query["from"]["schema"]["format"] == "date"
+    for item in doc["paths"].values():
+        for op in item.values():
+            assert "414" in op["responses"], op["operationId"]
+            assert ("413" in op["responses"]) == ("requestBody" in op), op["operationId"]
+
+
+def test_a_too_long_url_and_a_wrong_method_get_json_answers_that_say_so(api: Api) -> None:
+    r = api.get("/lots?sku=" + "x" * 5000)
+    assert r.status_code == 414 and r.json["error"]["code"] == "uri_too_long"
+    r = api.client.delete("/api/v1/lots", headers=api.headers)
+    assert r.status_code == 405 and r.json["error"]["code"] == "method_not_allowed"
+    assert set(r.headers["Allow"].split(", ")) >= {"GET"}
+
+
+def test_a_backwards_date_range_is_refused_naming_the_rule(api: Api) -> None:
+    r = api.get("/receipts?from=2026-03-02&to=2026-03-01")
+    assert r.status_code == 422
+    assert "runs backwards" in r.json["error"]["message"]
+    assert api.get("/receipts?from=2026-03-01&to=2026-03-01").status_code == 200

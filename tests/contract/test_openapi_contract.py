@@ -1,0 +1,200 @@
+"""The served OpenAPI document against the server, by schemathesis, over a copy of the demo company.
+
+Every operation gets requests the document allows and requests it forbids, as an admin with a bearer token, and
+every answer must be one the document promises: no server error, a documented status and media type, a body that
+matches its schema, headers as documented, what the document forbids refused with a 4xx and what it allows
+accepted (or refused only for the state of the stock: 404, 409). Ids in paths are drawn from rows the demo company
+really has, so the operations answer with real data, not only 404s.
+
+Runs on SQLite, and on PostgreSQL when LOTWISE_TEST_DATABASE_URL is set (the database fixtures switch on it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+import pytest
+import schemathesis
+from flask import Flask
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.strategies import SearchStrategy
+from schemathesis.config import SchemathesisConfig
+from sqlalchemy import text
+
+from app.models import Role
+from app.schemas.common import gtin_ok
+from scanning import ScanError, decode, parse
+from tests.helpers.api import TODAY, make_app, make_token
+from tests.helpers.databases import clone, drop_database
+from tests.helpers.printer import FakeZebra
+
+# Examples per operation and generation mode (positive and negative), before the explicit and coverage cases
+# schemathesis adds; 95 operations × this keeps the module near a minute of CPU per database.
+EXAMPLES_PER_OPERATION = 8
+
+# A path parameter → the table whose ids it names.
+ID_TABLES = {
+    "lot_id": "lot", "order_id": "sales_order", "receipt_id": "receipt", "run_id": "production_run",
+    "shipment_id": "shipment", "return_id": "customer_return", "adjustment_id": "adjustment",
+    "transfer_id": "transfer", "product_id": "product", "supplier_id": "supplier", "customer_id": "customer",
+    "location_id": "location", "printer_id": "label_printer", "recall_id": "recall", "drill_id": "recall_drill",
+    "write_off_id": "write_off",
+}
+
+
+@pytest.fixture(scope="module")
+def zebra() -> Iterator[FakeZebra]:
+    printer = FakeZebra()
+    yield printer
+    printer.server.close()
+
+
+@pytest.fixture(scope="module")
+def contract_app(demo_template: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """One private copy of the demo company for the whole module (bookings made here stay in it)."""
+    folder = tmp_path_factory.mktemp("contract")
+    url = clone(demo_template, folder)
+    application = make_app(url, folder)
+    yield application
+    application.extensions["lotwise.engine"].dispose()
+    drop_database(url)
+
+
+def _real_ids(application: Flask) -> dict[str, list[int]]:
+    with application.extensions["lotwise.sessions"]() as s:
+        return {name: list(s.scalars(text(f"SELECT id FROM {table} ORDER BY id LIMIT 3")))
+                for name, table in ID_TABLES.items()}
+
+
+def _add_what_the_demo_lacks(application: Flask, auth: dict[str, str], printer_port: int) -> None:
+    """A label printer (a stand-in Zebra), a recall and a drill: the demo company has none of them."""
+    client = application.test_client()
+    with application.extensions["lotwise.sessions"]() as s:
+        lot_id = s.scalar(text("SELECT min(id) FROM lot"))
+    for path, body in [("/printers", {"name": "Dock printer", "host": "127.0.0.1", "port": printer_port}),
+                       ("/recalls", {"lots": [{"lot_id": lot_id}], "reason": "contract test"}),
+                       ("/drills", {"lots": [{"lot_id": lot_id}]})]:
+        r = client.post("/api/v1" + path, json=body, headers=auth)
+        assert r.status_code == 201, (path, r.json)
+
+
+def _day(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _true(value: Any) -> bool:
+    return value is True or (isinstance(value, str) and value.lower() in ("true", "1", "yes", "on"))
+
+
+def _unreadable(scan: str) -> bool:
+    try:
+        parse(scan, today=TODAY)
+    except ScanError:
+        return True
+    return False
+
+
+def _lot_named_twice(node: Any) -> bool:
+    if isinstance(node, list):
+        return any(_lot_named_twice(item) for item in node)
+    if not isinstance(node, dict):
+        return False
+    if node.get("lot_id") is not None and (node.get("sku") is not None or node.get("lot_code") is not None):
+        return True
+    return any(_lot_named_twice(value) for value in node.values())
+
+
+def _image(data: bytes) -> bool:
+    try:
+        decode(data)
+    except ScanError:
+        return False
+    return True
+
+
+def _rules_in_words_broken(case: Any) -> list[str]:
+    """The rules the document states in words because a JSON schema cannot (check digits, one field against
+    another, against today): a request that breaks one is refused with a 422 by design, so it is no valid data."""
+    query: dict[str, Any] = case.query or {}
+    body: dict[str, Any] = case.body if isinstance(case.body, dict) else {}
+    broken = []
+    start, end = _day(query.get("from")), _day(query.get("to"))
+    if start and end and start > end:
+        broken.append("from after to")
+    if _true(query.get("expired_only")) and _true(query.get("expiring_only")):
+        broken.append("expired_only and expiring_only")
+    if case.path == "/api/v1/trace":
+        starts = sum(1 for name in ("supplier_lot_code", "shipment", "scan", "sku") if query.get(name))
+        if starts != 1:
+            broken.append("not exactly one starting point")
+    for name in ("gtin", "gln"):
+        value = body.get(name)
+        if isinstance(value, str) and value.strip().isdigit() and not gtin_ok(value.strip()):
+            broken.append(f"{name} check digit")
+    scans = [body.get("raw"), query.get("scan"), *(body.get("scans") or [])]
+    for scan in scans:
+        if isinstance(scan, str) and _unreadable(scan):
+            broken.append("a scan that cannot be read")
+    if _lot_named_twice(body):
+        broken.append("a lot named by lot_id and by sku or lot_code, which must agree")
+    image = getattr(body.get("image"), "data", body.get("image"))  # schemathesis wraps generated bytes
+    if case.path == "/api/v1/scans/decode" and isinstance(image, bytes) and not _image(image):
+        broken.append("an upload that is not an image")
+    for name in ("ship_date", "ship_by"):
+        day = _day(body.get(name)) or _day(query.get(name))
+        if day and day < TODAY and case.method == "POST":
+            broken.append(f"{name} in the past")
+    return broken
+
+
+@pytest.fixture(scope="module")
+def contract_schema(contract_app: Flask, zebra: FakeZebra) -> Any:
+    with contract_app.extensions["lotwise.sessions"]() as s:
+        token = make_token(s, "contract-admin", Role.ADMIN)
+    auth = {"Authorization": f"Bearer {token}"}
+    _add_what_the_demo_lacks(contract_app, auth, zebra.port)
+    config = SchemathesisConfig.from_dict({
+        "headers": auth,
+        "generation": {"mode": "all", "max-examples": EXAMPLES_PER_OPERATION, "deterministic": True,
+                       "database": "none"},
+        # A label printer that refuses or does not answer is a 502 or 504, documented where it can happen.
+        "checks": {"enabled": True, "not_a_server_error": {"expected-statuses": ["2xx", "3xx", "4xx", 502, 504]}},
+    })
+    schema = schemathesis.openapi.from_wsgi("/api/openapi.json", contract_app, config=config, headers=auth)
+    ids = _real_ids(contract_app)
+    missing = sorted(name for name, found in ids.items() if not found)
+    assert not missing, f"the demo company has no rows for {missing}: the contract test would only see 404s"
+
+    @schema.hook("flatmap_path_parameters")  # type: ignore[misc]
+    def _real_rows(context: Any, path_parameters: dict[str, Any] | None) -> SearchStrategy[dict[str, Any] | None]:
+        """Half the time, an id the demo company really has; the other half, whatever was generated."""
+        if not path_parameters:
+            return st.just(path_parameters)
+        real = {name: st.sampled_from(ids[name]) for name, value in path_parameters.items()
+                if name in ids and isinstance(value, int) and not isinstance(value, bool)}
+        if not real:
+            return st.just(path_parameters)
+        return st.one_of(st.just(path_parameters), st.fixed_dictionaries({**{
+            k: st.just(v) for k, v in path_parameters.items()}, **real}))
+
+    @schema.hook("filter_case")  # type: ignore[misc]
+    def _valid_data_keeps_the_rules_in_words(context: Any, case: Any) -> bool:
+        return not (case.meta is not None and case.meta.generation.mode.is_positive and _rules_in_words_broken(case))
+
+    return schema
+
+
+schema = schemathesis.pytest.from_fixture("contract_schema")
+
+
+@schema.parametrize()
+@settings(deadline=None, derandomize=True, database=None, print_blob=False,
+          suppress_health_check=list(HealthCheck))
+def test_every_answer_is_one_the_document_promises(case: Any, contract_app: Flask) -> None:
+    case.call_and_validate()
