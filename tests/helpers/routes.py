@@ -58,6 +58,8 @@ def endpoints(app: Flask) -> Iterator[Endpoint]:
 def _resolve(schema: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
     while "$ref" in schema:
         schema = defs[schema["$ref"].rsplit("/", 1)[-1]]
+    if "properties" in schema:
+        return schema  # an object; its anyOf/allOf only say how its fields depend on each other
     for key in ("anyOf", "oneOf"):
         if key in schema:
             options = [o for o in schema[key] if o.get("type") != "null"]
