@@ -136,8 +136,11 @@ def _nul_field() -> str | None:
         return named[0] if named else "path"
     for source in (request.args, request.form):
         for name, value in source.items(multi=True):
-            if "\x00" in name or "\x00" in value:
+            if "\x00" in str(name or "") or "\x00" in str(value or ""):
                 return name
+    for name in request.files:
+        if "\x00" in str(name or ""):
+            return name
     for name, value in request.headers.items():
         if "\x00" in value:
             return name

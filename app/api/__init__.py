@@ -165,6 +165,9 @@ def upload_endpoint(
     def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
         def view(**params: Any) -> tuple[Response, int]:
             user = authenticate(role)
+            for name in request.form:
+                if name in form.model_fields and len(request.form.getlist(name)) > 1:
+                    raise Invalid(f"{name} must be sent once", name)
             data: dict[str, Any] = request.form.to_dict()
             for name, upload in request.files.items():
                 data[name] = upload.read()

@@ -32,7 +32,10 @@ _ERROR = {
         }
     },
 }
-_DESCRIPTIONS = {400: "Bad request", 401: "Not authenticated", 403: "Role too low", 404: "Not found",
+
+_DESCRIPTIONS = {400: "The request cannot be read: malformed or too deeply nested JSON, or a NUL character "
+                      "anywhere in it (`field` names where)",
+                 401: "Not authenticated", 403: "Role too low", 404: "Not found",
                  409: "Conflict with the current state (stock, status, duplicate)",
                  413: "The request body is larger than the configured upload limit",
                  414: "The URL is longer than the server takes (4000 characters)",
@@ -124,7 +127,7 @@ def build() -> dict[str, Any]:
         err = {"content": {"application/json": {"schema": {"$ref": REF.format(model="Error")}}}}
         has_input = r.body is not None or r.query is not None or r.form is not None or r.idempotent
         # Any request may be too long for the server; any body larger than the upload limit is a 413.
-        statuses = {401, 403, 414, 429, *r.errors, *((422,) if has_input else ()),
+        statuses = {400, 401, 403, 414, 429, *r.errors, *((422,) if has_input else ()),
                     *((413,) if r.body is not None or r.form is not None else ())}
         for status in sorted(statuses):
             op["responses"][str(status)] = {"description": _DESCRIPTIONS[status], **err}

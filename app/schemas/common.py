@@ -165,7 +165,9 @@ def _moment_in_calendar(v: datetime) -> datetime:
     return v
 
 
-Moment = Annotated[datetime, AfterValidator(_moment_in_calendar)]
+Moment = Annotated[datetime, AfterValidator(_moment_in_calendar), WithJsonSchema(
+    {"type": "string", "format": "date-time", "pattern": r"^(19[0-9]{2}|2[01][0-9]{2}|2200)-",
+     "description": "a date and time (RFC 3339) from 1900-01-01 to 2200-12-31"}, mode="validation")]
 """A time someone gives (such as when a consignee was told), on a day of the business calendar."""
 
 

@@ -101,5 +101,5 @@ class DecodeOut(BaseModel):
 
 class GtinIn(BaseModel):
     product_id: Id
-    gtin: Annotated[str, StringConstraints(strip_whitespace=True, min_length=8, max_length=14, pattern=r"^[0-9]+$"),
+    gtin: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^([0-9]{8}|[0-9]{12,14})$"),
                     AfterValidator(gtin_value)]
