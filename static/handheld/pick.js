@@ -55,7 +55,7 @@ function show() {
   const done = rows.filter((r) => left(r) <= 0).length;
   $("pk-progress").textContent = `${done} of ${rows.length} picks done`;
   $("pk-next").hidden = !next;
-  $("pk-ship").hidden = Boolean(next) || rows.length === 0 || waiting.length > 0;
+  $("pk-ship").hidden = Boolean(next) || rows.length === 0 || waiting.some((i) => i.url === PICKS(order.id));
   if (next) {
     $("pk-location").textContent = next.location;
     $("pk-lot").textContent = `${next.sku} lot ${next.lot_code}`;
@@ -83,12 +83,10 @@ async function markStored() {
 }
 
 async function offlineScan(r) {
-  if (!order) {
-    const list = r.text && (await picklists.all()).find((l) => l.order_number === r.text);
-    if (list) { await open(list.order_id); return; }
-    say("error", "No connection: choose an order saved on this device first");
-    return;
-  }
+  // An order's label opens its stored list, as online.
+  const list = r.text && (await picklists.all()).find((l) => l.order_number === r.text);
+  if (list) { await open(list.order_id); return; }
+  if (!order) { say("error", "No connection: choose an order saved on this device first"); return; }
   const what = r.lot ? `lot ${r.lot}` : `"${r.raw.trim()}"`;
   const matching = picklists.rowsFor(rows, r);
   if (!matching.length) {
