@@ -1,8 +1,9 @@
 // Bookings made without a connection wait in IndexedDB and are sent when it returns.
 // Each carries the idempotency key it was given when the user confirmed, so a replay of a
 // request the server already booked (answer lost on the way back) returns the first result.
-// A booking the server refuses on replay (the lot went on hold meanwhile, say) is kept in "refused"
-// until the user has dealt with it, so no scan made offline disappears without a word.
+// A booking sent with `conflicts: true` that the server refuses on replay (the lot went on hold
+// meanwhile, say) is kept in "refused" until the user has dealt with it on the page that shows them
+// (the Pick page's conflicts), so no scan made offline disappears without a word.
 
 const DB_NAME = "lotwise-handheld";
 const STORE = "outbox";
@@ -78,8 +79,8 @@ async function post(item) {
 }
 
 // Send now if possible; without a connection keep it and answer {queued: true}.
-export async function submit({ url, body, label, key }) {
-  const item = { key: key || newKey(), url, body, label, created: Date.now() };
+export async function submit({ url, body, label, key, conflicts = false }) {
+  const item = { key: key || newKey(), url, body, label, conflicts, created: Date.now() };
   if (navigator.onLine) {
     try {
       return await post(item);
@@ -109,7 +110,7 @@ export async function flush() {
       }
       // The server is struggling, or the sign-in lapsed: keep it and retry later.
       if (result.status >= 500 || result.status === 401) break;
-      if (!result.ok) {
+      if (!result.ok && item.conflicts) {
         const message = result.data.error ? result.data.error.message : `the server answered ${result.status}`;
         await tx("readwrite", (s) => s.put({ ...item, status: result.status, message, refused_at: Date.now() }),
                  REFUSED);

@@ -100,7 +100,7 @@ async function offlineScan(r) {
   const quantity = String(left(row));
   const label = `pick of ${quantity} ${row.unit} ${row.sku} lot ${row.lot_code} from ${row.location} for ${order.number}`;
   const result = await outbox.submit({ url: PICKS(order.id), label,
-                                       body: { lot_id: row.lot_id, location: row.location, quantity } });
+                                       body: { lot_id: row.lot_id, location: row.location, quantity }, conflicts: true });
   if (result.queued) { say("saved", `Saved, will be sent: ${label}`); return; }
   answered(result);
 }
@@ -149,7 +149,7 @@ start({
     const quantity = String(Math.min(left(row), Number(lot.on_hand)) || left(row));
     const label = `pick of ${quantity} ${lot.sku} lot ${lot.code} from ${row.location} for ${order.number}`;
     const result = await outbox.submit({ url: PICKS(order.id), label,
-                                         body: { lot_id: lot.id, location: row.location, quantity } });
+                                         body: { lot_id: lot.id, location: row.location, quantity }, conflicts: true });
     if (result.queued) { say("saved", `Saved, will be sent: ${label}`); return; }
     await answered(result);
   },
