@@ -16,6 +16,7 @@ from app import config as config_module
 from app.db import make_engine, make_session_factory
 from app.errors import LotwiseError
 from app.sessions import DatabaseSessionInterface
+from app.version import build_version
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,6 +59,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = int(cfg["MAX_UPLOAD_MB"]) * 1024 * 1024 + 64 * 1024
     app.config["WTF_CSRF_TIME_LIMIT"] = None  # the token lives as long as the server-side session
     app.config["WTF_CSRF_SSL_STRICT"] = False  # SameSite=Lax cookies already stop cross-site posts
+    # Computed once at start: the handheld service worker's cache is named after it.
+    app.config["BUILD_VERSION"] = build_version(ROOT / "static")
 
     engine = make_engine(cfg["DATABASE_URL"])
     factory = make_session_factory(engine)

@@ -37,7 +37,7 @@ from app.schemas import (
     WarehouseIn,
     WriteOffIn,
 )
-from app.services import masterdata, orders, production, stock, users, writeoffs
+from app.services import allocations, masterdata, orders, production, stock, users, writeoffs
 
 DEMO_USER = "demo"
 DEMO_PASSWORD = "demo-lotwise"  # noqa: S105  (the published password of the demo users)
@@ -918,6 +918,15 @@ class _Demo:
                 self.cycle_count(day, admin)
             day += timedelta(days=1)
         self.hold_one_lot(admin)
+        self.allocate_next_order()
+
+    def allocate_next_order(self) -> None:
+        """The next order due out is allocated, so the handheld Pick page has a pick list to walk (and to
+        keep on the device for picking without a connection)."""
+        due = [o for o in self.orders if o.ship_date >= self.today and any(q > 0 for _, q in o.open.values())]
+        if due:
+            nxt = min(due, key=lambda o: (o.ship_date, o.id))
+            allocations.allocate_order(self.s, nxt.id, today=self.today)
 
 
 def site_today(app: Flask) -> date:

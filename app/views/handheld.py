@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, current_app, render_template, send_from_directory
+from flask import Blueprint, current_app, render_template
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -12,6 +13,9 @@ from app.models import Location, Order, OrderStatus, Product, Role, Supplier, Wa
 from app.web import current_user, db, login_required
 
 bp = Blueprint("handheld", __name__, url_prefix="/h")
+
+# Where sw.js takes the build's version (see `app.version`).
+SW_VERSION_MARK = "__LOTWISE_BUILD__"
 
 PAGES = [("handheld.lookup", "Lookup", Role.VIEWER), ("handheld.receive", "Receive", Role.OPERATOR),
          ("handheld.produce", "Produce", Role.OPERATOR), ("handheld.pick", "Pick", Role.OPERATOR)]
@@ -34,7 +38,7 @@ def _render(template: str, title: str, **data: Any) -> str:
     assert user is not None
     page_data = {"separator": current_app.config["GS1_SEPARATOR"], "user": user.username,
                  "operator": user.has_role(Role.OPERATOR), **data}
-    return render_template(template, title=title, page_data=page_data,
+    return render_template(template, title=title, page_data=page_data, build=current_app.config["BUILD_VERSION"],
                            pages=[(e, label) for e, label, role in PAGES if user.has_role(role)])
 
 
@@ -75,8 +79,11 @@ def pick() -> str:
 
 @bp.get("/sw.js")
 def service_worker() -> Response:
-    # Served from /h/ so that the worker's scope covers every handheld page and nothing else.
-    response = send_from_directory(current_app.static_folder or "static", "handheld/sw.js",
-                                   mimetype="text/javascript", max_age=0)
+    # Served from /h/ so that the worker's scope covers every handheld page and nothing else. The
+    # build's version is written into it, so a release changes its bytes and the browser installs it
+    # at the next page load; no-cache makes the browser ask every time.
+    source = Path(current_app.static_folder or "static", "handheld", "sw.js").read_text(encoding="utf-8")
+    body = source.replace(SW_VERSION_MARK, current_app.config["BUILD_VERSION"])
+    response = Response(body, mimetype="text/javascript")
     response.headers["Cache-Control"] = "no-cache"
     return response

@@ -1,25 +1,36 @@
 // Bookings made without a connection wait in IndexedDB and are sent when it returns.
 // Each carries the idempotency key it was given when the user confirmed, so a replay of a
 // request the server already booked (answer lost on the way back) returns the first result.
+// A booking sent with `conflicts: true` that the server refuses on replay (the lot went on hold
+// meanwhile, say) is kept in "refused" until the user has dealt with it on the page that shows them
+// (the Pick page's conflicts), so no scan made offline disappears without a word.
 
 const DB_NAME = "lotwise-handheld";
 const STORE = "outbox";
+const REFUSED = "refused";
+// Pick lists kept on the device for picking without a connection (picklists.js).
+export const PICKLISTS = "picklists";
+const KEYS = { [STORE]: "key", [REFUSED]: "key", [PICKLISTS]: "order_id" };
 const listeners = new Set();
 
 function open() {
   return new Promise((resolve, reject) => {
-    const req = indexedDB.open(DB_NAME, 1);
-    req.onupgradeneeded = () => req.result.createObjectStore(STORE, { keyPath: "key" });
+    const req = indexedDB.open(DB_NAME, 2);
+    req.onupgradeneeded = () => {
+      for (const [name, keyPath] of Object.entries(KEYS)) {
+        if (!req.result.objectStoreNames.contains(name)) req.result.createObjectStore(name, { keyPath });
+      }
+    };
     req.onsuccess = () => resolve(req.result);
     req.onerror = () => reject(req.error);
   });
 }
 
-async function tx(mode, fn) {
+export async function tx(mode, fn, store = STORE) {
   const db = await open();
   return new Promise((resolve, reject) => {
-    const t = db.transaction(STORE, mode);
-    const result = fn(t.objectStore(STORE));
+    const t = db.transaction(store, mode);
+    const result = fn(t.objectStore(store));
     t.oncomplete = () => { db.close(); resolve(result && "result" in result ? result.result : undefined); };
     t.onerror = () => { db.close(); reject(t.error); };
   });
@@ -36,6 +47,16 @@ export async function pending() {
 }
 
 export function onChange(fn) { listeners.add(fn); }
+
+// Bookings the server refused when they were replayed, oldest first.
+export async function refused() {
+  const items = (await tx("readonly", (s) => s.getAll(), REFUSED)) || [];
+  return items.sort((a, b) => a.created - b.created);
+}
+
+export async function dismiss(key) {
+  await tx("readwrite", (s) => s.delete(key), REFUSED);
+}
 
 async function changed(event) {
   const items = await pending();
@@ -58,8 +79,8 @@ async function post(item) {
 }
 
 // Send now if possible; without a connection keep it and answer {queued: true}.
-export async function submit({ url, body, label, key }) {
-  const item = { key: key || newKey(), url, body, label, created: Date.now() };
+export async function submit({ url, body, label, key, conflicts = false }) {
+  const item = { key: key || newKey(), url, body, label, conflicts, created: Date.now() };
   if (navigator.onLine) {
     try {
       return await post(item);
@@ -87,7 +108,13 @@ export async function flush() {
         if (err instanceof TypeError) break;
         throw err;
       }
-      if (result.status >= 500) break;  // the server is struggling: keep it and retry later
+      // The server is struggling, or the sign-in lapsed: keep it and retry later.
+      if (result.status >= 500 || result.status === 401) break;
+      if (!result.ok && item.conflicts) {
+        const message = result.data.error ? result.data.error.message : `the server answered ${result.status}`;
+        await tx("readwrite", (s) => s.put({ ...item, status: result.status, message, refused_at: Date.now() }),
+                 REFUSED);
+      }
       await tx("readwrite", (s) => s.delete(item.key));
       await changed({ item, result });
     }

@@ -57,12 +57,16 @@ function tone(freq, start, length, type) {
   osc.stop(audio.currentTime + start + length);
 }
 
-function beep(ok) {
+function beep(kind) {
   try {
     audio = audio || new (window.AudioContext || window.webkitAudioContext)();
     if (audio.state === "suspended") audio.resume();
-    if (ok) {
+    if (kind === "ok") {
       tone(1320, 0, 0.12, "sine");
+    } else if (kind === "saved") {
+      // Two soft rising notes: taken, but not booked yet; unlike both the booking chirp and the buzz.
+      tone(660, 0, 0.1, "triangle");
+      tone(880, 0.14, 0.14, "triangle");
     } else {
       tone(220, 0, 0.18, "square");
       tone(180, 0.24, 0.3, "square");
@@ -72,16 +76,18 @@ function beep(ok) {
   }
 }
 
-// kind: "ok", "error" or "info" (no sound).
+// kind: "ok", "error", "saved" (accepted offline, sent when the connection returns) or "info" (no sound).
+const VIBRATE = { ok: 60, saved: [60, 80, 60], error: [200, 100, 200] };
+
 export function say(kind, message) {
   statusBox.textContent = message;
   statusBox.className = `hh-status hh-${kind}`;
-  document.body.classList.remove("hh-flash-ok", "hh-flash-error");
-  if (kind === "ok" || kind === "error") {
+  document.body.classList.remove("hh-flash-ok", "hh-flash-error", "hh-flash-saved");
+  if (kind in VIBRATE) {
     void document.body.offsetWidth;  // restart the flash animation
-    document.body.classList.add(kind === "ok" ? "hh-flash-ok" : "hh-flash-error");
-    beep(kind === "ok");
-    if (navigator.vibrate) navigator.vibrate(kind === "ok" ? 60 : [200, 100, 200]);
+    document.body.classList.add(`hh-flash-${kind}`);
+    beep(kind);
+    if (navigator.vibrate) navigator.vibrate(VIBRATE[kind]);
   }
 }
 

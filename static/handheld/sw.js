@@ -1,16 +1,24 @@
 // Keeps the handheld pages loading without a connection: pages network-first (fresh stock
 // data when online, the last copy offline), static files cache-first. The API is never cached.
+//
+// The server writes the build's version (package version + digest of the static files) into
+// VERSION, and the cache is named after it: a release installs a new worker at the next page load,
+// which fetches the new files, takes over at once and deletes every older cache, so no handheld keeps
+// running the JavaScript of the last release.
 
-const CACHE = "lotwise-handheld-v2";
+const VERSION = "__LOTWISE_BUILD__";
+const PREFIX = "lotwise-handheld-";
+const CACHE = PREFIX + VERSION;
 const SHELL = ["/h/", "/h/lookup", "/h/receive", "/h/produce", "/h/pick"];
 const STATIC = ["scan.js", "outbox.js", "menu.js", "lookup.js", "receive.js", "produce.js", "pick.js",
-                "handheld.css"].map((f) => `/static/handheld/${f}`);
+                "picklists.js", "handheld.css"].map((f) => `/static/handheld/${f}`);
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(CACHE).then(async (cache) => {
-    await cache.addAll(STATIC);
+    // Past the browser's HTTP cache: the files of this build, not what an older one left there.
+    await cache.addAll(STATIC.map((url) => new Request(url, { cache: "reload" })));
     // Pages the user may not open (role) answer 403; cache those that load.
-    await Promise.all(SHELL.map((url) => fetch(url, { credentials: "same-origin" })
+    await Promise.all(SHELL.map((url) => fetch(url, { credentials: "same-origin", cache: "reload" })
       .then((r) => (r.ok && !r.redirected ? cache.put(url, r) : null)).catch(() => null)));
   }).then(() => self.skipWaiting()));
 });
@@ -19,6 +27,10 @@ self.addEventListener("activate", (event) => {
   event.waitUntil(caches.keys()
     .then((keys) => Promise.all(keys.filter((k) => k !== CACHE).map((k) => caches.delete(k))))
     .then(() => self.clients.claim()));
+});
+
+self.addEventListener("message", (event) => {
+  if (event.data === "version" && event.source) event.source.postMessage({ version: VERSION, cache: CACHE });
 });
 
 self.addEventListener("fetch", (event) => {
@@ -36,6 +48,6 @@ self.addEventListener("fetch", (event) => {
     return;
   }
   if (url.pathname.startsWith("/static/handheld/")) {
-    event.respondWith(caches.match(request).then((hit) => hit || fetch(request)));
+    event.respondWith(caches.match(request, { cacheName: CACHE }).then((hit) => hit || fetch(request)));
   }
 });

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
-from app.models import Lot, LotStatus, Receipt, Role, ScanEvent
+from app.models import Lot, LotStatus, Movement, MovementKind, OrderAllocation, Receipt, Role, ScanEvent
 from labels.gs1 import gtin_check_digit, yymmdd
 from labels.model import LotLabel
 from labels.png import to_png
@@ -325,3 +325,162 @@ def test_picking_an_order_by_scans_refuses_the_wrong_lot_and_ships(live: str, ph
     shot(page, "pick-shipped")
     assert api.get(f"/orders/{order['id']}").json["status"] == "shipped"
     assert api.get(f"/lots/{jam_lot['id']}").json["on_hand"] == "8"
+
+
+def _allocated_order(api: Api, site: dict[str, Any], quantity: str = "4") -> dict[str, Any]:
+    order = api.post("/orders", {"customer_id": site["deli"], "warehouse": "MAIN", "ship_date": TODAY.isoformat(),
+                                 "lines": [{"sku": "JAM-RASP", "quantity": quantity}]}).json
+    assert api.post(f"/orders/{order['id']}/allocate").status_code == 200
+    return order
+
+
+def _picked(session: Session, order_id: int) -> list[tuple[str, str]]:
+    session.rollback()
+    rows = session.execute(select(Lot.code, OrderAllocation.picked_quantity).join(Lot, OrderAllocation.lot_id == Lot.id)
+                           .where(OrderAllocation.picked_quantity > 0)).all()
+    return [(code, f"{picked.normalize():f}") for code, picked in rows]
+
+
+def _open_offline(phone: Any, page: Any, order: dict[str, Any]) -> None:
+    """Store the order's list on the device online, then reopen the page and the order without a network."""
+    assert page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.select_option("#pk-order", str(order["id"]))
+    sync_api.expect(page.locator("#pk-lot")).to_have_text("JAM-RASP lot J7")
+    sync_api.expect(page.locator("#pk-stored")).to_contain_text("1 pick list(s) on this device")
+    phone.set_offline(True)
+    page.reload()
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'hh-scan'")
+    sync_api.expect(page.locator(f"#pk-order option[value='{order['id']}']")).to_contain_text("on device")
+    page.select_option("#pk-order", str(order["id"]))
+    status(page, f"No connection: order {order['number']} as saved", "info")
+    sync_api.expect(page.locator("#pk-offline")).to_contain_text("From this device, saved")
+    sync_api.expect(page.locator("#pk-location")).to_have_text("DRY-01")
+
+
+REPLAY = """async (item) => {
+    const r = await fetch(item.url, {method: 'POST', headers: {'Content-Type': 'application/json',
+        'X-CSRFToken': document.querySelector('meta[name=csrf-token]').content,
+        'Idempotency-Key': item.key}, body: JSON.stringify(item.body)});
+    return [r.status, (await r.json()).message];
+}"""
+
+
+def test_offline_pick_is_checked_on_the_device_then_booked_exactly_once(live: str, phone: Any, session: Session,
+                                                                       jam_lot: dict[str, Any],
+                                                                       site: dict[str, Any], api: Api) -> None:
+    make_user(session, "otto", Role.OPERATOR)
+    order = _allocated_order(api, site)
+    page = login(phone, live, "/h/pick")
+    _open_offline(phone, page, order)
+
+    # Checked against the stored list at once: a lot not on it is refused with the reason.
+    wedge(page, "(01)09501101530003(10)J9")
+    status(page, f"Refused: lot J9 is not on the pick list of order {order['number']}; take lot J7 at DRY-01",
+           "error")
+    wedge(page, "(01)09501101530003(10)J7")
+    status(page, f"Saved, will be sent: pick of 4 ea JAM-RASP lot J7 from DRY-01 for {order['number']}", "saved")
+    sync_api.expect(page.locator("#hh-outbox")).to_contain_text("lot J7 from DRY-01")
+    sync_api.expect(page.locator("#pk-progress")).to_have_text("1 of 1 picks done")
+    sync_api.expect(page.locator("#pk-ship")).to_be_hidden()  # nothing ships before the pick is booked
+    shot(page, "pick-offline-saved")
+    wedge(page, "(01)09501101530003(10)J7")
+    status(page, f"Refused: lot J7 is already picked in full for order {order['number']}", "error")
+    [queued] = page.evaluate("import('/static/handheld/outbox.js').then((o) => o.pending())")
+    assert _picked(session, order["id"]) == []
+
+    phone.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    status(page, "Sent: picked 4 ea of lot J7")
+    sync_api.expect(page.locator("#hh-outbox")).to_be_hidden()
+    sync_api.expect(page.locator("#pk-ship")).to_be_visible()
+    # The same pick sent again with its key (an answer lost on the way back) gets the first answer and
+    # books nothing more.
+    assert page.evaluate(REPLAY, queued) == [200, f"picked 4 ea of lot J7 for order {order['number']}"]
+    assert _picked(session, order["id"]) == [("J7", "4")]
+
+    page.click("#pk-ship")
+    status(page, f"Shipped {order['number']}")
+    session.rollback()
+    out = session.scalars(select(Movement.quantity).where(Movement.lot_id == jam_lot["id"],
+                                                          Movement.kind == MovementKind.SHIP)).all()
+    assert [f"{q.normalize():f}" for q in out] == ["-4"]
+    assert api.get(f"/lots/{jam_lot['id']}").json["on_hand"] == "8"
+    sync_api.expect(page.locator("#pk-conflicts")).to_be_hidden()
+
+
+def test_an_offline_pick_of_a_lot_held_meanwhile_comes_back_as_a_conflict(live: str, phone: Any, session: Session,
+                                                                         jam_lot: dict[str, Any],
+                                                                         site: dict[str, Any], api: Api) -> None:
+    make_user(session, "otto", Role.OPERATOR)
+    run = api.post("/production-runs", {"sku": "JAM-RASP", "quantity": "5", "location": "DRY-01",
+                                        "lot_code": "J8", "expiry": (EXPIRY + timedelta(days=30)).isoformat(),
+                                        "inputs": [{"sku": "RASP", "lot_code": api.get("/lots?sku=RASP").json[0]
+                                                    ["code"], "quantity": "1"}]})
+    assert run.status_code == 201, run.json
+    order = _allocated_order(api, site)
+    page = login(phone, live, "/h/pick")
+    _open_offline(phone, page, order)
+    wedge(page, "(01)09501101530003(10)J7")
+    status(page, "Saved, will be sent: pick of 4 ea JAM-RASP lot J7", "saved")
+
+    # While the handheld is offline, QA puts the lot on hold: its allocation moves to lot J8.
+    assert api.post(f"/lots/{jam_lot['id']}/hold", {"reason": "seal damaged"}).status_code == 200
+    phone.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    status(page, "Conflict: pick of 4 ea JAM-RASP lot J7 from DRY-01", "error")
+    conflicts = page.locator("#pk-conflicts")
+    sync_api.expect(conflicts).to_contain_text("on hold: seal damaged")
+    sync_api.expect(conflicts).to_contain_text("Put the lot back at DRY-01, then pick what the list shows next.")
+    sync_api.expect(page.locator("#pk-lot")).to_have_text("JAM-RASP lot J8")
+    sync_api.expect(page.locator("#hh-outbox")).to_be_hidden()
+    shot(page, "pick-offline-conflict")
+    assert _picked(session, order["id"]) == []
+
+    # The conflict stays on the device until the picker has put the lot back.
+    page.reload()
+    sync_api.expect(conflicts).to_contain_text("seal damaged")
+    page.click("#pk-conflicts button")
+    sync_api.expect(conflicts).to_be_hidden()
+    page.select_option("#pk-order", str(order["id"]))
+    sync_api.expect(page.locator("#pk-lot")).to_have_text("JAM-RASP lot J8")
+    wedge(page, "(01)09501101530003(10)J8")
+    status(page, "picked 4 ea of lot J8")
+    assert _picked(session, order["id"]) == [("J8", "4")]
+
+
+CACHE_NAMES = "caches.keys().then((keys) => keys.filter((k) => k.startsWith('lotwise-handheld-')))"
+CONTROLLER = "navigator.serviceWorker.controller && navigator.serviceWorker.controller.scriptURL"
+
+
+def settles(page: Any, script: str, expected: Any, tries: int = 100) -> None:
+    """Wait until the page's `script` gives `expected` (the service worker installs in the background)."""
+    seen = None
+    for _ in range(tries):
+        seen = page.evaluate(script)
+        if seen == expected:
+            return
+        page.wait_for_timeout(100)
+    assert seen == expected
+
+
+def test_a_new_build_takes_over_the_handheld_at_the_next_page_load(live: str, phone: Any, session: Session,
+                                                                   app: Flask) -> None:
+    make_user(session, "otto", Role.OPERATOR)
+    old = app.config["BUILD_VERSION"]
+    page = login(phone, live, "/h/lookup")
+    sync_api.expect(page.locator("#hh-version")).to_have_text(old)
+    assert page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    settles(page, CACHE_NAMES, [f"lotwise-handheld-{old}"])
+
+    app.config["BUILD_VERSION"] = "9.9.9-0123456789ab"
+    page.reload()
+    sync_api.expect(page.locator("#hh-version")).to_have_text("9.9.9-0123456789ab")
+    settles(page, CACHE_NAMES, ["lotwise-handheld-9.9.9-0123456789ab"])
+    settles(page, CONTROLLER, f"{live}/h/sw.js?v=9.9.9-0123456789ab")
+    # The new cache holds this build's files, and the pages still open offline from it.
+    assert page.evaluate("caches.open('lotwise-handheld-9.9.9-0123456789ab')"
+                         ".then((c) => c.match('/static/handheld/pick.js')).then((r) => Boolean(r))")
+    phone.set_offline(True)
+    page.reload()
+    sync_api.expect(page.locator("h1")).to_have_text("Lookup")
+    shot(page, "sw-upgraded")

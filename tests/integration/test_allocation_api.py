@@ -9,6 +9,7 @@ import pytest
 from flask import Flask
 from sqlalchemy.orm import Session
 
+from app.models import Role
 from tests.helpers.api import Api
 from tests.helpers.bookings import TODAY, receive, refused, snapshot
 
@@ -270,3 +271,28 @@ def test_deallocate_gives_back_unpicked_stock_only(api: Api, allocated: dict[str
     assert r.status_code == 200 and [x["quantity"] for x in r.json["released"]] == ["4"]
     assert _lots_of(api, order, "picked") == {"L40": "2"}
     assert _lots_of(api, order) == {}
+
+
+def test_picks_replayed_from_a_handheld_are_each_users_own_and_rechecked_at_the_gate(
+        api: Api, api_as: Any, allocated: dict[str, Any], session: Session) -> None:
+    order = allocated["deli_order"]
+    picker = api_as(Role.OPERATOR)
+    first = _pick(api, order, "L40", "2", key="hh-1")
+    assert first.status_code == 200 and first.json["left_to_pick"] == "4"
+    # Another picker's device happened on the same key: its pick is its own and books.
+    theirs = _pick(picker, order, "L40", "2", key="hh-1")
+    assert theirs.status_code == 200 and theirs.json["left_to_pick"] == "2", theirs.json
+    # Each replay gets its sender's first answer; nothing more is booked.
+    assert _pick(api, order, "L40", "2", key="hh-1").json == first.json
+    assert _pick(picker, order, "L40", "2", key="hh-1").json == theirs.json
+    refused(_pick(api, order, "L40", "1", key="hh-1"), 422, "Idempotency-Key")
+    picked = api.get(f"/orders/{order}/allocations").json["allocations"]
+    assert [(a["lot_code"], a["quantity"], a["picked_quantity"]) for a in picked] == [("L40", "6", "4")]
+
+    # A pick saved offline and sent after the lot went on hold is refused with the reason; nothing is booked.
+    lot = api.get("/lots?sku=JAM-RASP&code=L40").json[0]
+    assert api.post(f"/lots/{lot['id']}/hold", {"reason": "seal damaged"}).status_code == 200
+    before = snapshot(session)
+    err = refused(_pick(picker, order, "L40", "2", key="hh-2"), 409, "lot_id")
+    assert "on hold: seal damaged" in err["message"]
+    assert snapshot(session) == before
