@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import Invalid, NotFound
 from app.models import Product, Recipe, RecipeInput
+from app.rules.gate import lock_products
 from app.schemas import RecipeIn
 from app.services.base import transactional
 from app.services.lookups import product_by_sku
@@ -23,6 +24,8 @@ def _input_product(session: Session, sku: str, field: str) -> Product:
 def save_recipe(session: Session, sku: str, cmd: RecipeIn) -> Recipe:
     """Create or replace the recipe of product `sku`: every input checked, nothing half-saved."""
     product = product_by_sku(session, sku)
+    # Two managers saving the same product's first recipe at once: the second waits, then replaces.
+    lock_products(session, [product.id])
     seen: dict[int, int] = {}
     inputs: list[RecipeInput] = []
     for i, item in enumerate(cmd.inputs):
