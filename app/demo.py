@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.migrate import upgrade
-from app.models import LocationKind, Lot, Product, ProductKind, Role, User, WriteOffReason
+from app.models import LocationKind, Lot, Product, ProductKind, RecipeBasis, Role, User, WriteOffReason
 from app.schemas import (
     AdjustmentIn,
     CustomerIn,
@@ -27,6 +27,8 @@ from app.schemas import (
     ProductionRunIn,
     ReceiptIn,
     ReceiptLineIn,
+    RecipeIn,
+    RecipeInputIn,
     ReturnIn,
     RunInputIn,
     ShipLineIn,
@@ -37,7 +39,7 @@ from app.schemas import (
     WarehouseIn,
     WriteOffIn,
 )
-from app.services import allocations, masterdata, orders, production, stock, users, writeoffs
+from app.services import allocations, masterdata, orders, production, recipes, stock, users, writeoffs
 
 DEMO_USER = "demo"
 DEMO_PASSWORD = "demo-lotwise"  # noqa: S105  (the published password of the demo users)
@@ -200,6 +202,26 @@ def _recipe(sku: str) -> dict[str, Decimal]:
     recipe["PK-LID-58" if small else "PK-LID-70"] = Decimal(1)
     recipe[_label(sku)] = Decimal(1)
     return recipe
+
+
+# A batch as the recipes on the product pages state it: a kettle makes 240 jars, the packing bench 48
+# gift boxes; lemon juice goes into the kettle by the batch; labour and energy as the runs book them.
+def _batch(sku: str) -> Decimal:
+    return Decimal(48) if sku in GIFT_SKUS else Decimal(240)
+
+
+def _recipe_in(sku: str) -> RecipeIn:
+    batch = _batch(sku)
+    inputs = []
+    for material, per_unit in _recipe(sku).items():
+        if material == "ING-LEMON":
+            quantity, basis = per_unit * batch, RecipeBasis.PER_BATCH
+        else:
+            quantity, basis = per_unit, RecipeBasis.PER_UNIT
+        inputs.append(RecipeInputIn(sku=material, quantity=quantity.quantize(Decimal("0.000001")), basis=basis))
+    per_jar = Decimal("0.14") if sku in GIFT_SKUS else Decimal("0.11")
+    note = "Assembled on the packing bench" if sku in GIFT_SKUS else "Boiled in one kettle, hot-filled"
+    return RecipeIn(batch_quantity=batch, run_cost=per_jar * batch + 35, note=note, inputs=inputs)
 
 
 # Packaging lost on the line (broken jars, misprinted labels), as a fraction of the batch.
@@ -512,6 +534,8 @@ class _Demo:
             masterdata.create_product(s, ProductIn(
                 sku=item.sku, name=item.name, kind=item.kind, unit=item.unit, shelf_life_days=item.shelf_life,
                 expiry_alert_days=item.alert, gtin=gs1(item.gtin) if item.gtin else None))
+        for sku in JAM_SKUS + GIFT_SKUS:
+            recipes.save_recipe(s, sku, _recipe_in(sku))
         for sup in SUPPLIERS:
             supplier = masterdata.create_supplier(s, SupplierIn(
                 name=sup.name, gln=gs1(sup.gln) if sup.gln else None, contact_name=sup.contact,
@@ -653,7 +677,8 @@ class _Demo:
         extra = (Decimal("0.14") if freshest else Decimal("0.11")) * units + Decimal(35)
         self.counters["batch"] += 1
         run = production.produce(self.s, ProductionRunIn(
-            sku=sku, quantity=Decimal(units), location=at, produced_on=day, expiry=expiry, expiry_reason=reason,
+            sku=sku, quantity=Decimal(units), planned_quantity=Decimal(units), location=at, produced_on=day,
+            expiry=expiry, expiry_reason=reason,
             extra_cost=extra.quantize(Decimal("0.01")), inputs=inputs,
             note=f"Kettle {1 + self.counters['batch'] % 3}" if not freshest else "Assembled on the packing bench"),
             user=clerk, today=day, lot_code_pattern=self.pattern)

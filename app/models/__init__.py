@@ -47,6 +47,10 @@ from app.models.recall import RecallLotRole as RecallLotRole
 from app.models.recall import RecallNotification as RecallNotification
 from app.models.recall import RecallScope as RecallScope
 from app.models.recall import RecallStatus as RecallStatus
+from app.models.recipes import Recipe as Recipe
+from app.models.recipes import RecipeBasis as RecipeBasis
+from app.models.recipes import RecipeInput as RecipeInput
+from app.models.recipes import RunPlanLine as RunPlanLine
 from app.models.scans import ScanEvent as ScanEvent
 from app.models.users import ROLE_RANK as ROLE_RANK
 from app.models.users import ApiToken as ApiToken

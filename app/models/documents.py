@@ -6,6 +6,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Date,
@@ -23,6 +24,9 @@ from app.models.locations import Location, Warehouse
 from app.models.lots import Lot
 from app.models.parties import Customer, Product, Supplier
 from app.models.users import User
+
+if TYPE_CHECKING:
+    from app.models.recipes import RunPlanLine
 
 
 class OrderStatus(enum.StrEnum):
@@ -80,10 +84,13 @@ class ProductionRun(TimestampMixin, Base):
     # Why the output lot was given an expiry later than its earliest input's.
     expiry_reason: Mapped[str | None] = mapped_column(Text)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # The output the batch was planned for when made from the product's recipe (None without one).
+    planned_quantity: Mapped[Decimal | None] = mapped_column(Exact())
     product: Mapped[Product] = relationship()
     output_lot: Mapped[Lot] = relationship()
     location: Mapped[Location] = relationship()
     inputs: Mapped[list[RunInput]] = relationship(back_populates="run", order_by="RunInput.id")
+    plan: Mapped[list[RunPlanLine]] = relationship(order_by="RunPlanLine.id")
 
 
 class RunInput(Base):

@@ -22,6 +22,7 @@ from app.models import (
     ShipmentLine,
     Transfer,
 )
+from app.queries.recipes import run_plan
 from app.schemas import (
     AdjustmentOut,
     OrderLineOut,
@@ -81,6 +82,7 @@ def receipt_out(r: Receipt) -> ReceiptOut:
 
 
 def run_out(r: ProductionRun) -> ProductionRunOut:
+    plan, yield_pct = run_plan(r)
     return ProductionRunOut(
         id=r.id, number=r.number, sku=r.product.sku, output_lot_id=r.output_lot_id,
         output_lot_code=r.output_lot.code, output_quantity=r.output_quantity, expiry=r.output_lot.expiry,
@@ -90,6 +92,7 @@ def run_out(r: ProductionRun) -> ProductionRunOut:
                             location=x.location.code, quantity=x.quantity, unit_cost=x.unit_cost)
                 for x in r.inputs],
         expiry_reason=r.expiry_reason, taken_from_orders=getattr(r, "taken_from_orders", []),
+        planned_quantity=r.planned_quantity, yield_pct=yield_pct, plan=plan,
     )
 
 

@@ -417,6 +417,33 @@ from app.schemas.recall import (
 from app.schemas.recall import (
     UpstreamLotOut as UpstreamLotOut,
 )
+from app.schemas.recipes import (
+    PlanInputOut as PlanInputOut,
+)
+from app.schemas.recipes import (
+    ProposedLotOut as ProposedLotOut,
+)
+from app.schemas.recipes import (
+    RecipeIn as RecipeIn,
+)
+from app.schemas.recipes import (
+    RecipeInputIn as RecipeInputIn,
+)
+from app.schemas.recipes import (
+    RecipeInputOut as RecipeInputOut,
+)
+from app.schemas.recipes import (
+    RecipeOut as RecipeOut,
+)
+from app.schemas.recipes import (
+    RecipePlanOut as RecipePlanOut,
+)
+from app.schemas.recipes import (
+    RecipePlanQuery as RecipePlanQuery,
+)
+from app.schemas.recipes import (
+    RunPlanOut as RunPlanOut,
+)
 from app.schemas.regulatory import (
     EpcisEvents as EpcisEvents,
 )

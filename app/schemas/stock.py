@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Annotated, Any, Self
 
 from pydantic import (
@@ -30,6 +29,7 @@ from app.schemas.common import (
     blank_to_none,
     text_rules_in_schema,
 )
+from app.schemas.recipes import Positive, RunPlanOut
 
 
 def _lot_ref_schema(schema: dict[str, Any], cls: type[BaseModel]) -> None:
@@ -93,7 +93,13 @@ class ProductionRunIn(Command):
     produced_on: Day | None = None
     lot_code: Code | None = None
     expiry: Day | None = None
-    extra_cost: Money = Decimal(0)
+    extra_cost: Money | None = Field(default=None, description=(
+        "the run's extra cost (labour, energy); default: the recipe's run cost scaled to `planned_quantity` "
+        "when the batch is planned from the recipe, else 0"))
+    planned_quantity: Positive | None = Field(default=None, description=(
+        "the output the batch was planned for, when it is made from the product's recipe (which it then "
+        "needs): the recipe is scaled to it, each input's planned quantity is recorded, and `quantity` is the "
+        "actual output"))
     note: LongText | None = None
     inputs: Annotated[list[RunInputIn], Field(min_length=1, max_length=200)]
     expiry_reason: LongText | None = Field(default=None, description=(
@@ -101,7 +107,8 @@ class ProductionRunIn(Command):
     take_allocated: bool = Field(default=False, description=(
         "consume stock allocated to orders: their allocations are released and re-allocated"))
 
-    _blank = field_validator("lot_code", "expiry", "expiry_reason", mode="before")(
+    _blank = field_validator("lot_code", "expiry", "expiry_reason", "extra_cost", "planned_quantity",
+                             mode="before")(
         classmethod(lambda cls, v: blank_to_none(v)))
 
 
@@ -247,6 +254,12 @@ class ProductionRunOut(Out):
     note: str | None
     created_at: datetime
     inputs: list[RunInputOut]
+    planned_quantity: Amount | None = Field(default=None, description=(
+        "the output the batch was planned for (made from the recipe); null without a plan"))
+    yield_pct: Amount | None = Field(default=None, description=(
+        "actual output as a percentage of the planned output, to two places; null without a plan"))
+    plan: list[RunPlanOut] = Field(default_factory=list, description=(
+        "per input product: what the recipe planned and what was actually consumed (empty without a plan)"))
     expiry_reason: str | None = Field(default=None, description=(
         "why the lot expires later than its earliest input"))
     taken_from_orders: list[TakenOut] = Field(default_factory=list, description=(

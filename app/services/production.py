@@ -23,7 +23,9 @@ from app.models import (
     MovementKind,
     Product,
     ProductionRun,
+    Recipe,
     RunInput,
+    RunPlanLine,
     User,
 )
 from app.rules.gate import Purpose, allocated_elsewhere, lock_products
@@ -95,6 +97,18 @@ def made_lot_expiry(product: Product, produced_on: date, inputs: Sequence[Lot], 
     return (min(candidates) if candidates else None), None
 
 
+def _recipe_for(session: Session, product: Product, planned: Decimal | None) -> Recipe | None:
+    """The recipe a batch planned for `planned` units is made to (None when it is not planned)."""
+    if planned is None:
+        return None
+    ledger.positive(planned, "planned_quantity")
+    recipe = session.scalar(select(Recipe).where(Recipe.product_id == product.id))
+    if recipe is None:
+        raise Invalid(f"{product.sku} has no recipe to plan the batch from; leave planned_quantity out",
+                      "planned_quantity")
+    return recipe
+
+
 @ledger.transactional
 def produce(
     session: Session,
@@ -122,6 +136,10 @@ def produce(
     else:
         code = ledger.generate_lot_code(session, product, produced_on, lot_code_pattern)
     inputs = [lot_by_ref(session, item, f"inputs.{i}.") for i, item in enumerate(cmd.inputs)]
+    recipe = _recipe_for(session, product, cmd.planned_quantity)
+    extra_cost = cmd.extra_cost
+    if extra_cost is None:
+        extra_cost = recipe.cost(cmd.planned_quantity) if recipe and cmd.planned_quantity else Decimal(0)
     expiry, reason = made_lot_expiry(product, produced_on, inputs, cmd.expiry, cmd.expiry_reason)
 
     output = Lot(product_id=product.id, code=code, origin=LotOrigin.PRODUCTION, made_on=produced_on,
@@ -130,10 +148,15 @@ def produce(
     session.flush()
     run = ProductionRun(number=ledger.document_number(session, "P"), product_id=product.id,
                         output_lot_id=output.id, output_quantity=output_quantity,
-                        location_id=location.id, produced_on=produced_on, extra_cost=cmd.extra_cost,
-                        note=cmd.note, user_id=user.id if user else None, expiry_reason=reason)
+                        location_id=location.id, produced_on=produced_on, extra_cost=extra_cost,
+                        note=cmd.note, user_id=user.id if user else None, expiry_reason=reason,
+                        planned_quantity=cmd.planned_quantity if recipe else None)
     session.add(run)
     session.flush()
+    if recipe is not None and cmd.planned_quantity is not None:
+        session.add_all(RunPlanLine(run_id=run.id, product_id=item.product_id,
+                                    planned_quantity=recipe.need(item, cmd.planned_quantity))
+                        for item in recipe.inputs)
 
     # Lots (in id order), then their products: the order a hold takes them in, so never crosswise.
     for lot in sorted(set(inputs), key=lambda x: x.id):
@@ -166,7 +189,7 @@ def produce(
 
     for lot_id, quantity in per_lot.items():
         session.add(LotLink(input_lot_id=lot_id, output_lot_id=output.id, run_id=run.id, quantity=quantity))
-    output.unit_cost = ((input_cost + cmd.extra_cost) / output_quantity).quantize(_COST_PLACES)
+    output.unit_cost = ((input_cost + extra_cost) / output_quantity).quantize(_COST_PLACES)
     ledger.book(session, lot=output, location=location, quantity=output_quantity, kind=MovementKind.PRODUCE,
          ref_type="production_run", ref_id=run.id, booked_on=produced_on, user=user,
          request_key=request_key)

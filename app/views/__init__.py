@@ -54,6 +54,7 @@ def register(app: Flask) -> None:
         products,
         recalls,
         receipts,
+        recipes,
         runs,
         shipments,
         suppliers,
@@ -62,7 +63,8 @@ def register(app: Flask) -> None:
     )
 
     for module in (auth, main, lots, receipts, runs, orders, shipments, products, suppliers, customers, locations,
-                   expiry, waste, trace, recalls, labels, printers, digital_link, picklists, handheld):
+                   expiry, waste, trace, recalls, labels, printers, digital_link, picklists, handheld,
+                   recipes):
         app.register_blueprint(module.bp)
 
     @app.context_processor

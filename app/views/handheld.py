@@ -10,6 +10,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from app.models import Location, Order, OrderStatus, Product, Role, Supplier, Warehouse
+from app.queries import recipes
 from app.web import current_user, db, login_required
 
 bp = Blueprint("handheld", __name__, url_prefix="/h")
@@ -65,7 +66,9 @@ def receive() -> str:
 @bp.get("/produce")
 @login_required(Role.OPERATOR)
 def produce() -> str:
-    return _render("handheld/produce.html", "Produce", products=_products(), locations=_locations())
+    with_recipe = recipes.skus_with_recipes(db())
+    products = [{**p, "recipe": p["sku"] in with_recipe} for p in _products()]
+    return _render("handheld/produce.html", "Produce", products=products, locations=_locations())
 
 
 @bp.get("/pick")

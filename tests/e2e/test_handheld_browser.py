@@ -150,7 +150,7 @@ def test_receive_then_produce_driven_by_wedge_scans(live: str, phone: Any, sessi
     assert focused(page)
     wedge(page, CASE_LABEL)
     status(page, f"Added RASP lot {lot_code}")
-    assert page.locator("#pr-inputs input").input_value() == "50"
+    assert page.locator("#pr-inputs input").input_value() == ""  # without a recipe: never the whole lot
     page.locator("#pr-inputs input").fill("12")
     page.keyboard.press("Enter")  # back to the scan field, as after any edit
     wedge(page, f"(240)RASP(10){lot_code}")
@@ -484,3 +484,68 @@ def test_a_new_build_takes_over_the_handheld_at_the_next_page_load(live: str, ph
     page.reload()
     sync_api.expect(page.locator("h1")).to_have_text("Lookup")
     shot(page, "sw-upgraded")
+
+
+RECIPE_SHOTS = Path("/tmp/shots-recipes")
+
+
+def test_a_recipe_batch_is_scanned_with_quantities_from_the_recipe(live: str, phone: Any, session: Session,
+                                                                   site: dict[str, Any], api: Api) -> None:
+    # 100 jars a batch: 0.2 kg raspberries a jar, 10 kg sugar a batch, 30 of labour a batch.
+    assert api.put("/products/JAM-RASP/recipe", {
+        "batch_quantity": "100", "run_cost": "30",
+        "inputs": [{"sku": "RASP", "quantity": "0.2", "basis": "per_unit"},
+                   {"sku": "SUGAR", "quantity": "10", "basis": "per_batch"}]}).status_code == 200
+    soon, later = (TODAY + timedelta(days=20)).isoformat(), (TODAY + timedelta(days=60)).isoformat()
+    for sku, qty, code, expiry, where in (("RASP", "347.741", "R-BIG", later, "COLD-01"),
+                                          ("RASP", "5", "R-END", soon, "COLD-01"),
+                                          ("SUGAR", "775", "S-BAG", None, "DRY-01")):
+        line = {"sku": sku, "quantity": qty, "location": where, "lot_code": code, "unit_cost": "2"}
+        supplier = site["sugar_supplier"] if sku == "SUGAR" else site["supplier"]
+        body = {"supplier_id": supplier, "lines": [{**line, **({"expiry": expiry} if expiry else {})}]}
+        assert api.post("/receipts", body).status_code == 201
+    make_user(session, "otto", Role.OPERATOR)
+    page = login(phone, live, "/h/produce")
+    page.select_option("#pr-product", "JAM-RASP")
+    page.fill("#pr-qty", "100")
+    page.keyboard.press("Enter")
+    status(page, "Recipe for 100 ea: scan RASP, SUGAR", "info")
+    needs = page.locator("#pr-needs li")
+    sync_api.expect(needs.nth(0)).to_contain_text("planned 20 kg · scanned 0 kg")
+    sync_api.expect(needs.nth(0)).to_contain_text("still 20 kg")
+    # First expiry first: the 5 kg lot, then the big one.
+    sync_api.expect(needs.nth(0)).to_contain_text("take lot R-END (COLD-01")
+    sync_api.expect(needs.nth(0)).to_contain_text("then lot R-BIG")
+    sync_api.expect(needs.nth(1)).to_contain_text("still 10 kg")
+    RECIPE_SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(RECIPE_SHOTS / "produce-recipe-planned.png"), full_page=True)
+
+    wedge(page, "(240)RASP(10)R-END")
+    status(page, "Added RASP lot R-END: 5 kg")
+    wedge(page, "(240)RASP(10)R-BIG")
+    status(page, "Added RASP lot R-BIG: 15 kg")  # what the recipe still needs, not the lot's 347.741 kg
+    wedge(page, "(240)SUGAR(10)S-BAG")
+    status(page, "Added SUGAR lot S-BAG: 10 kg")
+    quantities = page.locator("#pr-inputs input")
+    assert [quantities.nth(i).input_value() for i in range(3)] == ["5", "15", "10"]
+    sync_api.expect(needs.nth(0)).to_contain_text("done")
+    # The operator used a little more sugar than planned, and the batch made 96 jars.
+    quantities.nth(2).fill("11")
+    page.keyboard.press("Enter")
+    sync_api.expect(needs.nth(1)).to_contain_text("planned 10 kg · scanned 11 kg")
+    sync_api.expect(needs.nth(1)).to_contain_text("done, 1 kg over")
+    page.fill("#pr-made", "96")
+    page.screenshot(path=str(RECIPE_SHOTS / "produce-recipe-scanned.png"), full_page=True)
+
+    page.click("#pr-finish")
+    sync_api.expect(page.locator("#pr-done")).to_be_visible()
+    status(page, "(yield 96 %)")
+    page.screenshot(path=str(RECIPE_SHOTS / "produce-recipe-done.png"), full_page=True)
+    [run] = api.get("/production-runs").json
+    assert (run["planned_quantity"], run["output_quantity"], run["yield_pct"], run["extra_cost"]) == (
+        "100", "96", "96", "30")
+    assert [(p["sku"], p["planned"], p["actual"]) for p in run["plan"]] == [("RASP", "20", "20"),
+                                                                           ("SUGAR", "10", "11")]
+    assert [(x["lot_code"], x["quantity"]) for x in run["inputs"]] == [("R-END", "5"), ("R-BIG", "15"),
+                                                                       ("S-BAG", "11")]
+    assert api.get("/lots?sku=RASP&code=R-BIG").json[0]["on_hand"] == "332.741"

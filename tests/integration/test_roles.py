@@ -51,6 +51,7 @@ LOOK = {
     "api.fsma204_csv", "api.fsma204_xlsx", "api.epcis_json",
     "handheld.index", "handheld.lookup", "api.parse_scan", "api.decode_photo",
     "api.lot_label_png", "api.lot_label_svg",
+    "recipes.show", "api.get_recipe", "api.plan_recipe",
 }
 
 # An operator books the day's work: receiving, production, orders, picking and shipping, holds
@@ -82,6 +83,7 @@ DAYS_WORK = {
 MANAGES = {
     # master data
     "products.new", "products.edit", "api.create_product", "api.update_product",
+    "recipes.save", "api.put_recipe",
     "suppliers.new", "suppliers.edit", "api.create_supplier", "api.update_supplier",
     "customers.new", "customers.edit", "api.create_customer", "api.update_customer",
     "locations.new", "locations.edit", "locations.new_warehouse",
