@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Annotated
 
 from pydantic import (
+    AfterValidator,
     Field,
     StringConstraints,
     field_validator,
@@ -44,6 +45,22 @@ class ProductPatch(ProductIn):
     unit: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10)] | None = None  # type: ignore[assignment]
     lot_tracked: bool | None = None  # type: ignore[assignment]
     active: bool | None = None  # type: ignore[assignment]
+
+
+GtinText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=8, max_length=14, pattern=r"^\d+$"),
+                     AfterValidator(gtin_value)]
+
+
+class PackagingIn(Command):
+    """A case or pallet of a product: its GTIN and how much of the product it holds, in the product's unit."""
+
+    level: Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=20,
+                                            pattern=r"^[A-Za-z][A-Za-z -]*$"),
+                     Field(description="what the pack is called: case, pallet, tray …")] = "case"
+    gtin: Annotated[GtinText, Field(description="the pack's own GTIN (check digit checked); no other product or "
+                                                "pack may have it")]
+    content: Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=6,
+                                      description="how much of the product one pack holds, in the product's unit")]
 
 
 class PartyIn(Command):
@@ -123,6 +140,14 @@ class ProductOut(Out):
     expiry_alert_days: int | None
     lot_tracked: bool
     active: bool
+
+
+class PackagingOut(Out):
+    id: int
+    product_id: int
+    level: str
+    gtin: str
+    content: Amount = Field(description="how much of the product one pack holds, in the product's unit")
 
 
 class SupplierOut(Out):

@@ -42,6 +42,9 @@ class Api:
     def patch(self, path: str, json: Any = None) -> Any:
         return self.client.patch("/api/v1" + path, json=json, headers=self.headers)
 
+    def delete(self, path: str) -> Any:
+        return self.client.delete("/api/v1" + path, headers=self.headers)
+
 
 def make_user(session: Session, name: str, role: Role, password: str = "correct horse 1") -> Any:
     from app.schemas import UserIn
