@@ -110,7 +110,8 @@ start({
     else note(null);
     if (r.found_lot && r.found_lot.supplier_lot_code === r.lot) topUp = r.found_lot;
     if (r.found_lot && r.found_lot.supplier_id) $("rc-supplier").value = String(r.found_lot.supplier_id);
-    if (r.missing) { say("error", r.missing); return; }
+    // A new GTIN of the product itself is taught below; anything else missing is said as the server words it.
+    if (r.missing && !unknownGtin) { say("error", r.missing); return; }
     const what = r.product ? r.product.name : "Unknown product";
     say(r.product ? "ok" : "error", `${what}${r.conversion ? `: ${r.conversion}` : ""}${r.lot ? `, lot ${r.lot}` : ""}${topUp ? " (tops up lot " + topUp.code + ")" : ""}${r.offline ? " — read offline" : ""}`);
   },
