@@ -69,6 +69,9 @@ def _first(scan: Scan, ais: tuple[str, ...]) -> str | None:
 def _counted(scan: Scan, product: Product, pack: PackagingLevel | None) -> Counted | str | None:
     """What the label's count comes to in the product's unit, or why it cannot be known."""
     if scan.quantity is None:
+        if pack is not None and _first(scan, ("02",)) is None:
+            # A pack's own GTIN without a count (its ITF-14, or (01) on the case) names one pack.
+            return Counted(count=Decimal(1), content=pack.content, unit=product.unit, level=pack.level)
         return None
     key, count = _first(scan, ("01", "02")), _first(scan, ("37", "30"))
     if key == "01" and count == "30":

@@ -91,6 +91,14 @@ def test_a_content_gtin_of_a_case_with_a_count_comes_to_cases_times_content(api:
     assert body["message"] == "Raspberry jam 340 g, lot SUP-9 not known yet: 2 cases × 12 ea = 24 ea"
 
 
+def test_a_case_gtin_without_a_count_is_one_case(api: Api, site: dict[str, Any]) -> None:
+    add(api, site["JAM-RASP"], "case", JAM_CASE, "12")
+    for raw in (f"]I0{JAM_CASE}", f"01{JAM_CASE}10SUP-9"):
+        body = scan(api, raw)
+        assert (body["product"]["sku"], body["receive_quantity"], body["conversion"]) == (
+            "JAM-RASP", "12", "1 case × 12 ea = 12 ea")
+
+
 def test_a_case_of_kilograms_lands_in_kilograms(api: Api, site: dict[str, Any]) -> None:
     add(api, site["RASP"], "box", RASP_BOX, "5")
     body = scan(api, f"02{RASP_BOX}3712{GS}10BF-1")
