@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from allocation.text import number
@@ -28,6 +28,7 @@ def test_a_count_of_the_products_own_units_is_just_that_many() -> None:
     assert (counted.quantity, counted.text) == (Decimal(24), "24 ea")
 
 
+@settings(deadline=None)  # a loaded machine must not fail an exact-arithmetic property
 @given(count=counts, content=contents)
 def test_the_quantity_is_count_times_content_exactly(count: Decimal, content: Decimal) -> None:
     counted = Counted(count, content, "kg", "case")
