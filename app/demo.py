@@ -23,6 +23,7 @@ from app.schemas import (
     LocationIn,
     OrderIn,
     OrderLineIn,
+    PackagingIn,
     ProductIn,
     ProductionRunIn,
     ReceiptIn,
@@ -170,6 +171,20 @@ LABELS: list[Item] = [
     for sku, name, *_ in _JAMS
 ]
 ITEMS: dict[str, Item] = {i.sku: i for i in MATERIALS + LABELS + PRODUCTS}
+
+
+def case_gtin(indicator: int, item_gtin: str) -> str:
+    """The GTIN-14 of a pack of a trade item: an indicator digit, the item's GTIN-13 body, a new check digit."""
+    return gs1(f"{indicator}{item_gtin}")
+
+
+# Cases and pallets: (sku, pack, its GTIN, how much of the product one holds). Bramblewood's raspberries
+# come in 10 kg cases whose label carries (02) the case GTIN and (37) the number of cases.
+PACKS: list[tuple[str, str, str, Decimal]] = [
+    ("FR-RASP", "case", case_gtin(1, "501234500011"), Decimal(10)),
+    ("FR-RASP", "pallet", case_gtin(2, "501234500011"), Decimal(600)),
+    ("JAM-RASP-340", "case", case_gtin(1, JAM_GTIN + "001"), Decimal(12)),
+]
 
 
 def _label(sku: str) -> str:
@@ -536,6 +551,10 @@ class _Demo:
                 expiry_alert_days=item.alert, gtin=gs1(item.gtin) if item.gtin else None))
         for sku in JAM_SKUS + GIFT_SKUS:
             recipes.save_recipe(s, sku, _recipe_in(sku))
+        for sku, level, gtin, content in PACKS:
+            product_id = s.scalar(select(Product.id).where(Product.sku == sku))
+            assert product_id is not None
+            masterdata.add_packaging(s, product_id, PackagingIn(level=level, gtin=gtin, content=content))
         for sup in SUPPLIERS:
             supplier = masterdata.create_supplier(s, SupplierIn(
                 name=sup.name, gln=gs1(sup.gln) if sup.gln else None, contact_name=sup.contact,

@@ -1,5 +1,6 @@
 """Reads what scanners, keyboards and phone cameras deliver: scanner strings and barcode photos."""
 
+from scanning.counts import Counted
 from scanning.decoding import Decoded, decode
 from scanning.errors import (
     BadCheckDigit,
@@ -18,6 +19,7 @@ from scanning.parsing import Scan, parse
 
 __all__ = [
     "BadCheckDigit",
+    "Counted",
     "Decoded",
     "DuplicateAI",
     "EmptyImage",

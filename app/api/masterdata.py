@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app.api import endpoint
-from app.models import Customer, Location, Product, Role, Supplier, Warehouse
+from app.models import Customer, Location, PackagingLevel, Product, Role, Supplier, Warehouse
 from app.queries.documents import get
 from app.schemas import (
     CustomerIn,
@@ -18,6 +18,8 @@ from app.schemas import (
     LocationPatch,
     LocationQuery,
     NameQuery,
+    PackagingIn,
+    PackagingOut,
     ProductIn,
     ProductOut,
     ProductPatch,
@@ -70,6 +72,37 @@ def get_product(user: Any, product_id: int) -> ProductOut:
           body=ProductPatch, response=ProductOut, errors=(404, 409, 422))
 def update_product(user: Any, product_id: int, body: ProductPatch) -> ProductOut:
     return ProductOut.model_validate(svc.update_product(db(), product_id, body))
+
+
+# --- packaging levels ---
+
+
+def _packaging(product_id: int) -> list[PackagingOut]:
+    rows = db().scalars(select(PackagingLevel).where(PackagingLevel.product_id == product_id)
+                        .order_by(PackagingLevel.content, PackagingLevel.id))
+    return [PackagingOut.model_validate(p) for p in rows]
+
+
+@endpoint("/products/<int:product_id>/packaging", summary="List a product's cases and pallets", tag="products",
+          response=PackagingOut, many=True, errors=(404,))
+def list_packaging(user: Any, product_id: int) -> list[PackagingOut]:
+    get(db(), Product, product_id, "product")
+    return _packaging(product_id)
+
+
+@endpoint("/products/<int:product_id>/packaging", "POST", summary="Add a case or pallet GTIN to a product",
+          tag="products", role=Role.MANAGER, body=PackagingIn, response=PackagingOut, status=201,
+          errors=(404, 409, 422))
+def add_packaging(user: Any, product_id: int, body: PackagingIn) -> PackagingOut:
+    return PackagingOut.model_validate(svc.add_packaging(db(), product_id, body))
+
+
+@endpoint("/products/<int:product_id>/packaging/<int:packaging_id>", "DELETE",
+          summary="Remove a case or pallet GTIN from a product; answers the ones left", tag="products",
+          role=Role.MANAGER, response=PackagingOut, many=True, errors=(404,))
+def remove_packaging(user: Any, product_id: int, packaging_id: int) -> list[PackagingOut]:
+    svc.remove_packaging(db(), product_id, packaging_id)
+    return _packaging(product_id)
 
 
 # --- suppliers ---

@@ -12,7 +12,7 @@ from app.schemas import DecodeIn, DecodeOut, GtinIn, ProductOut, ReadOut, ScanIn
 from app.services import scans
 from app.services.masterdata import set_product_gtin
 from app.web import db, gs1_separator, today
-from scanning import ImageTooLarge, ScanError, decode, parse
+from scanning import ImageTooLarge, PairingError, ScanError, decode, parse
 
 
 class TooLarge(LotwiseError):
@@ -21,10 +21,16 @@ class TooLarge(LotwiseError):
 
 
 def _parse(raw: str, station: str | None, user: User) -> ScanOut:
-    """Parse and log one scan; a bad one is logged too, then refused with the parser's words."""
+    """Parse and log one scan; an unreadable one is logged too, then refused with the parser's words."""
     separator = gs1_separator()
     try:
         scan = parse(raw, separator=separator, today=today())
+    except PairingError as exc:
+        # The label breaks a GS1 pairing rule, but what it says is still worth having: the answer
+        # keeps every field read and says in `missing` what it leaves unknown.
+        event_id = scans.record_scan(db(), raw=raw, parsed=scans.scan_fields(exc.scan), outcome="incomplete",
+                                     message=str(exc), station=station, user=user)
+        return scans.resolve(db(), exc.scan, event_id=event_id, today=today(), pairing=str(exc))
     except ScanError as exc:
         scans.record_scan(db(), raw=raw, parsed=None, outcome="error", message=str(exc), station=station, user=user)
         raise Invalid(str(exc), "raw") from None

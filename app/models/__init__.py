@@ -32,6 +32,7 @@ from app.models.lots import LotStatusChange as LotStatusChange
 from app.models.lots import Movement as Movement
 from app.models.lots import MovementKind as MovementKind
 from app.models.parties import Customer as Customer
+from app.models.parties import PackagingLevel as PackagingLevel
 from app.models.parties import PartyMixin as PartyMixin
 from app.models.parties import Product as Product
 from app.models.parties import ProductKind as ProductKind

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy import (
     Boolean,
+    ForeignKey,
     Integer,
     String,
     Text,
@@ -34,6 +35,20 @@ class Product(TimestampMixin, Base):
     expiry_alert_days: Mapped[int | None] = mapped_column(Integer)
     lot_tracked: Mapped[bool] = mapped_column(Boolean, default=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class PackagingLevel(TimestampMixin, Base):
+    """A case or pallet of a product: its own GTIN, and how much of the product (in its unit) it holds.
+
+    A GTIN names one thing: it is unique here and across products' own GTINs (checked by the service).
+    """
+
+    __tablename__ = "packaging_level"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), index=True)
+    level: Mapped[str] = mapped_column(String(20))
+    gtin: Mapped[str] = mapped_column(String(14), unique=True)
+    content: Mapped[Decimal] = mapped_column(Exact())
 
 
 class PartyMixin:

@@ -214,6 +214,12 @@ from app.schemas.masterdata import (
     LocationPatch as LocationPatch,
 )
 from app.schemas.masterdata import (
+    PackagingIn as PackagingIn,
+)
+from app.schemas.masterdata import (
+    PackagingOut as PackagingOut,
+)
+from app.schemas.masterdata import (
     PartyIn as PartyIn,
 )
 from app.schemas.masterdata import (
@@ -512,6 +518,9 @@ from app.schemas.scans import (
 )
 from app.schemas.scans import (
     ScanOut as ScanOut,
+)
+from app.schemas.scans import (
+    ScanPackagingOut as ScanPackagingOut,
 )
 from app.schemas.scans import (
     ScanProductOut as ScanProductOut,

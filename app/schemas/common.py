@@ -71,6 +71,15 @@ Money = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=6), WithJso
     mode="validation")]
 
 
+# More than zero: a whole part that is not zero, or a fraction below 1 with a digit that is not zero.
+POSITIVE_PATTERN = (r"^([1-9][0-9]{0,11}(\.[0-9]{1,6})?|0\.([1-9][0-9]{0,5}|0[1-9][0-9]{0,4}|00[1-9][0-9]{0,3}"
+                    r"|000[1-9][0-9]{0,2}|0000[1-9][0-9]?|00000[1-9]))$")
+
+PositiveQty = Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=6), WithJsonSchema(
+    {"type": "string", "pattern": POSITIVE_PATTERN, "examples": ["12.5"],
+     "description": "a quantity above 0 written as a string: up to 12 digits, a point and up to 6 decimals"},
+    mode="validation")]
+
 NonNegativeQty = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=6), WithJsonSchema(
     {"type": "string", "pattern": MONEY_PATTERN, "examples": ["12.5"],
      "description": "a quantity of 0 or more written as a string: up to 12 digits, a point and up to 6 decimals"},

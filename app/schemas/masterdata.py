@@ -5,13 +5,25 @@ from __future__ import annotations
 from typing import Annotated
 
 from pydantic import (
+    AfterValidator,
     Field,
     StringConstraints,
     field_validator,
 )
 
 from app.models import LocationKind, ProductKind
-from app.schemas.common import Amount, Command, LongText, Out, Percent, Text, blank_to_none, gtin_ok, gtin_value
+from app.schemas.common import (
+    Amount,
+    Command,
+    LongText,
+    Out,
+    Percent,
+    PositiveQty,
+    Text,
+    blank_to_none,
+    gtin_ok,
+    gtin_value,
+)
 
 # Whitespace as Python and JSON Schema's ECMA regexes both read it, and no control characters.
 _EMAIL_PART = r"[^@\s\x00-\x1f\x7f\x85]+"
@@ -49,6 +61,21 @@ class ProductPatch(ProductIn):
     unit: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10)] | None = None  # type: ignore[assignment]
     lot_tracked: bool | None = None  # type: ignore[assignment]
     active: bool | None = None  # type: ignore[assignment]
+
+
+GtinText = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^([0-9]{8}|[0-9]{12,14})$"),
+                     AfterValidator(gtin_value)]
+
+
+class PackagingIn(Command):
+    """A case or pallet of a product: its GTIN and how much of the product it holds, in the product's unit."""
+
+    level: Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=20,
+                                            pattern=r"^[A-Za-z][A-Za-z -]*$"),
+                     Field(description="what the pack is called: case, pallet, tray …")] = "case"
+    gtin: Annotated[GtinText, Field(description="the pack's own GTIN (check digit checked); no other product or "
+                                                "pack may have it")]
+    content: Annotated[PositiveQty, Field(description="how much of the product one pack holds, in the product's unit")]
 
 
 class PartyIn(Command):
@@ -129,6 +156,14 @@ class ProductOut(Out):
     expiry_alert_days: int | None
     lot_tracked: bool
     active: bool
+
+
+class PackagingOut(Out):
+    id: int
+    product_id: int
+    level: str
+    gtin: str
+    content: Amount = Field(description="how much of the product one pack holds, in the product's unit")
 
 
 class SupplierOut(Out):

@@ -20,6 +20,13 @@ class ScanProductOut(BaseModel):
     shelf_life_days: int | None
 
 
+class ScanPackagingOut(BaseModel):
+    id: int
+    level: str
+    gtin: str
+    content: Amount = Field(description="how much of the product one pack holds, in the product's unit")
+
+
 class ScanLotOut(LotOut):
     stock: list[StockOut]
     expired: bool
@@ -55,6 +62,13 @@ class ScanOut(BaseModel):
     text: str | None
     elements: list[tuple[str, str]]
     product: ScanProductOut | None
+    packaging: ScanPackagingOut | None = Field(
+        description="the case or pallet of the product that the scanned GTIN names, when it names one")
+    receive_quantity: Amount | None = Field(
+        description="what the label's count comes to in the product's unit (cases × content), when it says")
+    conversion: str | None = Field(description='how the count was converted, e.g. "2 cases × 12 jar = 24 jar"')
+    missing: str | None = Field(
+        description="what this scan leaves unknown before it can be booked, in one line; what it did read is kept")
     found_lot: ScanLotOut | None = Field(description="the lot the label names: by lot code, else supplier lot code")
     order: ScanOrderOut | None = Field(description="the order whose number was scanned")
     message: str

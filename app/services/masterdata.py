@@ -8,13 +8,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.db import get_or_404
-from app.errors import Conflict
-from app.models import Balance, Customer, Location, Product, Supplier, Warehouse
+from app.errors import Conflict, NotFound
+from app.models import Balance, Customer, Location, PackagingLevel, Product, Supplier, Warehouse
 from app.schemas import (
     CustomerIn,
     CustomerPatch,
     LocationIn,
     LocationPatch,
+    PackagingIn,
     ProductIn,
     ProductPatch,
     SupplierIn,
@@ -33,6 +34,20 @@ def _unique(session: Session, model: type[Any], column: str, value: Any, ident: 
         raise Conflict(f"a {label} with {column} {value!r} already exists", column)
 
 
+def _gtin_free(session: Session, gtin: str | None, *, product_id: int | None = None,
+               packaging_id: int | None = None) -> None:
+    """A GTIN names one thing: one product, or one case or pallet of one product."""
+    if gtin is None:
+        return
+    owner = session.scalar(select(Product.sku).where(Product.gtin == gtin, Product.id != (product_id or 0)))
+    if owner is not None:
+        raise Conflict(f"GTIN {gtin} is already the GTIN of product {owner}", "gtin")
+    pack = session.execute(select(PackagingLevel.level, Product.sku).join(Product)
+                           .where(PackagingLevel.gtin == gtin, PackagingLevel.id != (packaging_id or 0))).first()
+    if pack is not None:
+        raise Conflict(f"GTIN {gtin} is already the GTIN of a {pack.level} of {pack.sku}", "gtin")
+
+
 def _apply(obj: Any, data: dict[str, Any]) -> None:
     for key, value in data.items():
         setattr(obj, key, value)
@@ -41,7 +56,7 @@ def _apply(obj: Any, data: dict[str, Any]) -> None:
 @transactional
 def create_product(session: Session, cmd: ProductIn) -> Product:
     _unique(session, Product, "sku", cmd.sku, None, "product")
-    _unique(session, Product, "gtin", cmd.gtin, None, "product")
+    _gtin_free(session, cmd.gtin)
     product = Product(**cmd.model_dump())
     session.add(product)
     session.flush()
@@ -56,7 +71,7 @@ def update_product(session: Session, product_id: int, cmd: ProductPatch) -> Prod
         if key in data and data[key] is None:
             data.pop(key)
     _unique(session, Product, "sku", data.get("sku"), product.id, "product")
-    _unique(session, Product, "gtin", data.get("gtin"), product.id, "product")
+    _gtin_free(session, data.get("gtin"), product_id=product.id)
     _apply(product, data)
     session.flush()
     return product
@@ -67,9 +82,30 @@ def set_product_gtin(session: Session, product_id: int, gtin: str) -> Product:
     """Remember a GTIN scanned at receiving for a product that had none."""
     product: Product = get_or_404(session, Product, product_id, "product_id", "product")
     cmd = ProductPatch(gtin=gtin)
-    _unique(session, Product, "gtin", cmd.gtin, product.id, "product")
+    _gtin_free(session, cmd.gtin, product_id=product.id)
     product.gtin = cmd.gtin
     return product
+
+
+@transactional
+def add_packaging(session: Session, product_id: int, cmd: PackagingIn) -> PackagingLevel:
+    """Give a product a case or pallet GTIN, so that a scan of that pack books its content."""
+    product: Product = get_or_404(session, Product, product_id, "product_id", "product")
+    _gtin_free(session, cmd.gtin)
+    pack = PackagingLevel(product_id=product.id, **cmd.model_dump())
+    session.add(pack)
+    session.flush()
+    return pack
+
+
+@transactional
+def remove_packaging(session: Session, product_id: int, packaging_id: int) -> None:
+    # Nothing refers to a packaging level: receipts were booked in the product's unit.
+    pack = session.get(PackagingLevel, packaging_id)
+    if pack is None or pack.product_id != product_id:
+        raise NotFound(f"product {product_id} has no packaging level {packaging_id}", "packaging_id")
+    session.delete(pack)
+    session.flush()
 
 
 @transactional

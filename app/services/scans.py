@@ -10,12 +10,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from allocation.usability import is_expired
-from app.models import Lot, Order, Product, ScanEvent, User
+from app.models import Lot, Order, PackagingLevel, Product, ScanEvent, User
 from app.queries.lots import genealogy_counts, stock_of
 from app.rules.gate import problem_of
-from app.schemas import ScanLotOut, ScanOrderOut, ScanOut, ScanProductOut
+from app.schemas import ScanLotOut, ScanOrderOut, ScanOut, ScanPackagingOut, ScanProductOut
 from app.services.base import transactional
-from scanning import Scan
+from scanning import Counted, Scan
 
 
 def scan_fields(scan: Scan) -> dict[str, Any]:
@@ -46,12 +46,60 @@ def record_scan(session: Session, *, raw: str, parsed: dict[str, Any] | None, ou
     return event.id
 
 
-def _product(session: Session, scan: Scan) -> Product | None:
+def _product(session: Session, scan: Scan) -> tuple[Product | None, PackagingLevel | None]:
+    """The product the label names, and the case or pallet of it when the GTIN is a pack's."""
     if scan.gtin:
-        return session.scalar(select(Product).where(Product.gtin == scan.gtin))
+        product = session.scalar(select(Product).where(Product.gtin == scan.gtin))
+        if product is not None:
+            return product, None
+        pack = session.scalar(select(PackagingLevel).where(PackagingLevel.gtin == scan.gtin))
+        if pack is None:
+            return None, None
+        return session.get(Product, pack.product_id), pack
     key = scan.sku or (scan.text if scan.kind == "text" else None)
     if key:
-        return session.scalar(select(Product).where(Product.sku == key))
+        return session.scalar(select(Product).where(Product.sku == key)), None
+    return None, None
+
+
+def _first(scan: Scan, ais: tuple[str, ...]) -> str | None:
+    return next((ai for ai, _ in scan.elements if ai in ais), None)
+
+
+def _counted(scan: Scan, product: Product, pack: PackagingLevel | None) -> Counted | str | None:
+    """What the label's count comes to in the product's unit, or why it cannot be known."""
+    if scan.quantity is None:
+        if pack is not None and _first(scan, ("02",)) is None:
+            # A pack's own GTIN without a count (its ITF-14, or (01) on the case) names one pack.
+            return Counted(count=Decimal(1), content=pack.content, unit=product.unit, level=pack.level)
+        return None
+    key, count = _first(scan, ("01", "02")), _first(scan, ("37", "30"))
+    if key == "01" and count == "30":
+        # (30) is the variable count of items inside the trade item (01) itself.
+        return Counted(count=scan.quantity, content=Decimal(1), unit=product.unit)
+    if key == "01" and pack is None:
+        # GS1 pairs a count of contained items (37) with the content GTIN (02) only: with the
+        # product's own GTIN (01) the label does not say what was counted.
+        return (f"The count ({count}) {scan.quantity} on this label goes with the product's own GTIN (01), "
+                f"which GS1 does not allow: count the {product.name} and enter the quantity")
+    # (02)+(37): that many of the trade item the GTIN names; a known case or pallet holds `content`
+    # each. A case GTIN in (01) with (37) is read the same way: that many of those cases.
+    if pack is None:
+        return Counted(count=scan.quantity, content=Decimal(1), unit=product.unit)
+    return Counted(count=scan.quantity, content=pack.content, unit=product.unit, level=pack.level)
+
+
+def _unknown(scan: Scan) -> str | None:
+    """What a label that names no known product leaves to the clerk, in one line."""
+    if scan.gtin:
+        if scan.gtin[0] != "0":
+            # Indicator digits 1-8 mark a GTIN-14 of a pack (case, pallet) of some trade item.
+            return (f"Case GTIN {scan.gtin} is not known: add it as a packaging level of a product, "
+                    "or choose the product")
+        return (f"GTIN {scan.gtin} is not known: choose its product (it will be remembered), "
+                "or add it as a packaging level of a product")
+    if scan.sku:
+        return f"No product has sku {scan.sku}: choose the product"
     return None
 
 
@@ -103,20 +151,41 @@ def _message(scan: Scan, product: Product | None, lot: Lot | None, order: Order 
     return "read, but it names no product"
 
 
-def resolve(session: Session, scan: Scan, *, event_id: int, today: date) -> ScanOut:
-    """The scan with the product, lot and order it names, as far as they exist."""
-    product = _product(session, scan)
+def resolve(session: Session, scan: Scan, *, event_id: int, today: date, pairing: str | None = None) -> ScanOut:
+    """The scan with the product, lot and order it names, as far as they exist.
+
+    `pairing` is the parser's objection to a label that breaks a GS1 pairing rule: everything read
+    is still answered, and `missing` says what the label leaves unknown.
+    """
+    product, pack = _product(session, scan)
     lot = _lot(session, scan, product)
     if lot is not None and product is None:
         product = lot.product
     order = None
     if scan.kind == "text" and scan.text and lot is None and product is None:
         order = session.scalar(select(Order).where(func.upper(Order.number) == scan.text.upper()))
+    counted = _counted(scan, product, pack) if product is not None else None
+    missing: str | None = None
+    if isinstance(counted, str):
+        missing, counted = counted, None
+    elif product is None and scan.kind != "text" and _unknown(scan):
+        missing = _unknown(scan)
+    elif pairing is not None and not (counted is not None and pack is not None and "37" in dict(scan.elements)):
+        missing = pairing
+    conversion = counted.text if counted is not None and counted.level is not None else None
+    message = _message(scan, product, lot, order)
+    if pairing is not None and missing is not None:
+        message = missing
+    elif conversion:
+        message = f"{message}: {conversion}"
     return ScanOut(
         event_id=event_id, raw=scan.raw, elements=list(scan.elements),
         **{k: v for k, v in scan_fields(scan).items() if k != "elements"},
         product=ScanProductOut(id=product.id, sku=product.sku, name=product.name, gtin=product.gtin,
                                unit=product.unit, shelf_life_days=product.shelf_life_days) if product else None,
+        packaging=ScanPackagingOut(id=pack.id, level=pack.level, gtin=pack.gtin, content=pack.content)
+        if pack else None,
+        receive_quantity=counted.quantity if counted is not None else None, conversion=conversion, missing=missing,
         found_lot=_lot_out(session, lot, today) if lot else None,
         order=ScanOrderOut(id=order.id, number=order.number, status=order.status.value) if order else None,
-        message=_message(scan, product, lot, order))
+        message=message)

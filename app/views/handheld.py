@@ -9,7 +9,8 @@ from flask import Blueprint, current_app, render_template
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from app.models import Location, Order, OrderStatus, Product, Role, Supplier, Warehouse
+from app.formatting import qty
+from app.models import Location, Order, OrderStatus, PackagingLevel, Product, Role, Supplier, Warehouse
 from app.queries import recipes
 from app.web import current_user, db, login_required
 
@@ -59,8 +60,12 @@ def lookup() -> str:
 @login_required(Role.OPERATOR)
 def receive() -> str:
     suppliers = [{"id": s.id, "name": s.name} for s in db().scalars(select(Supplier).order_by(Supplier.name))]
+    # Cases and pallets, so that a case label read offline still books its content.
+    rows = db().execute(select(PackagingLevel.gtin, Product.sku, PackagingLevel.level, PackagingLevel.content)
+                        .join(Product).where(Product.active.is_(True)))
+    packs = [{"gtin": g, "sku": sku, "level": level, "content": qty(content)} for g, sku, level, content in rows]
     return _render("handheld/receive.html", "Receive", products=_products(), suppliers=suppliers,
-                   locations=_locations())
+                   locations=_locations(), packs=packs)
 
 
 @bp.get("/produce")

@@ -7,9 +7,10 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from app.models import Product, ProductKind, Role
+from app.formatting import qty_unit
+from app.models import PackagingLevel, Product, ProductKind, Role
 from app.queries.documents import get
-from app.schemas import ProductIn, ProductPatch
+from app.schemas import PackagingIn, ProductIn, ProductPatch
 from app.services import masterdata
 from app.views.forms import Form, Pager, attempt
 from app.web import db, login_required
@@ -37,9 +38,17 @@ def index() -> Any:
                            kinds=list(ProductKind))
 
 
-def _form_page(form: Form, product: Product | None) -> Any:
-    return render_template("products/form.html", form=form, product=product,
-                           kinds=[(k.value, k.value) for k in ProductKind]), form.status
+PACK_LABELS = {"level": "Pack", "gtin": "Pack GTIN", "content": "Content"}
+
+
+def _form_page(form: Form, product: Product | None, pack_form: Form | None = None) -> Any:
+    packs = [] if product is None else list(db().scalars(
+        select(PackagingLevel).where(PackagingLevel.product_id == product.id)
+        .order_by(PackagingLevel.content, PackagingLevel.id)))
+    pack_form = pack_form or Form({"level": "case"}, PACK_LABELS)
+    status = form.status if form.status != 200 else pack_form.status
+    return render_template("products/form.html", form=form, product=product, packs=packs, pack_form=pack_form,
+                           kinds=[(k.value, k.value) for k in ProductKind]), status
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -56,6 +65,15 @@ def new() -> Any:
     return redirect(url_for("products.index", q=product.sku))
 
 
+def _values(product: Product) -> dict[str, str]:
+    return {
+        "sku": product.sku, "name": product.name, "gtin": product.gtin or "", "kind": product.kind.value,
+        "unit": product.unit, "shelf_life_days": str(product.shelf_life_days or ""),
+        "expiry_alert_days": "" if product.expiry_alert_days is None else str(product.expiry_alert_days),
+        "lot_tracked": str(product.lot_tracked).lower(), "active": str(product.active).lower(),
+    }
+
+
 def _patch(form: Form) -> ProductPatch:
     ProductIn.model_validate(form.data(ProductIn, checkboxes=CHECKBOXES))  # every field is sent: check them all
     return ProductPatch.model_validate(form.data(ProductPatch, checkboxes=CHECKBOXES))
@@ -66,16 +84,33 @@ def _patch(form: Form) -> ProductPatch:
 def edit(product_id: int) -> Any:
     product = get(db(), Product, product_id, "product")
     if request.method == "GET":
-        values = {
-            "sku": product.sku, "name": product.name, "gtin": product.gtin or "", "kind": product.kind.value,
-            "unit": product.unit, "shelf_life_days": str(product.shelf_life_days or ""),
-            "expiry_alert_days": "" if product.expiry_alert_days is None else str(product.expiry_alert_days),
-            "lot_tracked": str(product.lot_tracked).lower(), "active": str(product.active).lower(),
-        }
-        return _form_page(Form(values), product)
+        return _form_page(Form(_values(product)), product)
     form = Form.posted(LABELS)
     saved = attempt(form, lambda: masterdata.update_product(db(), product_id, _patch(form)))
     if saved is None:
         return _form_page(form, get(db(), Product, product_id, "product"))
     flash(f"Product {saved.sku} saved.", "success")
     return redirect(url_for("products.index", q=saved.sku))
+
+
+@bp.post("/<int:product_id>/packaging")
+@login_required(Role.MANAGER)
+def add_packaging(product_id: int) -> Any:
+    product = get(db(), Product, product_id, "product")
+    pack_form = Form.posted(PACK_LABELS)
+    pack = attempt(pack_form, lambda: masterdata.add_packaging(
+        db(), product_id, PackagingIn.model_validate(pack_form.data(PackagingIn))))
+    if pack is None:
+        product = get(db(), Product, product_id, "product")
+        return _form_page(Form(_values(product)), product, pack_form)
+    flash(f"{pack.level.capitalize()} GTIN {pack.gtin} of {product.sku} added: one holds "
+          f"{qty_unit(pack.content, product.unit)}.", "success")
+    return redirect(url_for("products.edit", product_id=product_id) + "#packaging")
+
+
+@bp.post("/<int:product_id>/packaging/<int:packaging_id>/remove")
+@login_required(Role.MANAGER)
+def remove_packaging(product_id: int, packaging_id: int) -> Any:
+    masterdata.remove_packaging(db(), product_id, packaging_id)
+    flash("Packaging level removed.", "success")
+    return redirect(url_for("products.edit", product_id=product_id) + "#packaging")

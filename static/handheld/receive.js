@@ -6,6 +6,34 @@ let topUp = null;       // the lot code to top up when the label names a lot we 
 let unknownGtin = null; // a GTIN no product has yet: remembered for the product chosen
 let key = outbox.newKey();
 
+// count × content exactly, as decimal strings: "3" × "0.25" = "0.75" (no floating point).
+function times(count, content) {
+  const scale = (content.split(".")[1] || "").length;
+  const digits = (BigInt(count) * BigInt(content.replace(".", ""))).toString().padStart(scale + 1, "0");
+  const whole = digits.slice(0, digits.length - scale);
+  const frac = digits.slice(digits.length - scale).replace(/0+$/, "");
+  return frac ? `${whole}.${frac}` : whole;
+}
+
+// Offline the server cannot convert a case count: the page knows each product's cases and does it.
+function offlineCount(r) {
+  const pack = (data.packs || []).find((p) => p.gtin === r.gtin);
+  if (!pack) return r;
+  const p = data.products.find((x) => x.sku === pack.sku);
+  const out = { ...r, product: { id: p.id, sku: p.sku, name: p.name, gtin: p.gtin, unit: p.unit } };
+  if (r.quantity && /^\d+$/.test(r.quantity)) {
+    out.receive_quantity = times(r.quantity, pack.content);
+    out.conversion = `${r.quantity} ${pack.level}${r.quantity === "1" ? "" : "s"} × ${pack.content} ${p.unit} = ${out.receive_quantity} ${p.unit}`;
+  }
+  return out;
+}
+
+function note(text, bad) {
+  $("rc-conv").textContent = text || "";
+  $("rc-conv").hidden = !text;
+  $("rc-conv").classList.toggle("hh-bad", Boolean(bad));
+}
+
 function product() { return data.products.find((p) => p.sku === $("rc-product").value) || null; }
 
 function setUnit() {
@@ -17,6 +45,7 @@ function clear() {
   for (const id of ["rc-lot", "rc-expiry", "rc-qty"]) $(id).value = "";
   $("rc-product").value = "";
   $("rc-gtin").hidden = true;
+  note(null);
   topUp = null;
   unknownGtin = null;
   key = outbox.newKey();
@@ -38,7 +67,8 @@ async function rememberGtin() {
 }
 
 start({
-  async onScan(r) {
+  async onScan(scan) {
+    const r = scan.offline ? offlineCount(scan) : scan;
     $("rc-done").hidden = true;
     $("rc-form").hidden = false;
     const labelled = r.kind === "gs1" || r.kind === "digital_link" || r.kind === "gtin";
@@ -55,6 +85,11 @@ start({
       $("rc-product").value = r.product.sku;
       $("rc-gtin").hidden = true;
       unknownGtin = null;
+    } else if (r.gtin && !r.gtin.startsWith("0")) {
+      // A case or pallet GTIN (indicator digit 1-8) is never taught as a product's own GTIN.
+      unknownGtin = null;
+      $("rc-product").value = "";
+      $("rc-gtin").hidden = true;
     } else if (r.gtin) {
       unknownGtin = r.gtin;
       $("rc-product").value = "";
@@ -64,11 +99,21 @@ start({
     setUnit();
     if (r.lot) $("rc-lot").value = r.lot;
     if (r.expiry || r.best_before) $("rc-expiry").value = r.expiry || r.best_before;
-    if (r.quantity) $("rc-qty").value = r.quantity;
+    // Only a quantity in the product's unit goes into the field: a count of cases is converted first.
+    // A (30) count on a GTIN about to become the product's own counts the product's units.
+    const itemCount = (r.elements || []).some(([ai]) => ai === "30") && unknownGtin;
+    const quantity = r.receive_quantity || (itemCount ? r.quantity : null)
+      || (r.offline && r.product && !/^[1-8]/.test(r.gtin || "") ? r.quantity : null);
+    if (quantity) $("rc-qty").value = quantity;
+    if (r.conversion) note(r.conversion, false);
+    else if (r.quantity && !quantity) note(`The label counts ${r.quantity}: enter the quantity in ${product() ? product().unit : "the product's unit"}`, true);
+    else note(null);
     if (r.found_lot && r.found_lot.supplier_lot_code === r.lot) topUp = r.found_lot;
     if (r.found_lot && r.found_lot.supplier_id) $("rc-supplier").value = String(r.found_lot.supplier_id);
+    // A new GTIN of the product itself is taught below; anything else missing is said as the server words it.
+    if (r.missing && !unknownGtin) { say("error", r.missing); return; }
     const what = r.product ? r.product.name : "Unknown product";
-    say(r.product ? "ok" : "error", `${what}${r.lot ? `, lot ${r.lot}` : ""}${topUp ? " (tops up lot " + topUp.code + ")" : ""}${r.offline ? " — read offline" : ""}`);
+    say(r.product ? "ok" : "error", `${what}${r.conversion ? `: ${r.conversion}` : ""}${r.lot ? `, lot ${r.lot}` : ""}${topUp ? " (tops up lot " + topUp.code + ")" : ""}${r.offline ? " — read offline" : ""}`);
   },
   onSent(item, result) {
     if (result.ok) done(result.data, item.label);

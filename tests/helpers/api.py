@@ -45,6 +45,9 @@ class Api:
     def put(self, path: str, json: Any = None) -> Any:
         return self.client.put("/api/v1" + path, json=json, headers=self.headers)
 
+    def delete(self, path: str) -> Any:
+        return self.client.delete("/api/v1" + path, headers=self.headers)
+
 
 def make_user(session: Session, name: str, role: Role, password: str = "correct horse 1") -> Any:
     from app.schemas import UserIn

@@ -38,7 +38,7 @@ LOOK = {
     "picklists.order_pick_list", "picklists.order_pick_list_pdf", "picklists.wave", "picklists.wave_pdf",
     "api.order_pick_list", "api.order_pick_list_pdf", "api.wave_pick_list", "api.wave_pick_list_pdf",
     "products.index", "suppliers.index", "customers.index", "locations.index",
-    "api.list_products", "api.get_product", "api.list_suppliers", "api.get_supplier",
+    "api.list_products", "api.get_product", "api.list_packaging", "api.list_suppliers", "api.get_supplier",
     "api.list_customers", "api.get_customer", "api.list_warehouses", "api.list_locations", "api.get_location",
     "api.list_printers", "api.get_printer", "api.get_label_settings",
     "expiry.index", "api.list_expiring", "api.expiring_summary",
@@ -84,6 +84,7 @@ MANAGES = {
     # master data
     "products.new", "products.edit", "api.create_product", "api.update_product",
     "recipes.save", "api.put_recipe",
+    "products.add_packaging", "products.remove_packaging", "api.add_packaging", "api.remove_packaging",
     "suppliers.new", "suppliers.edit", "api.create_supplier", "api.update_supplier",
     "customers.new", "customers.edit", "api.create_customer", "api.update_customer",
     "locations.new", "locations.edit", "locations.new_warehouse",
