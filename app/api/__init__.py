@@ -254,4 +254,4 @@ def openapi_path(rule: str) -> str:
     return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule)
 
 
-from app.api import allocation, documents, exports, labels, masterdata, recalls, scans, stock, trace, waste  # noqa: E402,F401  (routes register on import)
+from app.api import allocation, documents, exports, labels, masterdata, recalls, scans, stations, stock, trace, waste  # noqa: E402,F401  (routes register on import)

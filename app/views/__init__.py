@@ -27,6 +27,7 @@ NAV = [
     ("suppliers.index", "Suppliers"),
     ("customers.index", "Customers"),
     ("locations.index", "Locations"),
+    ("stations.index", "Stations"),
     ("handheld.index", "Scan"),
 ]
 
@@ -56,13 +57,15 @@ def register(app: Flask) -> None:
         receipts,
         runs,
         shipments,
+        stations,
         suppliers,
         trace,
         waste,
     )
 
     for module in (auth, main, lots, receipts, runs, orders, shipments, products, suppliers, customers, locations,
-                   expiry, waste, trace, recalls, labels, printers, digital_link, picklists, handheld):
+                   expiry, waste, trace, recalls, labels, printers, digital_link, picklists, handheld,
+                   stations):
         app.register_blueprint(module.bp)
 
     @app.context_processor

@@ -8,13 +8,14 @@ from flask import Blueprint, current_app, render_template, send_from_directory
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from app.models import Location, Order, OrderStatus, Product, Role, Supplier, Warehouse
+from app.models import Location, LocationKind, Order, OrderStatus, Product, Role, Supplier, Warehouse
+from app.queries.stations import stations
 from app.web import current_user, db, login_required
 
 bp = Blueprint("handheld", __name__, url_prefix="/h")
 
-PAGES = [("handheld.lookup", "Lookup", Role.VIEWER), ("handheld.receive", "Receive", Role.OPERATOR),
-         ("handheld.produce", "Produce", Role.OPERATOR), ("handheld.pick", "Pick", Role.OPERATOR)]
+PAGES = [("handheld.receive", "Receive", Role.OPERATOR), ("handheld.produce", "Produce", Role.OPERATOR),
+         ("handheld.pick", "Pick", Role.OPERATOR), ("handheld.lookup", "Look up", Role.VIEWER)]
 
 
 def _products() -> list[dict[str, Any]]:
@@ -29,11 +30,17 @@ def _locations() -> list[dict[str, Any]]:
     return [{"code": loc.code, "name": loc.name, "kind": loc.kind.value, "warehouse": wh} for loc, wh in rows]
 
 
+def _default_location(locations: list[dict[str, Any]], kind: LocationKind) -> str | None:
+    """Where a page without a station starts: the first location of the kind the work belongs in."""
+    return next((loc["code"] for loc in locations if loc["kind"] == kind.value), None)
+
+
 def _render(template: str, title: str, **data: Any) -> str:
     user = current_user()
     assert user is not None
     page_data = {"separator": current_app.config["GS1_SEPARATOR"], "user": user.username,
-                 "operator": user.has_role(Role.OPERATOR), **data}
+                 "operator": user.has_role(Role.OPERATOR),
+                 "stations": [s.model_dump(mode="json") for s in stations(db(), active_only=True)], **data}
     return render_template(template, title=title, page_data=page_data,
                            pages=[(e, label) for e, label, role in PAGES if user.has_role(role)])
 
@@ -54,14 +61,17 @@ def lookup() -> str:
 @login_required(Role.OPERATOR)
 def receive() -> str:
     suppliers = [{"id": s.id, "name": s.name} for s in db().scalars(select(Supplier).order_by(Supplier.name))]
+    locations = _locations()
     return _render("handheld/receive.html", "Receive", products=_products(), suppliers=suppliers,
-                   locations=_locations())
+                   locations=locations, default_location=_default_location(locations, LocationKind.RECEIVING))
 
 
 @bp.get("/produce")
 @login_required(Role.OPERATOR)
 def produce() -> str:
-    return _render("handheld/produce.html", "Produce", products=_products(), locations=_locations())
+    locations = _locations()
+    return _render("handheld/produce.html", "Produce", products=_products(), locations=locations,
+                   default_location=_default_location(locations, LocationKind.PRODUCTION))
 
 
 @bp.get("/pick")

@@ -1,5 +1,5 @@
 // Pick: open an order's pick list, go where it says, scan the lot; wrong lots are refused with the reason.
-import { api, outbox, refocus, say, start } from "./scan.js";
+import { api, outbox, refocus, refused, say, start } from "./scan.js";
 
 const $ = (id) => document.getElementById(id);
 let order = null;
@@ -17,7 +17,7 @@ async function open(id) {
     $("pk-title").textContent = `${list.order_number} · ${list.customer_name || ""}`;
     show();
   } catch (err) {
-    say("error", `Pick list not opened: ${err.message}`);
+    refused(err, "Pick list not opened");
   }
 }
 
@@ -40,21 +40,28 @@ start({
   async onScan(r) {
     if (r.order) { await open(r.order.id); say("ok", `Order ${r.order.number}`); return; }
     if (!order) { say("error", "Scan or choose the order first"); return; }
-    const lot = r.found_lot;
-    if (!lot) { say("error", `Refused: ${r.message}`); return; }
+    // A code several products share is settled by the order itself when only one of them is on it.
+    const listed = (r.candidates || []).filter((c) => rows.some((x) => x.lot_id === c.lot_id && left(x) > 0));
+    const lot = r.found_lot || (listed.length === 1
+      ? { id: listed[0].lot_id, sku: listed[0].sku, code: listed[0].code, on_hand: listed[0].on_hand } : null);
+    if (!lot) {
+      say("error", r.candidates && r.candidates.length ? "Several products share this code" : "Lot not known",
+          r.candidates && r.candidates.length ? `${r.message}: scan the lot's label instead` : r.message);
+      return;
+    }
     const row = rows.find((x) => x.lot_id === lot.id && left(x) > 0) || rows.find((x) => left(x) > 0);
-    if (!row) { say("error", "Everything is picked: ship the order"); return; }
+    if (!row) { say("error", "Everything is picked", "Ship the order"); return; }
     const quantity = String(Math.min(left(row), Number(lot.on_hand)) || left(row));
     const label = `pick of ${quantity} ${lot.sku} lot ${lot.code}`;
     const result = await outbox.submit({ url: `/api/v1/orders/${order.id}/picks`, label,
                                          body: { lot_id: lot.id, location: row.location, quantity } });
     if (result.queued) { say("info", `No connection: the ${label} will be sent when it returns`); return; }
-    if (!result.ok) { say("error", `Refused: ${result.data.error ? result.data.error.message : result.status}`); return; }
+    if (!result.ok) { refused(result.data.error || { message: `The server answered ${result.status}` }); return; }
     say("ok", result.data.message);
     await open(order.id);
   },
   onSent(item, result) {
-    if (!result.ok) say("error", `${item.label} refused: ${result.data.error ? result.data.error.message : result.status}`);
+    if (!result.ok) refused(result.data.error || { message: `${item.label}: the server answered ${result.status}` });
     else if (order) open(order.id);
   },
 });
@@ -66,6 +73,6 @@ $("pk-ship").addEventListener("click", async () => {
                                        label: `shipment of ${order.number}` });
   if (result.queued) say("info", "No connection: the shipment will be sent when it returns");
   else if (result.ok) { say("ok", `Shipped ${order.number}: ${result.data.number}`); $("pk-ship").hidden = true; }
-  else say("error", `Not shipped: ${result.data.error ? result.data.error.message : result.status}`);
+  else refused(result.data.error || { message: `The server answered ${result.status}` }, "Not shipped");
   refocus();
 });

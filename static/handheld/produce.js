@@ -1,5 +1,5 @@
 // Produce: choose what to make and how much, scan each input lot (refused if it may not be used), finish.
-import { data, outbox, refocus, say, start } from "./scan.js";
+import { data, outbox, refocus, refused, say, start, stationDefault } from "./scan.js";
 
 const $ = (id) => document.getElementById(id);
 let inputs = [];
@@ -51,12 +51,13 @@ start({
     $("pr-form").hidden = false;
     const lot = r.found_lot;
     if (!lot) {
-      say("error", r.offline ? "No connection: input lots are checked on the server; try again when online"
-                             : `No such lot: ${r.message}`);
+      if (r.offline) say("error", "No connection", "Input lots are checked on the server; try again when online");
+      else say("error", r.candidates && r.candidates.length ? "Several products share this code" : "No such lot",
+               r.candidates && r.candidates.length ? `${r.message}: scan the lot's label instead` : r.message);
       return;
     }
-    if (lot.problem) { say("error", `Refused: ${lot.problem}`); return; }
-    if (Number(lot.on_hand) <= 0) { say("error", `Refused: lot ${lot.code} has nothing on hand`); return; }
+    if (lot.problem) { say("error", lot.problem_title || "Refused", lot.problem); return; }
+    if (Number(lot.on_hand) <= 0) { say("error", "Nothing on hand", `Lot ${lot.code} has nothing on hand`); return; }
     if (inputs.some((x) => x.id === lot.id)) { say("error", `Lot ${lot.code} is already in the list`); return; }
     inputs.push({ id: lot.id, sku: lot.sku, code: lot.code, unit: lot.unit, on_hand: lot.on_hand,
                   quantity: defaultQuantity(lot) });
@@ -65,7 +66,7 @@ start({
   },
   onSent(item, result) {
     if (result.ok) done(result.data);
-    else say("error", `${item.label} refused: ${result.data.error ? result.data.error.message : result.status}`);
+    else refused(result.data.error || { message: `${item.label}: the server answered ${result.status}` }, "Not recorded");
   },
 });
 
@@ -105,7 +106,7 @@ $("pr-finish").addEventListener("click", async () => {
   } else if (result.ok) {
     done(result.data);
   } else {
-    say("error", `Not recorded: ${result.data.error ? result.data.error.message : result.status}`);
+    refused(result.data.error || { message: `The server answered ${result.status}` }, "Not recorded");
     refocus();
     return;
   }
@@ -115,3 +116,5 @@ $("pr-finish").addEventListener("click", async () => {
   render();
   refocus();
 });
+
+stationDefault($("pr-location"), "production_location");

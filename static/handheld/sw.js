@@ -1,9 +1,9 @@
 // Keeps the handheld pages loading without a connection: pages network-first (fresh stock
 // data when online, the last copy offline), static files cache-first. The API is never cached.
 
-const CACHE = "lotwise-handheld-v2";
+const CACHE = "lotwise-handheld-v3";
 const SHELL = ["/h/", "/h/lookup", "/h/receive", "/h/produce", "/h/pick"];
-const STATIC = ["scan.js", "outbox.js", "menu.js", "lookup.js", "receive.js", "produce.js", "pick.js",
+const STATIC = ["scan.js", "station.js", "outbox.js", "menu.js", "lookup.js", "receive.js", "produce.js", "pick.js",
                 "handheld.css"].map((f) => `/static/handheld/${f}`);
 
 self.addEventListener("install", (event) => {
