@@ -413,6 +413,10 @@ def _substitute(session: Session, order: Order, lot: Lot, location: Location, qu
         raise LotBlocked(f"lot {lot.code} may not go on order {order.number}: "
                          f"{'; '.join(p.message for p in problems)}{instead}", problems[0].field,
                          title=problems[0].title or None)
+    if problems and expected and not allow:
+        # Not enough of a lot the order does not take: what the picker needs is the lot it does take.
+        raise InsufficientStock(f"{'; '.join(p.message for p in problems)}{instead}", problems[0].field,
+                                title=short("wrong_lot", lot=expected[0].lot.code))
     refuse(problems)
     if location.warehouse_id != order.warehouse_id or location.kind not in PICKABLE_KINDS:
         raise Conflict(f"{location.code} is not a pick location of warehouse {order.warehouse.code}, which "
