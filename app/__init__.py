@@ -15,6 +15,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from app import config as config_module
 from app.db import make_engine, make_session_factory
 from app.errors import LotwiseError
+from app.rules.lotcodes import PatternError, check_pattern
 from app.sessions import DatabaseSessionInterface
 from app.version import build_version
 
@@ -53,6 +54,10 @@ def _secret_key(cfg: dict[str, Any]) -> str:
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """The Flask app for the configured database (defaults < LOTWISE_* environment < `config`)."""
     cfg = config_module.load(config)
+    try:
+        check_pattern(cfg["LOT_CODE_PATTERN"])
+    except PatternError as exc:
+        raise ValueError(f"LOTWISE_LOT_CODE_PATTERN: {exc}") from None
     app = Flask(__name__, static_folder=str(ROOT / "static"), template_folder="templates")
     app.config.update(cfg)
     app.config["SECRET_KEY"] = _secret_key(cfg)

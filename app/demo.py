@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.migrate import upgrade
-from app.models import LocationKind, Lot, Product, ProductKind, RecipeBasis, Role, User, WriteOffReason
+from app.models import LocationKind, Lot, Product, ProductKind, RecipeBasis, Role, StationKind, User, WriteOffReason
 from app.schemas import (
     AdjustmentIn,
     CustomerIn,
@@ -34,13 +34,14 @@ from app.schemas import (
     RunInputIn,
     ShipLineIn,
     ShipmentIn,
+    StationIn,
     SupplierIn,
     TransferIn,
     UserIn,
     WarehouseIn,
     WriteOffIn,
 )
-from app.services import allocations, masterdata, orders, production, recipes, stock, users, writeoffs
+from app.services import allocations, masterdata, orders, production, recipes, stations, stock, users, writeoffs
 
 DEMO_USER = "demo"
 DEMO_PASSWORD = "demo-lotwise"  # noqa: S105  (the published password of the demo users)
@@ -417,6 +418,14 @@ LOCATIONS: list[tuple[str, str, LocationKind, str]] = [
     ("N-02", "North depot racking 2", LocationKind.STORAGE, "NORTH"),
     ("N-DISPATCH", "North depot dispatch", LocationKind.SHIPPING, "NORTH"),
 ]
+# Where the handhelds work (chosen once per device on the /h/ menu) and the locations their pages start from.
+STATIONS: list[tuple[str, str, StationKind, str | None, str | None, str | None]] = [
+    ("DOCK", "Goods-in dock", StationKind.DOCK, "RCV-DOCK", None, None),
+    ("KITCHEN", "Jam kitchen line", StationKind.KITCHEN, "RCV-DOCK", "KITCHEN", None),
+    ("PACKING", "Gift packing bench", StationKind.KITCHEN, None, "PACK-01", "DRY-C3"),
+    ("DISPATCH", "Dispatch", StationKind.DISPATCH, None, None, "DISPATCH"),
+    ("NORTH", "North depot", StationKind.DOCK, "N-RCV", None, "N-DISPATCH"),
+]
 PICKABLE = {"MAIN": ("DISPATCH", "DRY-C1", "DRY-C2", "DRY-C3"), "NORTH": ("N-01", "N-02", "N-DISPATCH")}
 MATERIAL_STORES = ("COLD-01", "COLD-02", "DRY-A1", "DRY-A2", "DRY-B1", "DRY-B2")
 
@@ -545,6 +554,9 @@ class _Demo:
             code="NORTH", name="North depot", address="Unit 3, Fellgate Park, Northam NM3 4ND"))
         for code, name, kind, warehouse in LOCATIONS:
             masterdata.create_location(s, LocationIn(code=code, name=name, kind=kind, warehouse=warehouse))
+        for code, name, station_kind, receive_at, produce_at, ship_from in STATIONS:
+            stations.create_station(s, StationIn(code=code, name=name, kind=station_kind, receiving_location=receive_at,
+                                                 production_location=produce_at, shipping_location=ship_from))
         for item in MATERIALS + LABELS + PRODUCTS:
             masterdata.create_product(s, ProductIn(
                 sku=item.sku, name=item.name, kind=item.kind, unit=item.unit, shelf_life_days=item.shelf_life,

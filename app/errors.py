@@ -13,13 +13,23 @@ class LotwiseError(Exception):
     status = 400
     code = "bad_request"
 
-    def __init__(self, message: str, field: str | None = None) -> None:
+    def __init__(self, message: str, field: str | None = None, *, title: str | None = None,
+                 candidates: list[dict[str, object]] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        # A few words a handheld shows in bold above the message ("Lot on hold").
+        self.title = title
+        # The lots an ambiguous lot code could mean, for the caller to choose from.
+        self.candidates = candidates
 
     def to_dict(self) -> dict[str, object]:
-        return {"error": {"code": self.code, "message": self.message, "field": self.field}}
+        error: dict[str, object] = {"code": self.code, "message": self.message, "field": self.field}
+        if self.title is not None:
+            error["title"] = self.title
+        if self.candidates is not None:
+            error["candidates"] = self.candidates
+        return {"error": error}
 
     def headers(self) -> dict[str, str]:
         """HTTP headers the answer carries besides the error body."""

@@ -25,6 +25,11 @@ LOT_MAX = 20
 SKU_MAX = 30
 
 
+def cset82(text: str) -> bool:
+    """Whether every character of `text` is allowed in AI 10 and AI 240."""
+    return bool(_CSET82.fullmatch(text))
+
+
 class LabelDataError(ValueError):
     """The lot's data cannot be written in a GS1 barcode; the message says why."""
 

@@ -271,4 +271,17 @@ def openapi_path(rule: str) -> str:
     return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule)
 
 
-from app.api import allocation, documents, exports, labels, masterdata, recalls, recipes, scans, stock, trace, waste  # noqa: E402,F401  (routes register on import)
+from app.api import (  # noqa: E402,F401  (routes register on import)
+    allocation,
+    documents,
+    exports,
+    labels,
+    masterdata,
+    recalls,
+    recipes,
+    scans,
+    stations,
+    stock,
+    trace,
+    waste,
+)

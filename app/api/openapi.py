@@ -28,6 +28,11 @@ _ERROR = {
                 "code": {"type": "string"},
                 "message": {"type": "string"},
                 "field": {"type": ["string", "null"], "description": "the request field at fault, dotted"},
+                "title": {"type": "string", "description": "a refusal's rule in a few words, for a handheld's "
+                                                           "bold line (\"Lot on hold\"); the message says it all"},
+                "candidates": {"type": "array", "items": {"$ref": REF.format(model="LotCandidateOut")},
+                               "description": "a lot code several products share: the lots it may mean; "
+                                              "ask again naming the product (or the lot id)"},
             },
         }
     },

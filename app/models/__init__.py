@@ -22,6 +22,8 @@ from app.models.documents import Transfer as Transfer
 from app.models.locations import PICKABLE_KINDS as PICKABLE_KINDS
 from app.models.locations import Location as Location
 from app.models.locations import LocationKind as LocationKind
+from app.models.locations import Station as Station
+from app.models.locations import StationKind as StationKind
 from app.models.locations import Warehouse as Warehouse
 from app.models.lots import Balance as Balance
 from app.models.lots import Lot as Lot

@@ -48,3 +48,27 @@ class Location(TimestampMixin, Base):
     @property
     def pickable(self) -> bool:
         return self.kind in PICKABLE_KINDS
+
+
+class StationKind(enum.StrEnum):
+    DOCK = "dock"
+    KITCHEN = "kitchen"
+    DISPATCH = "dispatch"
+    OTHER = "other"
+
+
+class Station(TimestampMixin, Base):
+    """Where a handheld works (the dock, a kitchen line, dispatch): the locations its pages start from."""
+
+    __tablename__ = "station"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(30), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[StationKind] = mapped_column(enum_column(StationKind, "station_kind"))
+    receiving_location_id: Mapped[int | None] = mapped_column(ForeignKey("location.id"))
+    production_location_id: Mapped[int | None] = mapped_column(ForeignKey("location.id"))
+    shipping_location_id: Mapped[int | None] = mapped_column(ForeignKey("location.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    receiving_location: Mapped[Location | None] = relationship(foreign_keys=[receiving_location_id])
+    production_location: Mapped[Location | None] = relationship(foreign_keys=[production_location_id])
+    shipping_location: Mapped[Location | None] = relationship(foreign_keys=[shipping_location_id])

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from app.db import get_or_404
+from app.formatting import qty_unit
 from app.models import (
     Balance,
     Customer,
@@ -25,7 +26,7 @@ from app.models import (
     User,
     Warehouse,
 )
-from app.schemas import LinkOut, LotDetailOut, LotOut, MovementOut, ShippedOut, StockOut
+from app.schemas import LinkOut, LotCandidateOut, LotDetailOut, LotOut, MovementOut, ShippedOut, StockOut
 
 
 def on_hand_by_product(session: Session) -> list[tuple[str, str, str, Decimal]]:
@@ -197,3 +198,24 @@ def lot_detail(session: Session, lot_id: int) -> LotDetailOut:
         outputs=links_of(session, lot.id, "outputs"),
         shipments=shipments_of(session, lot.id),
     )
+
+
+def lot_candidates(session: Session, lot_ids: list[int]) -> list[LotCandidateOut]:
+    """The lots an ambiguous code may mean, by product: what a person needs to choose one."""
+    if not lot_ids:
+        return []
+    held = (select(Balance.lot_id, func.sum(Balance.on_hand).label("on_hand"))
+            .where(Balance.lot_id.in_(lot_ids)).group_by(Balance.lot_id).subquery())
+    rows = session.execute(
+        select(Lot, Product, held.c.on_hand).join(Product, Lot.product_id == Product.id)
+        .outerjoin(held, held.c.lot_id == Lot.id).where(Lot.id.in_(lot_ids)).order_by(Product.sku, Lot.id))
+    return [LotCandidateOut(lot_id=lot.id, sku=product.sku, product_name=product.name, code=lot.code,
+                            expiry=lot.expiry, on_hand=on_hand or Decimal(0), unit=product.unit,
+                            status=lot.status.value)
+            for lot, product, on_hand in rows]
+
+
+def candidates_text(candidates: list[LotCandidateOut]) -> str:
+    """The candidates in words, for a message: 'JAM-RASP (expiry 2027-01-10, 12 kg on hand), …'."""
+    return ", ".join(f"{c.sku} ({'expiry ' + str(c.expiry) if c.expiry else 'no expiry'}, "
+                     f"{qty_unit(c.on_hand, c.unit)} on hand)" for c in candidates)

@@ -25,6 +25,7 @@ from app.models import (
     ShipmentLine,
     Supplier,
 )
+from app.queries.lots import candidates_text, lot_candidates
 from app.schemas import (
     Direction,
     TraceLotOut,
@@ -303,8 +304,11 @@ def lots_by_scan(session: Session, raw: str, *, separator: str | None, today: da
     if len(same_code) > 1:
         # Lot codes are unique per product only; recalling every product's lot of that name by accident
         # would be worse than asking.
-        skus = ", ".join(sku for _, sku in same_code)
-        raise Invalid(f"lot code {text} exists for {skus}; name the product too (SKU / LOT)", field)
+        candidates = lot_candidates(session, [lot_id for lot_id, _ in same_code])
+        raise Invalid(f"lot code {text} is used by {len(candidates)} products: {candidates_text(candidates)}; "
+                      f"choose one, or name the product too (SKU / LOT)", field,
+                      title="Several products share this lot code",
+                      candidates=[c.model_dump(mode="json") for c in candidates])
     ids = [lot_id for lot_id, _ in same_code]
     if not ids:
         ids = list(session.scalars(select(Lot.id).where(Lot.supplier_lot_code == text).order_by(Lot.id)))

@@ -49,13 +49,43 @@ class Purpose(enum.StrEnum):
 _USES = frozenset({Purpose.SHIP, Purpose.PICK, Purpose.CONSUME})
 
 
+# The short line a handheld shows in bold for each rule, above the full message: written once here,
+# every refusal of that rule carries it. A few words, naming what to do where one thing fixes it.
+SHORT: dict[str, str] = {
+    "hold": "Lot on hold",
+    "recalled": "Lot recalled",
+    "quarantine": "Lot in quarantine",
+    "expired": "Lot expired",
+    "min_days": "Too short-dated for {customer}",
+    "min_pct": "Too short-dated for {customer}",
+    "transit_days": "Expires before reaching {customer}",
+    "date_reversal": "Older than {customer} already has",
+    "lots_per_line": "Too many lots for {customer}",
+    "on_hand": "Not enough at {location}",
+    "allocated": "Held for another order",
+    "wrong_lot": "Wrong lot: pick {lot}",
+    "wrong_location": "Wrong place: go to {location}",
+    "wrong_product": "Not on this order",
+    "wrong_sku": "Not on this order",
+    "too_many": "Too many: {left} left",
+    "not_pickable": "Not a pick location",
+}
+
+
+def short(rule: str, **names: object) -> str:
+    """The bold line for a refusal of `rule`, its names filled in."""
+    return SHORT[rule].format(**names)
+
+
 @dataclass(frozen=True)
 class Refusal:
-    """One reason stock may not be taken: the rule, words a picker understands, the field at fault."""
+    """One reason stock may not be taken: the rule, words a picker understands, the field at fault,
+    and the rule's short line (`SHORT`)."""
 
     rule: str
     message: str
     field: str
+    title: str = ""
 
     @property
     def overridable(self) -> bool:
@@ -117,16 +147,16 @@ def lot_problems(lot: Lot, on: date | None, location: Location | None = None,
     kinds = unusable(lot.status.value, lot.expiry, on, location.kind.value if location is not None else None)
     for kind in kinds:
         if kind == "recalled":
-            out.append(Refusal(kind, f"{what} is recalled", prefix + "lot_id"))
+            out.append(Refusal(kind, f"{what} is recalled", prefix + "lot_id", short(kind)))
         elif kind == "hold":
             why = f": {lot.hold_reason}" if lot.hold_reason else ""
-            out.append(Refusal(kind, f"{what} is on hold{why}", prefix + "lot_id"))
+            out.append(Refusal(kind, f"{what} is on hold{why}", prefix + "lot_id", short(kind)))
         elif kind == "quarantine":
             assert location is not None
             out.append(Refusal(kind, f"{what} is in quarantine at {location.code}; transfer it out of "
-                                     f"quarantine before using it", prefix + "location"))
+                                     f"quarantine before using it", prefix + "location", short(kind)))
         else:
-            out.append(Refusal(kind, f"{what} expired on {lot.expiry}", prefix + "lot_id"))
+            out.append(Refusal(kind, f"{what} expired on {lot.expiry}", prefix + "lot_id", short("expired")))
     return out
 
 
@@ -197,14 +227,14 @@ def _customer_problems(lot: Lot, quantity: Decimal, to: ShipTo, latest: date | N
         rule = "transit_days" if why.kind == "expired" else why.kind
         if not (rule == "transit_days" and lot.expiry is not None and lot.expiry < to.ship_date):
             out.append(Refusal(rule, f"{why.message} (order {to.order.number}, line {to.line.line_no})",
-                               prefix + "lot_id"))
+                               prefix + "lot_id", short(rule, customer=customer.name)))
     limit = customer.max_lots_per_line
     if limit and lot.id not in to.lots_on_line and len(to.lots_on_line) + 1 > limit:
         out.append(Refusal("lots_per_line",
                            f"{customer.name} takes at most {limit} lot{'s' if limit != 1 else ''} per line; "
                            f"line {to.line.line_no} of order {to.order.number} already has "
                            f"{len(to.lots_on_line)} in this shipment, so lot {lot.code} would be one too many",
-                           prefix + "lot_id"))
+                           prefix + "lot_id", short("lots_per_line", customer=customer.name)))
     return out
 
 
@@ -298,7 +328,8 @@ def _verdict(take: Take, purpose: Purpose, *, on: date, ship_to: ShipTo | None, 
     shortfall = None
     if wanted > here:
         out.append(Refusal("on_hand", f"lot {lot.code} has {qty_unit(here - take.already, unit)} at "
-                                      f"{location.code}; {qty_unit(quantity, unit)} needed", prefix + "quantity"))
+                                      f"{location.code}; {qty_unit(quantity, unit)} needed", prefix + "quantity",
+                           short("on_hand", location=location.code)))
     elif purpose is not Purpose.PICK:
         held = sum((q for _, q in holders), ZERO)
         free = max(here - held, ZERO)
@@ -312,7 +343,7 @@ def _verdict(take: Take, purpose: Purpose, *, on: date, ship_to: ShipTo | None, 
                     f"{qty_unit(held, unit)} is allocated to {orders}; "
                     f"{qty_unit(max(free - take.already, ZERO), unit)} free, {qty_unit(quantity, unit)} requested "
                     f"— take the allocated stock explicitly (take_allocated) to release it from those orders",
-                    prefix + "quantity"))
+                    prefix + "quantity", short("allocated")))
     return Verdict(out, shortfall, here, holders)
 
 
@@ -322,8 +353,9 @@ def refuse(problems: list[Refusal]) -> None:
         return
     message = "; ".join(p.message for p in problems)
     first = problems[0]
+    title = first.title or None
     if all(p.rule in ("on_hand", "allocated") for p in problems):
-        raise InsufficientStock(message, first.field)
+        raise InsufficientStock(message, first.field, title=title)
     if any(p.rule in ("hold", "recalled", "quarantine", "expired") or p.overridable for p in problems):
-        raise LotBlocked(message, first.field)
-    raise Conflict(message, first.field)
+        raise LotBlocked(message, first.field, title=title)
+    raise Conflict(message, first.field, title=title)

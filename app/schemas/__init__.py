@@ -505,6 +505,9 @@ from app.schemas.scans import (
     GtinIn as GtinIn,
 )
 from app.schemas.scans import (
+    LotCandidateOut as LotCandidateOut,
+)
+from app.schemas.scans import (
     ReadOut as ReadOut,
 )
 from app.schemas.scans import (
@@ -527,6 +530,15 @@ from app.schemas.scans import (
 )
 from app.schemas.scans import (
     Station as Station,
+)
+from app.schemas.stations import (
+    StationIn as StationIn,
+)
+from app.schemas.stations import (
+    StationOut as StationOut,
+)
+from app.schemas.stations import (
+    StationPatch as StationPatch,
 )
 from app.schemas.stock import (
     AdjustmentIn as AdjustmentIn,

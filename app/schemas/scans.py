@@ -31,6 +31,7 @@ class ScanLotOut(LotOut):
     stock: list[StockOut]
     expired: bool
     problem: str | None = Field(description="why the lot may not be used (held, recalled, expired), if so")
+    problem_title: str | None = Field(None, description="the first reason in a few words (\"Lot on hold\")")
     inputs: int = Field(description="how many lots went into it")
     outputs: int = Field(description="how many lots were made from it")
     shipments: int = Field(description="how many shipments it went out on")
@@ -39,6 +40,19 @@ class ScanLotOut(LotOut):
 class ScanOrderOut(BaseModel):
     id: int
     number: str
+    status: str
+
+
+class LotCandidateOut(BaseModel):
+    """One of the lots a lot code shared by several products may mean."""
+
+    lot_id: int
+    sku: str
+    product_name: str
+    code: str
+    expiry: date | None
+    on_hand: Amount
+    unit: str
     status: str
 
 
@@ -71,6 +85,10 @@ class ScanOut(BaseModel):
         description="what this scan leaves unknown before it can be booked, in one line; what it did read is kept")
     found_lot: ScanLotOut | None = Field(description="the lot the label names: by lot code, else supplier lot code")
     order: ScanOrderOut | None = Field(description="the order whose number was scanned")
+    candidates: list[LotCandidateOut] = Field(
+        default_factory=list, description="a typed or plain code several lots share (our lot code on several "
+                                          "products, or a supplier's lot code): every such lot, none chosen; "
+                                          "`found_lot` is then null")
     message: str
 
 

@@ -36,7 +36,7 @@ from app.models import (
     User,
 )
 from app.queries.picklists import allocation_out
-from app.rules.gate import Purpose, Refusal, ShipTo, latest_shipped, lock_products, refusals, refuse
+from app.rules.gate import Purpose, Refusal, ShipTo, latest_shipped, lock_products, refusals, refuse, short
 from app.rules.gate import customer_rule as _customer_rule
 from app.schemas import (
     AllocationOut,
@@ -355,11 +355,13 @@ def confirm_pick(session: Session, order_id: int, cmd: PickIn, *, user: User | N
     if mine:
         here = [a for a in mine if a.location_id == location.id]
         if not here:
-            raise Conflict(f"order {order.number} takes {_where(mine)}, not from {location.code}", "location")
+            raise Conflict(f"order {order.number} takes {_where(mine)}, not from {location.code}", "location",
+                           title=short("wrong_location", location=mine[0].location.code))
         left = sum((a.unpicked for a in here), ZERO)
         if quantity > left:
             raise Conflict(f"order {order.number} has {qty(left)} {unit} of lot {lot.code} at {location.code} "
-                           f"left to pick; {qty(quantity)} is too many", "quantity")
+                           f"left to pick; {qty(quantity)} is too many", "quantity",
+                           title=short("too_many", left=f"{qty(left)} {unit}"))
         refuse(_pick_refusals(session, order, here[0].order_line, lot, location, quantity, today))
         rest = quantity
         for a in here:
@@ -396,7 +398,7 @@ def _substitute(session: Session, order: Order, lot: Lot, location: Location, qu
     lines = [x for x in order.lines if x.product_id == lot.product_id and x.open_quantity > 0]
     if not lines:
         raise Conflict(f"lot {lot.code} is {lot.product.sku}; order {order.number} has no open line for "
-                       f"{lot.product.sku}", "lot_id")
+                       f"{lot.product.sku}", "lot_id", title=short("wrong_product"))
     expected_by_line = {x.id: [a for a in reserving_of_line(session, x.id) if a.unpicked > 0] for x in lines}
     line = max(lines, key=lambda x: sum((a.unpicked for a in expected_by_line[x.id]), ZERO))
     expected = expected_by_line[line.id]
@@ -409,11 +411,16 @@ def _substitute(session: Session, order: Order, lot: Lot, location: Location, qu
     problems = _pick_refusals(session, order, line, lot, location, quantity, today)
     if any(p.rule != "on_hand" for p in problems):
         raise LotBlocked(f"lot {lot.code} may not go on order {order.number}: "
-                         f"{'; '.join(p.message for p in problems)}{instead}", problems[0].field)
+                         f"{'; '.join(p.message for p in problems)}{instead}", problems[0].field,
+                         title=problems[0].title or None)
+    if problems and expected and not allow:
+        # Not enough of a lot the order does not take: what the picker needs is the lot it does take.
+        raise InsufficientStock(f"{'; '.join(p.message for p in problems)}{instead}", problems[0].field,
+                                title=short("wrong_lot", lot=expected[0].lot.code))
     refuse(problems)
     if location.warehouse_id != order.warehouse_id or location.kind not in PICKABLE_KINDS:
         raise Conflict(f"{location.code} is not a pick location of warehouse {order.warehouse.code}, which "
-                       f"order {order.number} ships from{instead}", "location")
+                       f"order {order.number} ships from{instead}", "location", title=short("not_pickable"))
     if not allow:
         elsewhere = session.scalars(
             select(Order.number).join(OrderLine, OrderLine.order_id == Order.id)
@@ -422,15 +429,17 @@ def _substitute(session: Session, order: Order, lot: Lot, location: Location, qu
             .distinct()
         ).all()
         taken = f" (it is allocated to order {', '.join(sorted(elsewhere))})" if elsewhere else ""
-        raise Conflict(f"lot {lot.code} is not allocated to order {order.number}{taken}{instead}", "lot_id")
+        raise Conflict(f"lot {lot.code} is not allocated to order {order.number}{taken}{instead}", "lot_id",
+                       title=short("wrong_lot", lot=expected[0].lot.code) if expected else short("wrong_product"))
     open_to_pick = sum((a.unpicked for a in expected), ZERO)
     if quantity > open_to_pick:
         raise Conflict(f"line {line.line_no} of order {order.number} has {qty(open_to_pick)} {unit} "
-                       f"left to pick; {qty(quantity)} is too many", "quantity")
+                       f"left to pick; {qty(quantity)} is too many", "quantity",
+                       title=short("too_many", left=f"{qty(open_to_pick)} {unit}"))
     free = on_hand - reserved
     if quantity > free:
         raise InsufficientStock(f"only {qty(max(free, ZERO))} {unit} of lot {lot.code} at {location.code} are "
-                                f"free (the rest is on hand for other orders)", "quantity")
+                                f"free (the rest is on hand for other orders)", "quantity", title=short("allocated"))
     # The substitute replaces the stock the picker would have taken first.
     rest = quantity
     for a in expected:

@@ -27,6 +27,7 @@ from app.models import (
     Product,
     User,
 )
+from app.rules.lotcodes import PatternError, lot_code
 
 if TYPE_CHECKING:
     from app.services.idempotency import IdempotencyKey
@@ -182,21 +183,15 @@ def document_number(session: Session, prefix: str) -> str:
     return f"{prefix}-{next_number(session, 'doc:' + prefix):06d}"
 
 
-def alpha(n: int) -> str:
-    """1 → A, 26 → Z, 27 → AA: the letter sequence used in lot codes."""
-    out = ""
-    while n > 0:
-        n, rem = divmod(n - 1, 26)
-        out = chr(65 + rem) + out
-    return out
-
-
 def generate_lot_code(session: Session, product: Product, on: date, pattern: str) -> str:
     """A new lot code for `product` from the configured pattern, unique for the product."""
     previous = None
     while True:
         seq = next_number(session, f"lot:{product.id}:{on.isoformat()}")
-        code = pattern.format(date=on, sku=product.sku, seq=seq, seq_alpha=alpha(seq))
+        try:
+            code = lot_code(pattern, on, product.sku, seq)
+        except PatternError as exc:
+            raise Conflict(f"{exc}; give the lot code", "lot_code") from None
         exists = session.scalar(select(Lot.id).where(Lot.product_id == product.id, Lot.code == code))
         if exists is None:
             return code

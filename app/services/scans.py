@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 
 from allocation.usability import is_expired
 from app.models import Lot, Order, PackagingLevel, Product, ScanEvent, User
-from app.queries.lots import genealogy_counts, stock_of
-from app.rules.gate import problem_of
-from app.schemas import ScanLotOut, ScanOrderOut, ScanOut, ScanPackagingOut, ScanProductOut
+from app.queries.lots import genealogy_counts, lot_candidates, stock_of
+from app.rules.gate import lot_problems, problem_of
+from app.schemas import LotCandidateOut, ScanLotOut, ScanOrderOut, ScanOut, ScanPackagingOut, ScanProductOut
 from app.services.base import transactional
 from scanning import Counted, Scan
 
@@ -103,22 +103,29 @@ def _unknown(scan: Scan) -> str | None:
     return None
 
 
-def _lot(session: Session, scan: Scan, product: Product | None) -> Lot | None:
+# More lots than this sharing one code are not listed one by one on a phone.
+MAX_CANDIDATES = 50
+
+
+def _lot(session: Session, scan: Scan, product: Product | None) -> tuple[Lot | None, list[int]]:
+    """The lot the scan names, or, when a bare code fits several lots, none and their ids."""
     if product is not None and scan.lot:
         lot = session.scalar(select(Lot).where(Lot.product_id == product.id, Lot.code == scan.lot))
         if lot is None:
             # A supplier's case label carries the supplier's lot code, which receiving recorded.
             lot = session.scalar(select(Lot).where(Lot.product_id == product.id, Lot.supplier_lot_code == scan.lot)
                                  .order_by(Lot.made_on.desc(), Lot.id.desc()).limit(1))
-        return lot
+        return lot, []
     if scan.kind == "text" and scan.text and product is None:
         # A typed or plain-barcode code names a lot only when no other lot has it: our lot code
-        # first, then the supplier's lot code the clerk reads off a case or a complaint.
+        # first, then the supplier's lot code the clerk reads off a case or a complaint. A code
+        # several lots share is never settled by guessing: the person chooses.
         for column in (Lot.code, Lot.supplier_lot_code):
-            lots = session.scalars(select(Lot).where(column == scan.text).limit(2)).all()
+            lots = session.scalars(select(Lot).where(column == scan.text).order_by(Lot.id)
+                                   .limit(MAX_CANDIDATES)).all()
             if lots:
-                return lots[0] if len(lots) == 1 else None
-    return None
+                return (lots[0], []) if len(lots) == 1 else (None, [x.id for x in lots])
+    return None, []
 
 
 def _lot_out(session: Session, lot: Lot, today: date) -> ScanLotOut:
@@ -132,10 +139,14 @@ def _lot_out(session: Session, lot: Lot, today: date) -> ScanLotOut:
         unit=product.unit, status=lot.status, hold_reason=lot.hold_reason,
         on_hand=sum((s.on_hand for s in stock), Decimal(0)), stock=stock,
         expired=is_expired(lot.expiry, today), problem=problem_of(lot, today),
+        problem_title=next((p.title for p in lot_problems(lot, today)), None),
         inputs=inputs, outputs=outputs, shipments=shipments)
 
 
-def _message(scan: Scan, product: Product | None, lot: Lot | None, order: Order | None) -> str:
+def _message(scan: Scan, product: Product | None, lot: Lot | None, order: Order | None,
+             candidates: list[LotCandidateOut]) -> str:
+    if candidates:
+        return f"{len(candidates)} lots are known as {scan.text!r}: choose the product"
     if order is not None:
         return f"order {order.number}"
     if lot is not None:
@@ -155,14 +166,16 @@ def resolve(session: Session, scan: Scan, *, event_id: int, today: date, pairing
     """The scan with the product, lot and order it names, as far as they exist.
 
     `pairing` is the parser's objection to a label that breaks a GS1 pairing rule: everything read
-    is still answered, and `missing` says what the label leaves unknown.
+    is still answered, and `missing` says what the label leaves unknown. A bare code several lots
+    share names none of them: the candidates are listed for the person to choose.
     """
     product, pack = _product(session, scan)
-    lot = _lot(session, scan, product)
+    lot, shared = _lot(session, scan, product)
+    candidates = lot_candidates(session, shared)
     if lot is not None and product is None:
         product = lot.product
     order = None
-    if scan.kind == "text" and scan.text and lot is None and product is None:
+    if scan.kind == "text" and scan.text and lot is None and product is None and not candidates:
         order = session.scalar(select(Order).where(func.upper(Order.number) == scan.text.upper()))
     counted = _counted(scan, product, pack) if product is not None else None
     missing: str | None = None
@@ -173,7 +186,7 @@ def resolve(session: Session, scan: Scan, *, event_id: int, today: date, pairing
     elif pairing is not None and not (counted is not None and pack is not None and "37" in dict(scan.elements)):
         missing = pairing
     conversion = counted.text if counted is not None and counted.level is not None else None
-    message = _message(scan, product, lot, order)
+    message = _message(scan, product, lot, order, candidates)
     if pairing is not None and missing is not None:
         message = missing
     elif conversion:
@@ -188,4 +201,4 @@ def resolve(session: Session, scan: Scan, *, event_id: int, today: date, pairing
         receive_quantity=counted.quantity if counted is not None else None, conversion=conversion, missing=missing,
         found_lot=_lot_out(session, lot, today) if lot else None,
         order=ScanOrderOut(id=order.id, number=order.number, status=order.status.value) if order else None,
-        message=message)
+        candidates=candidates, message=message)

@@ -27,6 +27,7 @@ NAV = [
     ("suppliers.index", "Suppliers"),
     ("customers.index", "Customers"),
     ("locations.index", "Locations"),
+    ("stations.index", "Stations"),
     ("handheld.index", "Scan"),
 ]
 
@@ -57,6 +58,7 @@ def register(app: Flask) -> None:
         recipes,
         runs,
         shipments,
+        stations,
         suppliers,
         trace,
         waste,
@@ -64,7 +66,7 @@ def register(app: Flask) -> None:
 
     for module in (auth, main, lots, receipts, runs, orders, shipments, products, suppliers, customers, locations,
                    expiry, waste, trace, recalls, labels, printers, digital_link, picklists, handheld,
-                   recipes):
+                   recipes, stations):
         app.register_blueprint(module.bp)
 
     @app.context_processor

@@ -10,8 +10,9 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from app.formatting import qty
-from app.models import Location, Order, OrderStatus, PackagingLevel, Product, Role, Supplier, Warehouse
+from app.models import Location, LocationKind, Order, OrderStatus, PackagingLevel, Product, Role, Supplier, Warehouse
 from app.queries import recipes
+from app.queries.stations import stations
 from app.web import current_user, db, login_required
 
 bp = Blueprint("handheld", __name__, url_prefix="/h")
@@ -19,8 +20,8 @@ bp = Blueprint("handheld", __name__, url_prefix="/h")
 # Where sw.js takes the build's version (see `app.version`).
 SW_VERSION_MARK = "__LOTWISE_BUILD__"
 
-PAGES = [("handheld.lookup", "Lookup", Role.VIEWER), ("handheld.receive", "Receive", Role.OPERATOR),
-         ("handheld.produce", "Produce", Role.OPERATOR), ("handheld.pick", "Pick", Role.OPERATOR)]
+PAGES = [("handheld.receive", "Receive", Role.OPERATOR), ("handheld.produce", "Produce", Role.OPERATOR),
+         ("handheld.pick", "Pick", Role.OPERATOR), ("handheld.lookup", "Look up", Role.VIEWER)]
 
 
 def _products() -> list[dict[str, Any]]:
@@ -35,11 +36,17 @@ def _locations() -> list[dict[str, Any]]:
     return [{"code": loc.code, "name": loc.name, "kind": loc.kind.value, "warehouse": wh} for loc, wh in rows]
 
 
+def _default_location(locations: list[dict[str, Any]], kind: LocationKind) -> str | None:
+    """Where a page without a station starts: the first location of the kind the work belongs in."""
+    return next((loc["code"] for loc in locations if loc["kind"] == kind.value), None)
+
+
 def _render(template: str, title: str, **data: Any) -> str:
     user = current_user()
     assert user is not None
     page_data = {"separator": current_app.config["GS1_SEPARATOR"], "user": user.username,
-                 "operator": user.has_role(Role.OPERATOR), **data}
+                 "operator": user.has_role(Role.OPERATOR),
+                 "stations": [s.model_dump(mode="json") for s in stations(db(), active_only=True)], **data}
     return render_template(template, title=title, page_data=page_data, build=current_app.config["BUILD_VERSION"],
                            pages=[(e, label) for e, label, role in PAGES if user.has_role(role)])
 
@@ -64,8 +71,10 @@ def receive() -> str:
     rows = db().execute(select(PackagingLevel.gtin, Product.sku, PackagingLevel.level, PackagingLevel.content)
                         .join(Product).where(Product.active.is_(True)))
     packs = [{"gtin": g, "sku": sku, "level": level, "content": qty(content)} for g, sku, level, content in rows]
+    locations = _locations()
     return _render("handheld/receive.html", "Receive", products=_products(), suppliers=suppliers,
-                   locations=_locations(), packs=packs)
+                   locations=locations, default_location=_default_location(locations, LocationKind.RECEIVING),
+                   packs=packs)
 
 
 @bp.get("/produce")
@@ -73,7 +82,9 @@ def receive() -> str:
 def produce() -> str:
     with_recipe = recipes.skus_with_recipes(db())
     products = [{**p, "recipe": p["sku"] in with_recipe} for p in _products()]
-    return _render("handheld/produce.html", "Produce", products=products, locations=_locations())
+    locations = _locations()
+    return _render("handheld/produce.html", "Produce", products=products, locations=locations,
+                   default_location=_default_location(locations, LocationKind.PRODUCTION))
 
 
 @bp.get("/pick")

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, render_template, request
 
+from app.errors import LotwiseError
 from app.models import Role
 from app.queries import traceability as tq
 from app.schemas import DirectionQuery, TraceOut, TraceQuery
@@ -29,8 +30,16 @@ def trace_page() -> Any:
     form = Form({k: request.args.get(k, "").strip() for k in keys},
                 {"q": "Lot, supplier lot, shipment or scan", "sku": "Product SKU"})
     result: TraceOut | None = None
+    candidates: list[dict[str, object]] = []
     if any(form.value(k) for k in ("q", "sku", "lot_id")):
         def run() -> TraceOut:
+            try:
+                return search()
+            except LotwiseError as exc:
+                candidates.extend(exc.candidates or [])
+                raise
+
+        def search() -> TraceOut:
             direction = form.value("direction") or "both"
             lot_id = query_id("lot_id")
             if lot_id is not None:
@@ -52,6 +61,7 @@ def trace_page() -> Any:
     user = current_user()
     lots_text = "\n".join(f"{lot.sku} / {lot.code}" for lot in result.starts) if result else ""
     return render_template("trace/index.html", form=form, result=result, directions=DIRECTIONS, lots_text=lots_text,
+                           candidates=candidates,
                            can_recall=user is not None and user.has_role(Role.MANAGER)), form.status
 
 

@@ -29,12 +29,48 @@ function show(lot) {
   $("lk-hold-form").hidden = true;
 }
 
+// A code several products share: each lot it may mean, as a big button; a tap looks that one up.
+function choose(candidates) {
+  $("lookup-result").hidden = true;
+  $("lookup-choices").hidden = false;
+  $("lk-choices").replaceChildren(...candidates.map((c) => {
+    const li = document.createElement("li");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "hh-btn hh-choice";
+    const name = document.createElement("strong");
+    name.textContent = `${c.sku} · ${c.product_name}`;
+    const facts = document.createElement("span");
+    facts.textContent = `Lot ${c.code} · expiry ${c.expiry || "none"} · ${c.on_hand} ${c.unit} on hand`;
+    button.append(name, facts);
+    button.addEventListener("click", async () => {
+      try {
+        const scan = await api("/scans/parse", { method: "POST", body: { raw: `(240)${c.sku}(10)${c.code}` } });
+        $("lookup-choices").hidden = true;
+        if (scan.found_lot) { show(scan.found_lot); say("ok", `${scan.found_lot.product_name}, lot ${scan.found_lot.code}`); }
+      } catch (err) {
+        say("error", "Not looked up", err.message);
+      }
+      refocus();
+    });
+    li.append(button);
+    return li;
+  }));
+}
+
 start({
   async onScan(result) {
+    $("lookup-choices").hidden = true;
+    if (result.candidates && result.candidates.length) {
+      choose(result.candidates);
+      say("info", "Several products share this code", "Choose the product below");
+      return;
+    }
     if (result.found_lot) {
       show(result.found_lot);
       const problem = result.found_lot.problem;
-      say(problem ? "error" : "ok", problem ? `Do not use: ${problem}` : `${result.found_lot.product_name}, lot ${result.found_lot.code}`);
+      if (problem) say("error", `Do not use: ${result.found_lot.problem_title || "blocked"}`, problem);
+      else say("ok", `${result.found_lot.product_name}, lot ${result.found_lot.code}`);
     } else {
       $("lookup-result").hidden = true;
       say("error", result.product ? `${result.product.name}: scan a label with a lot on it` : result.message);
@@ -56,7 +92,7 @@ $("lk-hold-confirm").addEventListener("click", async () => {
     $("lk-reason").value = "";
     say("ok", `Lot ${lot.code} is on hold`);
   } catch (err) {
-    say("error", `Not held: ${err.message}`);
+    say("error", "Not held", err.message);
   }
   refocus();
 });

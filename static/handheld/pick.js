@@ -2,7 +2,7 @@
 // Without a connection the list stored on the device stands in: a scan that matches it is saved and
 // sent when the connection returns (the server checks it all again then); one that does not is refused
 // at once. A saved pick the server refuses on its return comes back as a conflict to resolve.
-import { api, Offline, outbox, refocus, say, start } from "./scan.js";
+import { api, Offline, outbox, refocus, refused, say, start } from "./scan.js";
 import * as picklists from "./picklists.js";
 
 const $ = (id) => document.getElementById(id);
@@ -36,7 +36,7 @@ async function open(id) {
     await markStored();
     return true;
   } catch (err) {
-    if (!(err instanceof Offline)) { say("error", `Pick list not opened: ${err.message}`); return false; }
+    if (!(err instanceof Offline)) { refused(err, "Pick list not opened"); return false; }
     const stored = await picklists.get(id);
     if (!stored) {
       say("error", "No connection, and this order's pick list is not on this device: open it once online");
@@ -106,7 +106,7 @@ async function offlineScan(r) {
 }
 
 async function answered(result) {
-  if (!result.ok) { say("error", `Refused: ${result.data.error ? result.data.error.message : result.status}`); return; }
+  if (!result.ok) { refused(result.data.error || { message: `The server answered ${result.status}` }); return; }
   say("ok", result.data.message);
   await open(order.id);
 }
@@ -142,10 +142,17 @@ start({
     if (r.offline) { await offlineScan(r); return; }
     if (r.order) { if (await open(r.order.id)) say("ok", `Order ${r.order.number}`); return; }
     if (!order) { say("error", "Scan or choose the order first"); return; }
-    const lot = r.found_lot;
-    if (!lot) { say("error", `Refused: ${r.message}`); return; }
+    // A code several products share is settled by the order itself when only one of them is on it.
+    const listed = (r.candidates || []).filter((c) => rows.some((x) => x.lot_id === c.lot_id && left(x) > 0));
+    const lot = r.found_lot || (listed.length === 1
+      ? { id: listed[0].lot_id, sku: listed[0].sku, code: listed[0].code, on_hand: listed[0].on_hand } : null);
+    if (!lot) {
+      say("error", r.candidates && r.candidates.length ? "Several products share this code" : "Lot not known",
+          r.candidates && r.candidates.length ? `${r.message}: scan the lot's label instead` : r.message);
+      return;
+    }
     const row = rows.find((x) => x.lot_id === lot.id && left(x) > 0) || rows.find((x) => left(x) > 0);
-    if (!row) { say("error", "Everything is picked: ship the order"); return; }
+    if (!row) { say("error", "Everything is picked", "Ship the order"); return; }
     const quantity = String(Math.min(left(row), Number(lot.on_hand)) || left(row));
     const label = `pick of ${quantity} ${lot.sku} lot ${lot.code} from ${row.location} for ${order.number}`;
     const result = await outbox.submit({ url: PICKS(order.id), label,
@@ -179,6 +186,6 @@ $("pk-ship").addEventListener("click", async () => {
     say("ok", `Shipped ${order.number}: ${result.data.number}`);
     $("pk-ship").hidden = true;
     await picklists.forget(order.id);
-  } else say("error", `Not shipped: ${result.data.error ? result.data.error.message : result.status}`);
+  } else refused(result.data.error || { message: `The server answered ${result.status}` }, "Not shipped");
   refocus();
 });

@@ -1,7 +1,7 @@
 // Produce: choose what to make and how much, scan each input lot (refused if it may not be used), finish.
 // With a recipe the batch is planned: the page shows each input's planned, scanned and remaining quantity,
 // and a scanned lot's quantity starts at what the recipe still needs, capped by what the lot has.
-import { api, ApiError, data, outbox, refocus, say, start } from "./scan.js";
+import { api, ApiError, data, outbox, refocus, refused, say, start, stationDefault } from "./scan.js";
 
 const $ = (id) => document.getElementById(id);
 let inputs = [];
@@ -116,12 +116,13 @@ start({
     $("pr-form").hidden = false;
     const lot = r.found_lot;
     if (!lot) {
-      say("error", r.offline ? "No connection: input lots are checked on the server; try again when online"
-                             : `No such lot: ${r.message}`);
+      if (r.offline) say("error", "No connection", "Input lots are checked on the server; try again when online");
+      else say("error", r.candidates && r.candidates.length ? "Several products share this code" : "No such lot",
+               r.candidates && r.candidates.length ? `${r.message}: scan the lot's label instead` : r.message);
       return;
     }
-    if (lot.problem) { say("error", `Refused: ${lot.problem}`); return; }
-    if (Number(lot.on_hand) <= 0) { say("error", `Refused: lot ${lot.code} has nothing on hand`); return; }
+    if (lot.problem) { say("error", lot.problem_title || "Refused", lot.problem); return; }
+    if (Number(lot.on_hand) <= 0) { say("error", "Nothing on hand", `Lot ${lot.code} has nothing on hand`); return; }
     if (inputs.some((x) => x.id === lot.id)) { say("error", `Lot ${lot.code} is already in the list`); return; }
     const quantity = startQuantity(lot);
     inputs.push({ id: lot.id, sku: lot.sku, code: lot.code, unit: lot.unit, on_hand: lot.on_hand, quantity });
@@ -132,7 +133,7 @@ start({
   },
   onSent(item, result) {
     if (result.ok) done(result.data);
-    else say("error", `${item.label} refused: ${result.data.error ? result.data.error.message : result.status}`);
+    else refused(result.data.error || { message: `${item.label}: the server answered ${result.status}` }, "Not recorded");
   },
 });
 
@@ -183,7 +184,7 @@ $("pr-finish").addEventListener("click", async () => {
   } else if (result.ok) {
     done(result.data);
   } else {
-    say("error", `Not recorded: ${result.data.error ? result.data.error.message : result.status}`);
+    refused(result.data.error || { message: `The server answered ${result.status}` }, "Not recorded");
     refocus();
     return;
   }
@@ -195,3 +196,5 @@ $("pr-finish").addEventListener("click", async () => {
   render();
   refocus();
 });
+
+stationDefault($("pr-location"), "production_location");

@@ -1,5 +1,5 @@
 // Receive: scan the supplier's case label, check what it filled in, choose supplier and place, confirm.
-import { api, data, outbox, refocus, say, shown, start } from "./scan.js";
+import { api, data, outbox, refocus, refused, say, shown, start, stationDefault } from "./scan.js";
 
 const $ = (id) => document.getElementById(id);
 let topUp = null;       // the lot code to top up when the label names a lot we already have
@@ -49,7 +49,8 @@ function clear() {
   topUp = null;
   unknownGtin = null;
   key = outbox.newKey();
-  setUnit();
+  stationDefault($("rc-location"), "receiving_location");
+setUnit();
 }
 
 async function rememberGtin() {
@@ -62,7 +63,7 @@ async function rememberGtin() {
     unknownGtin = null;
     $("rc-gtin").hidden = true;
   } catch (err) {
-    say("error", `GTIN not remembered: ${err.message}`);
+    refused(err, "GTIN not remembered");
   }
 }
 
@@ -96,7 +97,8 @@ start({
       $("rc-gtin").textContent = `New GTIN ${r.gtin}: choose its product once, it will be remembered`;
       $("rc-gtin").hidden = false;
     }
-    setUnit();
+    stationDefault($("rc-location"), "receiving_location");
+setUnit();
     if (r.lot) $("rc-lot").value = r.lot;
     if (r.expiry || r.best_before) $("rc-expiry").value = r.expiry || r.best_before;
     // Only a quantity in the product's unit goes into the field: a count of cases is converted first.
@@ -117,7 +119,7 @@ start({
   },
   onSent(item, result) {
     if (result.ok) done(result.data, item.label);
-    else say("error", `${item.label} refused: ${result.data.error ? result.data.error.message : result.status}`);
+    else refused(result.data.error || { message: `${item.label}: the server answered ${result.status}` }, "Not received");
   },
 });
 
@@ -160,9 +162,10 @@ $("rc-confirm").addEventListener("click", async () => {
     done(result.data, label);
     clear();
   } else {
-    say("error", `Not received: ${result.data.error ? result.data.error.message : result.status}`);
+    refused(result.data.error || { message: `The server answered ${result.status}` }, "Not received");
   }
   refocus();
 });
 
+stationDefault($("rc-location"), "receiving_location");
 setUnit();

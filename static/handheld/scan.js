@@ -2,8 +2,12 @@
 // camera or a photo; loud feedback; calls to the JSON API; the offline outbox and its list.
 
 import * as outbox from "./outbox.js";
+import { chosenStation } from "./station.js";
 
 export const data = JSON.parse(document.getElementById("hh-data").textContent);
+// The station this device works at (chosen once on the menu): its code goes with every scan.
+export const station = chosenStation(data.stations || []);
+if (station) data.station = station.code;
 export const API = "/api/v1";
 const GS = "\x1d";
 
@@ -15,7 +19,9 @@ const field = $("hh-scan");
 const statusBox = $("hh-status");
 
 export class ApiError extends Error {
-  constructor(message, status, field) { super(message); this.status = status; this.field = field; }
+  constructor(message, status, field, title) {
+    super(message); this.status = status; this.field = field; this.title = title;
+  }
 }
 export class Offline extends Error {}
 
@@ -37,7 +43,7 @@ export async function api(path, { method = "GET", body, headers = {} } = {}) {
   const json = await response.json().catch(() => ({}));
   if (!response.ok) {
     const e = json.error || {};
-    throw new ApiError(e.message || `The server answered ${response.status}`, response.status, e.field);
+    throw new ApiError(e.message || `The server answered ${response.status}`, response.status, e.field, e.title);
   }
   return json;
 }
@@ -77,10 +83,21 @@ function beep(kind) {
 }
 
 // kind: "ok", "error", "saved" (accepted offline, sent when the connection returns) or "info" (no sound).
+// With a detail, the message is one short line in bold and the detail follows below it.
 const VIBRATE = { ok: 60, saved: [60, 80, 60], error: [200, 100, 200] };
 
-export function say(kind, message) {
-  statusBox.textContent = message;
+export function say(kind, message, detail = "") {
+  if (detail) {
+    const line = document.createElement("strong");
+    line.className = "hh-title";
+    line.textContent = message;
+    const more = document.createElement("span");
+    more.className = "hh-detail";
+    more.textContent = detail;
+    statusBox.replaceChildren(line, more);
+  } else {
+    statusBox.textContent = message;
+  }
   statusBox.className = `hh-status hh-${kind}`;
   document.body.classList.remove("hh-flash-ok", "hh-flash-error", "hh-flash-saved");
   if (kind in VIBRATE) {
@@ -89,6 +106,21 @@ export function say(kind, message) {
     beep(kind);
     if (navigator.vibrate) navigator.vibrate(VIBRATE[kind]);
   }
+}
+
+// A refusal from the API (an ApiError, or the error body of a queued request's answer): the
+// server's short line in bold, its full message below; `fallback` is the bold line when the
+// server gave none.
+export function refused(error, fallback = "Refused") {
+  const e = error || {};
+  say("error", e.title || fallback, e.message || String(e));
+}
+
+// A location field starts at the station's location for this work (`which`: "receiving_location",
+// "production_location" or "shipping_location") when the device has a station that names one.
+export function stationDefault(select, which) {
+  const code = station && station[which];
+  if (code && [...select.options].some((o) => o.value === code)) select.value = code;
 }
 
 // -- the scan field stays focused --------------------------------------------------------------
@@ -126,7 +158,8 @@ let busy = Promise.resolve();
 
 // The keyboard, the camera and photos all end here, one scan at a time in arrival order.
 function deliver(work) {
-  busy = busy.then(work).catch((err) => say("error", err.message)).finally(refocus);
+  busy = busy.then(work).catch((err) => (err instanceof ApiError ? refused(err, "Not done") : say("error", err.message)))
+    .finally(refocus);
   return busy;
 }
 
@@ -147,7 +180,7 @@ function scanned(raw) {
       result = await parse(raw);
     } catch (err) {
       if (err instanceof ApiError && err.status === 422) {
-        say("error", `Not accepted: ${err.message}`);
+        say("error", "Not accepted", err.message);
         if (handler.onBadScan) handler.onBadScan(raw, err);
         return;
       }
@@ -322,12 +355,27 @@ export function start(pageHandler) {
   handler = pageHandler;
   keepFocus();
   if (field) {
+    // A wedge scanner types without the on-screen keyboard (inputmode="none"); "Type" switches the
+    // field to text input for a code typed by hand, and back after it is entered.
+    const typing = $("hh-type");
+    const typed = (on) => {
+      field.inputMode = on ? "text" : "none";
+      if (typing) typing.setAttribute("aria-pressed", on ? "true" : "false");
+    };
+    if (typing) {
+      typing.addEventListener("click", () => {
+        typed(field.inputMode !== "text");
+        field.blur();
+        field.focus({ preventScroll: true });
+      });
+    }
     field.addEventListener("keydown", (e) => {
       // Wedge scanners end a read with Enter or Tab.
       if (e.key === "Enter" || e.key === "Tab") {
         e.preventDefault();
         const raw = field.value;
         field.value = "";
+        if (e.key === "Enter") typed(false);
         scanned(raw);
       }
     });

@@ -10,7 +10,7 @@ const VERSION = "__LOTWISE_BUILD__";
 const PREFIX = "lotwise-handheld-";
 const CACHE = PREFIX + VERSION;
 const SHELL = ["/h/", "/h/lookup", "/h/receive", "/h/produce", "/h/pick"];
-const STATIC = ["scan.js", "outbox.js", "menu.js", "lookup.js", "receive.js", "produce.js", "pick.js",
+const STATIC = ["scan.js", "station.js", "outbox.js", "menu.js", "lookup.js", "receive.js", "produce.js", "pick.js",
                 "picklists.js", "handheld.css"].map((f) => `/static/handheld/${f}`);
 
 self.addEventListener("install", (event) => {

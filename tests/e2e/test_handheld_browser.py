@@ -87,6 +87,15 @@ def status(page: Any, text: str, kind: str = "ok") -> str:
     return str(box.inner_text())
 
 
+def refusal(page: Any, title: str, detail: str) -> None:
+    """A refusal as the handheld shows it: one short line in bold, the full reason below."""
+    status(page, detail, "error")
+    line = page.locator("#hh-status .hh-title")
+    sync_api.expect(line).to_have_text(title)
+    assert int(line.evaluate("el => getComputedStyle(el).fontWeight")) >= 700
+    sync_api.expect(page.locator("#hh-status .hh-detail")).to_contain_text(detail)
+
+
 def shot(page: Any, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
@@ -160,7 +169,7 @@ def test_receive_then_produce_driven_by_wedge_scans(live: str, phone: Any, sessi
         {"sku": "SUGAR", "quantity": "5", "location": "DRY-01", "lot_code": "SG-HELD"}]}).json["lines"][0]
     assert api.post(f"/lots/{held['lot_id']}/hold", {"reason": "bag torn"}).status_code == 200
     wedge(page, "(240)SUGAR(10)SG-HELD")
-    status(page, "Refused: lot SG-HELD is on hold: bag torn", "error")
+    refusal(page, "Lot on hold", "lot SG-HELD is on hold: bag torn")
     shot(page, "produce-inputs")
 
     page.click("#pr-finish")
@@ -217,7 +226,7 @@ def test_a_photo_is_decoded_on_the_server_and_the_lot_can_be_held(live: str, pho
     lot = session.get_one(Lot, jam_lot["id"])
     assert (lot.status, lot.hold_reason) == (LotStatus.HOLD, "seal damaged")
     wedge(page, "(01)09501101530003(10)J7")
-    status(page, "Do not use: lot J7 is on hold: seal damaged", "error")
+    refusal(page, "Do not use: Lot on hold", "lot J7 is on hold: seal damaged")
     shot(page, "lookup-held")
 
 
@@ -315,8 +324,10 @@ def test_picking_an_order_by_scans_refuses_the_wrong_lot_and_ships(live: str, ph
     sync_api.expect(page.locator("#pk-qty")).to_have_text("4 ea")
     shot(page, "pick-next")
     wedge(page, "(01)09501101530003(10)J8")
-    status(page, "Refused: ", "error")
+    refusal(page, "Wrong lot: pick J7", "take lot J7 at DRY-01")
+    assert len(page.locator("#hh-status .hh-title").inner_text().split()) <= 8
     shot(page, "pick-refused")
+    station_shot(page, "pick-refused")
     wedge(page, "(01)09501101530003(10)J7")
     status(page, "picked 4 ea of lot J7")
     sync_api.expect(page.locator("#pk-ship")).to_be_visible()
@@ -549,3 +560,102 @@ def test_a_recipe_batch_is_scanned_with_quantities_from_the_recipe(live: str, ph
     assert [(x["lot_code"], x["quantity"]) for x in run["inputs"]] == [("R-END", "5"), ("R-BIG", "15"),
                                                                        ("S-BAG", "11")]
     assert api.get("/lots?sku=RASP&code=R-BIG").json[0]["on_hand"] == "332.741"
+
+
+STATION_SHOTS = Path("/tmp/shots-stations")
+
+
+def station_shot(page: Any, name: str) -> None:
+    STATION_SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(STATION_SHOTS / f"{name}.png"), full_page=True)
+
+
+def open_menu(context: Any, live: str, user: str = "otto") -> Any:
+    page = context.new_page()
+    page.goto(live + "/h/")
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button:has-text('Log in')")
+    page.wait_for_url(live + "/h/")
+    sync_api.expect(page.locator(".hh-tile").first).to_be_visible()
+    return page
+
+
+def tile_boxes(page: Any) -> list[dict[str, float]]:
+    return [page.locator(".hh-tile").nth(i).bounding_box() for i in range(page.locator(".hh-tile").count())]
+
+
+def test_the_menu_is_four_big_buttons_one_column_on_a_phone_two_from_480(live: str, phone: Any, session: Session,
+                                                                       site: dict[str, Any]) -> None:
+    make_user(session, "otto", Role.OPERATOR)
+    page = open_menu(phone, live)
+    sync_api.expect(page.locator(".hh-tile")).to_have_text(["Receive", "Produce", "Pick", "Look up"])
+    menu = page.locator(".hh-menu").bounding_box()
+    boxes = tile_boxes(page)
+    assert len(boxes) == 4
+    for box in boxes:
+        assert box["height"] >= 48
+        assert abs(box["x"] - menu["x"]) < 1 and abs(box["width"] - menu["width"]) < 1  # full width
+    assert [b["y"] for b in boxes] == sorted(b["y"] for b in boxes) and len({b["y"] for b in boxes}) == 4
+    station_shot(page, "menu-360")
+    page.set_viewport_size({"width": 480, "height": 800})
+    page.wait_for_timeout(100)
+    boxes = tile_boxes(page)
+    menu = page.locator(".hh-menu").bounding_box()
+    assert boxes[0]["y"] == boxes[1]["y"] and boxes[2]["y"] == boxes[3]["y"] and boxes[2]["y"] > boxes[0]["y"]
+    assert all(b["height"] >= 48 and b["width"] < menu["width"] / 2 + 1 for b in boxes)
+    station_shot(page, "menu-480")
+
+
+def test_a_station_chosen_once_on_the_menu_sets_where_receive_starts(live: str, phone: Any, session: Session,
+                                                                     site: dict[str, Any], api: Api) -> None:
+    make_user(session, "otto", Role.OPERATOR)
+    assert api.post("/stations", {"code": "DOCK-1", "name": "Goods-in dock", "kind": "dock",
+                                  "receiving_location": "DRY-01", "production_location": "KITCHEN"}).status_code == 201
+    page = open_menu(phone, live)
+    sync_api.expect(page.locator("#hh-station")).to_have_text("no station")
+    # Without a station Receive starts at the receiving location, not at the first location (a freezer).
+    page.click(".hh-tile:has-text('Receive')")
+    page.wait_for_url(live + "/h/receive")
+    assert page.input_value("#rc-location") == "RCV"
+    page.click(".hh-home")
+    page.wait_for_url(live + "/h/")
+    page.select_option("#hh-station-choice", "DOCK-1")
+    sync_api.expect(page.locator("#hh-station")).to_have_text("DOCK-1")
+    sync_api.expect(page.locator("#hh-station-note")).to_contain_text("Receive into DRY-01")
+    station_shot(page, "menu-station")
+    page.click(".hh-tile:has-text('Receive')")
+    page.wait_for_url(live + "/h/receive")
+    sync_api.expect(page.locator("#hh-station")).to_have_text("DOCK-1")
+    assert page.input_value("#rc-location") == "DRY-01"
+    assert page.get_attribute("#hh-scan", "inputmode") == "none"
+    station_shot(page, "receive-station")
+    # The device remembers its station: a new visit starts from it too.
+    page.goto(live + "/h/produce")
+    assert page.input_value("#pr-location") == "KITCHEN"
+    sync_api.expect(page.locator("#hh-station")).to_have_text("DOCK-1")
+    # "Type" turns the on-screen keyboard on for a code typed by hand.
+    page.click("#hh-type")
+    assert page.get_attribute("#hh-scan", "inputmode") == "text"
+    assert focused(page)
+
+
+def test_lookup_of_a_code_two_products_share_lists_both_to_choose_from(live: str, phone: Any, session: Session,
+                                                                       site: dict[str, Any], api: Api) -> None:
+    make_user(session, "otto", Role.OPERATOR)
+    for sku, location in (("RASP", "COLD-01"), ("SUGAR", "DRY-01")):
+        r = api.post("/receipts", {"supplier_id": site["supplier"], "lines": [
+            {"sku": sku, "quantity": "7", "location": location, "lot_code": "261123-A"}]})
+        assert r.status_code == 201, r.json
+    page = login(phone, live, "/h/lookup")
+    wedge(page, "261123-A")
+    status(page, "Several products share this code", "info")
+    choices = page.locator("#lk-choices button")
+    sync_api.expect(choices).to_have_count(2)
+    sync_api.expect(choices.nth(0)).to_contain_text("RASP · Raspberries IQF")
+    sync_api.expect(choices.nth(1)).to_contain_text("Lot 261123-A")
+    sync_api.expect(choices.nth(1)).to_contain_text("7 kg on hand")
+    station_shot(page, "lookup-choices")
+    choices.nth(1).click()
+    sync_api.expect(page.locator("#lk-product")).to_have_text("SUGAR · Cane sugar")
+    sync_api.expect(page.locator("#lookup-choices")).to_be_hidden()

@@ -31,6 +31,7 @@ from app.models import (
     ProductKind,
     Shipment,
     ShipmentLine,
+    Station,
     Transfer,
     User,
     WriteOff,
@@ -300,3 +301,15 @@ def test_every_page_the_pages_benchmark_times_answers_on_the_demo(demo: Flask, s
     wrong = {path: r.status_code for path, r in answers.items() if r.status_code != 200 and path not in past_the_end}
     assert wrong == {}
     assert len(past_the_end) <= 1
+
+
+def test_handheld_stations_and_lot_codes_that_several_jams_share(s: Session) -> None:
+    stations = {st.code: st for st in s.scalars(select(Station))}
+    assert set(stations) == {"DOCK", "KITCHEN", "PACKING", "DISPATCH", "NORTH"}
+    assert stations["DOCK"].receiving_location is not None
+    assert stations["DOCK"].receiving_location.code == "RCV-DOCK"
+    assert stations["KITCHEN"].production_location is not None
+    assert stations["KITCHEN"].production_location.code == "KITCHEN"
+    shared = s.scalar(select(func.count()).select_from(
+        select(Lot.code).group_by(Lot.code).having(func.count(Lot.product_id.distinct()) > 1).subquery()))
+    assert shared and shared > 10  # what Look up and Trace ask to choose between

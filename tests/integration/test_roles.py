@@ -50,6 +50,7 @@ LOOK = {
     "api.recall_csv", "api.recall_pdf", "api.recall_xlsx", "api.drill_pdf", "api.drill_xlsx",
     "api.fsma204_csv", "api.fsma204_xlsx", "api.epcis_json",
     "handheld.index", "handheld.lookup", "api.parse_scan", "api.decode_photo",
+    "stations.index", "api.list_stations", "api.get_station",
     "api.lot_label_png", "api.lot_label_svg",
     "recipes.show", "api.get_recipe", "api.plan_recipe",
 }
@@ -89,6 +90,7 @@ MANAGES = {
     "customers.new", "customers.edit", "api.create_customer", "api.update_customer",
     "locations.new", "locations.edit", "locations.new_warehouse",
     "api.create_warehouse", "api.create_location", "api.update_location",
+    "stations.new", "stations.edit", "api.create_station", "api.update_station",
     "printers.index", "printers.create", "printers.edit", "printers.update", "printers.save_defaults",
     "printers.test_print", "api.create_printer", "api.update_printer", "api.test_printer",
     "api.update_label_settings",

@@ -522,3 +522,47 @@ def test_the_ship_form_judges_every_lot_as_the_gate_does_in_the_same_queries_how
         batched = [(p.value, p.label, p.usable, p.blocked, p.free) for p in choices.picks("JAM-RASP", "MAIN", order)]
     assert batched == _judged_one_row_at_a_time(session, order, "JAM-RASP")
     assert [(v, t) for v, t, _u, _b, _f in batched] == [(v, t) for v, t, _d in many]
+
+
+# Each rule's short line, as a handheld shows it in bold above the full message.
+TITLES = {
+    "hold": "Lot on hold", "recalled": "Lot recalled", "quarantine": "Lot in quarantine", "expired": "Lot expired",
+    "min_days": "Too short-dated for Ninety Days", "min_pct": "Too short-dated for Eighty Percent",
+    "transit_days": "Expires before reaching Far Away", "date_reversal": "Older than No Reversal already has",
+    "lots_per_line": "Too many lots for One Lot", "allocated": "Held for another order",
+    "on_hand": "Not enough at COLD-01",
+}
+
+
+@pytest.mark.parametrize("rule", list(TITLES))
+def test_every_refusal_carries_its_rule_in_a_few_words_and_the_whole_reason(world: World, rule: str) -> None:
+    case = arrange(rule, world)
+    lines = [{"lot_id": lot, "location": "COLD-01", "quantity": q, "order_line_id": case.line_id}
+             for lot, q in case.before]
+    lines.append({"lot_id": case.lot_id, "location": case.location, "quantity": case.quantity,
+                  "order_line_id": case.line_id})
+    err = refused(world.api.post("/shipments", {"order_id": case.order_id, "lines": lines}), 409,
+                  f"lines.{len(case.before)}.{case.field}")
+    assert err["title"] == TITLES[rule]
+    assert len(err["title"].split()) <= 8
+    for word in case.words:  # the message keeps every detail
+        assert word in err["message"], err
+    if rule in (*USES, *CUSTOMER):
+        err = refused(world.api.post(f"/orders/{case.order_id}/picks", {
+            "lot_id": case.lot_id, "location": case.location, "quantity": case.quantity}), 409, case.field)
+        assert err["title"] == TITLES[rule]
+
+
+def test_a_pick_of_the_wrong_lot_says_which_lot_to_pick(world: World) -> None:
+    right = world.lot("RIGHT", 100)
+    world.lot("WRONG", 300)
+    order, _ = world.order(world.site["deli"], quantity="10")
+    assert world.api.post(f"/orders/{order}/allocate").status_code == 200
+    wrong = world.api.get("/lots?code=WRONG").json[0]["id"]
+    err = refused(world.api.post(f"/orders/{order}/picks", {"lot_id": wrong, "location": "COLD-01",
+                                                            "quantity": "10"}), 409, "lot_id")
+    assert err["title"] == "Wrong lot: pick RIGHT"
+    assert "lot WRONG is not allocated to order" in err["message"] and "take lot RIGHT at COLD-01" in err["message"]
+    err = refused(world.api.post(f"/orders/{order}/picks", {"lot_id": right, "location": "COLD-01",
+                                                            "quantity": "11"}), 409, "quantity")
+    assert err["title"] == "Too many: 10 ea left"

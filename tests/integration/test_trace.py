@@ -162,7 +162,8 @@ def test_a_lot_code_shared_by_two_products_must_name_the_product(api: Api, case:
     assert r.status_code == 201, r.json
     r = api.get("/trace?scan=J1")
     assert r.status_code == 422
-    assert "JAM-RASP, SUGAR" in r.json["error"]["message"]
+    assert "JAM-RASP (" in r.json["error"]["message"] and "SUGAR (" in r.json["error"]["message"]
+    assert [c["sku"] for c in r.json["error"]["candidates"]] == ["JAM-RASP", "SUGAR"]
     assert api.get("/trace?sku=SUGAR&lot_code=J1").status_code == 200
     r = api.post("/recalls", {"scans": ["J1"], "reason": "ambiguous"})
     assert r.status_code == 422 and r.json["error"]["field"] == "scans.0"
