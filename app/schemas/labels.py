@@ -43,9 +43,7 @@ PrinterName = Annotated[str, StringConstraints(strip_whitespace=True, min_length
 
 # A host name, IPv4 address or IPv6 address; no scheme, port or path.
 Host = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255,
-                                        # a name or IPv4 address, or an IPv6 address (two colons or more);
-                                        # one colon is a port written after the host, refused with a hint
-                                        pattern=r"^([A-Za-z0-9.-]+|[A-Za-z0-9.-]*:[A-Za-z0-9.-]*:[A-Za-z0-9.:-]*)$")]
+                                        pattern=r"^[A-Za-z0-9.:-]+$")]
 
 
 Port = Annotated[int, Field(ge=1, le=65535)]

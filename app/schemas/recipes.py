@@ -9,9 +9,10 @@ from typing import Annotated
 from pydantic import Field, field_validator
 
 from app.models import RecipeBasis
-from app.schemas.common import Amount, Code, Command, LongText, Money, Out, blank_to_none
+from app.schemas.common import Amount, Code, Command, LongText, Money, Out, PositiveQty, blank_to_none
 
-Positive = Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=6)]
+# Above zero, written as a decimal string (the document states the pattern).
+Positive = PositiveQty
 
 
 class RecipeInputIn(Command):

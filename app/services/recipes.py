@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.errors import Invalid, NotFound
+from app.errors import Invalid
 from app.models import Product, Recipe, RecipeInput
 from app.rules.gate import lock_products
 from app.schemas import RecipeIn
@@ -14,10 +14,8 @@ from app.services.lookups import product_by_sku
 
 
 def _input_product(session: Session, sku: str, field: str) -> Product:
-    try:
-        return product_by_sku(session, sku, field)
-    except NotFound as e:  # the recipe exists; what is wrong is a field of the body
-        raise Invalid(e.message, field) from e
+    # An unknown input is a 404 naming the field, as in every other booking that names products.
+    return product_by_sku(session, sku, field)
 
 
 @transactional

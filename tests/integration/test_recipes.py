@@ -76,7 +76,7 @@ def _with(**change: Any) -> dict[str, Any]:
 
 
 BAD_RECIPES: list[tuple[str, dict[str, Any], int, str]] = [
-    ("unknown input", _with(inputs=[{"sku": "NOPE", "quantity": "1"}]), 422, "inputs.0.sku"),
+    ("unknown input", _with(inputs=[{"sku": "NOPE", "quantity": "1"}]), 404, "inputs.0.sku"),
     ("the product itself", _with(inputs=[{"sku": "RASP", "quantity": "1"}, {"sku": "JAM-RASP", "quantity": "1"}]),
      422, "inputs.1.sku"),
     ("the same input twice", _with(inputs=[{"sku": "RASP", "quantity": "1"}, {"sku": "SUGAR", "quantity": "1"},
