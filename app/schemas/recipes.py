@@ -11,20 +11,17 @@ from pydantic import Field, field_validator
 from app.models import RecipeBasis
 from app.schemas.common import Amount, Code, Command, LongText, Money, Out, PositiveQty, blank_to_none
 
-# Above zero, written as a decimal string (the document states the pattern).
-Positive = PositiveQty
-
 
 class RecipeInputIn(Command):
     sku: Code = Field(description="the input product: an existing, active product other than the recipe's own")
-    quantity: Positive = Field(description="how much of the input, in the input product's unit")
+    quantity: PositiveQty = Field(description="how much of the input, in the input product's unit")
     basis: RecipeBasis = Field(default=RecipeBasis.PER_UNIT, description=(
         "`per_unit`: the quantity is needed for each unit of output; `per_batch`: for each batch "
         "of `batch_quantity`"))
 
 
 class RecipeIn(Command):
-    batch_quantity: Positive = Field(description=(
+    batch_quantity: PositiveQty = Field(description=(
         "the expected output of one batch, in the product's unit (the recipe's yield)"))
     run_cost: Money = Field(default=Decimal(0), description=(
         "extra cost of one batch (labour, energy); becomes the run's extra cost, scaled to the batch size"))
@@ -54,7 +51,7 @@ class RecipeOut(Out):
 
 
 class RecipePlanQuery(Command):
-    quantity: Positive = Field(description="the planned output (batch size), in the product's unit")
+    quantity: PositiveQty = Field(description="the planned output (batch size), in the product's unit")
     location: Code | None = Field(default=None, description=(
         "where the batch is made: lots are proposed from that location's warehouse (default: every warehouse)"))
 

@@ -23,13 +23,14 @@ from app.schemas.common import (
     LongText,
     Money,
     Out,
+    PositiveQty,
     Qty,
     Scanned,
     Text,
     blank_to_none,
     text_rules_in_schema,
 )
-from app.schemas.recipes import Positive, RunPlanOut
+from app.schemas.recipes import RunPlanOut
 
 
 def _lot_ref_schema(schema: dict[str, Any], cls: type[BaseModel]) -> None:
@@ -96,7 +97,7 @@ class ProductionRunIn(Command):
     extra_cost: Money | None = Field(default=None, description=(
         "the run's extra cost (labour, energy); default: the recipe's run cost scaled to `planned_quantity` "
         "when the batch is planned from the recipe, else 0"))
-    planned_quantity: Positive | None = Field(default=None, description=(
+    planned_quantity: PositiveQty | None = Field(default=None, description=(
         "the output the batch was planned for, when it is made from the product's recipe (which it then "
         "needs): the recipe is scaled to it, each input's planned quantity is recorded, and `quantity` is the "
         "actual output"))

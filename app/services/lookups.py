@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.errors import Invalid, NotFound
+from app.errors import Conflict, Invalid, NotFound
 from app.models import Location, Lot, Product, Warehouse
 from app.schemas import LotRef
+
+
+def ensure_unique(session: Session, model: type[Any], column: str, value: Any, ident: int | None, label: str) -> None:
+    """Refuse a natural key (sku, code, name) that another row of `model` already has (409 naming it)."""
+    if value is None:
+        return
+    existing = session.scalar(select(model.id).where(getattr(model, column) == value))
+    if existing is not None and existing != ident:
+        raise Conflict(f"a {label} with {column} {value!r} already exists", column)
 
 
 def product_by_sku(session: Session, sku: str, field: str = "sku") -> Product:

@@ -23,15 +23,7 @@ from app.schemas import (
     WarehouseIn,
 )
 from app.services.base import transactional
-from app.services.lookups import warehouse_by_code
-
-
-def _unique(session: Session, model: type[Any], column: str, value: Any, ident: int | None, label: str) -> None:
-    if value is None:
-        return
-    existing = session.scalar(select(model.id).where(getattr(model, column) == value))
-    if existing is not None and existing != ident:
-        raise Conflict(f"a {label} with {column} {value!r} already exists", column)
+from app.services.lookups import ensure_unique, warehouse_by_code
 
 
 def _gtin_free(session: Session, gtin: str | None, *, product_id: int | None = None,
@@ -55,7 +47,7 @@ def _apply(obj: Any, data: dict[str, Any]) -> None:
 
 @transactional
 def create_product(session: Session, cmd: ProductIn) -> Product:
-    _unique(session, Product, "sku", cmd.sku, None, "product")
+    ensure_unique(session, Product, "sku", cmd.sku, None, "product")
     _gtin_free(session, cmd.gtin)
     product = Product(**cmd.model_dump())
     session.add(product)
@@ -70,7 +62,7 @@ def update_product(session: Session, product_id: int, cmd: ProductPatch) -> Prod
     for key in ("sku", "name", "kind", "unit", "lot_tracked", "active"):
         if key in data and data[key] is None:
             data.pop(key)
-    _unique(session, Product, "sku", data.get("sku"), product.id, "product")
+    ensure_unique(session, Product, "sku", data.get("sku"), product.id, "product")
     _gtin_free(session, data.get("gtin"), product_id=product.id)
     _apply(product, data)
     session.flush()
@@ -110,7 +102,7 @@ def remove_packaging(session: Session, product_id: int, packaging_id: int) -> No
 
 @transactional
 def create_supplier(session: Session, cmd: SupplierIn) -> Supplier:
-    _unique(session, Supplier, "name", cmd.name, None, "supplier")
+    ensure_unique(session, Supplier, "name", cmd.name, None, "supplier")
     supplier = Supplier(**cmd.model_dump())
     session.add(supplier)
     session.flush()
@@ -123,7 +115,7 @@ def update_supplier(session: Session, supplier_id: int, cmd: SupplierPatch) -> S
     data = cmd.model_dump(exclude_unset=True)
     if data.get("name") is None:
         data.pop("name", None)
-    _unique(session, Supplier, "name", data.get("name"), supplier.id, "supplier")
+    ensure_unique(session, Supplier, "name", data.get("name"), supplier.id, "supplier")
     _apply(supplier, data)
     session.flush()
     return supplier
@@ -131,7 +123,7 @@ def update_supplier(session: Session, supplier_id: int, cmd: SupplierPatch) -> S
 
 @transactional
 def create_customer(session: Session, cmd: CustomerIn) -> Customer:
-    _unique(session, Customer, "name", cmd.name, None, "customer")
+    ensure_unique(session, Customer, "name", cmd.name, None, "customer")
     customer = Customer(**cmd.model_dump())
     session.add(customer)
     session.flush()
@@ -145,7 +137,7 @@ def update_customer(session: Session, customer_id: int, cmd: CustomerPatch) -> C
     for key in ("name", "transit_days", "no_date_reversal"):
         if key in data and data[key] is None:
             data.pop(key)
-    _unique(session, Customer, "name", data.get("name"), customer.id, "customer")
+    ensure_unique(session, Customer, "name", data.get("name"), customer.id, "customer")
     _apply(customer, data)
     session.flush()
     return customer
@@ -153,7 +145,7 @@ def update_customer(session: Session, customer_id: int, cmd: CustomerPatch) -> C
 
 @transactional
 def create_warehouse(session: Session, cmd: WarehouseIn) -> Warehouse:
-    _unique(session, Warehouse, "code", cmd.code, None, "warehouse")
+    ensure_unique(session, Warehouse, "code", cmd.code, None, "warehouse")
     warehouse = Warehouse(**cmd.model_dump())
     session.add(warehouse)
     session.flush()
@@ -163,7 +155,7 @@ def create_warehouse(session: Session, cmd: WarehouseIn) -> Warehouse:
 @transactional
 def create_location(session: Session, cmd: LocationIn) -> Location:
     warehouse = warehouse_by_code(session, cmd.warehouse)
-    _unique(session, Location, "code", cmd.code, None, "location")
+    ensure_unique(session, Location, "code", cmd.code, None, "location")
     location = Location(warehouse_id=warehouse.id, code=cmd.code, name=cmd.name, kind=cmd.kind,
                         active=cmd.active)
     session.add(location)

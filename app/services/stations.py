@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db import get_or_404
-from app.errors import Conflict, Invalid
+from app.errors import Invalid
 from app.models import Location, LocationKind, Station
 from app.schemas import StationIn, StationPatch
 from app.services.base import transactional
-from app.services.lookups import location_by_code
+from app.services.lookups import ensure_unique, location_by_code
 
 # Which locations may be a station's default for each purpose, and the words when one may not.
 _ROLES: dict[str, tuple[frozenset[LocationKind], str]] = {
@@ -44,8 +43,7 @@ def _set_locations(session: Session, station: Station, data: dict[str, Any]) -> 
 
 @transactional
 def create_station(session: Session, cmd: StationIn) -> Station:
-    if session.scalar(select(Station.id).where(Station.code == cmd.code)) is not None:
-        raise Conflict(f"a station with code {cmd.code!r} already exists", "code")
+    ensure_unique(session, Station, "code", cmd.code, None, "station")
     data = cmd.model_dump()
     station = Station(code=data.pop("code"), name=data.pop("name"), kind=data.pop("kind"), active=data.pop("active"))
     _set_locations(session, station, data)

@@ -9,6 +9,7 @@ import csv
 import io
 import zipfile
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import pytest
@@ -98,8 +99,8 @@ def _no_formula_in_csv(cells: list[str]) -> None:
 
 def _number(text: str) -> bool:
     try:
-        float(text)
-    except ValueError:
+        Decimal(text)
+    except InvalidOperation:
         return False
     return True
 
