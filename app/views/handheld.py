@@ -92,8 +92,10 @@ def produce() -> str:
 def pick() -> str:
     open_orders = Order.status.in_([OrderStatus.OPEN, OrderStatus.PARTIAL])
     rows = db().scalars(select(Order).where(open_orders).order_by(Order.ship_date, Order.id).limit(200))
-    orders = [{"id": o.id, "number": o.number, "customer": o.customer.name} for o in rows]
-    return _render("handheld/pick.html", "Pick", orders=orders)
+    orders = [{"id": o.id, "number": o.number, "customer": o.customer.name, "warehouse": o.warehouse.code}
+              for o in rows]
+    # The station's pick-and-ship location says which warehouse this handheld works in: its orders first.
+    return _render("handheld/pick.html", "Pick", orders=orders, locations=_locations())
 
 
 @bp.get("/sw.js")

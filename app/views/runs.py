@@ -6,11 +6,15 @@ from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from pydantic import ValidationError
 
+from app.errors import Invalid
+from app.formatting import qty
 from app.models import LocationKind, LotStatus, ProductionRun, Role
 from app.queries import documents as q
+from app.queries import recipes as recipe_q
 from app.queries.lots import lot_rows
-from app.schemas import ProductionRunIn, RunInputIn
+from app.schemas import ProductionRunIn, RecipePlanOut, RecipePlanQuery, RunInputIn
 from app.services import production
 from app.views import choices
 from app.views.forms import Form, Pager, attempt, date_range, require
@@ -19,7 +23,8 @@ from app.web import current_user, db, login_required, today
 bp = Blueprint("runs", __name__, url_prefix="/runs")
 
 LABELS = {"sku": "Product", "produced_on": "Production date", "lot_code": "Lot code", "extra_cost": "Extra cost",
-          "quantity": "Quantity", "location": "Location"}
+          "quantity": "Quantity", "location": "Location", "planned_quantity": "Batch size"}
+PLAN = "plan"
 INPUT_ALIASES = {"sku": "lot", "lot_code": "lot", "lot_id": "lot", "": "lot"}
 BLANK_ROWS = 4
 
@@ -48,12 +53,46 @@ def _lot_ref(raw: dict[str, str]) -> dict[str, str]:
     return raw
 
 
-def _form_page(form: Form) -> Any:
+def _form_page(form: Form, plan: RecipePlanOut | None = None) -> Any:
     return render_template(
         "runs/new.html", form=form, products=choices.product_groups(), locations=choices.locations(),
         default_location=choices.first_location(LocationKind.PRODUCTION), lots=choices.stocked_lots(),
-        rows=form.row_indices("inputs", BLANK_ROWS),
+        rows=form.row_indices("inputs", BLANK_ROWS), plan=plan,
+        with_recipes=sorted(recipe_q.skus_with_recipes(db())),
     ), form.status
+
+
+def _plan(form: Form) -> RecipePlanOut:
+    """Scale the product's recipe to the batch size and fill the input rows with the lots it proposes.
+
+    Nothing is booked: the operator sees each input's planned quantity, the lots first expiry first
+    out among stock production may use, and changes any actual quantity before recording the run.
+    """
+    require(form, "sku", "Choose the product this batch makes.")
+    require(form, "planned_quantity", "Enter the batch size to plan from the recipe.")
+    session = db()
+    try:
+        query = RecipePlanQuery.model_validate({"quantity": form.value("planned_quantity")})
+    except ValidationError:
+        raise Invalid("the batch size must be a number above 0", "planned_quantity") from None
+    recipe = recipe_q.recipe_of(session, recipe_q.product_for(session, form.value("sku")))
+    if recipe is None:
+        raise Invalid(f"{form.value('sku')} has no recipe to plan from: set one on its recipe page, or "
+                      "leave the batch size blank and fill in the inputs", "planned_quantity")
+    code = form.value("location").strip()
+    location = recipe_q.location_for(session, code) if code else None
+    plan = recipe_q.plan(session, recipe, query.quantity, today=today(), location=location)
+    kept = {k: v for k, v in form.values.items() if not k.startswith("inputs.") and k != "action"}
+    rows = [lot for need in plan.inputs for lot in need.lots]
+    by_lot = {lot.lot_id: need.sku for need in plan.inputs for lot in need.lots}
+    for i, lot in enumerate(rows):
+        kept[f"inputs.{i}.lot"] = f"{by_lot[lot.lot_id]} / {lot.lot_code}"
+        kept[f"inputs.{i}.quantity"] = qty(lot.quantity)
+        kept[f"inputs.{i}.location"] = lot.location
+    if not kept.get("quantity", "").strip():
+        kept["quantity"] = qty(plan.planned_quantity)
+    form.values = kept
+    return plan
 
 
 def _produce(form: Form) -> ProductionRun:
@@ -72,6 +111,11 @@ def new() -> Any:
     if request.method == "GET":
         return _form_page(Form({"produced_on": today().isoformat(), "sku": request.args.get("sku", "")}))
     form = Form.posted(LABELS)
+    if form.value("action") == PLAN:
+        plan = attempt(form, lambda: _plan(form))
+        if plan is not None:
+            form.status = 200
+        return _form_page(form, plan)
     run = attempt(form, lambda: _produce(form))
     if run is None:
         return _form_page(form)

@@ -2,7 +2,7 @@
 // Without a connection the list stored on the device stands in: a scan that matches it is saved and
 // sent when the connection returns (the server checks it all again then); one that does not is refused
 // at once. A saved pick the server refuses on its return comes back as a conflict to resolve.
-import { api, Offline, outbox, refocus, refused, say, start } from "./scan.js";
+import { api, data, Offline, outbox, refocus, refused, say, start, station } from "./scan.js";
 import * as picklists from "./picklists.js";
 
 const $ = (id) => document.getElementById(id);
@@ -175,6 +175,27 @@ outbox.onChange((items) => { waiting = items; show(); });
 outbox.pending().then((items) => { waiting = items; show(); });
 markStored();
 showConflicts();
+
+// A station that picks and ships from one warehouse lists that warehouse's orders first.
+function stationFirst() {
+  const code = station && station.shipping_location;
+  const home = code && (data.locations || []).find((l) => l.code === code);
+  if (!home) return;
+  const select = $("pk-order");
+  const byId = new Map((data.orders || []).map((o) => [String(o.id), o]));
+  const options = [...select.options].filter((o) => o.value);
+  const group = (label, keep) => {
+    const g = document.createElement("optgroup");
+    g.label = label;
+    g.append(...options.filter((o) => keep(byId.get(o.value))));
+    return g;
+  };
+  const ours = group(`${home.warehouse} · ${station.code}`, (o) => o && o.warehouse === home.warehouse);
+  const others = group("Other warehouses", (o) => !o || o.warehouse !== home.warehouse);
+  select.append(...[ours, others].filter((g) => g.children.length));
+  $("pk-stored").dataset.home = home.warehouse;
+}
+stationFirst();
 
 $("pk-order").addEventListener("change", () => { if ($("pk-order").value) open(Number($("pk-order").value)); });
 

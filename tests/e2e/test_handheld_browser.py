@@ -659,3 +659,27 @@ def test_lookup_of_a_code_two_products_share_lists_both_to_choose_from(live: str
     choices.nth(1).click()
     sync_api.expect(page.locator("#lk-product")).to_have_text("SUGAR · Cane sugar")
     sync_api.expect(page.locator("#lookup-choices")).to_be_hidden()
+
+
+def test_a_station_lists_the_orders_of_its_own_warehouse_first_on_pick(live: str, phone: Any, session: Session,
+                                                                      site: dict[str, Any], api: Api) -> None:
+    make_user(session, "otto", Role.OPERATOR)
+    assert api.post("/warehouses", {"code": "DEPOT", "name": "Second depot"}).status_code == 201
+    assert api.post("/locations", {"code": "D-SHIP", "name": "Depot dispatch", "kind": "shipping",
+                                   "warehouse": "DEPOT"}).status_code == 201
+    assert api.post("/stations", {"code": "DISPATCH-2", "name": "Depot dispatch", "kind": "dispatch",
+                                  "shipping_location": "D-SHIP"}).status_code == 201
+    main = api.post("/orders", {"customer_id": site["deli"], "warehouse": "MAIN", "ship_date": TODAY.isoformat(),
+                                "lines": [{"sku": "JAM-RASP", "quantity": "1"}]}).json
+    depot = api.post("/orders", {"customer_id": site["deli"], "warehouse": "DEPOT",
+                                 "ship_date": (TODAY + timedelta(days=1)).isoformat(),
+                                 "lines": [{"sku": "JAM-RASP", "quantity": "1"}]}).json
+    page = open_menu(phone, live)
+    page.select_option("#hh-station-choice", "DISPATCH-2")
+    page.click(".hh-tile:has-text('Pick')")
+    page.wait_for_url(live + "/h/pick")
+    groups = page.eval_on_selector_all("#pk-order optgroup", """gs => gs.map(g => [g.label,
+        [...g.querySelectorAll('option')].map(o => o.textContent.split(' · ')[0])])""")
+    # The order shipping later but from the station's own depot comes first.
+    assert groups == [["DEPOT · DISPATCH-2", [depot["number"]]], ["Other warehouses", [main["number"]]]]
+    station_shot(page, "pick-station")

@@ -76,3 +76,45 @@ def test_the_run_page_shows_planned_against_actual_and_the_yield(boss: Browser, 
     assert "200 ea 190 ea -10" in page.text
     assert "RASP · Raspberries IQF 40 kg 41 kg 1" in page.text
     assert "extra 60" in page.text  # the recipe's run cost for two batches
+
+
+def _plan(boss: Browser, fill: dict[str, str]) -> Any:
+    """Press "Plan inputs from recipe" on the new-run form with `fill` typed in."""
+    page = boss.get("/runs/new")
+    form = page.form_with("planned_quantity")
+    return boss.post(form.action or page.url, {**form.fields, **fill, "action": "plan"})
+
+
+def test_the_desktop_run_form_plans_the_inputs_from_the_recipe(boss: Browser, site: dict[str, Any],
+                                                               api: Api) -> None:
+    api.put("/products/JAM-RASP/recipe", {"batch_quantity": "100", "run_cost": "30",
+                                          "inputs": [{"sku": "RASP", "quantity": "0.2"},
+                                                     {"sku": "SUGAR", "quantity": "10", "basis": "per_batch"}]})
+    later = receive(api, site["supplier"], "RASP", "100", lot_code="R-LATE", expiry="2031-03-01", unit_cost="4")
+    early = receive(api, site["supplier"], "RASP", "30", lot_code="R-EARLY", expiry="2031-01-01", unit_cost="4")
+    receive(api, site["supplier"], "SUGAR", "500", lot_code="S1", unit_cost="1")
+    page = _plan(boss, {"sku": "JAM-RASP", "planned_quantity": "200", "location": "KITCHEN"})
+    assert page.status == 200, page.alerts
+    # 200 jars × 0.2 kg: the earlier raspberries first, all 30 kg, then 10 kg of the later lot; sugar per batch.
+    assert [(page.value(f"inputs.{i}.lot"), page.value(f"inputs.{i}.quantity")) for i in range(3)] == [
+        ("RASP / R-EARLY", "30"), ("RASP / R-LATE", "10"), ("SUGAR / S1", "20")]
+    assert page.value("quantity") == "200"
+    assert "Planned for 200 ea" in page.text
+    assert api.get("/production-runs").json == []  # planning books nothing
+    # The operator used 11 kg of the later lot and made 196 jars: recorded against the plan.
+    page = boss.submit(page, {"inputs.1.quantity": "11", "quantity": "196"}, key="planned_quantity")
+    assert page.status == 200, page.alerts
+    assert "yield 98 %" in page.text
+    assert "RASP · Raspberries IQF 40 kg 41 kg 1" in page.text
+    assert api.get(f"/lots/{early['lot_id']}").json["on_hand"] == "0"
+    assert api.get(f"/lots/{later['lot_id']}").json["on_hand"] == "89"
+
+
+def test_planning_without_a_recipe_or_batch_size_says_what_is_missing(boss: Browser, site: dict[str, Any]) -> None:
+    page = _plan(boss, {"sku": "JAM-RASP", "planned_quantity": "50"})
+    assert page.status == 422 and page.invalid() == ["planned_quantity"]
+    assert "JAM-RASP has no recipe to plan from" in page.alerts[0]
+    page = _plan(boss, {"sku": "JAM-RASP", "planned_quantity": ""})
+    assert page.status == 422 and page.invalid() == ["planned_quantity"]
+    page = _plan(boss, {"sku": "JAM-RASP", "planned_quantity": "-3"})
+    assert page.status == 422 and page.invalid() == ["planned_quantity"]
