@@ -41,7 +41,7 @@ def jam(**changes: Any) -> LotLabel:
 
 def sku_only(**changes: Any) -> LotLabel:
     """A label for a product without a GTIN, with GS1 punctuation in sku and lot."""
-    return jam(gtin=None, sku="CB-BASE_2", lot_code="B(7)>x_1", **changes)
+    return jam(**{"gtin": None, "sku": "CB-BASE_2", "lot_code": "B(7)>x_1", **changes})
 
 
 # --- what a scanner should read, built here from the label's fields, not from labels.gs1 ------
