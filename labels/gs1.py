@@ -18,6 +18,9 @@ from dataclasses import dataclass
 from datetime import date
 from urllib.parse import parse_qsl, quote, urlsplit
 
+from biip import ParseError
+from biip.gs1_prefixes import GS1Prefix
+
 GS = "\x1d"
 """ASCII 29, the group separator that stands for FNC1 inside an element string."""
 
@@ -213,3 +216,40 @@ def bracketed_element_string(data: LotBarcodeData) -> str:
     unlike the parenthesised human-readable form this one can always be split back unambiguously.
     """
     return "".join(f"[{ai}]{value}" for ai, value in _fields(data))
+
+
+# --- GTINs from the site's GS1 company prefix --------------------------------------------------
+
+COMPANY_PREFIX_LENGTHS = range(4, 13)
+"""GS1 company prefixes have 4 to 12 digits (a U.P.C. company prefix written with its leading 0)."""
+_NOT_A_COMPANY = re.compile(r"restricted|bookland|issn|reserved|unused|coupon|refund", re.I)
+
+
+def company_prefix_problem(prefix: str) -> str | None:
+    """Why `prefix` cannot be a GS1 company prefix to make GTIN-13s from, or None when it can."""
+    if not _DIGITS.fullmatch(prefix) or len(prefix) not in COMPANY_PREFIX_LENGTHS:
+        return "a GS1 company prefix has 4 to 12 digits"
+    try:
+        found = GS1Prefix.extract(prefix)
+    except ParseError:
+        found = None
+    if found is None:
+        return f"{prefix} starts with no GS1 prefix that GS1 gives out"
+    usage = found.usage
+    if _NOT_A_COMPANY.search(usage):
+        return f"{prefix} is not a company prefix: GS1 keeps that range for this use: {usage}"
+    return None
+
+
+def item_reference_capacity(prefix: str) -> int:
+    """How many GTIN-13s a company prefix makes: 10 ** (12 - its length) item references."""
+    return int(10 ** (12 - len(prefix)))
+
+
+def gtin_from(prefix: str, item_reference: int) -> str:
+    """The GTIN (14 digits, as stored) made of `prefix`, the item reference and the check digit."""
+    digits = 12 - len(prefix)
+    if not 0 <= item_reference < 10**digits:
+        raise LabelDataError(f"item reference {item_reference} does not fit the {digits} digits prefix {prefix} leaves")
+    body = prefix + (f"{item_reference:0{digits}d}" if digits else "")
+    return (body + str(gtin_check_digit(body))).zfill(14)

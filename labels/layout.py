@@ -19,11 +19,11 @@ from labels.symbols import (
     datamatrix_size_upper,
     gs1_128_pattern,
     linear_codes,
-    zpl_code128_field,
     max_dots,
     min_dots,
     qr_matrix,
     qr_size_upper,
+    zpl_code128_field,
 )
 from labels.text import ellipsize, fit_size, wrap
 
