@@ -37,7 +37,6 @@ from tests.helpers.labels import (
     CSET82,
     GTIN,
     THERMAL,
-    assert_gs1,
     assert_reads,
     bracketed,
     code128_modules,
