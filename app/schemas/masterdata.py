@@ -241,8 +241,8 @@ class CompanyPrefixOut(BaseModel):
 
 
 class AssignGtinsIn(Command):
-    """Nothing is assigned unless every product can get one: a site without a company prefix is a 422, a prefix
-    with too few item references left a 409."""
+    """Nothing is assigned unless every product can get one: a site without a company prefix, or a prefix with too
+    few item references left, is a 409."""
 
     skus: Annotated[list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=30,
                                                           pattern=SKU_PATTERN)]],

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.errors import Conflict, Invalid, NotFound
+from app.errors import Conflict, NotFound
 from app.models import LabelSettings, PackagingLevel, Product, ProductKind
 from app.schemas import CompanyPrefixIn, CompanyPrefixOut
 from app.services.base import transactional
@@ -57,7 +57,7 @@ def _used_gtins(session: Session, prefix: str) -> set[str]:
 def give_gtins(session: Session, products: Sequence[Product]) -> None:
     """Give each product the next free GTIN under the site's prefix, inside the caller's transaction.
 
-    Invalid without a prefix; Conflict when the prefix has no item reference left for all of them (then the
+    Conflict without a prefix, and when the prefix has no item reference left for all of them (then the
     transaction rolls back and none gets one).
     """
     if not products:
@@ -65,7 +65,7 @@ def give_gtins(session: Session, products: Sequence[Product]) -> None:
     row = _settings(session, lock=True)
     prefix = row.gs1_company_prefix if row is not None else None
     if row is None or prefix is None:
-        raise Invalid("set the site's GS1 company prefix first: GTINs are made from it", "company_prefix")
+        raise Conflict("set the site's GS1 company prefix first: GTINs are made from it", "company_prefix")
     capacity = item_reference_capacity(prefix)
     used = _used_gtins(session, prefix)
     reference = row.gs1_next_item_reference

@@ -39,7 +39,7 @@ def test_without_a_prefix_nothing_is_assigned_and_new_products_have_no_gtin(api:
     assert api.get("/gs1/company-prefix").json["company_prefix"] is None
     assert product(api, "JAM-NEW")["gtin"] is None
     r = api.post("/gs1/assign-gtins", {})
-    assert r.status_code == 422 and r.json["error"]["field"] == "company_prefix"
+    assert r.status_code == 409 and r.json["error"]["field"] == "company_prefix"
     assert "company prefix" in r.json["error"]["message"]
 
 
