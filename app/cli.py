@@ -178,6 +178,51 @@ def token_revoke(ctx: click.Context, token_id: int) -> None:
         click.echo(f"token {token_id} revoked")
 
 
+@main.group()
+def gs1() -> None:
+    """The site's GS1 company prefix and the GTINs made from it."""
+
+
+@gs1.command("prefix")
+@click.argument("prefix", required=False)
+@click.option("--clear", is_flag=True, help="stop making GTINs (those already given stay)")
+@click.pass_context
+def gs1_prefix(ctx: click.Context, prefix: str | None, clear: bool) -> None:
+    """Show the GS1 company prefix, or set it to PREFIX (4-12 digits GS1 gave the site)."""
+    from app.schemas import CompanyPrefixIn
+    from app.services.gtins import company_prefix, set_company_prefix
+
+    with _session(_app(ctx)) as s:
+        if prefix is not None or clear:
+            try:
+                set_company_prefix(s, CompanyPrefixIn(company_prefix=None if clear else prefix))
+            except (LotwiseError, ValidationError) as exc:
+                _fail(exc)
+        out = company_prefix(s)
+    if out.company_prefix is None:
+        click.echo("no GS1 company prefix: products without a GTIN get plain (non-GS1) labels")
+    else:
+        click.echo(f"GS1 company prefix {out.company_prefix}: {out.remaining} of {out.capacity} item references "
+                   f"left; {out.products_without_gtin} product(s) without a GTIN")
+
+
+@gs1.command("assign-gtins")
+@click.argument("skus", nargs=-1)
+@click.pass_context
+def gs1_assign(ctx: click.Context, skus: tuple[str, ...]) -> None:
+    """Give the products SKUS (default: every active product of kind product without one) a GTIN."""
+    from app.services.gtins import assign_gtins
+
+    with _session(_app(ctx)) as s:
+        try:
+            products = assign_gtins(s, list(skus) or None)
+        except LotwiseError as exc:
+            _fail(exc)
+        for p in products:
+            click.echo(f"{p.sku}\t{p.gtin}")
+        click.echo(f"{len(products)} product(s) got a GTIN", err=True)
+
+
 @main.command()
 @click.pass_context
 def check(ctx: click.Context) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from labels.gs1 import LotBarcodeData, ai_fields, human_readable
+from labels.gs1 import LotBarcodeData, ai_fields, human_readable, plain_text
 from labels.model import LotLabel
 from labels.sizes import LabelFitError, LabelSize
 from labels.symbols import (
@@ -13,15 +13,17 @@ from labels.symbols import (
     LINEAR_QUIET,
     QR_QUIET,
     Matrix,
+    ZplSymbolError,
     bar_runs,
     datamatrix_matrix,
     datamatrix_size_upper,
-    gs1_128_codes,
     gs1_128_pattern,
+    linear_codes,
     max_dots,
     min_dots,
     qr_matrix,
     qr_size_upper,
+    zpl_code128_field,
 )
 from labels.text import ellipsize, fit_size, wrap
 
@@ -51,7 +53,7 @@ class TextLine:
 
 @dataclass(frozen=True)
 class LinearSymbol:
-    """A GS1-128 symbol; (x, y) is the top-left of its first bar (the quiet zones lie outside)."""
+    """A GS1-128 (or plain Code 128) symbol; (x, y) is the top-left of its first bar (the quiet zones lie outside)."""
 
     x: int
     y: int
@@ -68,7 +70,7 @@ class LinearSymbol:
 
 @dataclass(frozen=True)
 class MatrixSymbol:
-    """A GS1 DataMatrix or QR code; (x, y) is its top-left module (quiet zone outside)."""
+    """A (GS1) DataMatrix or QR code; (x, y) is its top-left module (quiet zone outside)."""
 
     kind: Literal["datamatrix", "qr"]
     x: int
@@ -201,10 +203,23 @@ class _Builder:
     def not_fit_text(self, symbol: str) -> str:
         return f"{symbol} does not fit on {self.size.title}; print a larger label"
 
+    @property
+    def linear_name(self) -> str:
+        return "GS1-128 barcode" if self.data.gs1 else "Code 128 barcode"
+
+    @property
+    def matrix_name(self) -> str:
+        return "GS1 DataMatrix" if self.data.gs1 else "DataMatrix"
+
     def hri(self, width: int, largest: float) -> tuple[list[str], int]:
-        """The GS1 human-readable text in at most two whole lines, broken between fields."""
-        text = human_readable(self.data)
-        tokens = [f"({ai}){value}" for ai, value in ai_fields(self.data)]
+        """The text under the linear barcode in at most two whole lines: GS1 broken between fields."""
+        if self.data.gs1:
+            text = human_readable(self.data)
+            tokens = [f"({ai}){value}" for ai, value in ai_fields(self.data)]
+        else:
+            text = plain_text(self.data)
+            tokens = text.split(" ")
+            tokens = [t + " " for t in tokens[:-1]] + tokens[-1:]
         size = self.pt(largest)
         while True:
             lines = wrap(text, size, False, width, 3, tokens=tokens, joiner="")
@@ -214,14 +229,24 @@ class _Builder:
 
     # --- symbols -----------------------------------------------------------------------------
 
+    def zpl_unsafe(self) -> str | None:
+        """Why the linear symbol cannot go in ZPL that every printer reads alike, or None."""
+        if not self.for_zpl:
+            return None
+        try:
+            zpl_code128_field(linear_codes(self.data))
+        except ZplSymbolError as exc:
+            return f"{self.linear_name} left off: {exc}"
+        return None
+
     def place_linear(self, left: int, right: int, y: int, height: int) -> bool:
-        """Centre the GS1-128 between `left` and `right` if it fits at a scannable module."""
+        """Centre the linear barcode between `left` and `right` if it fits at a scannable module."""
         pattern = gs1_128_pattern(self.data)
         module = _fit(len(pattern), LINEAR_QUIET, right - left, LINEAR_MM, self.dpi)
         if module is None:
             return False
         x = left + (right - left - len(pattern) * module) // 2
-        self.linear = LinearSymbol(x, y, module, height, gs1_128_codes(self.data), pattern)
+        self.linear = LinearSymbol(x, y, module, height, linear_codes(self.data), pattern)
         return True
 
     def matrix_symbol(
@@ -286,7 +311,7 @@ class _Builder:
 
 
 def _bottom_band(b: _Builder, margin: int, bar_height: int, hri_pt: float, notice_pt: float) -> int:
-    """GS1-128 with its human-readable text along the bottom; return the band's top."""
+    """The linear barcode with its human-readable text along the bottom; return the band's top."""
     width = b.width - 2 * margin
     hri_lines, hri_size = b.hri(width, hri_pt)
     y = b.height - margin - len(hri_lines) * b.lead(hri_size)
@@ -295,9 +320,10 @@ def _bottom_band(b: _Builder, margin: int, bar_height: int, hri_pt: float, notic
     bars_top = y - b.pt(3) - bar_height
     # The quiet zones may run into the side margins: they only need to be blank.
     edge = b.inch(0.03)
-    if not b.place_linear(edge, b.width - edge, bars_top, bar_height):
+    unsafe = b.zpl_unsafe()
+    if unsafe is not None or not b.place_linear(edge, b.width - edge, bars_top, bar_height):
         size = b.pt(notice_pt)
-        notice = wrap(b.not_fit_text("GS1-128 barcode"), size, True, width, 2)
+        notice = wrap(unsafe or b.not_fit_text(b.linear_name), size, True, width, 2)
         top = bars_top + (bar_height - len(notice) * b.lead(size)) // 2
         for i, line in enumerate(notice):
             b.line(margin, top + i * b.lead(size), width, line, size, bold=True, centred=True)
@@ -330,7 +356,7 @@ def _tall(b: _Builder) -> None:
     if dm is not None:
         b.set_matrix("datamatrix", m, top + (room_h - b.outer(dm, DATAMATRIX_QUIET)) // 2, dm)
     else:
-        b.lines(m, top, width // 2, b.not_fit_text("GS1 DataMatrix"), b.pt(11), 3, bold=True)
+        b.lines(m, top, width // 2, b.not_fit_text(b.matrix_name), b.pt(11), 3, bold=True)
     qr = b.matrix_symbol("qr", room)
     if qr is not None:
         outer = b.outer(qr, QR_QUIET)
@@ -372,7 +398,7 @@ def _wide(b: _Builder) -> None:
     y = b.lot_line(m, top, text_width, 18)
     y = b.line(m, y, text_width, b.expiry_text(), b.pt(12), bold=True)
     if dm is None:
-        y = b.lines(m, y, text_width, b.not_fit_text("GS1 DataMatrix"), b.pt(8), 2, bold=True)
+        y = b.lines(m, y, text_width, b.not_fit_text(b.matrix_name), b.pt(8), 2, bold=True)
     details = " · ".join(t for t in (b.production_text(), b.quantity_text()) if t)
     y = b.line(m, y, text_width, ellipsize(details, b.pt(8), False, text_width), b.pt(8))
     if label.free_text:
@@ -389,7 +415,7 @@ def _small(b: _Builder) -> None:
     dm = b.matrix_symbol("datamatrix", room, SMALL_DATAMATRIX_MAX_MM)
     if dm is None:
         raise LabelFitError(
-            f"the GS1 DataMatrix for lot {label.lot_code!r} does not fit on a "
+            f"the {b.matrix_name} for lot {label.lot_code!r} does not fit on a "
             f"{b.size.title} label; print a larger label"
         )
     outer = b.outer(dm, DATAMATRIX_QUIET)
@@ -442,7 +468,7 @@ def baseline(line: TextLine) -> int:
 
 
 def linear_rects(bars: LinearSymbol) -> list[Rect]:
-    """One rectangle per bar of a GS1-128."""
+    """One rectangle per bar of the linear symbol."""
     return [(bars.x + start * bars.module, bars.y, width * bars.module, bars.height)
             for start, width in bar_runs(bars.pattern)]
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from labels.gs1 import LabelDataError, LotBarcodeData, digital_link
+from labels.gs1 import LabelDataError, LotBarcodeData, label_url
 
 # Control characters would end or corrupt a ZPL field and have no meaning on paper.
 _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
@@ -21,14 +21,15 @@ def _clean(name: str, value: str, *, multiline: bool = False) -> None:
 
 @dataclass(frozen=True)
 class LotLabel:
-    """One lot label; invalid GS1 data raises LabelDataError when the label is made."""
+    """One lot label; data its barcodes cannot carry raises LabelDataError when the label is made."""
 
     company: str
     product_name: str
     sku: str
     lot_code: str
     base_url: str
-    """Where the lot's page lives; the QR code carries its GS1 Digital Link under this URL."""
+    """Where the site lives; the QR code carries the lot's GS1 Digital Link (or, without a GTIN, its lot
+    finder URL) under this URL."""
     gtin: str | None = None
     expiry: date | None = None
     production_date: date | None = None
@@ -56,8 +57,8 @@ class LotLabel:
 
     @property
     def url(self) -> str:
-        """The GS1 Digital Link URL the QR code carries."""
-        return digital_link(self.barcode_data, self.base_url)
+        """The URL the QR code carries: the GS1 Digital Link, or the lot finder on a plain label."""
+        return label_url(self.barcode_data, self.base_url)
 
     @property
     def quantity_text(self) -> str:

@@ -39,10 +39,12 @@ def render_svg(plan: Plan) -> str:
     out.append("</g>")
     if plan.linear is not None:
         bars = plan.linear
-        out.append(f'<g id="gs1-128" data-module="{bars.module}" data-modules="{len(bars.pattern)}">')
+        name = "gs1-128" if plan.data.gs1 else "code-128"
+        out.append(f'<g id="{name}" data-module="{bars.module}" data-modules="{len(bars.pattern)}">')
         out.extend(_rects(linear_rects(bars)))
         out.append("</g>")
-    for symbol, name in ((plan.datamatrix, "gs1-datamatrix"), (plan.qr, "qr")):
+    dm_name = "gs1-datamatrix" if plan.data.gs1 else "datamatrix"
+    for symbol, name in ((plan.datamatrix, dm_name), (plan.qr, "qr")):
         if symbol is not None:
             out.append(f'<g id="{name}" data-module="{symbol.module}" data-side="{symbol.side}">')
             out.extend(_rects(matrix_rects(symbol, merge=False)))

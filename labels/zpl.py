@@ -5,15 +5,13 @@ from __future__ import annotations
 from labels.layout import Plan, TextLine, plan_label
 from labels.model import LotLabel
 from labels.sizes import thermal_size
-from labels.symbols import ZPL_DATAMATRIX_ESCAPE, zpl_code128_field, zpl_datamatrix_field
+from labels.symbols import ZPL_HEX, zpl_code128_field, zpl_datamatrix_field
 from labels.text import ELLIPSIS
-
-# ^ and ~ start ZPL commands and \ is the ^FH escape itself; ^FH\ writes them as hex.
-_ZPL_ESCAPES = {"^": "\\5E", "~": "\\7E", "\\": "\\5C"}
 
 
 def _hex_escaped(text: str) -> str:
-    return "".join(_ZPL_ESCAPES.get(c, c) for c in text)
+    # ^ and ~ start ZPL commands and \ is the ^FH escape itself; ^FH\ writes them as hex.
+    return "".join(ZPL_HEX.get(c, c) for c in text)
 
 
 def _printable(text: str) -> str:
@@ -39,13 +37,12 @@ def render_zpl(plan: Plan) -> str:
         # Mode N with explicit start code, FNC1 and subset switches: the printer encodes exactly
         # these symbol characters, so the width computed for the layout is the printed width.
         out.append(
-            f"^FO{bars.x},{bars.y}^BY{bars.module}^BCN,{bars.height},N,N,N,N^FD{zpl_code128_field(bars.codes)}^FS"
+            f"^FO{bars.x},{bars.y}^BY{bars.module}^BCN,{bars.height},N,N,N,N^FH\\^FD{zpl_code128_field(bars.codes)}^FS"
         )
     if plan.datamatrix is not None:
         dm = plan.datamatrix
-        out.append(
-            f"^FO{dm.x},{dm.y}^BXN,{dm.module},200,,,,{ZPL_DATAMATRIX_ESCAPE}^FD{zpl_datamatrix_field(plan.data)}^FS"
-        )
+        escape, data = zpl_datamatrix_field(plan.data)
+        out.append(f"^FO{dm.x},{dm.y}^BXN,{dm.module},200,,,,{escape}^FH\\^FD{data}^FS")
     if plan.qr is not None:
         qr = plan.qr
         # Model 2, error correction M, automatic input mode.

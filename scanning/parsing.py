@@ -333,7 +333,8 @@ def _looks_like_element_string(body: str, separator: str | None) -> bool:
     digits. Input counts as GS1 when it has a separator, or splits cleanly into two or more
     fields, or is a single SSCC/GTIN field (00/01/02). A typed lot such as "10ABC" stays text.
     """
-    if not _digits(body[:2]):
+    if not _digits(body[:2]) or " " in body:
+        # No GS1 field holds a space, while the text of our plain lot labels ("SKU LOT") always does.
         return False
     if GS in body or (separator is not None and separator in body):
         return True

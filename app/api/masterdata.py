@@ -10,6 +10,11 @@ from app.api import endpoint
 from app.models import Customer, Location, PackagingLevel, Product, Role, Supplier, Warehouse
 from app.queries.documents import get
 from app.schemas import (
+    AssignedGtinOut,
+    AssignGtinsIn,
+    AssignGtinsOut,
+    CompanyPrefixIn,
+    CompanyPrefixOut,
     CustomerIn,
     CustomerOut,
     CustomerPatch,
@@ -30,6 +35,7 @@ from app.schemas import (
     WarehouseIn,
     WarehouseOut,
 )
+from app.services import gtins
 from app.services import masterdata as svc
 from app.web import db
 
@@ -40,6 +46,29 @@ def location_out(loc: Location) -> LocationOut:
 
 
 # --- products ---
+
+
+@endpoint("/gs1/company-prefix", summary="The site's GS1 company prefix and the room left in it", tag="products",
+          response=CompanyPrefixOut)
+def get_company_prefix(user: Any) -> CompanyPrefixOut:
+    return gtins.company_prefix(db())
+
+
+@endpoint("/gs1/company-prefix", "PUT", summary="Set the site's GS1 company prefix (or clear it)", tag="products",
+          role=Role.ADMIN, body=CompanyPrefixIn, response=CompanyPrefixOut, errors=(422,))
+def set_company_prefix(user: Any, body: CompanyPrefixIn) -> CompanyPrefixOut:
+    gtins.set_company_prefix(db(), body)
+    return gtins.company_prefix(db())
+
+
+@endpoint("/gs1/assign-gtins", "POST", summary="Give products without a GTIN one made from the company prefix",
+          tag="products", role=Role.ADMIN, body=AssignGtinsIn, response=AssignGtinsOut, errors=(404, 409, 422))
+def assign_gtins(user: Any, body: AssignGtinsIn) -> AssignGtinsOut:
+    products = gtins.assign_gtins(db(), body.skus)
+    assigned = [AssignedGtinOut(sku=p.sku, name=p.name, gtin=p.gtin or "") for p in products]
+    n = len(assigned)
+    return AssignGtinsOut(assigned=assigned, message=f"{n} product{'' if n == 1 else 's'} got a GTIN"
+                          if n else "every product already has a GTIN")
 
 
 @endpoint("/products", summary="List products", tag="products", query=ProductQuery, response=ProductOut, many=True)

@@ -43,7 +43,8 @@ class LabelPrinter(TimestampMixin, Base):
 
 
 class LabelSettings(Base):
-    """The site's label defaults (a single row, id 1; absent until a manager first saves them)."""
+    """The site's label settings (a single row, id 1; absent until first saved): default sizes, and the GS1
+    company prefix the site's own GTINs are made from."""
 
     __tablename__ = "label_settings"
     __table_args__ = (CheckConstraint("zpl_dpi IN (203, 300)", name="dpi_supported"),)
@@ -53,6 +54,11 @@ class LabelSettings(Base):
     # For ZPL downloads; a printer's own size and resolution win when printing to it.
     zpl_size: Mapped[str] = mapped_column(String(20), default="4x6")
     zpl_dpi: Mapped[int] = mapped_column(Integer, default=203)
+    # The GS1 company prefix GS1 gave the site (4-12 digits); None until an admin sets it.
+    gs1_company_prefix: Mapped[str | None] = mapped_column(String(12))
+    # The next item reference to try under that prefix. It only grows, so a GTIN once given out is never
+    # given again (GS1 forbids reusing one), even if its product later loses it.
+    gs1_next_item_reference: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 

@@ -104,7 +104,7 @@ def _received_text(lot: Lot) -> str:
 
 
 def lot_label(lot: Lot, site: LabelSite, quantity: Decimal | None = None) -> LotLabel:
-    """The label of one lot; Invalid naming the lot when its data cannot go in a GS1 barcode."""
+    """The label of one lot; Invalid naming the lot when its data cannot go in its barcodes."""
     product = lot.product
     produced = lot.origin == LotOrigin.PRODUCTION
     try:

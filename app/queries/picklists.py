@@ -32,7 +32,8 @@ from app.schemas import (
     PickRowOut,
     ShortageOut,
 )
-from labels.gs1 import LabelDataError, LotBarcodeData, human_readable
+from labels.gs1 import LabelDataError, LotBarcodeData
+from labels.gs1 import barcode_text as label_barcode_text
 
 OPEN_ORDERS = (OrderStatus.OPEN, OrderStatus.PARTIAL)
 
@@ -96,9 +97,10 @@ def lot_allocations(session: Session, lot_id: int) -> list[AllocationOut]:
 
 
 def barcode_text(sku: str, gtin: str | None, lot_code: str, expiry: date | None) -> str:
-    """The text under the lot's GS1-128 barcode, "(01)…(17)…(10)…" ("" when the lot code cannot be encoded)."""
+    """The text under the lot's barcode, as on its label: "(01)…(17)…(10)…" with a GTIN, "SKU LOT" without
+    one ("" when the lot code cannot be encoded)."""
     try:
-        return human_readable(barcode_data(sku, gtin, lot_code, expiry))
+        return label_barcode_text(barcode_data(sku, gtin, lot_code, expiry))
     except LabelDataError:
         return ""
 

@@ -23,7 +23,8 @@ PAPERS = {"a4": A4, "letter": LETTER}
 
 
 def lot_pattern(row: PickRowOut, gtin: str | None = None) -> str | None:
-    """GS1-128 modules of the row's lot ('1' bar, '0' space), or None if the lot code cannot be encoded."""
+    """Modules of the row's lot barcode ('1' bar, '0' space), as on its label: GS1-128 with a GTIN, plain
+    Code 128 of "SKU LOT" without one; None if the lot code cannot be encoded."""
     try:
         return gs1_128_pattern(barcode_data(row.sku, gtin, row.lot_code, row.expiry))
     except LabelDataError:

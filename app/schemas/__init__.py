@@ -196,6 +196,21 @@ from app.schemas.labels import (
     thermal_size as thermal_size,
 )
 from app.schemas.masterdata import (
+    AssignedGtinOut as AssignedGtinOut,
+)
+from app.schemas.masterdata import (
+    AssignGtinsIn as AssignGtinsIn,
+)
+from app.schemas.masterdata import (
+    AssignGtinsOut as AssignGtinsOut,
+)
+from app.schemas.masterdata import (
+    CompanyPrefixIn as CompanyPrefixIn,
+)
+from app.schemas.masterdata import (
+    CompanyPrefixOut as CompanyPrefixOut,
+)
+from app.schemas.masterdata import (
     CustomerIn as CustomerIn,
 )
 from app.schemas.masterdata import (

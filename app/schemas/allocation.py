@@ -101,7 +101,8 @@ class PickRowOut(Out):
     quantity: Amount
     picked_quantity: Amount
     orders: list[str] = Field(description="order number and line of each allocation in the row")
-    barcode_text: str = Field(description="GS1 element string of the lot, as its barcode encodes it")
+    barcode_text: str = Field(description="what the lot's label barcode says in words: the GS1 text "
+                              "(01)…(17)…(10)… with a GTIN, \"SKU LOT\" (plain Code 128) without one")
 
 
 class PickListOut(Out):

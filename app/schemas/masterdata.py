@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import (
     AfterValidator,
+    BaseModel,
     Field,
     StringConstraints,
     field_validator,
@@ -24,6 +25,7 @@ from app.schemas.common import (
     gtin_ok,
     gtin_value,
 )
+from labels.gs1 import company_prefix_problem
 
 # Whitespace as Python and JSON Schema's ECMA regexes both read it, and no control characters.
 _EMAIL_PART = r"[^@\s\x00-\x1f\x7f\x85]+"
@@ -32,6 +34,9 @@ GTIN_PATTERN = r"^[ \t\r\n]*([0-9]{8}|[0-9]{12,14})?[ \t\r\n]*$"
 
 
 class ProductIn(Command):
+    """With the site's GS1 company prefix set, a product of kind product created without a GTIN gets the next GTIN
+    made from it (a 409 when the prefix has no item reference left)."""
+
     sku: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=30,
                                           pattern=r"^[A-Za-z0-9._/-]+$")]
     name: Text
@@ -54,6 +59,8 @@ class ProductIn(Command):
 
 
 class ProductPatch(ProductIn):
+    """Fields left out keep their value."""
+
     sku: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=30,
                                           pattern=r"^[A-Za-z0-9._/-]+$")] | None = None  # type: ignore[assignment]
     name: Text | None = None  # type: ignore[assignment]
@@ -199,3 +206,57 @@ class LocationOut(Out):
     active: bool
     warehouse: str
     pickable: bool
+
+
+# --- the site's GS1 company prefix and the GTINs made from it -----------------------------------
+
+SKU_PATTERN = r"^[A-Za-z0-9._/-]+$"
+
+
+def _company_prefix(v: str | None) -> str | None:
+    if v is None:
+        return None
+    problem = company_prefix_problem(v)
+    if problem is not None:
+        raise ValueError(problem)
+    return v
+
+
+class CompanyPrefixIn(Command):
+    """The GS1 company prefix GS1 gave the site, or null to stop making GTINs."""
+
+    company_prefix: Annotated[Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{4,12}$"),
+                                        AfterValidator(_company_prefix)] | None, Field(
+        description="4 to 12 digits, from a range GS1 gives to companies (not a restricted-circulation, "
+                    "coupon, ISBN/ISSN or reserved range: those are a 422); null stops making GTINs. A new prefix "
+                    "starts its item references at 0; GTINs already given keep their value")]
+
+
+class CompanyPrefixOut(BaseModel):
+    company_prefix: str | None
+    capacity: int | None = Field(description="how many GTIN-13s the prefix makes (10 ^ (12 - its length))")
+    next_item_reference: int = Field(description="the next item reference to try; item references only grow")
+    remaining: int | None = Field(description="item references not yet tried")
+    products_without_gtin: int = Field(description="active products (kind product) that have no GTIN")
+
+
+class AssignGtinsIn(Command):
+    """Nothing is assigned unless every product can get one: a site without a company prefix, or a prefix with too
+    few item references left, is a 409."""
+
+    skus: Annotated[list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=30,
+                                                          pattern=SKU_PATTERN)]],
+                    Field(max_length=1000)] | None = Field(
+        None, description="the products to give a GTIN (any kind; each must have none yet: one that has is a 409); "
+                          "left out: every active product of kind product without a GTIN")
+
+
+class AssignedGtinOut(BaseModel):
+    sku: str
+    name: str
+    gtin: str
+
+
+class AssignGtinsOut(BaseModel):
+    assigned: list[AssignedGtinOut]
+    message: str

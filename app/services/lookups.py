@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from app.errors import Conflict, Invalid, NotFound
 from app.models import Location, Lot, Product, Warehouse
 from app.schemas import LotRef
+from labels.gs1 import read_plain
 
 
 def ensure_unique(session: Session, model: type[Any], column: str, value: Any, ident: int | None, label: str) -> None:
@@ -65,3 +66,16 @@ def lot_by_ref(session: Session, ref: LotRef, prefix: str = "") -> Lot:
     if lot is None:
         raise NotFound(f"{ref.sku} has no lot {ref.lot_code!r}", f"{prefix}lot_code")
     return lot
+
+
+def lot_by_sku_and_code(session: Session, sku: str, code: str) -> Lot | None:
+    """The lot `code` of the product `sku`, or None."""
+    return session.scalar(select(Lot).join(Product, Lot.product_id == Product.id)
+                          .where(Product.sku == sku, Lot.code == code))
+
+
+def lot_by_label(session: Session, text: str) -> Lot | None:
+    """The lot a plain label of ours names ("SKU LOT" in its Code 128 or DataMatrix, the lot finder URL in
+    its QR code), or None when the text is not one or names no lot here."""
+    read = read_plain(text)
+    return None if read is None else lot_by_sku_and_code(session, *read)

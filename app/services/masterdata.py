@@ -23,6 +23,7 @@ from app.schemas import (
     WarehouseIn,
 )
 from app.services.base import transactional
+from app.services.gtins import auto_assign
 from app.services.lookups import ensure_unique, warehouse_by_code
 
 
@@ -52,6 +53,8 @@ def create_product(session: Session, cmd: ProductIn) -> Product:
     product = Product(**cmd.model_dump())
     session.add(product)
     session.flush()
+    # With the site's GS1 company prefix set, a product of ours is born with a GTIN: its labels are GS1.
+    auto_assign(session, product)
     return product
 
 

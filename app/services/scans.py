@@ -15,6 +15,7 @@ from app.queries.lots import genealogy_counts, lot_candidates, stock_of
 from app.rules.gate import lot_problems, problem_of
 from app.schemas import LotCandidateOut, ScanLotOut, ScanOrderOut, ScanOut, ScanPackagingOut, ScanProductOut
 from app.services.base import transactional
+from app.services.lookups import lot_by_label
 from scanning import Counted, Scan
 
 
@@ -125,7 +126,11 @@ def _lot(session: Session, scan: Scan, product: Product | None) -> tuple[Lot | N
                                    .limit(MAX_CANDIDATES)).all()
             if lots:
                 return (lots[0], []) if len(lots) == 1 else (None, [x.id for x in lots])
+        plain = lot_by_label(session, scan.text)
+        if plain is not None:
+            return plain, []
     return None, []
+
 
 
 def _lot_out(session: Session, lot: Lot, today: date) -> ScanLotOut:
@@ -191,9 +196,12 @@ def resolve(session: Session, scan: Scan, *, event_id: int, today: date, pairing
         message = missing
     elif conversion:
         message = f"{message}: {conversion}"
+    fields = {k: v for k, v in scan_fields(scan).items() if k != "elements"}
+    if lot is not None and scan.kind == "text" and scan.text not in (lot.code, lot.supplier_lot_code):
+        # One of our plain labels: what it says is the sku and the lot, as a GS1 label's fields would.
+        fields.update(sku=lot.product.sku, lot=lot.code)
     return ScanOut(
-        event_id=event_id, raw=scan.raw, elements=list(scan.elements),
-        **{k: v for k, v in scan_fields(scan).items() if k != "elements"},
+        event_id=event_id, raw=scan.raw, elements=list(scan.elements), **fields,
         product=ScanProductOut(id=product.id, sku=product.sku, name=product.name, gtin=product.gtin,
                                unit=product.unit, shelf_life_days=product.shelf_life_days) if product else None,
         packaging=ScanPackagingOut(id=pack.id, level=pack.level, gtin=pack.gtin, content=pack.content)

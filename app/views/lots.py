@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from pydantic import ValidationError
 
-from app.errors import validation_error
+from app.errors import NotFound, validation_error
 from app.models import LotStatus, ProductionRun, Receipt, Role, Supplier
 from app.queries import documents as q
 from app.queries import traceability
@@ -15,6 +15,7 @@ from app.queries.costing import cost_breakdown
 from app.queries.lots import lot_detail, lot_rows
 from app.schemas import HoldIn, LotDetailOut, LotOut, LotQuery, TraceLotOut, TraceShipmentOut
 from app.services import stock
+from app.services.lookups import lot_by_sku_and_code
 from app.views.forms import Form, Pager, attempt, hold_posted
 from app.web import current_user, db, login_required
 
@@ -85,6 +86,17 @@ def _detail_page(lot_id: int, form: Form | None = None) -> Any:
                            breakdown=cost_breakdown(s, lot_id),
                            can_hold=user is not None and user.has_role(Role.OPERATOR),
                            can_release=user is not None and user.has_role(Role.MANAGER)), form.status
+
+
+@bp.get("/find")
+@login_required()
+def find() -> Any:
+    """Where a plain lot label's QR code points (…/lots/find?sku=SKU&code=LOT): that lot's page."""
+    sku, code = request.args.get("sku", "").strip(), request.args.get("code", "").strip()
+    lot = lot_by_sku_and_code(db(), sku, code) if sku and code else None
+    if lot is None:
+        raise NotFound(f"no lot {code!r} of sku {sku!r} is known here", "code")
+    return redirect(url_for("lots.detail", lot_id=lot.id))
 
 
 @bp.get("/<int:lot_id>")

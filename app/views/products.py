@@ -10,8 +10,8 @@ from sqlalchemy import select
 from app.formatting import qty_unit
 from app.models import PackagingLevel, Product, ProductKind, Role
 from app.queries.documents import get
-from app.schemas import PackagingIn, ProductIn, ProductPatch
-from app.services import masterdata
+from app.schemas import CompanyPrefixIn, PackagingIn, ProductIn, ProductPatch
+from app.services import gtins, masterdata
 from app.views.forms import Form, Pager, attempt
 from app.web import db, login_required
 
@@ -114,3 +114,51 @@ def remove_packaging(product_id: int, packaging_id: int) -> Any:
     masterdata.remove_packaging(db(), product_id, packaging_id)
     flash("Packaging level removed.", "success")
     return redirect(url_for("products.edit", product_id=product_id) + "#packaging")
+
+
+# --- the site's GS1 company prefix and the GTINs made from it (admins) ---------------------------
+
+
+def _gtins_page(prefix_form: Form | None = None, assign_form: Form | None = None) -> Any:
+    s = db()
+    state = gtins.company_prefix(s)
+    prefix_form = prefix_form or Form({"company_prefix": state.company_prefix or ""},
+                                      {"company_prefix": "GS1 company prefix"})
+    assign_form = assign_form or Form()
+    without = list(s.scalars(select(Product).where(
+        Product.gtin.is_(None), Product.active.is_(True), Product.kind == ProductKind.PRODUCT).order_by(Product.sku)))
+    status = prefix_form.status if prefix_form.status != 200 else assign_form.status
+    return render_template("products/gtins.html", state=state, prefix_form=prefix_form, assign_form=assign_form,
+                           without=without), status
+
+
+@bp.get("/gtins")
+@login_required(Role.ADMIN)
+def gtins_page() -> Any:
+    return _gtins_page()
+
+
+@bp.post("/gtins/prefix")
+@login_required(Role.ADMIN)
+def set_company_prefix() -> Any:
+    form = Form.posted({"company_prefix": "GS1 company prefix"})
+    saved = attempt(form, lambda: gtins.set_company_prefix(db(), CompanyPrefixIn.model_validate(
+        {"company_prefix": form.value("company_prefix").strip() or None})))
+    if saved is None:
+        return _gtins_page(prefix_form=form)
+    flash(f"GS1 company prefix set to {saved.gs1_company_prefix}." if saved.gs1_company_prefix
+          else "GS1 company prefix cleared: products without a GTIN get plain labels.", "success")
+    return redirect(url_for("products.gtins_page"))
+
+
+@bp.post("/gtins/assign")
+@login_required(Role.ADMIN)
+def assign_gtins() -> Any:
+    form = Form.posted()
+    products = attempt(form, lambda: gtins.assign_gtins(db()))
+    if products is None:
+        return _gtins_page(assign_form=form)
+    flash(f"{len(products)} product{'' if len(products) == 1 else 's'} got a GTIN: "
+          + ", ".join(f"{p.sku} {p.gtin}" for p in products[:10]) + (" …" if len(products) > 10 else "")
+          if products else "Every product already has a GTIN.", "success")
+    return redirect(url_for("products.gtins_page"))

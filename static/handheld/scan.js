@@ -229,13 +229,32 @@ export function localParse(raw) {
       fields[ai] = value;
     }
   }
+  // Our plain label of a product without a GTIN: "SKU LOT" in its Code 128 or DataMatrix, the lot finder URL in
+  // its QR code. It names the sku and the lot as a GS1 label would.
+  let plain = null;
+  if (!Object.keys(fields).length) {
+    try {
+      const url = /^https?:\/\//i.test(body) ? new URL(body) : null;
+      if (url && url.pathname.replace(/\/+$/, "").endsWith("/lots/find") && url.searchParams.get("sku")
+          && url.searchParams.get("code")) {
+        plain = { sku: url.searchParams.get("sku"), lot: url.searchParams.get("code") };
+      }
+    } catch (err) {
+      plain = null;
+    }
+    const space = body.indexOf(" ");
+    if (!plain && space > 0 && data.products && data.products.some((p) => p.sku === body.slice(0, space))) {
+      plain = { sku: body.slice(0, space), lot: body.slice(space + 1).trim() };
+    }
+    if (plain) { fields["240"] = plain.sku; fields["10"] = plain.lot; }
+  }
   const date = (v) => v && v.length === 6 ? `20${v.slice(0, 2)}-${v.slice(2, 4)}-${v.slice(4, 6) === "00" ? "28" : v.slice(4, 6)}` : null;
   const gtin = fields["01"] || fields["02"] || null;
   const sku = fields["240"] || null;
   const text = Object.keys(fields).length ? null : body;
   const product = data.products ? data.products.find((p) => (gtin && p.gtin === gtin) || p.sku === (sku || text)) : null;
   return {
-    offline: true, raw, kind: text ? "text" : "gs1", gtin, sku, lot: fields["10"] || null,
+    offline: true, raw, kind: text || plain ? "text" : "gs1", gtin, sku, lot: fields["10"] || null,
     expiry: date(fields["17"] || fields["15"]), quantity: fields["30"] || fields["37"] || null, text,
     product: product ? { id: product.id, sku: product.sku, name: product.name, gtin: product.gtin,
                          unit: product.unit } : null,

@@ -27,6 +27,7 @@ from sqlalchemy import text
 
 from app.models import Role
 from app.schemas.common import gtin_ok
+from labels.gs1 import company_prefix_problem
 from scanning import ScanError, decode, parse
 from tests.helpers.api import TODAY, make_app, make_token
 from tests.helpers.databases import clone, drop_database
@@ -157,6 +158,9 @@ def _rules_in_words_broken(case: Any) -> list[str]:
             broken.append("a recipe that uses its own product")
         if len(set(inputs)) < len(inputs):
             broken.append("a recipe that names one input twice")
+    prefix = body.get("company_prefix")
+    if case.path == "/api/v1/gs1/company-prefix" and isinstance(prefix, str) and company_prefix_problem(prefix.strip()):
+        broken.append("a company prefix from a range GS1 does not give companies")
     host = body.get("host")
     if isinstance(host, str) and host.count(":") == 1:
         broken.append("a port written after the host instead of in its own field")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import quote
 
 import pypdfium2 as pdfium
 import zxingcpp
@@ -11,7 +12,16 @@ from flask import Flask
 from PIL import Image
 
 from tests.helpers.api import Api
-from tests.helpers.labels import code128_modules, code128_values, datamatrix_text, found, raster, unhex, zpl_fields
+from tests.helpers.labels import (
+    code128_modules,
+    code128_values,
+    datamatrix_is_gs1,
+    datamatrix_text,
+    found,
+    raster,
+    unhex,
+    zpl_fields,
+)
 
 GS = "\x1d"
 CODE128 = zxingcpp.BarcodeFormat.Code128
@@ -22,7 +32,7 @@ DATAMATRIX = zxingcpp.BarcodeFormat.DataMatrix
 
 
 def receive_two(api: Api, site: dict[str, Any]) -> dict[str, Any]:
-    """A receipt of raspberries (no GTIN: AI 240) and jam (GTIN), with lot codes GS1 allows."""
+    """A receipt of raspberries (no GTIN: plain barcodes) and jam (GTIN: GS1), with lot codes GS1 allows."""
     r = api.post("/receipts", {"supplier_id": site["supplier"], "reference": "DN-77", "lines": [
         {"sku": "RASP", "quantity": "100", "location": "COLD-01", "lot_code": "R-7/A",
          "supplier_lot_code": "RB-7731", "expiry": "2027-01-31"},
@@ -32,10 +42,12 @@ def receive_two(api: Api, site: dict[str, Any]) -> dict[str, Any]:
 
 
 def expected(api: Api, lot_id: int) -> dict[str, str]:
-    """{AI: value} a scanner must read from the lot's GS1 barcodes."""
+    """{AI: value} a scanner must read from the lot's GS1 barcodes, or {"plain": "SKU LOT"} without a GTIN."""
     lot = api.get(f"/lots/{lot_id}").json
     product = next(p for p in api.get("/products").json if p["sku"] == lot["sku"])
-    fields = {"01": product["gtin"]} if product["gtin"] else {"240": lot["sku"]}
+    if not product["gtin"]:
+        return {"plain": f"{lot['sku']} {lot['code']}"}
+    fields = {"01": product["gtin"]}
     if lot["expiry"]:
         fields["17"] = lot["expiry"][2:4] + lot["expiry"][5:7] + lot["expiry"][8:10]
     fields["10"] = lot["code"]
@@ -75,34 +87,43 @@ def pdf_text(pdf: bytes) -> list[str]:
     return [page.get_textpage().get_text_range() for page in pdfium.PdfDocument(pdf)]
 
 
+def read_out(content_type: zxingcpp.ContentType, text: str) -> dict[str, str]:
+    """A Code 128 or DataMatrix read: GS1 fields, or {"plain": text} for a barcode without a GS1 marker."""
+    if content_type == zxingcpp.ContentType.GS1:
+        return parse_gs1(text)
+    assert content_type == zxingcpp.ContentType.Text, text
+    return {"plain": text}
+
+
 def gs1_reads(results: list[zxingcpp.Barcode]) -> list[dict[str, str]]:
-    """What the GS1 barcodes (GS1-128 and GS1 DataMatrix) of one label say."""
-    reads = []
-    for r in results:
-        if r.format in (CODE128, DATAMATRIX):
-            assert r.content_type == zxingcpp.ContentType.GS1, r.text
-            reads.append(parse_gs1(r.text))
-    return reads
+    """What the Code 128 and DataMatrix of one label say (GS1 fields, or plain text without a GTIN)."""
+    return [read_out(r.content_type, r.text) for r in results if r.format in (CODE128, DATAMATRIX)]
 
 
 def digital_link(app: Flask, fields: dict[str, str]) -> str:
-    key = f"01/{fields['01']}" if "01" in fields else f"240/{fields['240']}"
+    """The QR code's URL: the GS1 Digital Link, or the lot finder of a plain label."""
+    base = app.config["BASE_URL"]
+    if "plain" in fields:
+        sku, lot = fields["plain"].split(" ", 1)
+        return f"{base}/lots/find?sku={quote(sku, safe='')}&code={quote(lot, safe='')}"
     lot = fields["10"].replace("/", "%2F")
-    return f"{app.config['BASE_URL']}/{key}/10/{lot}" + (f"?17={fields['17']}" if "17" in fields else "")
+    return f"{base}/01/{fields['01']}/10/{lot}" + (f"?17={fields['17']}" if "17" in fields else "")
 
 
 def zpl_reads(zpl: str) -> list[dict[str, str]]:
-    """Decode one ZPL label's GS1-128 (drawn at printer dots) and read its DataMatrix and QR data."""
+    """Decode one ZPL label's Code 128 (drawn at printer dots) and read its DataMatrix and QR data."""
     out: list[dict[str, str]] = []
     for field in zpl_fields(zpl):
         if "^BC" in field:
             module = int(found(r"\^BY(\d+)\^", field))
             modules = code128_modules(code128_values(found(r"\^FD(.*)\^FS", field)))
             [result] = read(raster([modules], module, 60))
-            assert result.content_type == zxingcpp.ContentType.GS1
-            out.append({"kind": "gs1-128", **parse_gs1(result.text)})
+            out.append({"kind": "code-128", **read_out(result.content_type, result.text)})
         elif "^BX" in field:
-            out.append({"kind": "datamatrix", **parse_gs1(datamatrix_text(found(r"\^FD(.*)\^FS", field)))})
+            escape = found(r"\^BXN,\d+,200,,,,(.)\^FH", field)
+            fd = found(r"\^FD(.*)\^FS", field)
+            kind = zxingcpp.ContentType.GS1 if datamatrix_is_gs1(fd, escape) else zxingcpp.ContentType.Text
+            out.append({"kind": "datamatrix", **read_out(kind, datamatrix_text(fd, escape))})
         elif "^BQ" in field:
             out.append({"kind": "qr", "url": unhex(found(r"\^FD(.*)\^FS", field)).removeprefix("MA,")})
     return out

@@ -40,15 +40,16 @@ def jam(**changes: Any) -> LotLabel:
 
 
 def sku_only(**changes: Any) -> LotLabel:
-    """A label for a product without a GTIN, with GS1 punctuation in sku and lot."""
-    return jam(gtin=None, sku="CB-BASE_2", lot_code="B(7)>x_1", **changes)
+    """A label for a product without a GTIN (plain barcodes), with punctuation in sku and lot."""
+    return jam(**{"gtin": None, "sku": "CB-BASE_2", "lot_code": "B(7)>x_1", **changes})
 
 
 # --- what a scanner should read, built here from the label's fields, not from labels.gs1 ------
 
 
 def expected_fields(label: LotLabel) -> dict[str, str]:
-    fields = {"01": label.gtin} if label.gtin else {"240": label.sku}
+    assert label.gtin, "only labels with a GTIN carry GS1 fields"
+    fields = {"01": label.gtin}
     if label.expiry:
         fields["17"] = label.expiry.strftime("%y%m%d")
     fields["10"] = label.lot_code
@@ -56,14 +57,26 @@ def expected_fields(label: LotLabel) -> dict[str, str]:
 
 
 def expected_element_string(label: LotLabel) -> str:
-    head = f"01{label.gtin}" if label.gtin else f"240{label.sku}{GS}"
+    assert label.gtin, "only labels with a GTIN carry a GS1 element string"
     expiry = f"17{label.expiry:%y%m%d}" if label.expiry else ""
-    return f"{head}{expiry}10{label.lot_code}"
+    return f"01{label.gtin}{expiry}10{label.lot_code}"
+
+
+def expected_plain(label: LotLabel) -> str:
+    """What a plain label's Code 128 and DataMatrix say: the sku, a space and the lot code."""
+    return f"{label.sku} {label.lot_code}"
+
+
+def expected_text(label: LotLabel) -> str:
+    """What the label's Code 128 and DataMatrix say."""
+    return expected_element_string(label) if label.gtin else expected_plain(label)
 
 
 def expected_url(label: LotLabel) -> str:
-    key = f"01/{label.gtin}" if label.gtin else f"240/{quote(label.sku, safe='')}"
-    url = f"{label.base_url.rstrip('/')}/{key}/10/{quote(label.lot_code, safe='')}"
+    base = label.base_url.rstrip("/")
+    if not label.gtin:
+        return f"{base}/lots/find?sku={quote(label.sku, safe='')}&code={quote(label.lot_code, safe='')}"
+    url = f"{base}/01/{label.gtin}/10/{quote(label.lot_code, safe='')}"
     return url + (f"?17={label.expiry:%y%m%d}" if label.expiry else "")
 
 
@@ -94,6 +107,15 @@ def assert_gs1(result: zxingcpp.Barcode, label: LotLabel) -> None:
     assert result.content_type == zxingcpp.ContentType.GS1
     assert result.text == expected_element_string(label)
     assert parse_gs1(result.text) == expected_fields(label)
+
+
+def assert_reads(result: zxingcpp.Barcode, label: LotLabel) -> None:
+    """A Code 128 or DataMatrix of the label: GS1 with a GTIN, plain text (no GS1 marker) without."""
+    if label.gtin:
+        assert_gs1(result, label)
+    else:
+        assert result.content_type == zxingcpp.ContentType.Text, "a label without a GTIN carries no GS1 marker"
+        assert result.text == expected_plain(label)
 
 
 def by_format(results: list[zxingcpp.Barcode]) -> dict[str, list[zxingcpp.Barcode]]:
@@ -131,8 +153,12 @@ def unhex(text: str) -> str:
 
 
 def code128_values(fd: str) -> list[int]:
-    """Interpret ^BC mode-N field data (invocation codes) as Code 128 symbol values."""
-    starts = {">9": ("A", 103), ">:": ("B", 104), ">;": ("C", 105)}
+    """Interpret ^BC mode-N field data (^FH hex escapes, then invocation codes) as Code 128 symbol values.
+
+    Written from the ZPL II manual's ^BC table; only what a renderer reads alike is accepted: no >5.
+    """
+    fd = unhex(fd)
+    starts = {">:": ("B", 104), ">;": ("C", 105)}
     subset, start = starts[fd[:2]]
     values = [start]
     i = 2
@@ -140,23 +166,20 @@ def code128_values(fd: str) -> list[int]:
         if fd[i] == ">":
             code = fd[i + 1]
             i += 2
-            if code in "0<=":  # literal >, ^, ~ in subsets A/B
-                values.append({"0": 30, "<": 62, "=": 94}[code])
+            if code == "0" and subset == "B":  # a literal > in subset B
+                values.append(30)
             elif code == "8":
                 values.append(102)
-            elif code == "5":
-                values.append(99)
-                subset = "C"
-            elif code == "6":
+            elif code == "6" and subset == "C":
                 values.append(100)
-                subset = "B" if subset in "AC" else subset
-            elif code == "7":
+                subset = "B"
+            elif code == "7" and subset in "BC":
                 values.append(101)
-                subset = "A" if subset in "BC" else subset
+                subset = "A"
             else:
-                raise AssertionError(f"unexpected invocation >{code}")
-        elif subset == "C":
-            assert fd[i : i + 2].isdigit(), f"subset C needs digit pairs at {fd[i:]!r}"
+                raise AssertionError(f"invocation >{code} in subset {subset} is not read alike by every renderer")
+        elif subset in "AC":
+            assert fd[i : i + 2].isdigit(), f"subset {subset} needs digit pairs at {fd[i:]!r}"
             values.append(int(fd[i : i + 2]))
             i += 2
         else:
@@ -171,19 +194,27 @@ def code128_modules(values: list[int]) -> str:
     return "".join(bars) + str(code128.STOP) + "11"
 
 
-def datamatrix_text(fd: str) -> str:
-    """Interpret ^BX field data with escape '_': returns the data with FNC1 shown as GS."""
-    assert fd.startswith("_1"), "GS1 DataMatrix must start with FNC1"
-    out, i = [], 2
+def datamatrix_text(fd: str, escape: str = "_") -> str:
+    """Interpret ^BX field data (^FH hex escapes) with its escape character: FNC1 shown as GS.
+
+    GS1 data starts with FNC1; the escape character appears nowhere else except as FNC1.
+    """
+    fd = unhex(fd)
+    out, i = [], 0
     while i < len(fd):
-        if fd[i] == "_":
-            assert fd[i + 1] in "1_", f"unexpected escape {fd[i : i + 2]!r}"
-            out.append(GS if fd[i + 1] == "1" else "_")
+        if fd[i] == escape:
+            assert fd[i + 1] == "1", f"unexpected escape {fd[i : i + 2]!r}"
+            out.append(GS)
             i += 2
         else:
             out.append(fd[i])
             i += 1
-    return "".join(out)
+    text = "".join(out)
+    return text[1:] if text.startswith(GS) else text
+
+
+def datamatrix_is_gs1(fd: str, escape: str) -> bool:
+    return unhex(fd).startswith(escape + "1")
 
 
 def bracketed(label: LotLabel) -> str:

@@ -199,14 +199,14 @@ def test_bad_choices_are_shown_in_red_on_their_field(api: Api, site: dict, opera
 
 def test_a_lot_code_gs1_cannot_carry_is_named_in_red_not_a_crash(api: Api, site: dict, operator: Browser) -> None:
     r = api.post("/receipts", {"supplier_id": site["supplier"], "lines": [
-        {"sku": "RASP", "quantity": "5", "location": "COLD-01", "lot_code": "LOT 7"}]})
+        {"sku": "JAM-RASP", "quantity": "5", "location": "COLD-01", "lot_code": "LOT 7"}]})
     receipt = r.json
     for page in (f"/labels/print?receipt={receipt['id']}", f"/labels/print?lot={receipt['lines'][0]['lot_id']}"):
         r = operator.get(page)
         assert r.status_code == 422
         [alert] = operator.alerts
-        assert alert.startswith("Cannot print. Cannot make a label for RASP lot 'LOT 7': lot code 'LOT 7' cannot go "
-                                "in a GS1 barcode (AI 10)")
+        assert alert.startswith("Cannot print. Cannot make a label for JAM-RASP lot 'LOT 7': lot code 'LOT 7' "
+                                "cannot go in a GS1 barcode (AI 10)")
         assert 'name="action"' not in operator.html
     long = api.post("/receipts", {"supplier_id": site["supplier"], "lines": [
         {"sku": "JAM-RASP", "quantity": "5", "location": "COLD-01", "lot_code": "WWWWWWWWWWWWWWWWWWWW"}]}).json

@@ -228,7 +228,7 @@ def test_bad_labels_are_refused_before_the_printer_is_contacted(
         api: Api, site: dict, session: Session, zebra: FakeZebra) -> None:
     r = api.post("/receipts", {"supplier_id": site["supplier"], "lines": [
         {"sku": "RASP", "quantity": "5", "location": "COLD-01", "lot_code": "OK-1"},
-        {"sku": "RASP", "quantity": "5", "location": "COLD-01", "lot_code": "LOT 7"}]})
+        {"sku": "JAM-RASP", "quantity": "5", "location": "COLD-01", "lot_code": "LOT 7"}]})
     receipt = r.json
     printer = add_printer(api, zebra.port)
     r = api.post("/labels/print", {"printer_id": printer["id"], "receipt_id": receipt["id"]})

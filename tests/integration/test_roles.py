@@ -28,7 +28,8 @@ PUBLIC_ROUTES = {"auth.login", "auth.logout", "static", "handheld.service_worker
 # A viewer can look: every list, detail, report, export, trace and scan look-up.
 LOOK = {
     "main.dashboard", "openapi.openapi_json", "digital_link.by_gtin", "digital_link.by_sku",
-    "lots.index", "lots.detail", "api.list_lots", "api.get_lot", "api.lot_allocations", "api.lot_cost",
+    "lots.index", "lots.detail", "lots.find", "api.get_company_prefix",
+    "api.list_lots", "api.get_lot", "api.lot_allocations", "api.lot_cost",
     "receipts.index", "receipts.detail", "api.list_receipts", "api.get_receipt",
     "runs.index", "runs.detail", "api.list_runs", "api.get_run",
     "orders.index", "orders.detail", "api.list_orders", "api.get_order", "api.order_allocations",
@@ -104,7 +105,10 @@ MANAGES = {
 }
 
 # An admin can do everything: nothing needs more than a manager on the web (users are made with the CLI).
-ADMIN_ONLY: set[str] = set()
+ADMIN_ONLY: set[str] = {
+    "api.set_company_prefix", "api.assign_gtins",
+    "products.gtins_page", "products.set_company_prefix", "products.assign_gtins",
+}
 
 NEEDS: dict[str, Role | str] = {
     **{e: PUBLIC for e in PUBLIC_ROUTES}, **{e: Role.VIEWER for e in LOOK}, **{e: Role.OPERATOR for e in DAYS_WORK},
