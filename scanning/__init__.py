@@ -1,7 +1,7 @@
 """Reads what scanners, keyboards and phone cameras deliver: scanner strings and barcode photos."""
 
 from scanning.counts import Counted
-from scanning.decoding import Decoded, decode
+from scanning.decoding import DEFAULT_BUDGET_MS, Decoded, decode
 from scanning.errors import (
     BadCheckDigit,
     DuplicateAI,
@@ -18,6 +18,7 @@ from scanning.errors import (
 from scanning.parsing import Scan, parse
 
 __all__ = [
+    "DEFAULT_BUDGET_MS",
     "BadCheckDigit",
     "Counted",
     "Decoded",

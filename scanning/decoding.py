@@ -18,6 +18,7 @@ import numpy.typing as npt
 import zxingcpp
 from PIL import Image
 
+from labels.gs1 import gtin_check_digit
 from scanning import _zbar
 from scanning.errors import EmptyImage, ImageError, ImageTooLarge, NotAnImage
 
@@ -29,6 +30,10 @@ Gray = npt.NDArray[np.uint8]
 MAX_BYTES = 20 * 1024 * 1024
 MAX_PIXELS = 50_000_000
 """A 48 MP phone photo fits; a decompression bomb does not."""
+
+DEFAULT_BUDGET_MS = 400
+"""How long `decode` may look at one photo: a phone user waits for an answer, and a server worker
+is busy meanwhile."""
 
 FIRST_PASS_SIDE = 2048
 """Longest side of the first, reduced pass: a label photographed to fill a good part of the frame
@@ -85,7 +90,7 @@ class Decoded:
 def decode(
     image_bytes: bytes,
     *,
-    budget_ms: int = 400,
+    budget_ms: int = DEFAULT_BUDGET_MS,
     max_bytes: int = MAX_BYTES,
     max_pixels: int = MAX_PIXELS,
     engines: tuple[Engine, ...] = ("zxing", "zbar"),
@@ -228,33 +233,182 @@ def _load(data: bytes, header: _Header, *, longest: int | None) -> tuple[Gray, f
 def _decode(data: bytes, header: _Header, *, deadline: float, engines: tuple[Engine, ...]) -> list[Decoded]:
     reduced = max(header.width, header.height) > FIRST_PASS_SIDE * 1.25
     gray, factor = _load(data, header, longest=FIRST_PASS_SIDE if reduced else None)
+    answer = _Answer()
     if "zxing" in engines:
         started = time.perf_counter()
-        found = _zxing(gray, factor)
+        if answer.add(_zxing(gray, factor), rescue=False):
+            return answer.result()
         first_cost = time.perf_counter() - started
-        if found:
-            return found
         # A fixed threshold reads blurred codes (mostly 1-D) that defeat zxing's local one.
         if time.perf_counter() + first_cost < deadline:
-            found = _zxing(gray, factor, fallback=True)
-            if found:
-                return found
+            if answer.add(_confirmed(_zxing(gray, factor, fallback=True), gray), rescue=True):
+                return answer.result()
         if reduced:
             # The same photo at full size, if the first pass suggests it fits in the budget.
             full_cost = first_cost * (header.width * header.height) / gray.size
             if time.perf_counter() + full_cost < deadline:
                 full, full_factor = _load(data, header, longest=None)
-                found = _zxing(full, full_factor)
-                if found:
-                    return found
+                if answer.add(_zxing(full, full_factor), rescue=False):
+                    return answer.result()
+        elif max(gray.shape) <= SMALL_SIDE:
+            # A small photo (a cropped or old phone's picture) has too few pixels per module
+            # for zxing's detectors: enlarged and sharpened, the bars and modules separate again.
+            for make in _ENLARGED:
+                if time.perf_counter() + first_cost * 6 > deadline:
+                    break
+                image, scale = make(gray)
+                found = _zxing(image, factor / scale, fallback=True, binarizer=zxingcpp.Binarizer.GlobalHistogram)
+                if answer.add(_confirmed(found, image), rescue=True):
+                    return answer.result()
     if "zbar" in engines:
         reader = _zbar_reader()
         if reader is not None:
-            return _zbar_variants(reader, gray, factor, deadline=deadline)
-    return []
+            answer.add(_zbar_variants(reader, gray, factor, deadline=deadline), rescue=True)
+    return answer.result()
 
 
-def _zxing(gray: Gray, factor: float, *, fallback: bool = False) -> list[Decoded]:
+SMALL_SIDE = 1000
+"""Photos up to this many pixels on their longest side are tried enlarged too."""
+
+
+def _enlarged_sharpened(gray: Gray) -> tuple[Gray, float]:
+    big = cv2.resize(gray, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+    blurred = cv2.GaussianBlur(big, (0, 0), 3.0)
+    return np.asarray(cv2.addWeighted(big, 2.5, blurred, -1.5, 0), dtype=np.uint8), 2.0
+
+
+def _enlarged(gray: Gray) -> tuple[Gray, float]:
+    return np.asarray(cv2.resize(gray, None, fx=3, fy=3, interpolation=cv2.INTER_CUBIC), dtype=np.uint8), 3.0
+
+
+_ENLARGED: tuple[Callable[[Gray], tuple[Gray, float]], ...] = (_enlarged_sharpened, _enlarged)
+
+
+# -- accepting a read --------------------------------------------------------------------------
+
+_RETAIL = ("EAN-13", "EAN-8", "UPC-A")
+
+
+def retail_digits_valid(text: str) -> bool:
+    """Whether EAN/UPC digits have a possible length and a matching check digit."""
+    return text.isdigit() and len(text) in (8, 12, 13) and gtin_check_digit(text[:-1]) == int(text[-1])
+
+
+def unallocated_prefix(fmt: str, text: str) -> bool:
+    """Whether a retail code starts with a GS1 prefix no product number is issued under.
+
+    GS1 has allocated no prefix from 140 to 199 (as GTIN-13, i.e. UPC-A "14" to "19" and EAN-13
+    "140" to "199"); Japanese books carry a second bar code there (192: price and category) next
+    to their ISBN. Such a code names no product; it is reported only when nothing else is read.
+    """
+    if fmt not in ("EAN-13", "UPC-A"):
+        return False
+    prefix = int(text.zfill(13)[:3])
+    return 140 <= prefix <= 199
+
+
+def _overlap(a: Decoded, b: Decoded) -> bool:
+    if not a.position or not b.position:
+        return True
+    ax, ay = zip(*a.position, strict=True)
+    bx, by = zip(*b.position, strict=True)
+    margin = 0.5 * max(max(ax) - min(ax), max(bx) - min(bx), 1)
+    return not (max(ax) + margin < min(bx) or max(bx) + margin < min(ax)
+                or max(ay) + margin < min(by) or max(by) + margin < min(ay))  # fmt: skip
+
+
+class _Answer:
+    """What a photo is read as: the first pass that finds something acceptable wins.
+
+    Accepting rules, each because a wrong product number is worse than none:
+    - EAN/UPC must have a valid check digit (the decoders check it; this does not rely on that);
+    - two different EAN/UPC values read over the same place in one pass contradict each other
+      (one scan line crossed a damaged or curved part): both are dropped;
+    - a code with an unallocated GS1 prefix is held back while the photo may hold a real one.
+    """
+
+    def __init__(self) -> None:
+        self._held: list[Decoded] = []
+
+    def add(self, found: list[Decoded], *, rescue: bool) -> bool:
+        accepted = self._acceptable(found)
+        self._found = [d for d in accepted if not unallocated_prefix(d.format, d.text)]
+        self._held += [d for d in accepted if unallocated_prefix(d.format, d.text)]
+        return bool(self._found)
+
+    def result(self) -> list[Decoded]:
+        found = getattr(self, "_found", [])
+        if found:
+            return found
+        unique: dict[tuple[str, str], Decoded] = {}
+        for d in self._held:
+            unique.setdefault((d.format, d.text), d)
+        return list(unique.values())
+
+    @staticmethod
+    def _acceptable(found: list[Decoded]) -> list[Decoded]:
+        retail = [d for d in found if d.format in _RETAIL]
+        good = [d for d in found if d.format not in _RETAIL or retail_digits_valid(d.text)]
+        clash = {
+            id(a) for a in retail for b in retail
+            if a.text != b.text and not unallocated_prefix(b.format, b.text)
+            and not unallocated_prefix(a.format, a.text) and _overlap(a, b)
+        }  # fmt: skip
+        return [d for d in good if id(d) not in clash]
+
+
+def _confirmed(found: list[Decoded], image: Gray) -> list[Decoded]:
+    """The reads of a rescue pass, with each EAN/UPC kept only if a second, different look agrees.
+
+    Rescue passes bend the photo (fixed thresholds, enlarging, sharpening) until something reads;
+    on a blurred or curved retail code that is sometimes a valid-looking wrong number. Another
+    decoder on the same image, or zxing with another binarizer, has to read the same digits.
+    """
+    retail = [d for d in found if d.format in _RETAIL]
+    if not retail:
+        return found
+    wanted = {d.text for d in retail}
+    seen: set[str] = set()
+    for look in _second_looks(retail[0].engine):
+        seen |= {text for fmt, text in look(image) if fmt in _RETAIL}
+        if wanted <= seen:
+            break
+    return [d for d in found if d.format not in _RETAIL or d.text in seen]
+
+
+Look = Callable[[Gray], list[tuple[str, str]]]
+
+
+def _zbar_look(image: Gray) -> list[tuple[str, str]]:
+    reader = _zbar_reader()
+    if reader is None:
+        return []
+    return [(d.format, d.text) for d in (_from_zbar(s, _IDENTITY, 1.0) for s in reader.scan(image))]
+
+
+def _zxing_look(binarizer: zxingcpp.Binarizer, sharpen: bool) -> Look:
+    def look(image: Gray) -> list[tuple[str, str]]:
+        prepared = _sharpen(image) if sharpen else image
+        return [(d.format, d.text) for d in _zxing(prepared, 1.0, fallback=True, binarizer=binarizer)]
+
+    return look
+
+
+def _second_looks(engine: Engine) -> list[Look]:
+    """Other ways to read an image than the one that gave a read from `engine`."""
+    looks: list[Look] = [_zxing_look(zxingcpp.Binarizer.LocalAverage, False),
+                         _zxing_look(zxingcpp.Binarizer.GlobalHistogram, True)]  # fmt: skip
+    if engine == "zxing":
+        looks.insert(0, _zbar_look)
+    else:
+        looks.append(lambda image: _zbar_look(_sharpen(image)))
+    return looks
+
+
+def _zxing(gray: Gray, factor: float, *, fallback: bool = False,
+           binarizer: zxingcpp.Binarizer | None = None) -> list[Decoded]:
+    if binarizer is None:
+        binarizer = zxingcpp.Binarizer.FixedThreshold if fallback else zxingcpp.Binarizer.LocalAverage
     results = zxingcpp.read_barcodes(
         gray,
         formats=_FALLBACK_FORMATS if fallback else _ZXING_FORMATS,
@@ -264,7 +418,7 @@ def _zxing(gray: Gray, factor: float, *, fallback: bool = False) -> list[Decoded
         # The second pass, for harder photos, does both.
         try_downscale=fallback,
         try_invert=fallback,
-        binarizer=zxingcpp.Binarizer.FixedThreshold if fallback else zxingcpp.Binarizer.LocalAverage,
+        binarizer=binarizer,
         text_mode=zxingcpp.TextMode.HRI,
     )
     found: dict[tuple[str, str], Decoded] = {}
@@ -468,8 +622,9 @@ def _zbar_variants(reader: _zbar.ZbarReader, gray: Gray, factor: float, *, deadl
             break
         found: dict[tuple[str, str], Decoded] = {}
         for image, back in make():
-            for symbol in reader.scan(np.ascontiguousarray(image, dtype=np.uint8)):
-                decoded = _from_zbar(symbol, back, factor)
+            image = np.ascontiguousarray(image, dtype=np.uint8)
+            reads = [_from_zbar(symbol, back, factor) for symbol in reader.scan(image)]
+            for decoded in _confirmed(reads, image):
                 found.setdefault((decoded.format, decoded.text), decoded)
         last_cost = time.perf_counter() - now
         if found:
