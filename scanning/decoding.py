@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import math
@@ -233,55 +234,88 @@ def _load(data: bytes, header: _Header, *, longest: int | None) -> tuple[Gray, f
 def _decode(data: bytes, header: _Header, *, deadline: float, engines: tuple[Engine, ...]) -> list[Decoded]:
     reduced = max(header.width, header.height) > FIRST_PASS_SIDE * 1.25
     gray, factor = _load(data, header, longest=FIRST_PASS_SIDE if reduced else None)
-    answer = _Answer()
+    answer = _Answer((gray.shape[1] * factor, gray.shape[0] * factor))
+    clock = _Clock(deadline)
     if "zxing" in engines:
-        started = time.perf_counter()
-        if answer.add(_zxing(gray, factor), rescue=False):
+        # Upright first, then turned a quarter: zxing's own `try_rotate` does both at once but
+        # costs nearly three times one look, and most photos are read upright.
+        with clock.timing(gray.size):
+            if answer.add(_zxing(gray, factor, rotate=False)):
+                return answer.result()
+        turned, back = _rotated(gray, 90)
+        if answer.add(_zxing(turned, factor, rotate=False, back=back)):
             return answer.result()
-        first_cost = time.perf_counter() - started
-        # A fixed threshold reads blurred codes (mostly 1-D) that defeat zxing's local one.
-        if time.perf_counter() + first_cost < deadline:
-            if answer.add(_confirmed(_zxing(gray, factor, fallback=True), gray), rescue=True):
+        # A fixed threshold reads blurred codes (mostly 1-D) that defeat zxing's local one; it
+        # looks at every turn, scale and polarity, about five upright looks.
+        if clock.fits(gray.size * 5):
+            if answer.add(_confirmed(_zxing(gray, factor, fallback=True), gray)):
                 return answer.result()
         if reduced:
             # The same photo at full size, if the first pass suggests it fits in the budget.
-            full_cost = first_cost * (header.width * header.height) / gray.size
-            if time.perf_counter() + full_cost < deadline:
+            if clock.fits(header.width * header.height * 3):
                 full, full_factor = _load(data, header, longest=None)
-                if answer.add(_zxing(full, full_factor), rescue=False):
+                if answer.add(_zxing(full, full_factor)):
                     return answer.result()
         elif max(gray.shape) <= SMALL_SIDE:
             # A small photo (a cropped or old phone's picture) has too few pixels per module
             # for zxing's detectors: enlarged and sharpened, the bars and modules separate again.
-            for make in _ENLARGED:
-                if time.perf_counter() + first_cost * 6 > deadline:
+            for make, scale in _ENLARGED:
+                # Each look is about five upright ones, and confirming a read costs as much again.
+                if not clock.fits(gray.size * scale * scale * 10):
                     break
-                image, scale = make(gray)
+                image = make(gray)
                 found = _zxing(image, factor / scale, fallback=True, binarizer=zxingcpp.Binarizer.GlobalHistogram)
-                if answer.add(_confirmed(found, image), rescue=True):
+                if answer.add(_confirmed(found, image)):
                     return answer.result()
     if "zbar" in engines:
         reader = _zbar_reader()
         if reader is not None:
-            answer.add(_zbar_variants(reader, gray, factor, deadline=deadline), rescue=True)
+            answer.add(_zbar_variants(reader, gray, factor, deadline=deadline))
     return answer.result()
+
+
+class _Clock:
+    """Decides whether another pass fits in the budget, from what the first look cost per pixel."""
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+        self.per_pixel = 0.0
+
+    @contextlib.contextmanager
+    def timing(self, pixels: int) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.per_pixel = (time.perf_counter() - started) / max(pixels, 1)
+
+    def fits(self, upright_looks_of_pixels: float) -> bool:
+        """Whether work worth that many pixels of one upright zxing look ends before the deadline."""
+        return time.perf_counter() + self.per_pixel * upright_looks_of_pixels < self.deadline
 
 
 SMALL_SIDE = 1000
 """Photos up to this many pixels on their longest side are tried enlarged too."""
 
 
-def _enlarged_sharpened(gray: Gray) -> tuple[Gray, float]:
+def _enlarged_sharpened(gray: Gray) -> Gray:
     big = cv2.resize(gray, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
     blurred = cv2.GaussianBlur(big, (0, 0), 3.0)
-    return np.asarray(cv2.addWeighted(big, 2.5, blurred, -1.5, 0), dtype=np.uint8), 2.0
+    return np.asarray(cv2.addWeighted(big, 2.5, blurred, -1.5, 0), dtype=np.uint8)
 
 
-def _enlarged(gray: Gray) -> tuple[Gray, float]:
-    return np.asarray(cv2.resize(gray, None, fx=3, fy=3, interpolation=cv2.INTER_CUBIC), dtype=np.uint8), 3.0
+def _enlarged(gray: Gray) -> Gray:
+    return np.asarray(cv2.resize(gray, None, fx=3, fy=3, interpolation=cv2.INTER_CUBIC), dtype=np.uint8)
 
 
-_ENLARGED: tuple[Callable[[Gray], tuple[Gray, float]], ...] = (_enlarged_sharpened, _enlarged)
+def _clahe(gray: Gray) -> Gray:
+    # Local contrast: a code in the shadow of a book's edge or a hand, beside a bright glare.
+    equaliser = cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8))
+    return np.asarray(equaliser.apply(gray), dtype=np.uint8)
+
+
+_ENLARGED: tuple[tuple[Callable[[Gray], Gray], float], ...] = ((_clahe, 1.0), (_enlarged_sharpened, 2.0),
+                                                               (_enlarged, 3.0))  # fmt: skip
 
 
 # -- accepting a read --------------------------------------------------------------------------
@@ -324,26 +358,39 @@ class _Answer:
     - EAN/UPC must have a valid check digit (the decoders check it; this does not rely on that);
     - two different EAN/UPC values read over the same place in one pass contradict each other
       (one scan line crossed a damaged or curved part): both are dropped;
-    - a code with an unallocated GS1 prefix is held back while the photo may hold a real one.
+    - a code with an unallocated GS1 prefix is held back while the photo may hold a real one;
+    - a 1-D code cut off by the edge of the photo is left out when a whole one was read beside
+      it: the person aimed at the whole one.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, size: tuple[float, float]) -> None:
+        self._size = size
+        self._found: list[Decoded] = []
         self._held: list[Decoded] = []
 
-    def add(self, found: list[Decoded], *, rescue: bool) -> bool:
+    def add(self, found: list[Decoded]) -> bool:
         accepted = self._acceptable(found)
         self._found = [d for d in accepted if not unallocated_prefix(d.format, d.text)]
         self._held += [d for d in accepted if unallocated_prefix(d.format, d.text)]
         return bool(self._found)
 
     def result(self) -> list[Decoded]:
-        found = getattr(self, "_found", [])
-        if found:
-            return found
+        if self._found:
+            whole = [d for d in self._found if not self._cut_off(d)]
+            return whole or self._found
         unique: dict[tuple[str, str], Decoded] = {}
         for d in self._held:
             unique.setdefault((d.format, d.text), d)
         return list(unique.values())
+
+    def _cut_off(self, decoded: Decoded) -> bool:
+        """Whether a 1-D code's outline runs into the photo's edge."""
+        if decoded.format in _MATRIX or not decoded.position:
+            return False
+        width, height = self._size
+        xs, ys = zip(*decoded.position, strict=True)
+        edge = 0.01 * max(width, height) + 2
+        return min(xs) < edge or min(ys) < edge or max(xs) > width - 1 - edge or max(ys) > height - 1 - edge
 
     @staticmethod
     def _acceptable(found: list[Decoded]) -> list[Decoded]:
@@ -355,6 +402,9 @@ class _Answer:
             and not unallocated_prefix(a.format, a.text) and _overlap(a, b)
         }  # fmt: skip
         return [d for d in good if id(d) not in clash]
+
+
+_MATRIX = ("QR Code", "GS1 QR Code", "Micro QR Code", "DataMatrix", "GS1 DataMatrix")
 
 
 def _confirmed(found: list[Decoded], image: Gray) -> list[Decoded]:
@@ -401,18 +451,18 @@ def _second_looks(engine: Engine) -> list[Look]:
     if engine == "zxing":
         looks.insert(0, _zbar_look)
     else:
-        looks.append(lambda image: _zbar_look(_sharpen(image)))
+        looks.append(lambda image: _zxing_look(zxingcpp.Binarizer.LocalAverage, False)(_doubled(image)))
     return looks
 
 
-def _zxing(gray: Gray, factor: float, *, fallback: bool = False,
-           binarizer: zxingcpp.Binarizer | None = None) -> list[Decoded]:
+def _zxing(gray: Gray, factor: float, *, fallback: bool = False, binarizer: zxingcpp.Binarizer | None = None,
+           rotate: bool = True, back: Affine | None = None) -> list[Decoded]:
     if binarizer is None:
         binarizer = zxingcpp.Binarizer.FixedThreshold if fallback else zxingcpp.Binarizer.LocalAverage
     results = zxingcpp.read_barcodes(
         gray,
         formats=_FALLBACK_FORMATS if fallback else _ZXING_FORMATS,
-        try_rotate=True,
+        try_rotate=rotate,
         # The first pass already runs on a reduced photo; its own pyramid bought no reads on the
         # benchmark corpus and cost a quarter of its time. Light-on-dark codes are rare on labels.
         # The second pass, for harder photos, does both.
@@ -436,8 +486,11 @@ def _zxing(gray: Gray, factor: float, *, fallback: bool = False,
             text = _bytes_text(raw)
         name, text = _normalise(name, text, is_gs1)
         p = result.position
-        corners = (p.top_left, p.top_right, p.bottom_right, p.bottom_left)
-        position = tuple((round(c.x * factor), round(c.y * factor)) for c in corners)
+        corners = np.array([(c.x, c.y) for c in (p.top_left, p.top_right, p.bottom_right, p.bottom_left)],
+                           dtype=np.float64)  # fmt: skip
+        if back is not None:
+            corners = cv2.transform(corners.reshape(-1, 1, 2), back).reshape(-1, 2)
+        position = tuple((round(float(x) * factor), round(float(y) * factor)) for x, y in corners)
         found.setdefault((name, text), Decoded(name, text, is_gs1, position, "zxing"))
     return list(found.values())
 
@@ -515,6 +568,7 @@ def _variants(gray: Gray) -> Iterator[Callable[[], list[tuple[Gray, Affine]]]]:
     yield lambda: [(gray, _IDENTITY)]
     if max(gray.shape) <= 1200:
         yield lambda: [(_doubled(gray), np.array([[0.5, 0.0, 0.0], [0.0, 0.5, 0.0]]))]
+        yield lambda: [(_clahe(_doubled(gray)), np.array([[0.5, 0.0, 0.0], [0.0, 0.5, 0.0]]))]
     yield lambda: [(_otsu(gray), _IDENTITY)]
     yield lambda: [(_adaptive(gray), _IDENTITY)]
     yield lambda: [_rotated(_otsu(gray), 90)]
@@ -609,11 +663,6 @@ def _sharpen(gray: Gray) -> Gray:
     return np.asarray(cv2.addWeighted(gray, 2.0, blurred, -1.0, 0), dtype=np.uint8)
 
 
-def _clahe(gray: Gray) -> Gray:
-    equaliser = cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8))
-    return np.asarray(equaliser.apply(gray), dtype=np.uint8)
-
-
 def _zbar_variants(reader: _zbar.ZbarReader, gray: Gray, factor: float, *, deadline: float) -> list[Decoded]:
     last_cost = 0.0
     for make in _variants(gray):
@@ -626,7 +675,8 @@ def _zbar_variants(reader: _zbar.ZbarReader, gray: Gray, factor: float, *, deadl
             reads = [_from_zbar(symbol, back, factor) for symbol in reader.scan(image)]
             for decoded in _confirmed(reads, image):
                 found.setdefault((decoded.format, decoded.text), decoded)
-        last_cost = time.perf_counter() - now
+        # Confirming a read costs a few more looks: half as much again is kept in hand.
+        last_cost = 1.5 * (time.perf_counter() - now)
         if found:
             return list(found.values())
     return []
