@@ -1,5 +1,6 @@
 """Reads what scanners, keyboards and phone cameras deliver: scanner strings and barcode photos."""
 
+from scanning.advice import Advice, advise
 from scanning.counts import Counted
 from scanning.decoding import DEFAULT_BUDGET_MS, Decoded, decode
 from scanning.errors import (
@@ -18,6 +19,7 @@ from scanning.errors import (
 from scanning.parsing import Scan, parse
 
 __all__ = [
+    "Advice",
     "DEFAULT_BUDGET_MS",
     "BadCheckDigit",
     "Counted",
@@ -33,6 +35,7 @@ __all__ = [
     "Scan",
     "ScanError",
     "UnreadableScan",
+    "advise",
     "decode",
     "parse",
 ]

@@ -228,6 +228,17 @@ def _load(data: bytes, header: _Header, *, longest: int | None) -> tuple[Gray, f
     return np.ascontiguousarray(gray), side / max(gray.shape)
 
 
+def load_preview(image_bytes: bytes, longest: int) -> Gray:
+    """The photo in grayscale, upright, at most about `longest` px on its longest side.
+
+    Raises an ImageError subclass for what `decode` refuses too.
+    """
+    data = bytes(image_bytes)
+    header = _check_upload(data, max_bytes=max(len(data), 1), max_pixels=MAX_PIXELS)
+    gray, _ = _load(data, header, longest=longest)
+    return gray
+
+
 # -- the pipeline ------------------------------------------------------------------------------
 
 
@@ -248,7 +259,7 @@ def _decode(data: bytes, header: _Header, *, deadline: float, engines: tuple[Eng
         # A fixed threshold reads blurred codes (mostly 1-D) that defeat zxing's local one; it
         # looks at every turn, scale and polarity, about five upright looks.
         if clock.fits(gray.size * 5):
-            if answer.add(_confirmed(_zxing(gray, factor, fallback=True), gray)):
+            if answer.add(answer.confirmed(_zxing(gray, factor, fallback=True), gray, "fixed threshold")):
                 return answer.result()
         if reduced:
             # The same photo at full size, if the first pass suggests it fits in the budget.
@@ -265,12 +276,12 @@ def _decode(data: bytes, header: _Header, *, deadline: float, engines: tuple[Eng
                     break
                 image = make(gray)
                 found = _zxing(image, factor / scale, fallback=True, binarizer=zxingcpp.Binarizer.GlobalHistogram)
-                if answer.add(_confirmed(found, image)):
+                if answer.add(answer.confirmed(found, image, f"enlarged {scale:g}")):
                     return answer.result()
     if "zbar" in engines:
         reader = _zbar_reader()
         if reader is not None:
-            answer.add(_zbar_variants(reader, gray, factor, deadline=deadline))
+            answer.add(_zbar_variants(reader, gray, factor, deadline=deadline, answer=answer))
     return answer.result()
 
 
@@ -367,6 +378,7 @@ class _Answer:
         self._size = size
         self._found: list[Decoded] = []
         self._held: list[Decoded] = []
+        self._votes: dict[str, tuple[Decoded, set[tuple[Engine, str]]]] = {}
 
     def add(self, found: list[Decoded]) -> bool:
         accepted = self._acceptable(found)
@@ -392,6 +404,41 @@ class _Answer:
         edge = 0.01 * max(width, height) + 2
         return min(xs) < edge or min(ys) < edge or max(xs) > width - 1 - edge or max(ys) > height - 1 - edge
 
+    def confirmed(self, found: list[Decoded], image: Gray, source: str) -> list[Decoded]:
+        """The reads of a rescue pass, each EAN/UPC kept only if a second, different look agrees.
+
+        Rescue passes bend the photo (fixed thresholds, enlarging, sharpening) until something
+        reads; on a blurred or curved retail code that is sometimes a valid-looking wrong number.
+        Another look at the same image (the other decoder, another binarisation) must read the
+        same digits, and none may read other digits there. A read no look confirms, but none
+        contradicts, is noted: the same digits read by both decoders in different passes, or by
+        zbar in three differently prepared images, agree too (see `agreed`).
+        """
+        retail = [d for d in found if d.format in _RETAIL]
+        if not retail:
+            return found
+        # A Japanese book's second code (unallocated prefix) is another code, not a contradiction.
+        seen: list[set[str]] = [
+            {text for fmt, text in look(image) if fmt in _RETAIL and not unallocated_prefix(fmt, text)}
+            for look in _second_looks(retail[0].engine)
+        ]
+        agreed = {d.text for d in retail if any(d.text in texts for texts in seen)}
+        contradicted = any(texts - agreed for texts in seen)
+        if not contradicted:
+            for d in retail:
+                if d.text not in agreed:
+                    self._votes.setdefault(d.text, (d, set()))[1].add((d.engine, source))
+        return [d for d in found if d.format not in _RETAIL or (d.text in agreed and not contradicted)]
+
+    def agreed(self) -> list[Decoded]:
+        """Unconfirmed EAN/UPC reads that several passes agree on (see `confirmed`)."""
+        found = []
+        for decoded, sources in self._votes.values():
+            engines = {engine for engine, _ in sources}
+            if len(engines) == 2 or len(sources) >= 3:
+                found.append(decoded)
+        return self._acceptable(found)
+
     @staticmethod
     def _acceptable(found: list[Decoded]) -> list[Decoded]:
         retail = [d for d in found if d.format in _RETAIL]
@@ -405,25 +452,6 @@ class _Answer:
 
 
 _MATRIX = ("QR Code", "GS1 QR Code", "Micro QR Code", "DataMatrix", "GS1 DataMatrix")
-
-
-def _confirmed(found: list[Decoded], image: Gray) -> list[Decoded]:
-    """The reads of a rescue pass, with each EAN/UPC kept only if a second, different look agrees.
-
-    Rescue passes bend the photo (fixed thresholds, enlarging, sharpening) until something reads;
-    on a blurred or curved retail code that is sometimes a valid-looking wrong number. Another
-    decoder on the same image, or zxing with another binarizer, has to read the same digits.
-    """
-    retail = [d for d in found if d.format in _RETAIL]
-    if not retail:
-        return found
-    wanted = {d.text for d in retail}
-    seen: set[str] = set()
-    for look in _second_looks(retail[0].engine):
-        seen |= {text for fmt, text in look(image) if fmt in _RETAIL}
-        if wanted <= seen:
-            break
-    return [d for d in found if d.format not in _RETAIL or d.text in seen]
 
 
 Look = Callable[[Gray], list[tuple[str, str]]]
@@ -446,13 +474,37 @@ def _zxing_look(binarizer: zxingcpp.Binarizer, sharpen: bool) -> Look:
 
 def _second_looks(engine: Engine) -> list[Look]:
     """Other ways to read an image than the one that gave a read from `engine`."""
-    looks: list[Look] = [_zxing_look(zxingcpp.Binarizer.LocalAverage, False),
-                         _zxing_look(zxingcpp.Binarizer.GlobalHistogram, True)]  # fmt: skip
     if engine == "zxing":
-        looks.insert(0, _zbar_look)
-    else:
-        looks.append(lambda image: _zxing_look(zxingcpp.Binarizer.LocalAverage, False)(_doubled(image)))
-    return looks
+        return [_zbar_look, _zxing_look(zxingcpp.Binarizer.GlobalHistogram, True)]
+    # zbar reads slanted codes zxing misses on the whole image: zxing gets the code turned
+    # upright, and zbar the image binarised by Otsu's threshold, which does not repeat zbar's
+    # misreads of blurred bars.
+    return [_zxing_look(zxingcpp.Binarizer.LocalAverage, False), _zxing_upright_look,
+            lambda image: _zbar_look(_otsu(image))]
+
+
+def _zxing_upright_look(image: Gray) -> list[tuple[str, str]]:
+    """zxing on each code zbar finds in `image`, cut out around zbar's scan lines and turned upright."""
+    reader = _zbar_reader()
+    if reader is None:
+        return []
+    reads: list[tuple[str, str]] = []
+    for symbol in reader.scan(image):
+        if len(symbol.points) < 2:
+            continue
+        (cx, cy), (w, h), angle = cv2.minAreaRect(np.array(symbol.points, dtype=np.float32))
+        if w < h:
+            w, h, angle = h, w, angle + 90
+        # zbar's scan lines may cover part of the code only: the cut-out is generous.
+        length = max(w, 20.0)
+        width, height = round(length * 2.5), round(max(h, length))
+        turn = cv2.getRotationMatrix2D((cx, cy), angle, 1.0)
+        turn[0, 2] += width / 2 - cx
+        turn[1, 2] += height / 2 - cy
+        crop = cv2.warpAffine(image, turn, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        reads += [(d.format, d.text) for d in _zxing(np.asarray(crop, dtype=np.uint8), 1.0, fallback=True,
+                                                     binarizer=zxingcpp.Binarizer.LocalAverage)]  # fmt: skip
+    return reads
 
 
 def _zxing(gray: Gray, factor: float, *, fallback: bool = False, binarizer: zxingcpp.Binarizer | None = None,
@@ -663,9 +715,10 @@ def _sharpen(gray: Gray) -> Gray:
     return np.asarray(cv2.addWeighted(gray, 2.0, blurred, -1.0, 0), dtype=np.uint8)
 
 
-def _zbar_variants(reader: _zbar.ZbarReader, gray: Gray, factor: float, *, deadline: float) -> list[Decoded]:
+def _zbar_variants(reader: _zbar.ZbarReader, gray: Gray, factor: float, *, deadline: float,
+                   answer: _Answer) -> list[Decoded]:
     last_cost = 0.0
-    for make in _variants(gray):
+    for number, make in enumerate(_variants(gray)):
         now = time.perf_counter()
         if now + last_cost > deadline:
             break
@@ -673,13 +726,13 @@ def _zbar_variants(reader: _zbar.ZbarReader, gray: Gray, factor: float, *, deadl
         for image, back in make():
             image = np.ascontiguousarray(image, dtype=np.uint8)
             reads = [_from_zbar(symbol, back, factor) for symbol in reader.scan(image)]
-            for decoded in _confirmed(reads, image):
+            for decoded in answer.confirmed(reads, image, f"zbar variant {number}"):
                 found.setdefault((decoded.format, decoded.text), decoded)
         # Confirming a read costs a few more looks: half as much again is kept in hand.
         last_cost = 1.5 * (time.perf_counter() - now)
         if found:
             return list(found.values())
-    return []
+    return answer.agreed()
 
 
 def _from_zbar(symbol: _zbar.ZbarSymbol, back: Affine, factor: float) -> Decoded:
