@@ -19,8 +19,8 @@ PREVIEW_SIDE = 640
 # room is around 40 of 255; a lamp's reflection saturates a large patch; a focused label at
 # 640 px has strong edges (variance of the Laplacian in the hundreds), a shaken one a few dozen.
 DARK_MEAN = 55.0
-GLARE_SHARE = 0.04
-"""Share of the photo burnt to white (≥ 250) in one patch that counts as glare."""
+GLARE_SHARE = 0.05
+"""Share of the barcode-like region burnt to white (≥ 250) in one patch that counts as glare."""
 BLUR_VARIANCE = 60.0
 SMALL_SHARE = 0.015
 """Share of the photo the barcode-like region must cover to be large enough to read."""
@@ -57,12 +57,13 @@ def judge(gray: Gray) -> Reason:
     """The likeliest reason a grayscale photo (about 640 px on its longest side) did not read."""
     if float(gray.mean()) < DARK_MEAN:
         return "dark"
-    if _glare_share(gray) >= GLARE_SHARE:
-        return "glare"
     region = _busiest_region(gray)
     if region is None:
         return "blurred" if _sharpness(gray) < BLUR_VARIANCE else "unclear"
     x, y, w, h = region
+    # Glare that matters lies on the code: a white label elsewhere in the photo is no trouble.
+    if _glare_share(gray[y : y + h, x : x + w]) >= GLARE_SHARE:
+        return "glare"
     if _sharpness(gray[y : y + h, x : x + w]) < BLUR_VARIANCE:
         return "blurred"
     if w * h < SMALL_SHARE * gray.size:
@@ -78,6 +79,17 @@ def _sharpness(gray: Gray) -> float:
 
 
 def _glare_share(gray: Gray) -> float:
+    """The share of the largest patch burnt to white, when the paper around it is not.
+
+    A label's white may itself be at 255 in a bright or generated image; glare is a reflection
+    brighter than the rest of the paper.
+    """
+    if gray.size == 0:
+        return 0.0
+    level, _ = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    paper = gray[gray > level]
+    if paper.size == 0 or float(np.median(paper)) >= 235:
+        return 0.0
     burnt = (gray >= 250).astype(np.uint8)
     count, _, stats, _ = cv2.connectedComponentsWithStats(burnt, connectivity=8)
     if count <= 1:

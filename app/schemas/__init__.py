@@ -505,6 +505,9 @@ from app.schemas.scans import (
     GtinIn as GtinIn,
 )
 from app.schemas.scans import (
+    PhotoHintOut as PhotoHintOut,
+)
+from app.schemas.scans import (
     LotCandidateOut as LotCandidateOut,
 )
 from app.schemas.scans import (
