@@ -19,8 +19,8 @@ from scanning.errors import (
 from scanning.parsing import Scan, parse
 
 __all__ = [
-    "Advice",
     "DEFAULT_BUDGET_MS",
+    "Advice",
     "BadCheckDigit",
     "Counted",
     "Decoded",

@@ -400,7 +400,8 @@ class _Answer:
         if decoded.format in _MATRIX or not decoded.position:
             return False
         width, height = self._size
-        xs, ys = zip(*decoded.position, strict=True)
+        xs = [float(x) for x, _ in decoded.position]
+        ys = [float(y) for _, y in decoded.position]
         edge = 0.01 * max(width, height) + 2
         return min(xs) < edge or min(ys) < edge or max(xs) > width - 1 - edge or max(ys) > height - 1 - edge
 
@@ -541,7 +542,7 @@ def _zxing(gray: Gray, factor: float, *, fallback: bool = False, binarizer: zxin
         corners = np.array([(c.x, c.y) for c in (p.top_left, p.top_right, p.bottom_right, p.bottom_left)],
                            dtype=np.float64)  # fmt: skip
         if back is not None:
-            corners = cv2.transform(corners.reshape(-1, 1, 2), back).reshape(-1, 2)
+            corners = np.asarray(cv2.transform(corners.reshape(-1, 1, 2), back), dtype=np.float64).reshape(-1, 2)
         position = tuple((round(float(x) * factor), round(float(y) * factor)) for x, y in corners)
         found.setdefault((name, text), Decoded(name, text, is_gs1, position, "zxing"))
     return list(found.values())

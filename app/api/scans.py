@@ -73,7 +73,7 @@ def decode_photo(user: User, body: DecodeIn) -> DecodeOut:
         return DecodeOut(reads=[], message="No barcode found in the photo; hold the label flat, closer, in good light",
                          hint=PhotoHintOut(reason=advice.reason, message=advice.message))
     usable = sum(1 for r in reads if r.scan is not None)
-    return DecodeOut(reads=reads, message=f"{len(reads)} barcode(s) read, {usable} usable")
+    return DecodeOut(reads=reads, message=f"{len(reads)} barcode(s) read, {usable} usable", hint=None)
 
 
 @endpoint("/scans/remember-gtin", "POST", summary="Remember a scanned GTIN for a product that has none",

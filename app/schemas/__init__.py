@@ -505,10 +505,10 @@ from app.schemas.scans import (
     GtinIn as GtinIn,
 )
 from app.schemas.scans import (
-    PhotoHintOut as PhotoHintOut,
+    LotCandidateOut as LotCandidateOut,
 )
 from app.schemas.scans import (
-    LotCandidateOut as LotCandidateOut,
+    PhotoHintOut as PhotoHintOut,
 )
 from app.schemas.scans import (
     ReadOut as ReadOut,
