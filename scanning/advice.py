@@ -59,7 +59,8 @@ def judge(gray: Gray) -> Reason:
         return "dark"
     region = _busiest_region(gray)
     if region is None:
-        return "blurred" if _sharpness(gray) < BLUR_VARIANCE else "unclear"
+        # Not an edge anywhere (a blank wall, the lens covered): nothing to judge.
+        return "unclear"
     x, y, w, h = region
     # Glare that matters lies on the code: a white label elsewhere in the photo is no trouble.
     if _glare_share(gray[y : y + h, x : x + w]) >= GLARE_SHARE:
