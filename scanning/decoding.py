@@ -101,12 +101,18 @@ def decode(
     Raises an ImageError subclass for an empty, oversized or non-image upload; otherwise returns
     a list, empty when nothing could be read within about `budget_ms` milliseconds.
 
-    Steps, up to the first that reads something: zxing-cpp on the photo reduced to at most
-    2048 px; zxing-cpp again with a fixed threshold, which copes with blur, and for light-on-dark
-    codes; zxing-cpp on the full-size photo; zbar over prepared variants (upright crops of
-    barcode-like regions, sharpened, thresholded, enlarged, turned). The first step always runs;
-    each later one starts only if the time it is expected to take fits in the budget, and runs
-    to its end. `engines` selects decoders, to measure each on its own.
+    Steps, up to the first that reads something acceptable: zxing-cpp on the photo reduced to at
+    most 2048 px, upright and then turned a quarter; zxing-cpp again with a fixed threshold, which
+    copes with blur, and for light-on-dark codes; zxing-cpp on the full-size photo (large photos)
+    or on contrast-equalised and enlarged copies (small ones); zbar over prepared variants
+    (upright crops of barcode-like regions, sharpened, thresholded, enlarged, turned). The first
+    step always runs; each later one starts only if the time it is expected to take fits in the
+    budget, and runs to its end. `engines` selects decoders, to measure each on its own.
+
+    What is acceptable (`_Answer`): EAN/UPC with a valid check digit, not contradicted by another
+    number read over the same code, and, from any step after the first, confirmed by a second
+    look at the image or by several steps; 1-D codes cut by the photo's edge and codes with an
+    unallocated GS1 prefix only when nothing better was read. A wrong GTIN is worse than none.
     """
     started = time.perf_counter()
     data = bytes(image_bytes)
