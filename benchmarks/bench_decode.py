@@ -1,4 +1,5 @@
-"""Photo decoding benchmark: read rate, time and false reads on a generated photo-like corpus."""
+"""Photo decoding benchmark: read rate, time and false reads on a generated photo-like corpus, or
+(`--corpus DIR`) on a folder of real photos described by a `manifest.csv`."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
+from benchmarks import bench_decode_corpus
 from benchmarks.report import write_section
 from scanning import Decoded, ScanError, decode, parse
 from tests.helpers.scan_corpus import (
@@ -198,7 +201,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/ alone")
+    parser.add_argument("--corpus", type=Path, metavar="DIR",
+                        help="a folder of real photos with a manifest.csv, instead of generated photos")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="with --corpus: processes decoding at once (1 for the fairest times)")
+    parser.add_argument("--split-seed", type=int, default=16,
+                        help="with --corpus: seed of the split into halves A (to tune) and B (to check)")
+    parser.add_argument("--half", choices=["A", "B"], help="with --corpus: decode only this half")
+    parser.add_argument("--budget-ms", type=int, default=None, help="with --corpus: decode()'s time budget")
+    parser.add_argument("--show", action="store_true", help="with --corpus: list every miss and wrong read")
     args = parser.parse_args(argv)
+    if args.corpus is not None:
+        return bench_decode_corpus.run(args)
 
     loads = [load_average()]
     started = time.perf_counter()

@@ -1,7 +1,8 @@
 """Reads what scanners, keyboards and phone cameras deliver: scanner strings and barcode photos."""
 
+from scanning.advice import Advice, advise
 from scanning.counts import Counted
-from scanning.decoding import Decoded, decode
+from scanning.decoding import DEFAULT_BUDGET_MS, Decoded, decode
 from scanning.errors import (
     BadCheckDigit,
     DuplicateAI,
@@ -18,6 +19,8 @@ from scanning.errors import (
 from scanning.parsing import Scan, parse
 
 __all__ = [
+    "DEFAULT_BUDGET_MS",
+    "Advice",
     "BadCheckDigit",
     "Counted",
     "Decoded",
@@ -32,6 +35,7 @@ __all__ = [
     "Scan",
     "ScanError",
     "UnreadableScan",
+    "advise",
     "decode",
     "parse",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import math
@@ -18,6 +19,7 @@ import numpy.typing as npt
 import zxingcpp
 from PIL import Image
 
+from labels.gs1 import gtin_check_digit
 from scanning import _zbar
 from scanning.errors import EmptyImage, ImageError, ImageTooLarge, NotAnImage
 
@@ -29,6 +31,10 @@ Gray = npt.NDArray[np.uint8]
 MAX_BYTES = 20 * 1024 * 1024
 MAX_PIXELS = 50_000_000
 """A 48 MP phone photo fits; a decompression bomb does not."""
+
+DEFAULT_BUDGET_MS = 400
+"""How long `decode` may look at one photo: a phone user waits for an answer, and a server worker
+is busy meanwhile."""
 
 FIRST_PASS_SIDE = 2048
 """Longest side of the first, reduced pass: a label photographed to fill a good part of the frame
@@ -85,7 +91,7 @@ class Decoded:
 def decode(
     image_bytes: bytes,
     *,
-    budget_ms: int = 400,
+    budget_ms: int = DEFAULT_BUDGET_MS,
     max_bytes: int = MAX_BYTES,
     max_pixels: int = MAX_PIXELS,
     engines: tuple[Engine, ...] = ("zxing", "zbar"),
@@ -95,12 +101,18 @@ def decode(
     Raises an ImageError subclass for an empty, oversized or non-image upload; otherwise returns
     a list, empty when nothing could be read within about `budget_ms` milliseconds.
 
-    Steps, up to the first that reads something: zxing-cpp on the photo reduced to at most
-    2048 px; zxing-cpp again with a fixed threshold, which copes with blur, and for light-on-dark
-    codes; zxing-cpp on the full-size photo; zbar over prepared variants (upright crops of
-    barcode-like regions, sharpened, thresholded, enlarged, turned). The first step always runs;
-    each later one starts only if the time it is expected to take fits in the budget, and runs
-    to its end. `engines` selects decoders, to measure each on its own.
+    Steps, up to the first that reads something acceptable: zxing-cpp on the photo reduced to at
+    most 2048 px, upright and then turned a quarter; zxing-cpp again with a fixed threshold, which
+    copes with blur, and for light-on-dark codes; zxing-cpp on the full-size photo (large photos)
+    or on contrast-equalised and enlarged copies (small ones); zbar over prepared variants
+    (upright crops of barcode-like regions, sharpened, thresholded, enlarged, turned). The first
+    step always runs; each later one starts only if the time it is expected to take fits in the
+    budget, and runs to its end. `engines` selects decoders, to measure each on its own.
+
+    What is acceptable (`_Answer`): EAN/UPC with a valid check digit, not contradicted by another
+    number read over the same code, and, from any step after the first, confirmed by a second
+    look at the image or by several steps; 1-D codes cut by the photo's edge and codes with an
+    unallocated GS1 prefix only when nothing better was read. A wrong GTIN is worse than none.
     """
     started = time.perf_counter()
     data = bytes(image_bytes)
@@ -222,49 +234,300 @@ def _load(data: bytes, header: _Header, *, longest: int | None) -> tuple[Gray, f
     return np.ascontiguousarray(gray), side / max(gray.shape)
 
 
+def load_preview(image_bytes: bytes, longest: int) -> Gray:
+    """The photo in grayscale, upright, at most about `longest` px on its longest side.
+
+    Raises an ImageError subclass for what `decode` refuses too.
+    """
+    data = bytes(image_bytes)
+    header = _check_upload(data, max_bytes=max(len(data), 1), max_pixels=MAX_PIXELS)
+    gray, _ = _load(data, header, longest=longest)
+    return gray
+
+
 # -- the pipeline ------------------------------------------------------------------------------
 
 
 def _decode(data: bytes, header: _Header, *, deadline: float, engines: tuple[Engine, ...]) -> list[Decoded]:
     reduced = max(header.width, header.height) > FIRST_PASS_SIDE * 1.25
     gray, factor = _load(data, header, longest=FIRST_PASS_SIDE if reduced else None)
+    answer = _Answer((gray.shape[1] * factor, gray.shape[0] * factor))
+    clock = _Clock(deadline)
     if "zxing" in engines:
-        started = time.perf_counter()
-        found = _zxing(gray, factor)
-        first_cost = time.perf_counter() - started
-        if found:
-            return found
-        # A fixed threshold reads blurred codes (mostly 1-D) that defeat zxing's local one.
-        if time.perf_counter() + first_cost < deadline:
-            found = _zxing(gray, factor, fallback=True)
-            if found:
-                return found
+        # Upright first, then turned a quarter: zxing's own `try_rotate` does both at once but
+        # costs nearly three times one look, and most photos are read upright.
+        with clock.timing(gray.size):
+            if answer.add(_zxing(gray, factor, rotate=False)):
+                return answer.result()
+        turned, back = _rotated(gray, 90)
+        if answer.add(_zxing(turned, factor, rotate=False, back=back)):
+            return answer.result()
+        # A fixed threshold reads blurred codes (mostly 1-D) that defeat zxing's local one; it
+        # looks at every turn, scale and polarity, about five upright looks.
+        if clock.fits(gray.size * 5):
+            if answer.add(answer.confirmed(_zxing(gray, factor, fallback=True), gray, "fixed threshold")):
+                return answer.result()
         if reduced:
             # The same photo at full size, if the first pass suggests it fits in the budget.
-            full_cost = first_cost * (header.width * header.height) / gray.size
-            if time.perf_counter() + full_cost < deadline:
+            if clock.fits(header.width * header.height * 3):
                 full, full_factor = _load(data, header, longest=None)
-                found = _zxing(full, full_factor)
-                if found:
-                    return found
+                if answer.add(_zxing(full, full_factor)):
+                    return answer.result()
+        elif max(gray.shape) <= SMALL_SIDE:
+            # A small photo (a cropped or old phone's picture) has too few pixels per module
+            # for zxing's detectors: enlarged and sharpened, the bars and modules separate again.
+            for make, scale in _ENLARGED:
+                # Each look is about five upright ones, and confirming a read costs as much again.
+                if not clock.fits(gray.size * scale * scale * 10):
+                    break
+                image = make(gray)
+                found = _zxing(image, factor / scale, fallback=True, binarizer=zxingcpp.Binarizer.GlobalHistogram)
+                if answer.add(answer.confirmed(found, image, f"enlarged {scale:g}")):
+                    return answer.result()
     if "zbar" in engines:
         reader = _zbar_reader()
         if reader is not None:
-            return _zbar_variants(reader, gray, factor, deadline=deadline)
-    return []
+            answer.add(_zbar_variants(reader, gray, factor, deadline=deadline, answer=answer))
+    return answer.result()
 
 
-def _zxing(gray: Gray, factor: float, *, fallback: bool = False) -> list[Decoded]:
+class _Clock:
+    """Decides whether another pass fits in the budget, from what the first look cost per pixel."""
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+        self.per_pixel = 0.0
+
+    @contextlib.contextmanager
+    def timing(self, pixels: int) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.per_pixel = (time.perf_counter() - started) / max(pixels, 1)
+
+    def fits(self, upright_looks_of_pixels: float) -> bool:
+        """Whether work worth that many pixels of one upright zxing look ends before the deadline."""
+        return time.perf_counter() + self.per_pixel * upright_looks_of_pixels < self.deadline
+
+
+SMALL_SIDE = 1000
+"""Photos up to this many pixels on their longest side are tried enlarged too."""
+
+
+def _enlarged_sharpened(gray: Gray) -> Gray:
+    big = cv2.resize(gray, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+    blurred = cv2.GaussianBlur(big, (0, 0), 3.0)
+    return np.asarray(cv2.addWeighted(big, 2.5, blurred, -1.5, 0), dtype=np.uint8)
+
+
+def _enlarged(gray: Gray) -> Gray:
+    return np.asarray(cv2.resize(gray, None, fx=3, fy=3, interpolation=cv2.INTER_CUBIC), dtype=np.uint8)
+
+
+def _clahe(gray: Gray) -> Gray:
+    # Local contrast: a code in the shadow of a book's edge or a hand, beside a bright glare.
+    equaliser = cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8))
+    return np.asarray(equaliser.apply(gray), dtype=np.uint8)
+
+
+_ENLARGED: tuple[tuple[Callable[[Gray], Gray], float], ...] = ((_clahe, 1.0), (_enlarged_sharpened, 2.0),
+                                                               (_enlarged, 3.0))  # fmt: skip
+
+
+# -- accepting a read --------------------------------------------------------------------------
+
+_RETAIL = ("EAN-13", "EAN-8", "UPC-A")
+
+
+def retail_digits_valid(text: str) -> bool:
+    """Whether EAN/UPC digits have a possible length and a matching check digit."""
+    return text.isdigit() and len(text) in (8, 12, 13) and gtin_check_digit(text[:-1]) == int(text[-1])
+
+
+def unallocated_prefix(fmt: str, text: str) -> bool:
+    """Whether a retail code starts with a GS1 prefix no product number is issued under.
+
+    GS1 has allocated no prefix from 140 to 199 (as GTIN-13, i.e. UPC-A "14" to "19" and EAN-13
+    "140" to "199"); Japanese books carry a second bar code there (192: price and category) next
+    to their ISBN. Such a code names no product; it is reported only when nothing else is read.
+    """
+    if fmt not in ("EAN-13", "UPC-A"):
+        return False
+    prefix = int(text.zfill(13)[:3])
+    return 140 <= prefix <= 199
+
+
+def _overlap(a: Decoded, b: Decoded) -> bool:
+    if not a.position or not b.position:
+        return True
+    ax, ay = zip(*a.position, strict=True)
+    bx, by = zip(*b.position, strict=True)
+    margin = 0.5 * max(max(ax) - min(ax), max(bx) - min(bx), 1)
+    return not (max(ax) + margin < min(bx) or max(bx) + margin < min(ax)
+                or max(ay) + margin < min(by) or max(by) + margin < min(ay))  # fmt: skip
+
+
+class _Answer:
+    """What a photo is read as: the first pass that finds something acceptable wins.
+
+    Accepting rules, each because a wrong product number is worse than none:
+    - EAN/UPC must have a valid check digit (the decoders check it; this does not rely on that);
+    - two different EAN/UPC values read over the same place in one pass contradict each other
+      (one scan line crossed a damaged or curved part): both are dropped;
+    - a code with an unallocated GS1 prefix is held back while the photo may hold a real one;
+    - a 1-D code cut off by the edge of the photo is left out when a whole one was read beside
+      it: the person aimed at the whole one.
+    """
+
+    def __init__(self, size: tuple[float, float]) -> None:
+        self._size = size
+        self._found: list[Decoded] = []
+        self._held: list[Decoded] = []
+        self._votes: dict[str, tuple[Decoded, set[tuple[Engine, str]]]] = {}
+
+    def add(self, found: list[Decoded]) -> bool:
+        accepted = self._acceptable(found)
+        self._found = [d for d in accepted if not unallocated_prefix(d.format, d.text)]
+        self._held += [d for d in accepted if unallocated_prefix(d.format, d.text)]
+        return bool(self._found)
+
+    def result(self) -> list[Decoded]:
+        if self._found:
+            whole = [d for d in self._found if not self._cut_off(d)]
+            return whole or self._found
+        unique: dict[tuple[str, str], Decoded] = {}
+        for d in self._held:
+            unique.setdefault((d.format, d.text), d)
+        return list(unique.values())
+
+    def _cut_off(self, decoded: Decoded) -> bool:
+        """Whether a 1-D code's outline runs into the photo's edge."""
+        if decoded.format in _MATRIX or not decoded.position:
+            return False
+        width, height = self._size
+        xs = [float(x) for x, _ in decoded.position]
+        ys = [float(y) for _, y in decoded.position]
+        edge = 0.01 * max(width, height) + 2
+        return min(xs) < edge or min(ys) < edge or max(xs) > width - 1 - edge or max(ys) > height - 1 - edge
+
+    def confirmed(self, found: list[Decoded], image: Gray, source: str) -> list[Decoded]:
+        """The reads of a rescue pass, each EAN/UPC kept only if a second, different look agrees.
+
+        Rescue passes bend the photo (fixed thresholds, enlarging, sharpening) until something
+        reads; on a blurred or curved retail code that is sometimes a valid-looking wrong number.
+        Another look at the same image (the other decoder, another binarisation) must read the
+        same digits, and none may read other digits there. A read no look confirms, but none
+        contradicts, is noted: the same digits read by both decoders in different passes, or by
+        zbar in three differently prepared images, agree too (see `agreed`).
+        """
+        retail = [d for d in found if d.format in _RETAIL]
+        if not retail:
+            return found
+        # A Japanese book's second code (unallocated prefix) is another code, not a contradiction.
+        seen: list[set[str]] = [
+            {text for fmt, text in look(image) if fmt in _RETAIL and not unallocated_prefix(fmt, text)}
+            for look in _second_looks(retail[0].engine)
+        ]
+        agreed = {d.text for d in retail if any(d.text in texts for texts in seen)}
+        contradicted = any(texts - agreed for texts in seen)
+        if not contradicted:
+            for d in retail:
+                if d.text not in agreed:
+                    self._votes.setdefault(d.text, (d, set()))[1].add((d.engine, source))
+        return [d for d in found if d.format not in _RETAIL or (d.text in agreed and not contradicted)]
+
+    def agreed(self) -> list[Decoded]:
+        """Unconfirmed EAN/UPC reads that several passes agree on (see `confirmed`)."""
+        found = []
+        for decoded, sources in self._votes.values():
+            engines = {engine for engine, _ in sources}
+            if len(engines) == 2 or len(sources) >= 3:
+                found.append(decoded)
+        return self._acceptable(found)
+
+    @staticmethod
+    def _acceptable(found: list[Decoded]) -> list[Decoded]:
+        retail = [d for d in found if d.format in _RETAIL]
+        good = [d for d in found if d.format not in _RETAIL or retail_digits_valid(d.text)]
+        clash = {
+            id(a) for a in retail for b in retail
+            if a.text != b.text and not unallocated_prefix(b.format, b.text)
+            and not unallocated_prefix(a.format, a.text) and _overlap(a, b)
+        }  # fmt: skip
+        return [d for d in good if id(d) not in clash]
+
+
+_MATRIX = ("QR Code", "GS1 QR Code", "Micro QR Code", "DataMatrix", "GS1 DataMatrix")
+
+
+Look = Callable[[Gray], list[tuple[str, str]]]
+
+
+def _zbar_look(image: Gray) -> list[tuple[str, str]]:
+    reader = _zbar_reader()
+    if reader is None:
+        return []
+    return [(d.format, d.text) for d in (_from_zbar(s, _IDENTITY, 1.0) for s in reader.scan(image))]
+
+
+def _zxing_look(binarizer: zxingcpp.Binarizer, sharpen: bool) -> Look:
+    def look(image: Gray) -> list[tuple[str, str]]:
+        prepared = _sharpen(image) if sharpen else image
+        return [(d.format, d.text) for d in _zxing(prepared, 1.0, fallback=True, binarizer=binarizer)]
+
+    return look
+
+
+def _second_looks(engine: Engine) -> list[Look]:
+    """Other ways to read an image than the one that gave a read from `engine`."""
+    if engine == "zxing":
+        return [_zbar_look, _zxing_look(zxingcpp.Binarizer.GlobalHistogram, True)]
+    # zbar reads slanted codes zxing misses on the whole image: zxing gets the code turned
+    # upright, and zbar the image binarised by Otsu's threshold, which does not repeat zbar's
+    # misreads of blurred bars.
+    return [_zxing_look(zxingcpp.Binarizer.LocalAverage, False), _zxing_upright_look,
+            lambda image: _zbar_look(_otsu(image))]
+
+
+def _zxing_upright_look(image: Gray) -> list[tuple[str, str]]:
+    """zxing on each code zbar finds in `image`, cut out around zbar's scan lines and turned upright."""
+    reader = _zbar_reader()
+    if reader is None:
+        return []
+    reads: list[tuple[str, str]] = []
+    for symbol in reader.scan(image):
+        if len(symbol.points) < 2:
+            continue
+        (cx, cy), (w, h), angle = cv2.minAreaRect(np.array(symbol.points, dtype=np.float32))
+        if w < h:
+            w, h, angle = h, w, angle + 90
+        # zbar's scan lines may cover part of the code only: the cut-out is generous.
+        length = max(w, 20.0)
+        width, height = round(length * 2.5), round(max(h, length))
+        turn = cv2.getRotationMatrix2D((cx, cy), angle, 1.0)
+        turn[0, 2] += width / 2 - cx
+        turn[1, 2] += height / 2 - cy
+        crop = cv2.warpAffine(image, turn, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        reads += [(d.format, d.text) for d in _zxing(np.asarray(crop, dtype=np.uint8), 1.0, fallback=True,
+                                                     binarizer=zxingcpp.Binarizer.LocalAverage)]  # fmt: skip
+    return reads
+
+
+def _zxing(gray: Gray, factor: float, *, fallback: bool = False, binarizer: zxingcpp.Binarizer | None = None,
+           rotate: bool = True, back: Affine | None = None) -> list[Decoded]:
+    if binarizer is None:
+        binarizer = zxingcpp.Binarizer.FixedThreshold if fallback else zxingcpp.Binarizer.LocalAverage
     results = zxingcpp.read_barcodes(
         gray,
         formats=_FALLBACK_FORMATS if fallback else _ZXING_FORMATS,
-        try_rotate=True,
+        try_rotate=rotate,
         # The first pass already runs on a reduced photo; its own pyramid bought no reads on the
         # benchmark corpus and cost a quarter of its time. Light-on-dark codes are rare on labels.
         # The second pass, for harder photos, does both.
         try_downscale=fallback,
         try_invert=fallback,
-        binarizer=zxingcpp.Binarizer.FixedThreshold if fallback else zxingcpp.Binarizer.LocalAverage,
+        binarizer=binarizer,
         text_mode=zxingcpp.TextMode.HRI,
     )
     found: dict[tuple[str, str], Decoded] = {}
@@ -282,8 +545,11 @@ def _zxing(gray: Gray, factor: float, *, fallback: bool = False) -> list[Decoded
             text = _bytes_text(raw)
         name, text = _normalise(name, text, is_gs1)
         p = result.position
-        corners = (p.top_left, p.top_right, p.bottom_right, p.bottom_left)
-        position = tuple((round(c.x * factor), round(c.y * factor)) for c in corners)
+        corners = np.array([(c.x, c.y) for c in (p.top_left, p.top_right, p.bottom_right, p.bottom_left)],
+                           dtype=np.float64)  # fmt: skip
+        if back is not None:
+            corners = np.asarray(cv2.transform(corners.reshape(-1, 1, 2), back), dtype=np.float64).reshape(-1, 2)
+        position = tuple((round(float(x) * factor), round(float(y) * factor)) for x, y in corners)
         found.setdefault((name, text), Decoded(name, text, is_gs1, position, "zxing"))
     return list(found.values())
 
@@ -361,6 +627,7 @@ def _variants(gray: Gray) -> Iterator[Callable[[], list[tuple[Gray, Affine]]]]:
     yield lambda: [(gray, _IDENTITY)]
     if max(gray.shape) <= 1200:
         yield lambda: [(_doubled(gray), np.array([[0.5, 0.0, 0.0], [0.0, 0.5, 0.0]]))]
+        yield lambda: [(_clahe(_doubled(gray)), np.array([[0.5, 0.0, 0.0], [0.0, 0.5, 0.0]]))]
     yield lambda: [(_otsu(gray), _IDENTITY)]
     yield lambda: [(_adaptive(gray), _IDENTITY)]
     yield lambda: [_rotated(_otsu(gray), 90)]
@@ -455,26 +722,24 @@ def _sharpen(gray: Gray) -> Gray:
     return np.asarray(cv2.addWeighted(gray, 2.0, blurred, -1.0, 0), dtype=np.uint8)
 
 
-def _clahe(gray: Gray) -> Gray:
-    equaliser = cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8))
-    return np.asarray(equaliser.apply(gray), dtype=np.uint8)
-
-
-def _zbar_variants(reader: _zbar.ZbarReader, gray: Gray, factor: float, *, deadline: float) -> list[Decoded]:
+def _zbar_variants(reader: _zbar.ZbarReader, gray: Gray, factor: float, *, deadline: float,
+                   answer: _Answer) -> list[Decoded]:
     last_cost = 0.0
-    for make in _variants(gray):
+    for number, make in enumerate(_variants(gray)):
         now = time.perf_counter()
         if now + last_cost > deadline:
             break
         found: dict[tuple[str, str], Decoded] = {}
         for image, back in make():
-            for symbol in reader.scan(np.ascontiguousarray(image, dtype=np.uint8)):
-                decoded = _from_zbar(symbol, back, factor)
+            image = np.ascontiguousarray(image, dtype=np.uint8)
+            reads = [_from_zbar(symbol, back, factor) for symbol in reader.scan(image)]
+            for decoded in answer.confirmed(reads, image, f"zbar variant {number}"):
                 found.setdefault((decoded.format, decoded.text), decoded)
-        last_cost = time.perf_counter() - now
+        # Confirming a read costs a few more looks: half as much again is kept in hand.
+        last_cost = 1.5 * (time.perf_counter() - now)
         if found:
             return list(found.values())
-    return []
+    return answer.agreed()
 
 
 def _from_zbar(symbol: _zbar.ZbarSymbol, back: Affine, factor: float) -> Decoded:

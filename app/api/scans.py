@@ -8,11 +8,11 @@ from app.api import endpoint, upload_endpoint
 from app.db import get_or_404
 from app.errors import Conflict, Invalid, LotwiseError
 from app.models import Product, Role, User
-from app.schemas import DecodeIn, DecodeOut, GtinIn, ProductOut, ReadOut, ScanIn, ScanOut
+from app.schemas import DecodeIn, DecodeOut, GtinIn, PhotoHintOut, ProductOut, ReadOut, ScanIn, ScanOut
 from app.services import scans
 from app.services.masterdata import set_product_gtin
 from app.web import db, gs1_separator, today
-from scanning import ImageTooLarge, PairingError, ScanError, decode, parse
+from scanning import ImageTooLarge, PairingError, ScanError, advise, decode, parse
 
 
 class TooLarge(LotwiseError):
@@ -69,9 +69,11 @@ def decode_photo(user: User, body: DecodeIn) -> DecodeOut:
         if not body.frame:
             scans.record_scan(db(), raw="", parsed=None, outcome="error", message="photo: no barcode found",
                               station=station, user=user)
-        return DecodeOut(reads=[], message="No barcode found in the photo; hold the label flat, closer, in good light")
+        advice = advise(body.image)
+        return DecodeOut(reads=[], message="No barcode found in the photo; hold the label flat, closer, in good light",
+                         hint=PhotoHintOut(reason=advice.reason, message=advice.message))
     usable = sum(1 for r in reads if r.scan is not None)
-    return DecodeOut(reads=reads, message=f"{len(reads)} barcode(s) read, {usable} usable")
+    return DecodeOut(reads=reads, message=f"{len(reads)} barcode(s) read, {usable} usable", hint=None)
 
 
 @endpoint("/scans/remember-gtin", "POST", summary="Remember a scanned GTIN for a product that has none",

@@ -523,6 +523,9 @@ from app.schemas.scans import (
     LotCandidateOut as LotCandidateOut,
 )
 from app.schemas.scans import (
+    PhotoHintOut as PhotoHintOut,
+)
+from app.schemas.scans import (
     ReadOut as ReadOut,
 )
 from app.schemas.scans import (

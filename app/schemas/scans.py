@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, StringConstraints
 
@@ -126,9 +126,19 @@ class ReadOut(BaseModel):
     error: str | None = Field(description="why the read cannot be used, when it does not parse")
 
 
+class PhotoHintOut(BaseModel):
+    reason: Literal["dark", "glare", "blurred", "small", "unclear"] = Field(
+        description="what most likely kept the photo from being read, judged from the image: too dark, glare "
+                    "over part of it, blurred, the barcode too small in the frame, or none of these")
+    message: str = Field(description="what to do for the next photo, in words for the person holding the phone")
+
+
 class DecodeOut(BaseModel):
     reads: list[ReadOut]
     message: str
+    hint: PhotoHintOut | None = Field(
+        None, description="when nothing was read: why, judged from the image, and what to do about it; "
+                          "null when something was read")
 
 
 class GtinIn(BaseModel):

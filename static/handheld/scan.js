@@ -190,10 +190,13 @@ function scanned(raw) {
   });
 }
 
-function decoded(reads, message) {
+// `hint`: the server's advice when nothing was read (why, judged from the image, and what to do).
+function decoded(reads, message, hint = null) {
   const usable = reads.find((r) => r.scan) || null;
   if (!usable) {
-    say("error", reads.length ? `Not accepted: ${reads[0].error}` : message);
+    if (reads.length) say("error", `Not accepted: ${reads[0].error}`);
+    else if (hint) say("error", "No barcode read", hint.message);
+    else say("error", message);
     return false;
   }
   deliver(() => handler.onScan(usable.scan));
@@ -284,6 +287,59 @@ async function sendFrame(blob, frame) {
   return api("/scans/decode", { method: "POST", body: form });
 }
 
+// Sharpness of a frame: the variance of the Laplacian of its grey values on a small canvas.
+// A shaken or unfocused frame scores low; the camera path sends the sharper frames.
+const PROBE_WIDTH = 160;
+
+export function sharpness(context, width, height) {
+  const pixels = context.getImageData(0, 0, width, height).data;
+  const grey = new Float32Array(width * height);
+  for (let i = 0; i < grey.length; i += 1) {
+    grey[i] = 0.299 * pixels[4 * i] + 0.587 * pixels[4 * i + 1] + 0.114 * pixels[4 * i + 2];
+  }
+  let sum = 0;
+  let squares = 0;
+  let n = 0;
+  for (let y = 1; y < height - 1; y += 1) {
+    for (let x = 1; x < width - 1; x += 1) {
+      const i = y * width + x;
+      const lap = grey[i - 1] + grey[i + 1] + grey[i - width] + grey[i + width] - 4 * grey[i];
+      sum += lap;
+      squares += lap * lap;
+      n += 1;
+    }
+  }
+  return n ? squares / n - (sum / n) ** 2 : 0;
+}
+
+// Which frames go to the server: the first at once; then one at least nearly as sharp as the
+// last frame sent (which did not read) goes at once, a blurrier one waits, and after `keep`
+// waits the sharpest frame kept meanwhile goes.
+export class FramePicker {
+  constructor(keep = 3) {
+    this.keep = keep;
+    this.waiting = [];  // frames not sent yet, sharpest first: { sharpness, blob }
+    this.lastSent = 0;
+    this.waited = 0;
+  }
+
+  // Offer a frame; returns the frame to send now, or null to wait for a sharper one.
+  offer(frame) {
+    this.waiting.push(frame);
+    this.waiting.sort((a, b) => b.sharpness - a.sharpness);
+    this.waiting.length = Math.min(this.waiting.length, this.keep);
+    const best = this.waiting[0];
+    if (best.sharpness >= 0.8 * this.lastSent || this.waited >= this.keep) {
+      this.waiting = [];
+      this.waited = 0;
+      this.lastSent = best.sharpness;
+      return best;
+    }
+    this.waited += 1;
+    return null;
+  }
+}
+
 async function startCamera() {
   if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
     say("error", "The camera needs HTTPS here; use Photo instead");
@@ -302,6 +358,9 @@ async function startCamera() {
   say("info", "Point the camera at the barcode");
   const detector = "BarcodeDetector" in window ? new window.BarcodeDetector() : null;
   const canvas = document.createElement("canvas");
+  const probe = document.createElement("canvas");
+  const picker = new FramePicker();
+  let unread = 0;
   const tick = async () => {
     if (!stream) return;
     try {
@@ -309,17 +368,28 @@ async function startCamera() {
         const found = await detector.detect(video);
         if (found.length) { stopCamera(); scanned(found[0].rawValue); return; }
       } else if (video.videoWidth) {
+        probe.width = PROBE_WIDTH;
+        probe.height = Math.max(1, Math.round(video.videoHeight * PROBE_WIDTH / video.videoWidth));
+        const small = probe.getContext("2d", { willReadFrequently: true });
+        small.drawImage(video, 0, 0, probe.width, probe.height);
+        const score = sharpness(small, probe.width, probe.height);
         // A reduced frame keeps the upload small on a phone connection; 800 px still reads labels.
         const scale = Math.min(1, 800 / video.videoWidth);
         canvas.width = Math.round(video.videoWidth * scale);
         canvas.height = Math.round(video.videoHeight * scale);
         canvas.getContext("2d").drawImage(video, 0, 0, canvas.width, canvas.height);
         const blob = await new Promise((r) => canvas.toBlob(r, "image/jpeg", 0.8));
-        const answer = await sendFrame(blob, true);
-        if (answer.reads.length && stream) {
-          stopCamera();
-          decoded(answer.reads, answer.message);
-          return;
+        const chosen = picker.offer({ sharpness: score, blob });
+        if (chosen) {
+          const answer = await sendFrame(chosen.blob, true);
+          if (answer.reads.length && stream) {
+            stopCamera();
+            decoded(answer.reads, answer.message, answer.hint);
+            return;
+          }
+          unread += 1;
+          // After a few unread frames, the server's advice replaces "point the camera".
+          if (answer.hint && unread >= 3 && stream) say("info", answer.hint.message);
         }
       }
     } catch (err) {
@@ -339,7 +409,7 @@ async function photoChosen(e) {
   say("info", "Reading the photo…");
   try {
     const answer = await sendFrame(file, false);
-    decoded(answer.reads, answer.message);
+    decoded(answer.reads, answer.message, answer.hint);
   } catch (err) {
     say("error", err instanceof Offline ? "No connection: a photo needs the network; type or scan instead"
                                         : `Photo not read: ${err.message}`);

@@ -230,6 +230,64 @@ def test_a_photo_is_decoded_on_the_server_and_the_lot_can_be_held(live: str, pho
     shot(page, "lookup-held")
 
 
+def _dark_photo(png: bytes) -> bytes:
+    """The label photographed in a dim cold room, out of focus: nothing to read, and too dark."""
+    image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
+    canvas = np.full((960, 1280, 3), 120, np.uint8)
+    scale = min(900 / image.shape[1], 600 / image.shape[0])
+    image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    y, x = (960 - image.shape[0]) // 2, (1280 - image.shape[1]) // 2
+    canvas[y:y + image.shape[0], x:x + image.shape[1]] = image
+    dim = cv2.GaussianBlur(canvas, (0, 0), 9) * 0.15
+    ok, jpeg = cv2.imencode(".jpg", dim.astype(np.uint8))
+    assert ok
+    return bytes(jpeg.tobytes())
+
+
+def test_a_photo_that_cannot_be_read_says_what_to_do(live: str, phone: Any, session: Session,
+                                                     jam_lot: dict[str, Any], tmp_path: Path) -> None:
+    make_user(session, "otto", Role.OPERATOR)
+    photo = tmp_path / "dark.jpg"
+    photo.write_bytes(_dark_photo(_label_png("J7")))
+    page = login(phone, live, "/h/lookup")
+    page.set_input_files("#hh-photo", str(photo))
+    refusal(page, "No barcode read", "The photo is too dark: turn on a light or the phone's torch, then try again.")
+    assert focused(page)
+    for width in (360, 768, 1280):
+        page.set_viewport_size({"width": width, "height": 740})
+        shot(page, f"lookup-photo-hint-{width}")
+    # The next, good photo reads as usual.
+    good = tmp_path / "label.png"
+    good.write_bytes(_label_png("J7"))
+    page.set_input_files("#hh-photo", str(good))
+    status(page, "Raspberry jam 340 g, lot J7")
+
+
+def test_the_camera_sends_the_sharper_frames(live: str, phone: Any, session: Session, site: dict[str, Any]) -> None:
+    make_user(session, "otto", Role.OPERATOR)
+    page = login(phone, live, "/h/lookup")
+    url = page.evaluate("[...document.scripts].map((s) => s.src).find((src) => src.endsWith('lookup.js'))")
+    result = page.evaluate("""async (url) => {
+        const scan = await import(url.replace("lookup.js", "scan.js"));
+        const canvas = document.createElement("canvas");
+        canvas.width = 64; canvas.height = 48;
+        const ctx = canvas.getContext("2d", { willReadFrequently: true });
+        ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, 64, 48);
+        ctx.fillStyle = "#000";
+        for (let x = 4; x < 60; x += 6) ctx.fillRect(x, 8, 3, 32);
+        const sharp = scan.sharpness(ctx, 64, 48);
+        ctx.filter = "blur(3px)"; ctx.drawImage(canvas, 0, 0); ctx.filter = "none";
+        const blurred = scan.sharpness(ctx, 64, 48);
+        const picker = new scan.FramePicker(3);
+        const sent = [10, 4, 3, 5, 9, 2, 6, 3, 1].map((s) => (picker.offer({ sharpness: s }) || {}).sharpness ?? null);
+        return { sharp, blurred, sent };
+    }""", url)
+    assert result["sharp"] > 5 * result["blurred"] > 0
+    # The first frame goes; blurrier ones wait; a sharp one goes at once; after three waits the
+    # sharpest of those kept goes.
+    assert result["sent"] == [10, None, None, None, 9, None, None, None, 6]
+
+
 def _y4m(png: bytes, path: Path, frames: int = 20) -> None:
     """A raw 640×480 video of the label, as Chromium's fake camera plays it."""
     image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)

@@ -160,6 +160,7 @@ def test_a_photo_without_a_barcode_says_so_and_a_camera_frame_is_not_logged(api:
     r = _upload(api, blank.getvalue())
     assert r.status_code == 200 and r.json["reads"] == []
     assert r.json["message"].startswith("No barcode found")
+    assert r.json["hint"]["reason"] == "unclear" and "closer" in r.json["hint"]["message"]
     r = _upload(api, blank.getvalue(), frame="true")
     assert r.status_code == 200 and r.json["reads"] == []
     assert [(e.outcome, e.message) for e in events(session)] == [("error", "photo: no barcode found")]
@@ -181,6 +182,19 @@ def test_uploads_that_are_not_photos_or_too_big_are_refused_clearly(api: Api, si
     assert [e.outcome for e in events(session)] == ["error", "error"]
 
 
+def test_a_dark_photo_is_answered_with_advice_and_a_read_with_none(api: Api, site: dict[str, Any]) -> None:
+    dark = io.BytesIO()
+    Image.effect_noise((640, 480), 6).point(lambda v: v // 5).save(dark, format="JPEG")
+    r = _upload(api, dark.getvalue())
+    assert r.status_code == 200 and r.json["reads"] == []
+    assert r.json["hint"] == {"reason": "dark", "message": "The photo is too dark: turn on a light or the phone's "
+                                                           "torch, then try again."}
+    png = to_png(LotLabel(company="Lotwise", product_name="Raspberry jam", sku="JAM-RASP", lot_code="J1",
+                          base_url="https://lots.example", gtin=JAM_GTIN, expiry=EXPIRY), size="4x6", dpi=203)
+    r = _upload(api, png)
+    assert r.status_code == 200 and r.json["reads"] and r.json["hint"] is None
+
+
 def test_the_decode_route_documents_its_multipart_body(api: Api) -> None:
     doc = api.client.get("/api/openapi.json", headers=api.headers).json
     op = doc["paths"]["/api/v1/scans/decode"]["post"]
@@ -189,6 +203,11 @@ def test_the_decode_route_documents_its_multipart_body(api: Api) -> None:
     image = schema["properties"]["image"]
     assert (image["type"], image["format"]) == ("string", "binary")
     assert "image" in schema["required"]
+    answer = op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    hint = doc["components"]["schemas"][answer]["properties"]["hint"]
+    assert "what to do" in hint["description"]
+    reason = doc["components"]["schemas"]["PhotoHintOut"]["properties"]["reason"]
+    assert set(reason["enum"]) == {"dark", "glare", "blurred", "small", "unclear"}
     assert {"200", "401", "403", "413", "422"} <= set(op["responses"])
     assert "/api/v1/scans/parse" in doc["paths"]
 
