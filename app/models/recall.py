@@ -26,6 +26,8 @@ from app.models.parties import Customer
 from app.models.users import User
 
 __all__ = [
+    "CheckLevel",
+    "NoticeStatus",
     "Recall",
     "RecallCloseOutcome",
     "RecallDrill",
@@ -36,8 +38,6 @@ __all__ = [
     "RecallNotification",
     "RecallResponse",
     "RecallResponseLine",
-    "CheckLevel",
-    "NoticeStatus",
     "RecallScope",
     "RecallStatus",
 ]
