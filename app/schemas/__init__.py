@@ -337,9 +337,6 @@ from app.schemas.recall import (
     AffectedLotOut as AffectedLotOut,
 )
 from app.schemas.recall import (
-    NoticeLetterOut as NoticeLetterOut,
-)
-from app.schemas.recall import (
     CheckLevelIn as CheckLevelIn,
 )
 from app.schemas.recall import (
@@ -380,6 +377,9 @@ from app.schemas.recall import (
 )
 from app.schemas.recall import (
     NoticeCountsOut as NoticeCountsOut,
+)
+from app.schemas.recall import (
+    NoticeLetterOut as NoticeLetterOut,
 )
 from app.schemas.recall import (
     NoticeOut as NoticeOut,

@@ -30,8 +30,8 @@ from app.models import (
 from app.queries.recall import report, select_lots, start_lots
 from app.queries.traceability import chunks
 from app.schemas import DrillIn, NotificationIn, RecallCloseIn, RecallIn
-from app.services.allocations import release_lot_allocations
 from app.services import notices
+from app.services.allocations import release_lot_allocations
 from app.services.base import document_number, transactional
 
 
