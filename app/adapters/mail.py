@@ -118,6 +118,9 @@ class Mailer:
                                         f"within {self.server.timeout:g} s")
         except (OSError, smtplib.SMTPException) as exc:
             self._drop()
+            if "timed out" in str(exc):  # smtplib reports a read timeout as a closed connection
+                return Outcome("temporary", f"no answer from {self.server.host}:{self.server.port} "
+                                            f"within {self.server.timeout:g} s")
             return Outcome("temporary", f"{self.server.host}:{self.server.port}: {exc or type(exc).__name__}")
         if refused:  # several recipients, some refused: ours is one recipient, so this is the refusal
             code, text = next(iter(refused.values()))

@@ -38,13 +38,13 @@ def notice_rows(session: Session, recall_id: int, *, email_on: bool) -> NoticesO
     """Every notice of a recall with its state, and the counts the page shows as progress."""
     notices = list(session.scalars(select(RecallNotice).where(RecallNotice.recall_id == recall_id)
                                    .order_by(RecallNotice.id)))
-    answered = dict(session.execute(
+    answered = {nid: at for nid, at in session.execute(
         select(RecallResponse.notice_id, func.max(RecallResponse.answered_at))
-        .where(RecallResponse.recall_id == recall_id).group_by(RecallResponse.notice_id)).tuples())
-    letters_printed = dict(session.execute(
+        .where(RecallResponse.recall_id == recall_id).group_by(RecallResponse.notice_id))}
+    letters_printed = {nid: n for nid, n in session.execute(
         select(RecallNoticeDelivery.notice_id, func.count()).join(RecallNotice)
         .where(RecallNotice.recall_id == recall_id, RecallNoticeDelivery.channel == "letter")
-        .group_by(RecallNoticeDelivery.notice_id)).tuples())
+        .group_by(RecallNoticeDelivery.notice_id))}
     rows = [NoticeOut(id=n.id, customer_id=n.customer_id, customer_name=n.customer.name,
                       email=n.email if n.email else (n.customer.email or None), status=n.status,
                       attempts=n.attempts, next_attempt_at=n.next_attempt_at, sent_at=n.sent_at,

@@ -20,9 +20,11 @@ from sqlalchemy.orm import Session
 
 from app.db import get_or_404, utcnow
 from app.errors import Conflict, Invalid, NotFound
+from app.formatting import qty
 from app.models import (
     CheckLevel,
     Customer,
+    Lot,
     NoticeStatus,
     Recall,
     RecallNotice,
@@ -230,8 +232,11 @@ def answer(session: Session, token: str, cmd: ConsigneeAnswerIn, *, now: datetim
         seen.add(line.lot_id)
         total = line.on_hand + line.destroyed + line.returned
         if total > got[line.lot_id]:
-            raise Invalid(f"on hand + destroyed + returned come to {total:f}, more than the {got[line.lot_id]:f} "
-                          "you received of this lot", f"lines.{i}.on_hand")
+            lot = session.get_one(Lot, line.lot_id)
+            unit = lot.product.unit
+            raise Invalid(f"{lot.product.name}, lot {lot.code}: on hand + destroyed + returned come to "
+                          f"{qty(total)} {unit}, more than the {qty(got[line.lot_id])} {unit} you received",
+                          f"lines.{i}.on_hand")
     response = RecallResponse(notice_id=notice.id, recall_id=recall.id, customer_id=notice.customer_id,
                               answered_at=now or utcnow(), received=cmd.received, answered_by=cmd.answered_by,
                               note=cmd.note)
