@@ -133,9 +133,9 @@ def answer_view(session: Session, notice: RecallNotice, *, company: str, contact
     if last is not None:
         latest = {"received": "on" if last.received else "", "answered_by": last.answered_by or "",
                   "note": last.note or ""}
-        for line in last.lines:
+        for answered in last.lines:
             for k in ("on_hand", "destroyed", "returned"):
-                latest[f"{k}_{line.lot_id}"] = qty(getattr(line, k))
+                latest[f"{k}_{answered.lot_id}"] = qty(getattr(answered, k))
     return AnswerView(company=company, contact=contact, recall_number=recall.number,
                       customer_name=notice.customer.name, closed=recall.status is not RecallStatus.OPEN,
                       lots=received, latest=latest, latest_at=last.answered_at if last else None)

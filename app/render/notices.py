@@ -68,7 +68,7 @@ def pdf(n: NoticeLetterOut) -> bytes:
     body, head = styles["BodyText"], styles["Heading2"]
 
     def p(value: str, style: object = body) -> Paragraph:
-        return Paragraph(escape(value), style)  # type: ignore[arg-type]
+        return Paragraph(escape(value), style)
 
     story: list[object] = [
         p(f"PRODUCT RECALL {n.recall_number}", styles["Title"]),
@@ -93,5 +93,5 @@ def pdf(n: NoticeLetterOut) -> bytes:
               p("Open this address on a phone or computer (no login needed; it works until the recall is closed):"),
               p(n.link or NO_LINK, styles["Code"]),
               Spacer(1, 4 * mm), p(f"Questions: {_contact(n)}")]
-    doc.build(story)  # type: ignore[arg-type]
+    doc.build(story)
     return buf.getvalue()

@@ -336,3 +336,24 @@ def test_level_b_needs_its_share(api: Api, case: Case, manager: Browser) -> None
 def test_a_drill_prepares_no_notices(api: Api, case: Case, session: Session) -> None:
     assert api.post("/drills", {"lots": [{"sku": "JAM-RASP", "lot_code": "J1"}]}).status_code == 201
     assert session.scalar(select(func.count()).select_from(RecallNotice)) == 0
+
+
+def test_the_api_lists_queues_and_sets_the_level(app: Flask, api: Api, case: Case, api_as: Any,
+                                                 sink: SmtpSink) -> None:
+    recall_id = _open(api)
+    listed = api.get(f"/recalls/{recall_id}/notices").json
+    assert listed["email_configured"] is True
+    assert (listed["counts"]["total"], listed["counts"]["prepared"], listed["counts"]["without_email"]) == (3, 3, 1)
+    operator = api_as(Role.OPERATOR)
+    assert operator.post(f"/recalls/{recall_id}/notices/send", {}).status_code == 403
+    r = api.post(f"/recalls/{recall_id}/notices/send", {"customer_ids": [case.cafe]})
+    assert r.status_code == 422 and r.json["error"]["field"] == "customer_ids.0"
+    r = api.post(f"/recalls/{recall_id}/notices/send", {"customer_ids": [case.deli]})
+    assert r.status_code == 200 and r.json["counts"]["queued"] == 1
+    assert _run(app) == 1 and [m.recipients for m in sink.messages] == [[DELI]]
+    r = api.put(f"/recalls/{recall_id}/check-level", {"level": "B"})
+    assert r.status_code == 422 and "level B needs pct" in r.json["error"]["message"]
+    r = api.put(f"/recalls/{recall_id}/check-level", {"level": "B", "pct": 34})
+    assert r.status_code == 200 and (r.json["check_level"], r.json["effectiveness"]["to_verify"]) == ("B", 2)
+    api.post(f"/recalls/{recall_id}/close", {"outcome": "keep_recalled", "reason": "done"})
+    assert api.post(f"/recalls/{recall_id}/notices/send", {}).status_code == 409

@@ -47,7 +47,7 @@ LOOK = {
     "waste.write_offs", "waste.report", "waste.export", "waste.valuation", "waste.lot_cost",
     "api.list_write_offs", "api.get_write_off", "api.waste_report", "api.stock_valuation_report",
     "trace.index", "api.trace_search", "api.trace_lot",
-    "recalls.index", "recalls.detail", "recalls.drills", "recalls.drill", "recalls.notice",
+    "recalls.index", "recalls.detail", "recalls.drills", "recalls.drill", "recalls.notice", "api.list_notices",
     "api.list_recalls", "api.get_recall", "api.list_drills", "api.get_drill",
     "api.recall_csv", "api.recall_pdf", "api.recall_xlsx", "api.drill_pdf", "api.drill_xlsx",
     "api.fsma204_csv", "api.fsma204_xlsx", "api.epcis_json",
@@ -104,7 +104,7 @@ MANAGES = {
     # recalls and mock recall drills
     "recalls.new", "recalls.close", "recalls.new_drill", "api.open_recall", "api.close_recall", "api.run_drill",
     # sending recall notices (e-mail and printed letters) and the effectiveness-check level
-    "recalls.send_notices", "recalls.notice_letter", "recalls.set_level",
+    "recalls.send_notices", "recalls.notice_letter", "recalls.set_level", "api.send_notices", "api.set_check_level",
 }
 
 # An admin can do everything: nothing needs more than a manager on the web (users are made with the CLI).
