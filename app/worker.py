@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from app import clock
 from app.adapters.mail import Mailer, SmtpServer, message
@@ -59,6 +59,7 @@ def run_once(factory: sessionmaker[Session], settings: Settings,
         return 0
     with factory() as session:
         notices = list(session.scalars(select(RecallNotice).where(RecallNotice.id.in_(ids))
+                                       .options(selectinload(RecallNotice.customer), selectinload(RecallNotice.recall))
                                        .order_by(RecallNotice.id)))
         tokens = {n.id: svc.new_token() for n in notices}
         texts = letters(session, notices, company=settings.company, contact=settings.contact,

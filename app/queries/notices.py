@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from app.models import NoticeStatus, Recall, RecallLot, RecallNotice, RecallNoticeDelivery, RecallResponse
 from app.queries.recall import consignees
@@ -37,7 +37,7 @@ def letters(session: Session, notices: Sequence[RecallNotice], *, company: str, 
 def notice_rows(session: Session, recall_id: int, *, email_on: bool) -> NoticesOut:
     """Every notice of a recall with its state, and the counts the page shows as progress."""
     notices = list(session.scalars(select(RecallNotice).where(RecallNotice.recall_id == recall_id)
-                                   .order_by(RecallNotice.id)))
+                                   .options(selectinload(RecallNotice.customer)).order_by(RecallNotice.id)))
     answered = {nid: at for nid, at in session.execute(
         select(RecallResponse.notice_id, func.max(RecallResponse.answered_at))
         .where(RecallResponse.recall_id == recall_id).group_by(RecallResponse.notice_id))}

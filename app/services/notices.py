@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.db import get_or_404, utcnow
@@ -106,32 +106,29 @@ def queue(session: Session, recall_id: int, cmd: NoticeSendIn, *, email_on: bool
     if not email_on:
         raise Invalid("e-mail is off: set LOTWISE_SMTP_HOST (and the other LOTWISE_SMTP_* settings) first", None)
     recall = _open_recall(session, recall_id)
-    notices = list(session.scalars(select(RecallNotice).where(RecallNotice.recall_id == recall.id)
-                                   .order_by(RecallNotice.id)))
+    which = [RecallNotice.recall_id == recall.id]
     if cmd.customer_ids:
-        by_customer = {n.customer_id: n for n in notices}
+        known = set(session.scalars(select(RecallNotice.customer_id).where(*which)))
         for i, cid in enumerate(cmd.customer_ids):
-            if cid not in by_customer:
+            if cid not in known:
                 raise Invalid(f"customer {cid} received none of the lots of recall {recall.number}",
                               f"customer_ids.{i}")
-        chosen = [by_customer[cid] for cid in dict.fromkeys(cmd.customer_ids)]
+        which.append(RecallNotice.customer_id.in_(set(cmd.customer_ids)))
+        which.append(RecallNotice.status.not_in((NoticeStatus.QUEUED, NoticeStatus.SENDING)))  # on their way
     else:
-        chosen = [n for n in notices if n.status in (NoticeStatus.PREPARED, NoticeStatus.FAILED,
-                                                     NoticeStatus.REFUSED)]
-    when = now or utcnow()
-    queued, missing = 0, []
-    for n in chosen:
-        if n.status in (NoticeStatus.QUEUED, NoticeStatus.SENDING):
-            continue  # already on its way
-        n.email = (n.customer.email or "").strip() or None
-        if n.email is None:
-            missing.append(n.customer.name)
-            continue
-        n.status, n.attempts, n.next_attempt_at, n.claimed_until, n.last_error = (
-            NoticeStatus.QUEUED, 0, when, None, None)
-        queued += 1
-    session.flush()
-    return Queued(queued, sorted(missing))
+        which.append(RecallNotice.status.in_((NoticeStatus.PREPARED, NoticeStatus.FAILED, NoticeStatus.REFUSED)))
+    # One statement for any number of notices, so the request that queues 2,000 stays short.
+    address = func.nullif(func.trim(func.coalesce(
+        select(Customer.email).where(Customer.id == RecallNotice.customer_id).scalar_subquery(), "")), "")
+    session.execute(update(RecallNotice).where(*which).values(email=address))
+    missing = sorted(session.scalars(select(Customer.name).join(RecallNotice, RecallNotice.customer_id == Customer.id)
+                                     .where(*which, RecallNotice.email.is_(None))))
+    ready = [*which, RecallNotice.email.is_not(None)]
+    queued = session.scalar(select(func.count()).select_from(RecallNotice).where(*ready)) or 0
+    session.execute(update(RecallNotice).where(*ready).values(
+        status=NoticeStatus.QUEUED, attempts=0, next_attempt_at=now or utcnow(), claimed_until=None, last_error=None))
+    session.expire_all()
+    return Queued(int(queued), missing)
 
 
 @transactional
