@@ -357,8 +357,8 @@ class NoticeSendIn(Command):
     """Queue notices for sending by e-mail: the given consignees' (re-sending one already sent), or, with
     no `customer_ids`, every notice not yet sent. The `lotwise worker` sends them; this only queues.
 
-    Refused (422) while e-mail is off (no LOTWISE_SMTP_HOST) or for a customer who received none of the
-    recall's lots; refused (409) once the recall is closed. Consignees without an e-mail address are left
+    Refused (409) while e-mail is off (no LOTWISE_SMTP_HOST) and once the recall is closed; a customer who
+    received none of the recall's lots has no notice (404). Consignees without an e-mail address are left
     as they are (print their letter)."""
 
     customer_ids: list[Id] = Field(default_factory=list, max_length=10000)

@@ -103,16 +103,16 @@ def queue(session: Session, recall_id: int, cmd: NoticeSendIn, *, email_on: bool
     The address is read again from the customer now, so a corrected address is used. Consignees without
     one are named in the answer (print their letter instead).
     """
-    if not email_on:
-        raise Invalid("e-mail is off: set LOTWISE_SMTP_HOST (and the other LOTWISE_SMTP_* settings) first", None)
+    if not email_on:  # the server's state, not the request, is at fault: a conflict
+        raise Conflict("e-mail is off: set LOTWISE_SMTP_HOST (and the other LOTWISE_SMTP_* settings) first", None)
     recall = _open_recall(session, recall_id)
     which = [RecallNotice.recall_id == recall.id]
     if cmd.customer_ids:
         known = set(session.scalars(select(RecallNotice.customer_id).where(*which)))
         for i, cid in enumerate(cmd.customer_ids):
             if cid not in known:
-                raise Invalid(f"customer {cid} received none of the lots of recall {recall.number}",
-                              f"customer_ids.{i}")
+                raise NotFound(f"recall {recall.number} has no notice for customer {cid}: it received none of "
+                               "the recalled lots", f"customer_ids.{i}")
         which.append(RecallNotice.customer_id.in_(set(cmd.customer_ids)))
         which.append(RecallNotice.status.not_in((NoticeStatus.QUEUED, NoticeStatus.SENDING)))  # on their way
     else:

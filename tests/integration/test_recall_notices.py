@@ -347,7 +347,7 @@ def test_the_api_lists_queues_and_sets_the_level(app: Flask, api: Api, case: Cas
     operator = api_as(Role.OPERATOR)
     assert operator.post(f"/recalls/{recall_id}/notices/send", {}).status_code == 403
     r = api.post(f"/recalls/{recall_id}/notices/send", {"customer_ids": [case.cafe]})
-    assert r.status_code == 422 and r.json["error"]["field"] == "customer_ids.0"
+    assert r.status_code == 404 and r.json["error"]["field"] == "customer_ids.0"
     r = api.post(f"/recalls/{recall_id}/notices/send", {"customer_ids": [case.deli]})
     assert r.status_code == 200 and r.json["counts"]["queued"] == 1
     assert _run(app) == 1 and [m.recipients for m in sink.messages] == [[DELI]]
