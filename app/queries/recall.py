@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from app.errors import Invalid
 from app.models import (
@@ -339,6 +339,7 @@ def latest_answers(session: Session, recall_id: int) -> dict[int, Answer]:
     """Per consignee, its latest answer to the recall (earlier ones are kept as history, not counted)."""
     latest: dict[int, RecallResponse] = {}
     for r in session.scalars(select(RecallResponse).where(RecallResponse.recall_id == recall_id)
+                             .options(selectinload(RecallResponse.lines))
                              .order_by(RecallResponse.answered_at, RecallResponse.id)):
         latest[r.customer_id] = r
     return {cid: Answer(cid, r.answered_at, r.received,

@@ -30,6 +30,11 @@ sync_api = pytest.importorskip("playwright.sync_api")
 
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(CHROMIUM is None, reason="needs Chromium")]
 
+WATCH = """
+window.__violations = [];
+document.addEventListener("securitypolicyviolation", (e) => window.__violations.push(e.violatedDirective));
+"""
+
 
 @pytest.fixture
 def live(app: Flask) -> Iterator[str]:
@@ -69,10 +74,13 @@ def test_a_consignee_answers_on_a_phone_and_the_recall_page_shows_it(
     link = live + m.group(1)
 
     phone = chromium.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    phone.add_init_script(WATCH)
     page = phone.new_page()
     # The recalled jar's QR code, scanned by a passer-by.
     page.goto(f"{live}/01/09501101530003/10/J1")
     assert page.locator("h1").first.inner_text() == "Recalled: do not eat or use this product."
+    assert phone.cookies() == []  # a passer-by gets no cookie
+    assert page.evaluate("window.__violations") == []
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     page.screenshot(path=str(tmp_path / "public-recalled-360.png"), full_page=True)
 
@@ -91,6 +99,9 @@ def test_a_consignee_answers_on_a_phone_and_the_recall_page_shows_it(
     assert "Thank you: your answer is recorded" in page.locator("p.saved").inner_text()
     assert page.input_value(f"#f-destroyed_{case.j1}") == "60"
     page.screenshot(path=str(tmp_path / "answer-saved-360.png"), full_page=True)
+    assert page.evaluate("window.__violations") == []  # the public pages keep the Content-Security-Policy
+    assert page.evaluate("[...document.querySelectorAll('link[rel=stylesheet]')].every((l) => l.sheet)")
+    assert phone.cookies() and all(c["name"] == "lotwise_session" for c in phone.cookies())  # only the form's
     session.rollback()
     assert session.scalar(select(RecallResponse.answered_by)) == "Dev Patel"
 

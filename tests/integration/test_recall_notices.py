@@ -357,3 +357,19 @@ def test_the_api_lists_queues_and_sets_the_level(app: Flask, api: Api, case: Cas
     assert r.status_code == 200 and (r.json["check_level"], r.json["effectiveness"]["to_verify"]) == ("B", 2)
     api.post(f"/recalls/{recall_id}/close", {"outcome": "keep_recalled", "reason": "done"})
     assert api.post(f"/recalls/{recall_id}/notices/send", {}).status_code == 409
+
+
+def test_lotwise_worker_once_sends_what_is_due(app: Flask, api: Api, case: Case, sink: SmtpSink, manager: Browser,
+                                                database_url: str, tmp_path: Any) -> None:
+    from click.testing import CliRunner
+
+    from app.cli import main
+
+    recall_id = _open(api)
+    _send(manager, recall_id)
+    env = {"LOTWISE_DATABASE_URL": database_url, "LOTWISE_INSTANCE_DIR": str(tmp_path), "LOTWISE_SECRET_KEY": "x",
+           "LOTWISE_SMTP_HOST": "127.0.0.1", "LOTWISE_SMTP_PORT": str(sink.port)}
+    result = CliRunner().invoke(main, ["worker", "--once"], env=env, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "handled 2 notice(s)" in result.output
+    assert sorted(m.recipients[0] for m in sink.messages) == [DELI, FARM]
