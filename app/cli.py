@@ -363,12 +363,55 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
 
 
 @main.command()
+@click.option("--once", is_flag=True, help="send what is due now, then stop")
+@click.option("--poll", default=2.0, show_default=True, help="seconds between looks for new work when idle")
+@click.pass_context
+def worker(ctx: click.Context, once: bool, poll: float) -> None:
+    """Send queued recall notices by e-mail (SMTP from LOTWISE_SMTP_*); run it next to `lotwise serve`."""
+    import logging
+    import signal
+    import threading
+
+    from app import worker as work
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    app = _app(ctx)
+    settings = work.Settings.from_config(app.config)
+    factory = app.extensions["lotwise.sessions"]
+    if once:
+        total = 0
+        while handled := work.run_once(factory, settings):
+            total += handled
+        click.echo(f"handled {total} notice(s)")
+        return
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    click.echo("Lotwise worker: sending queued recall notices" + ("" if settings.server else
+               " (e-mail is off: set LOTWISE_SMTP_HOST)"))
+    work.run(factory, settings, stop, poll)
+
+
+def _start_worker(overrides: dict[str, Any]) -> Any:
+    """The demo's worker, in its own process beside the web server, stopped when the demo stops."""
+    import atexit
+    import os
+    import subprocess
+
+    env = {**os.environ, **{f"LOTWISE_{k}": str(v) for k, v in overrides.items()}}
+    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "worker"], env=env)
+    atexit.register(proc.terminate)
+    return proc
+
+
+@main.command()
 @click.option("--db", "db_file", default="lotwise-demo.db", show_default=True, help="SQLite file to use")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True)
 @click.option("--no-serve", is_flag=True, help="only create the demo data")
 def demo(db_file: str, host: str, port: int, no_serve: bool) -> None:
     """Create (or reuse) a demo jam company in a SQLite file here and serve it."""
+    import os
     from pathlib import Path
 
     from app.demo import DEMO_PASSWORD, DEMO_USER, build_demo
@@ -382,6 +425,8 @@ def demo(db_file: str, host: str, port: int, no_serve: bool) -> None:
     if no_serve:
         return
     click.echo(f"Open http://{host}:{port} and log in as {DEMO_USER} / {DEMO_PASSWORD}")
+    overrides["BASE_URL"] = os.environ.get("LOTWISE_BASE_URL") or f"http://{host}:{port}"
+    _start_worker(overrides)
     run_server(host, port, 2, overrides)
 
 

@@ -50,6 +50,14 @@ DEFAULTS: dict[str, Any] = {
     "SMTP_FROM": "lotwise@localhost",
     "SMTP_STARTTLS": False,
     "DIGEST_TO": "",
+    # The public pages a lot label's QR code opens (GS1 Digital Link resolver, consignees' recall answers):
+    # off answers 404 there. Each client address may make PUBLIC_MAX_REQUESTS of them within
+    # PUBLIC_WINDOW_SECONDS, then waits (429 with Retry-After).
+    "PUBLIC_PAGES": True,
+    "PUBLIC_MAX_REQUESTS": 60,
+    "PUBLIC_WINDOW_SECONDS": 60,
+    # How the public reaches the company (phone, e-mail): shown on the public pages and in recall notices.
+    "COMPANY_CONTACT": "",
     # Seconds to wait for a network label printer to connect, answer or take the labels.
     "LABEL_PRINTER_TIMEOUT": 5.0,
 }

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from sqlalchemy import select
 
+from app.adapters.mail import SmtpServer
 from app.api import FileResult, endpoint, file_endpoint
 from app.db import get_or_404
 from app.exports import recall_files
 from app.exports.sheets import XLSX
 from app.models import Recall, RecallDrill, Role, User
+from app.queries import notices as nq
 from app.queries import recall as rq
 from app.schemas import (
+    CheckLevelIn,
     DrillIn,
     DrillOut,
     DrillSummaryOut,
+    NoticeSendIn,
+    NoticesOut,
     NotificationIn,
     Page,
     RecallCloseIn,
@@ -21,8 +27,9 @@ from app.schemas import (
     RecallOut,
     RecallSummaryOut,
 )
+from app.services import notices as notice_svc
 from app.services import recall as svc
-from app.web import db, gs1_separator, today
+from app.web import db, gs1_separator, now, today
 
 
 def _recall(recall_id: int) -> Recall:
@@ -64,6 +71,33 @@ def notify_consignee(user: User, recall_id: int, body: NotificationIn) -> Recall
           tag="recalls", role=Role.MANAGER, body=RecallCloseIn, response=RecallOut, errors=(404, 409, 422))
 def close_recall(user: User, recall_id: int, body: RecallCloseIn) -> RecallOut:
     svc.close_recall(db(), recall_id, body, user=user)
+    return rq.recall_detail(db(), _recall(recall_id))
+
+
+def _email_on() -> bool:
+    return SmtpServer.from_config(current_app.config) is not None
+
+
+@endpoint("/recalls/<int:recall_id>/notices",
+          summary="The recall's notices to consignees: each one's state, and the sending progress",
+          tag="recalls", response=NoticesOut, errors=(404,))
+def list_notices(user: User, recall_id: int) -> NoticesOut:
+    return nq.notice_rows(db(), _recall(recall_id).id, email_on=_email_on())
+
+
+@endpoint("/recalls/<int:recall_id>/notices/send", "POST",
+          summary="Queue notices for e-mail: the named consignees' (re-sending), or every one not yet sent",
+          tag="recalls", role=Role.MANAGER, body=NoticeSendIn, response=NoticesOut, errors=(404, 409, 422))
+def send_notices(user: User, recall_id: int, body: NoticeSendIn) -> NoticesOut:
+    notice_svc.queue(db(), recall_id, body, email_on=_email_on(), now=now())
+    return nq.notice_rows(db(), recall_id, email_on=_email_on())
+
+
+@endpoint("/recalls/<int:recall_id>/check-level", "PUT",
+          summary="Set the FDA effectiveness-check level (A 100 %, B a share you give, C 10 %, D 2 %, E none)",
+          tag="recalls", role=Role.MANAGER, body=CheckLevelIn, response=RecallOut, errors=(404, 422))
+def set_check_level(user: User, recall_id: int, body: CheckLevelIn) -> RecallOut:
+    notice_svc.set_check_level(db(), recall_id, body)
     return rq.recall_detail(db(), _recall(recall_id))
 
 

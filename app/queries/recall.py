@@ -2,30 +2,36 @@
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from app.errors import Invalid
 from app.models import (
     Balance,
+    CheckLevel,
     Customer,
     CustomerReturn,
     Location,
     Lot,
     Movement,
     MovementKind,
+    NoticeStatus,
     Order,
     Product,
     Recall,
     RecallDrill,
     RecallLot,
     RecallLotRole,
+    RecallNotice,
+    RecallNoticeDelivery,
+    RecallResponse,
     RecallScope,
     Shipment,
     ShipmentLine,
@@ -48,6 +54,7 @@ from app.schemas import (
     DrillOut,
     DrillSummaryOut,
     EffectivenessOut,
+    LotEffectivenessOut,
     LotRef,
     MassBalanceOut,
     NotificationOut,
@@ -140,8 +147,9 @@ def _add(totals: dict[str, Decimal], unit: str, qty: Decimal) -> None:
     totals[unit] = totals.get(unit, ZERO) + qty
 
 
-def consignees(session: Session, lot_ids: Collection[int]) -> list[ConsigneeOut]:
-    """Every customer who received any of the lots, with contact details and each shipment line."""
+def consignees(session: Session, lot_ids: Collection[int],
+               customer_ids: Collection[int] | None = None) -> list[ConsigneeOut]:
+    """Every customer who received any of the lots (or those of `customer_ids`), with contact and shipment lines."""
     lines: dict[int, list[ConsigneeLineOut]] = defaultdict(list)
     customers: dict[int, PartyOut] = {}
     for part in chunks(lot_ids):
@@ -149,28 +157,31 @@ def consignees(session: Session, lot_ids: Collection[int]) -> list[ConsigneeOut]
             select(ShipmentLine.lot_id, ShipmentLine.quantity, Shipment.id, Shipment.number, Shipment.shipped_on,
                    Order.number, Order.customer_reference, Lot.code, Product.sku, Product.unit, Customer.id,
                    Customer.name, Customer.contact_name, Customer.phone, Customer.email, Customer.address,
-                   Shipment.override_reason)
+                   Shipment.override_reason, Product.name)
             .join(Shipment, ShipmentLine.shipment_id == Shipment.id)
             .join(Order, Shipment.order_id == Order.id)
             .join(Customer, Shipment.customer_id == Customer.id)
             .join(Lot, ShipmentLine.lot_id == Lot.id)
             .join(Product, Lot.product_id == Product.id)
-            .where(ShipmentLine.lot_id.in_(part))
+            .where(ShipmentLine.lot_id.in_(part),
+                   *([] if customer_ids is None else [Shipment.customer_id.in_(list(customer_ids))]))
         )
-        for lot_id, qty, sid, number, shipped_on, order_no, cref, code, sku, unit, cid, *contact, override in rows:
+        for lot_id, qty, sid, number, shipped_on, order_no, cref, code, sku, unit, cid, *contact, override, pname \
+                in rows:
             if cid not in customers:
                 customers[cid] = PartyOut(id=cid, name=contact[0], contact_name=contact[1], phone=contact[2],
                                           email=contact[3], address=contact[4])
             lines[cid].append(ConsigneeLineOut(
                 shipment_id=sid, shipment_number=number, shipped_on=shipped_on, order_number=order_no,
                 customer_reference=cref, lot_id=lot_id, sku=sku, lot_code=code, quantity=qty, unit=unit,
-                override_reason=override))
+                override_reason=override, product_name=pname))
     returned: dict[int, dict[str, Decimal]] = defaultdict(dict)
     for part in chunks(lot_ids):
         for cid, unit, qty in session.execute(
             select(CustomerReturn.customer_id, Product.unit, func.sum(CustomerReturn.quantity))
             .join(Lot, CustomerReturn.lot_id == Lot.id).join(Product, Lot.product_id == Product.id)
-            .where(CustomerReturn.lot_id.in_(part))
+            .where(CustomerReturn.lot_id.in_(part),
+                   *([] if customer_ids is None else [CustomerReturn.customer_id.in_(list(customer_ids))]))
             .group_by(CustomerReturn.customer_id, Product.unit)
         ):
             _add(returned[cid], unit, qty)
@@ -314,24 +325,106 @@ def _pct(part: Decimal, whole: Decimal) -> Decimal:
     return (part * 100 / whole).quantize(Decimal("0.1"))
 
 
-def effectiveness(report_: RecallReportOut, notifications: Sequence[NotificationOut]) -> EffectivenessOut:
-    """How far the recall got: consignees reached and answered, quantity back or destroyed."""
+@dataclass(frozen=True)
+class Answer:
+    """A consignee's latest answer through its link: per lot, (on hand, destroyed, returned)."""
+
+    customer_id: int
+    answered_at: datetime
+    received: bool
+    lines: dict[int, tuple[Decimal, Decimal, Decimal]]
+
+
+def latest_answers(session: Session, recall_id: int) -> dict[int, Answer]:
+    """Per consignee, its latest answer to the recall (earlier ones are kept as history, not counted)."""
+    latest: dict[int, RecallResponse] = {}
+    for r in session.scalars(select(RecallResponse).where(RecallResponse.recall_id == recall_id)
+                             .options(selectinload(RecallResponse.lines))
+                             .order_by(RecallResponse.answered_at, RecallResponse.id)):
+        latest[r.customer_id] = r
+    return {cid: Answer(cid, r.answered_at, r.received,
+                        {line.lot_id: (line.on_hand, line.destroyed, line.returned) for line in r.lines})
+            for cid, r in latest.items()}
+
+
+def reached_by_notice(session: Session, recall_id: int) -> set[int]:
+    """Consignees whose notice the mail server took, or whose letter was printed."""
+    sent = set(session.scalars(select(RecallNotice.customer_id).where(
+        RecallNotice.recall_id == recall_id, RecallNotice.status == NoticeStatus.SENT)))
+    printed = set(session.scalars(
+        select(RecallNotice.customer_id).join(RecallNoticeDelivery, RecallNoticeDelivery.notice_id == RecallNotice.id)
+        .where(RecallNotice.recall_id == recall_id, RecallNoticeDelivery.outcome.in_(("delivered", "printed")))))
+    return sent | printed
+
+
+# 21 CFR 7.42(b)(3): the share of consignees an effectiveness check contacts, per level (B: set per recall).
+LEVEL_PCT = {CheckLevel.A: Decimal(100), CheckLevel.C: Decimal(10), CheckLevel.D: Decimal(2), CheckLevel.E: ZERO}
+
+
+def level_pct(level: CheckLevel, pct: int | None) -> Decimal:
+    return Decimal(pct or 0) if level is CheckLevel.B else LEVEL_PCT[level]
+
+
+def effectiveness(report_: RecallReportOut, notifications: Sequence[NotificationOut],
+                  answers: Mapping[int, Answer] | None = None, reached: Collection[int] = (),
+                  level: CheckLevel = CheckLevel.A, pct: int | None = None) -> EffectivenessOut:
+    """How far the recall got: consignees reached and answered, quantity accounted for, per lot and unit.
+
+    A consignee's latest answer through its link counts what it still holds, destroyed and returned, per
+    lot; for a consignee without such an answer, what a user recorded as returned or destroyed counts.
+    """
+    answers = answers or {}
     consignee_ids = {c.customer.id for c in report_.consignees}
-    notified = {n.customer_id for n in notifications if n.customer_id in consignee_ids}
-    responded = {n.customer_id for n in notifications if n.customer_id in consignee_ids and n.response}
+    notified = ({n.customer_id for n in notifications} | set(reached) | set(answers)) & consignee_ids
+    responded = ({n.customer_id for n in notifications if n.response} | set(answers)) & consignee_ids
     recovered: dict[str, Decimal] = {}
+    accounted: dict[str, Decimal] = {}
     units = {c.customer.id: next(iter(c.shipped)) for c in report_.consignees if len(c.shipped) == 1}
     for n in notifications:
         unit = units.get(n.customer_id)
-        if unit is not None:
+        if unit is not None and n.customer_id not in answers:
             _add(recovered, unit, n.quantity_returned + n.quantity_destroyed)
+            _add(accounted, unit, n.quantity_returned + n.quantity_destroyed)
+    per_lot: dict[int, dict[str, Decimal]] = {}
+    lot_keys: dict[int, tuple[str, str, str]] = {}
+    for c in report_.consignees:
+        answer = answers.get(c.customer.id)
+        for line in c.lines:
+            lot = per_lot.setdefault(line.lot_id, defaultdict(Decimal))
+            lot_keys[line.lot_id] = (line.sku, line.lot_code, line.unit)
+            lot["shipped"] += line.quantity
+        if answer is None:
+            continue
+        got = {line.lot_id: line.unit for line in c.lines}
+        for lot_id, (held, destroyed, returned) in answer.lines.items():
+            if lot_id not in got:
+                continue
+            lot = per_lot[lot_id]
+            lot["on_hand"] += held
+            lot["destroyed"] += destroyed
+            lot["returned"] += returned
+            _add(recovered, got[lot_id], destroyed + returned)
+            _add(accounted, got[lot_id], held + destroyed + returned)
+    lots = []
+    for lot_id, q in per_lot.items():
+        sku, code, unit = lot_keys[lot_id]
+        total = q["on_hand"] + q["destroyed"] + q["returned"]
+        lots.append(LotEffectivenessOut(lot_id=lot_id, sku=sku, lot_code=code, unit=unit, shipped=q["shipped"],
+                                        on_hand=q["on_hand"], destroyed=q["destroyed"], returned=q["returned"],
+                                        accounted=total, accounted_pct=_pct(total, q["shipped"])))
+    lots.sort(key=lambda x: (x.sku, x.lot_code))
     shipped = report_.totals.shipped
+    share = level_pct(level, pct)
     return EffectivenessOut(
         consignees=len(consignee_ids), notified=len(notified), responded=len(responded),
         notified_pct=_pct(Decimal(len(notified)), Decimal(len(consignee_ids))),
         shipped=shipped, recovered=recovered,
         recovered_pct={u: _pct(recovered.get(u, ZERO), q) for u, q in shipped.items()},
         not_notified=sorted(c.customer.name for c in report_.consignees if c.customer.id not in notified),
+        accounted=accounted, accounted_pct={u: _pct(accounted.get(u, ZERO), q) for u, q in shipped.items()},
+        lots=lots, level=level, level_pct=share,
+        to_verify=math.ceil(len(consignee_ids) * share / 100),
+        not_answered=sorted(c.customer.name for c in report_.consignees if c.customer.id not in responded),
     )
 
 
@@ -345,7 +438,8 @@ def notification_rows(recall: Recall) -> list[NotificationOut]:
 
 def recall_summary(recall: Recall, lot_count: int | None = None) -> RecallSummaryOut:
     return RecallSummaryOut(
-        id=recall.id, number=recall.number, status=recall.status, scope=recall.scope, reason=recall.reason,
+        id=recall.id, number=recall.number, status=recall.status, check_level=recall.check_level,
+        check_pct=recall.check_pct, scope=recall.scope, reason=recall.reason,
         opened_at=recall.opened_at, opened_by=recall.opened_by.username if recall.opened_by else None,
         closed_at=recall.closed_at, outcome=recall.outcome, close_reason=recall.close_reason,
         lot_count=len(recall.lots) if lot_count is None else lot_count)
@@ -354,9 +448,11 @@ def recall_summary(recall: Recall, lot_count: int | None = None) -> RecallSummar
 def recall_detail(session: Session, recall: Recall) -> RecallOut:
     rep = report(session, recall_selection(recall))
     notes = notification_rows(recall)
+    found = effectiveness(rep, notes, latest_answers(session, recall.id), reached_by_notice(session, recall.id),
+                          recall.check_level, recall.check_pct)
     return RecallOut(**recall_summary(recall).model_dump(),
                      closed_by=recall.closed_by.username if recall.closed_by else None,
-                     report=rep, notifications=notes, effectiveness=effectiveness(rep, notes))
+                     report=rep, notifications=notes, effectiveness=found)
 
 
 def recall_list(session: Session, *, limit: int = 100, offset: int = 0) -> list[RecallSummaryOut]:

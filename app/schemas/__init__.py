@@ -352,6 +352,15 @@ from app.schemas.recall import (
     AffectedLotOut as AffectedLotOut,
 )
 from app.schemas.recall import (
+    CheckLevelIn as CheckLevelIn,
+)
+from app.schemas.recall import (
+    ConsigneeAnswerIn as ConsigneeAnswerIn,
+)
+from app.schemas.recall import (
+    ConsigneeAnswerLineIn as ConsigneeAnswerLineIn,
+)
+from app.schemas.recall import (
     ConsigneeLineOut as ConsigneeLineOut,
 )
 from app.schemas.recall import (
@@ -376,7 +385,25 @@ from app.schemas.recall import (
     EffectivenessOut as EffectivenessOut,
 )
 from app.schemas.recall import (
+    LotEffectivenessOut as LotEffectivenessOut,
+)
+from app.schemas.recall import (
     MassBalanceOut as MassBalanceOut,
+)
+from app.schemas.recall import (
+    NoticeCountsOut as NoticeCountsOut,
+)
+from app.schemas.recall import (
+    NoticeLetterOut as NoticeLetterOut,
+)
+from app.schemas.recall import (
+    NoticeOut as NoticeOut,
+)
+from app.schemas.recall import (
+    NoticeSendIn as NoticeSendIn,
+)
+from app.schemas.recall import (
+    NoticesOut as NoticesOut,
 )
 from app.schemas.recall import (
     NotificationIn as NotificationIn,

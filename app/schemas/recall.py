@@ -15,8 +15,17 @@ from pydantic import (
     model_validator,
 )
 
-from app.models import LotOrigin, LotStatus, RecallCloseOutcome, RecallLotRole, RecallScope, RecallStatus
-from app.schemas.common import Command, Day, Id, Moment, NonNegativeQty, Out, Text, with_rules
+from app.models import (
+    CheckLevel,
+    LotOrigin,
+    LotStatus,
+    NoticeStatus,
+    RecallCloseOutcome,
+    RecallLotRole,
+    RecallScope,
+    RecallStatus,
+)
+from app.schemas.common import Command, Day, Id, LongText, Moment, NonNegativeQty, Out, Text, with_rules
 from app.schemas.stock import LotRef
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
@@ -205,6 +214,7 @@ class ConsigneeLineOut(Out):
     unit: str
     override_reason: str | None = Field(default=None, description=(
         "a manager's reason for shipping outside the customer's rule"))
+    product_name: str = ""
 
 
 class ConsigneeOut(Out):
@@ -287,21 +297,128 @@ class NotificationOut(Out):
     recorded_by: str | None
 
 
+class LotEffectivenessOut(Out):
+    """One recalled lot: what went to consignees and what their answers account for."""
+
+    lot_id: int
+    sku: str
+    lot_code: str
+    unit: str
+    shipped: Decimal
+    on_hand: Decimal = Field(description="still held by consignees, as they answered")
+    destroyed: Decimal
+    returned: Decimal
+    accounted: Decimal = Field(description="on hand + destroyed + returned, from consignees' latest answers")
+    accounted_pct: Decimal
+
+
 class EffectivenessOut(Out):
     consignees: int
-    notified: int
-    responded: int
+    notified: int = Field(description="consignees reached: a notice sent or printed, or a contact recorded")
+    responded: int = Field(description="consignees who answered (through their link, or as recorded)")
     notified_pct: Decimal
     shipped: dict[str, Decimal]
     recovered: dict[str, Decimal] = Field(description="returned + destroyed as reported by consignees, per unit")
     recovered_pct: dict[str, Decimal]
     not_notified: list[str]
+    accounted: dict[str, Decimal] = Field(default_factory=dict, description=(
+        "on hand + destroyed + returned as consignees answered, per unit; a consignee without an answer "
+        "through its link counts what was recorded as returned or destroyed"))
+    accounted_pct: dict[str, Decimal] = Field(default_factory=dict)
+    lots: list[LotEffectivenessOut] = Field(default_factory=list)
+    level: CheckLevel = CheckLevel.A
+    level_pct: Decimal = Field(default=Decimal(100), description="share of consignees to verify")
+    to_verify: int = Field(default=0, description="consignees to verify at this level (rounded up)")
+    not_answered: list[str] = Field(default_factory=list)
+
+
+class CheckLevelIn(Command):
+    """FDA effectiveness-check level: A 100 %, B a percentage above 10 and below 100 (give `pct`), C 10 %,
+    D 2 %, E none. `pct` is given with level B only."""
+
+    model_config = ConfigDict(json_schema_extra=with_rules(
+        {"anyOf": [{"required": ["level", "pct"], "properties": {"level": {"const": "B"},
+                                                                  "pct": {"type": "integer"}}},
+                   {"properties": {"level": {"enum": ["A", "C", "D", "E"]}, "pct": {"type": "null"}}}]}))
+
+    level: CheckLevel
+    pct: Annotated[int, Field(ge=11, le=99)] | None = None
+
+    @model_validator(mode="after")
+    def _pct_with_b(self) -> Self:
+        if self.level is CheckLevel.B and self.pct is None:
+            raise ValueError("level B needs pct: the percentage of consignees to verify (11 to 99)")
+        if self.level is not CheckLevel.B and self.pct is not None:
+            raise ValueError("pct goes with level B only")
+        return self
+
+
+class NoticeSendIn(Command):
+    """Queue notices for sending by e-mail: the given consignees' (re-sending one already sent), or, with
+    no `customer_ids`, every notice not yet sent. The `lotwise worker` sends them; this only queues.
+
+    Refused (409) while e-mail is off (no LOTWISE_SMTP_HOST) and once the recall is closed; a customer who
+    received none of the recall's lots has no notice (404). Consignees without an e-mail address are left
+    as they are (print their letter)."""
+
+    customer_ids: list[Id] = Field(default_factory=list, max_length=10000)
+
+
+class NoticeOut(Out):
+    id: int
+    customer_id: int
+    customer_name: str
+    email: str | None
+    status: NoticeStatus
+    attempts: int
+    next_attempt_at: datetime | None
+    sent_at: datetime | None
+    last_error: str | None
+    answered_at: datetime | None = Field(description="the consignee's latest answer through its link")
+    letters: int = Field(description="letters printed")
+
+
+class NoticeCountsOut(Out):
+    total: int
+    prepared: int
+    queued: int
+    sending: int
+    sent: int
+    refused: int
+    failed: int
+    without_email: int
+    answered: int
+
+
+class NoticesOut(Out):
+    email_configured: bool
+    counts: NoticeCountsOut
+    notices: list[NoticeOut]
+
+
+class ConsigneeAnswerLineIn(Command):
+    lot_id: Id
+    on_hand: NonNegativeQty = Decimal(0)
+    destroyed: NonNegativeQty = Decimal(0)
+    returned: NonNegativeQty = Decimal(0)
+
+
+class ConsigneeAnswerIn(Command):
+    """A consignee's answer: receipt confirmed, and per lot received what it still holds, destroyed and
+    returned (together at most what it received of that lot)."""
+
+    received: bool
+    answered_by: Text | None = None
+    note: LongText | None = None
+    lines: list[ConsigneeAnswerLineIn] = Field(default_factory=list, max_length=500)
 
 
 class RecallSummaryOut(Out):
     id: int
     number: str
     status: RecallStatus
+    check_level: CheckLevel = CheckLevel.A
+    check_pct: int | None = None
     scope: RecallScope
     reason: str
     opened_at: datetime
@@ -341,3 +458,18 @@ class DrillSummaryOut(Out):
 
 class DrillOut(DrillSummaryOut):
     report: RecallReportOut
+
+
+class NoticeLetterOut(Out):
+    """What a consignee's notice says: the recall, what it received, whom to call and its personal link."""
+
+    recall_number: str
+    opened_on: date
+    company: str
+    company_contact: str
+    customer_name: str
+    contact_name: str | None
+    address: str | None
+    email: str | None
+    lines: list[ConsigneeLineOut]
+    link: str | None = Field(description="the personal answer link; made only when the notice is sent or printed")

@@ -30,6 +30,7 @@ from app.models import (
 from app.queries.recall import report, select_lots, start_lots
 from app.queries.traceability import chunks
 from app.schemas import DrillIn, NotificationIn, RecallCloseIn, RecallIn
+from app.services import notices
 from app.services.allocations import release_lot_allocations
 from app.services.base import document_number, transactional
 
@@ -73,6 +74,8 @@ def open_recall(session: Session, cmd: RecallIn, *, user: User | None, today: da
     # Open and picked allocations of the recalled lots are given back and their lines re-allocated
     # from other lots, in this same transaction.
     release_lot_allocations(session, blocked, why, today)
+    # One notice per consignee, ready for a manager to review and send.
+    notices.prepare(session, recall, set(selection.lots))
     session.flush()
     return recall
 
@@ -132,6 +135,7 @@ def close_recall(session: Session, recall_id: int, cmd: RecallCloseIn, *, user: 
     recall.closed_by_id = user.id if user else None
     recall.outcome = cmd.outcome
     recall.close_reason = cmd.reason
+    notices.stop_queued(session, recall.id)
     if cmd.outcome is RecallCloseOutcome.RELEASE:
         # A lot another open recall still covers stays recalled until that one closes too.
         still = set(session.scalars(

@@ -53,6 +53,7 @@ def register(app: Flask) -> None:
         picklists,
         printers,
         products,
+        public,
         recalls,
         receipts,
         recipes,
@@ -66,7 +67,7 @@ def register(app: Flask) -> None:
 
     for module in (auth, main, lots, receipts, runs, orders, shipments, products, suppliers, customers, locations,
                    expiry, waste, trace, recalls, labels, printers, digital_link, picklists, handheld,
-                   recipes, stations):
+                   recipes, stations, public):
         app.register_blueprint(module.bp)
 
     @app.context_processor

@@ -1,4 +1,7 @@
-"""GS1 Digital Link URLs of our lot labels (`/01/{gtin}/10/{lot}`): a scanned QR code opens the lot."""
+"""Our own Digital Link URLs for products without a GTIN (`/240/{sku}/10/{lot}`): staff only, they open the lot.
+
+The GS1 form (`/01/{gtin}/10/{lot}`) is public: app/views/public.py resolves it.
+"""
 
 from __future__ import annotations
 
@@ -20,13 +23,6 @@ def _lot_page(product: Product | None, lot_code: str, key: str) -> Any:
     if lot is None:
         raise NotFound(f"no lot {lot_code!r} of {key} is known here", None)
     return redirect(url_for("lots.detail", lot_id=lot.id))
-
-
-@bp.get("/01/<gtin>/10/<path:lot_code>")
-@login_required()
-def by_gtin(gtin: str, lot_code: str) -> Any:
-    product = db().scalar(select(Product).where(Product.gtin == gtin.zfill(14))) if gtin.isdigit() else None
-    return _lot_page(product, lot_code, f"GTIN {gtin}")
 
 
 @bp.get("/240/<sku>/10/<path:lot_code>")

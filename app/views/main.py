@@ -7,9 +7,10 @@ from typing import Any
 from flask import Blueprint, current_app, render_template
 from sqlalchemy import select
 
-from app.models import Order, OrderStatus
+from app.models import Order, OrderStatus, Recall, RecallStatus
 from app.queries.expiry import Filters, expiring_stock, expiry_summary
 from app.queries.lots import on_hand_by_product
+from app.queries.recall import recall_detail
 from app.web import db, login_required, today
 
 bp = Blueprint("main", __name__)
@@ -31,4 +32,8 @@ def dashboard() -> Any:
         select(Order).where(Order.status.in_([OrderStatus.OPEN, OrderStatus.PARTIAL]))
         .order_by(Order.ship_date, Order.id).limit(50)
     ))
-    return render_template("dashboard.html", on_hand=on_hand, expiry_tile=expiry_tile, open_orders=open_orders)
+    # An open recall comes first: how far it got and who has not answered.
+    open_recalls = [recall_detail(s, r) for r in s.scalars(
+        select(Recall).where(Recall.status == RecallStatus.OPEN).order_by(Recall.id.desc()).limit(3))]
+    return render_template("dashboard.html", on_hand=on_hand, expiry_tile=expiry_tile, open_orders=open_orders,
+                           open_recalls=open_recalls)

@@ -353,11 +353,14 @@ def test_operators_cannot_manage_printers_and_do_not_see_them_in_the_menu(operat
 def test_the_qr_codes_digital_link_opens_the_lots_page(api: Api, site: dict, operator: Browser) -> None:
     receipt = receive_two(api, site)
     rasp, jam = (line["lot_id"] for line in receipt["lines"])
+    # The GS1 form is the public product page; staff get a link to the lot's page on it.
     r = operator.get("/01/09501101530003/10/J1?17=270630")
-    assert r.status_code == 302 and r.headers["Location"] == f"/lots/{jam}"
+    assert r.status_code == 200 and f'href="/lots/{jam}"' in r.get_data(as_text=True)
     r = operator.get("/240/RASP/10/R-7%2FA?17=270131")
     assert r.status_code == 302 and r.headers["Location"] == f"/lots/{rasp}"
     assert operator.get("/01/09501101530003/10/NOPE").status_code == 404
     anonymous = api.client.application.test_client()
     r = anonymous.get("/01/09501101530003/10/J1")
+    assert r.status_code == 200 and "/lots/" not in r.get_data(as_text=True)
+    r = anonymous.get("/240/RASP/10/R-7%2FA")
     assert r.status_code == 302 and "/login" in r.headers["Location"]

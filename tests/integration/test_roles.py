@@ -23,11 +23,13 @@ from tests.helpers.routes import Endpoint, endpoints, plausible_body
 PUBLIC = "public"
 
 # Anyone, logged in or not.
-PUBLIC_ROUTES = {"auth.login", "auth.logout", "static", "handheld.service_worker"}
+PUBLIC_ROUTES = {"auth.login", "auth.logout", "static", "handheld.service_worker",
+                 # the GS1 Digital Link resolver behind every label's QR code, and consignees' recall answers
+                 "public.lot_page", "public.product_page", "public.resolver_description", "public.answer"}
 
 # A viewer can look: every list, detail, report, export, trace and scan look-up.
 LOOK = {
-    "main.dashboard", "openapi.openapi_json", "digital_link.by_gtin", "digital_link.by_sku",
+    "main.dashboard", "openapi.openapi_json", "digital_link.by_sku",
     "lots.index", "lots.detail", "lots.find", "api.get_company_prefix",
     "api.list_lots", "api.get_lot", "api.lot_allocations", "api.lot_cost",
     "receipts.index", "receipts.detail", "api.list_receipts", "api.get_receipt",
@@ -46,7 +48,7 @@ LOOK = {
     "waste.write_offs", "waste.report", "waste.export", "waste.valuation", "waste.lot_cost",
     "api.list_write_offs", "api.get_write_off", "api.waste_report", "api.stock_valuation_report",
     "trace.index", "api.trace_search", "api.trace_lot",
-    "recalls.index", "recalls.detail", "recalls.drills", "recalls.drill",
+    "recalls.index", "recalls.detail", "recalls.drills", "recalls.drill", "recalls.notice", "api.list_notices",
     "api.list_recalls", "api.get_recall", "api.list_drills", "api.get_drill",
     "api.recall_csv", "api.recall_pdf", "api.recall_xlsx", "api.drill_pdf", "api.drill_xlsx",
     "api.fsma204_csv", "api.fsma204_xlsx", "api.epcis_json",
@@ -102,6 +104,8 @@ MANAGES = {
     "lots.release", "api.release_lot",
     # recalls and mock recall drills
     "recalls.new", "recalls.close", "recalls.new_drill", "api.open_recall", "api.close_recall", "api.run_drill",
+    # sending recall notices (e-mail and printed letters) and the effectiveness-check level
+    "recalls.send_notices", "recalls.notice_letter", "recalls.set_level", "api.send_notices", "api.set_check_level",
 }
 
 # An admin can do everything: nothing needs more than a manager on the web (users are made with the CLI).
