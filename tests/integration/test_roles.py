@@ -53,6 +53,8 @@ LOOK = {
     "stations.index", "api.list_stations", "api.get_station",
     "api.lot_label_png", "api.lot_label_svg",
     "recipes.show", "api.get_recipe", "api.plan_recipe",
+    # the onboarding workbook's template and the export of what Lotwise holds
+    "api.import_template", "api.export_workbook",
 }
 
 # An operator books the day's work: receiving, production, orders, picking and shipping, holds
@@ -101,6 +103,8 @@ MANAGES = {
     "lots.release", "api.release_lot",
     # recalls and mock recall drills
     "recalls.new", "recalls.close", "recalls.new_drill", "api.open_recall", "api.close_recall", "api.run_drill",
+    # importing the onboarding workbook
+    "imports.index", "imports.upload", "imports.detail", "imports.status", "imports.confirm", "api.import_file",
 }
 
 # An admin can do everything: nothing needs more than a manager on the web (users are made with the CLI).
