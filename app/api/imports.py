@@ -10,6 +10,7 @@ from app.exports.workbook import export, template
 from app.models import Role, User
 from app.queries.workbook import workbook_rows
 from app.schemas import ImportForm, ImportOut
+from app.schemas.imports import sheet_named
 from app.services.imports import Options, import_workbook
 from app.web import db, today
 
@@ -19,7 +20,7 @@ from app.web import db, today
 def import_file(user: User, body: ImportForm) -> ImportOut:
     upload = request.files.get("file")
     filename = body.filename or (upload.filename if upload is not None else None)
-    return import_workbook(db(), body.file, filename=filename, sheet=body.sheet,
+    return import_workbook(db(), body.file, filename=filename, sheet=sheet_named(body.sheet),
                            options=Options(dry_run=body.dry_run, update=body.update, skip_bad=body.skip_bad),
                            user=user, today=today(), max_bytes=int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024)
 

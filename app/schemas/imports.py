@@ -11,6 +11,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, field_validator
 
+from app.errors import Invalid
 from app.schemas.common import Code, Command, Day, Money, PositiveQty, Scanned, Text, blank_to_none
 from app.schemas.scans import FormFlag
 
@@ -67,12 +68,24 @@ class ImportForm(BaseModel):
                                     "first row the column names); at most the server's upload limit")
     filename: Annotated[str, Field(max_length=200)] | None = Field(
         None, description="the file's name; a CSV named after a sheet (stock.csv) is that sheet")
-    sheet: SheetName | None = Field(None, description="the sheet a CSV file holds (default: its file name)")
+    sheet: Annotated[str, Field(max_length=40)] | None = Field(
+        None, description="the sheet a CSV file holds: products, suppliers, customers, locations, stock or orders "
+                          "(another name is a 422); default: the file's name")
     dry_run: FormFlag = Field(False, description="check the file and report what would happen; write nothing")
     update: FormFlag = Field(False, description="update existing products, suppliers, customers, locations and "
                                                 "open orders that differ from the file (default: leave them)")
     skip_bad: FormFlag = Field(False, description="import the good rows even if some are bad (default: a file with "
                                                   "any bad row imports nothing)")
+
+
+def sheet_named(value: str | None) -> SheetName | None:
+    """The sheet a form names (blank for none), or a 422 naming the field."""
+    if value is None or not value.strip():
+        return None
+    try:
+        return SheetName(value.strip().lower())
+    except ValueError:
+        raise Invalid(f"sheet must be one of {', '.join(s.value for s in SheetName)}, not {value!r}", "sheet") from None
 
 
 class ImportSheetOut(BaseModel):

@@ -290,7 +290,7 @@ def test_an_empty_zip_and_a_workbook_without_our_sheets_are_refused(session: Ses
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         z.writestr("hello.txt", "hi")
-    with pytest.raises(Invalid, match="not a readable .xlsx workbook"):
+    with pytest.raises(Invalid, match=r"not a readable \.xlsx workbook"):
         run(session, buf.getvalue())
     book = Workbook()
     out = io.BytesIO()

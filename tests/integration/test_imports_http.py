@@ -136,8 +136,9 @@ def test_the_page_shows_bad_rows_and_offers_no_import(client: FlaskClient, sessi
 
 def test_the_page_refuses_a_file_that_is_no_workbook_in_red(client: FlaskClient, session: Session) -> None:
     browser = user(client, session, "mia", Role.MANAGER)
-    r = browser.client.post("/imports", data={"csrf_token": browser.csrf(), "file": (io.BytesIO(b"\x00\x01PNG"), "a.png")},
-                    content_type="multipart/form-data")
+    png = (io.BytesIO(b"\x00\x01PNG"), "a.png")
+    r = browser.client.post("/imports", data={"csrf_token": browser.csrf(), "file": png},
+                            content_type="multipart/form-data")
     assert r.status_code == 422
     assert "Not uploaded." in r.text and "not a spreadsheet" in r.text
     assert count(session, DataImport) == 0
