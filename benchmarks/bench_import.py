@@ -34,7 +34,7 @@ from app.schemas import SheetName
 from benchmarks.report import write_section
 from labels.gs1 import gtin_check_digit
 
-PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/lotwise_bench_import"
+PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/lotwise_imports_bench"
 TARGET_S = 60.0
 PRODUCTS = 500
 SUPPLIERS = 300
