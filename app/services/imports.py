@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import Table, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
@@ -233,12 +233,21 @@ class _Run:
             count.updated += 1
         if self.write:
             self.s.flush()
+            column = getattr(model, key)
             for part in _chunks(new):
-                ids = self.s.scalars(insert(model).returning(model.id, sort_by_parameter_order=True), part).all()
-                for values, ident in zip(part, ids, strict=True):
-                    known[values[key]].id = ident
+                names = [values[key] for values in part]
+                for ident, name in self.added(model, part, select(model.id, column).where(column.in_(names))):
+                    known[name].id = ident
             if changed:
                 self.s.execute(update(model), changed)
+
+    def added(self, model: Any, rows: list[dict[str, Any]], query: Any) -> list[Any]:
+        """Insert `rows` with one executemany, then read back what `query` selects (their ids, by natural key).
+
+        A plain executemany and one SELECT per chunk: an INSERT … RETURNING of many rows costs far more here.
+        """
+        self.s.execute(insert(_table(model)), rows)
+        return list(self.s.execute(query))
 
     def product_rules(self, number: int, cmd: BaseModel) -> str | None:
         assert isinstance(cmd, ProductIn)
@@ -303,9 +312,10 @@ class _Run:
         for part in _chunks(new):
             rows = [{"code": v["code"], "name": v["name"], "kind": v["kind"], "active": v["active"],
                      "warehouse_id": self.warehouses[v["warehouse"]]} for v in part]
-            ids = self.s.scalars(insert(Location).returning(Location.id, sort_by_parameter_order=True), rows).all()
-            for v, ident in zip(part, ids, strict=True):
-                self.locations[v["code"]].id = ident
+            codes = [v["code"] for v in part]
+            for ident, code in self.added(Location, rows, select(Location.id, Location.code)
+                                          .where(Location.code.in_(codes))):
+                self.locations[code].id = ident
         for c in changed:
             if "warehouse" in c:
                 c["warehouse_id"] = self.warehouses[c.pop("warehouse")]
@@ -429,9 +439,12 @@ class _Run:
                          "supplier_lot_code": supplier_lot, "made_on": made_on, "expiry": expiry,
                          "unit_cost": cost, "status": LotStatus.RELEASED})
         if rows:
-            ids = self.s.scalars(insert(Lot).returning(Lot.id, sort_by_parameter_order=True), rows).all()
-            for (_, lot), ident in zip(fresh, ids, strict=True):
-                lot.id = ident
+            wanted = {(r["product_id"], r["code"]): lot for r, (_, lot) in zip(rows, fresh, strict=True)}
+            found = self.added(Lot, rows, select(Lot.id, Lot.product_id, Lot.code).where(
+                Lot.product_id.in_({r["product_id"] for r in rows}), Lot.code.in_([r["code"] for r in rows])))
+            for ident, product_id, code in found:
+                if (product_id, code) in wanted:
+                    wanted[(product_id, code)].id = ident
         now = utcnow()
         moves = []
         balances = []
@@ -442,8 +455,8 @@ class _Run:
                           "user_id": self.user_id, "created_at": now, "booked_on": self.today,
                           "reason": "opening stock"})
             balances.append({"lot_id": lot_id, "location_id": location_id, "on_hand": quantity})
-        self.s.execute(insert(Movement), moves)
-        self.s.execute(insert(Balance), balances)
+        self.s.execute(insert(_table(Movement)), moves)
+        self.s.execute(insert(_table(Balance)), balances)
 
     # -- orders ------------------------------------------------------------------------------------
 
@@ -573,16 +586,17 @@ class _Run:
                          "customer_id": self.customers[o.customer].id, "warehouse_id": self.warehouse_of(o),
                          "ship_date": o.ship_date, "status": OrderStatus.OPEN, "customer_reference": o.ref,
                          "priority": 0, "user_id": self.user_id} for i, o in enumerate(part)]
-                ids = self.s.scalars(insert(Order).returning(Order.id, sort_by_parameter_order=True), rows).all()
-                for o, ident in zip(part, ids, strict=True):
-                    lines.extend(self.line_rows(ident, o))
+                ids = dict(self.added(Order, rows, select(Order.number, Order.id)
+                                      .where(Order.number.in_([r["number"] for r in rows]))))
+                for o, row in zip(part, rows, strict=True):
+                    lines.extend(self.line_rows(ids[row["number"]], o))
         for order_id, o in replace:
             self.s.execute(update(Order).where(Order.id == order_id).values(
                 customer_id=self.customers[o.customer].id, warehouse_id=self.warehouse_of(o), ship_date=o.ship_date))
             self.s.execute(delete(OrderLine).where(OrderLine.order_id == order_id))
             lines.extend(self.line_rows(order_id, o))
         for part in _chunks(lines):
-            self.s.execute(insert(OrderLine), part)
+            self.s.execute(insert(_table(OrderLine)), part)
         if replace:
             self.s.expire_all()
 
@@ -619,6 +633,11 @@ class _Run:
         return ImportOut(import_id=self.import_id if imported else None, dry_run=self.o.dry_run, imported=imported,
                          sheets=sheets, errors=self.errors, error_count=self.error_count, notes=reader.notes,
                          message=message)
+
+
+def _table(model: Any) -> Table:
+    table: Table = model.__table__
+    return table
 
 
 def _party_values(row: Supplier | Customer) -> dict[str, Any]:
