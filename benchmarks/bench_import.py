@@ -148,10 +148,12 @@ def main() -> None:
     sizes = [(args.stock // 5, args.lines // 5), (args.stock, args.lines)]
     files = {}
     for stock, lines in sizes:
-        path = f"/tmp/lotwise-bench-import-{stock}-{lines}.xlsx"
+        path = f"/tmp/lotwise-bench-import-{stock}-{lines}-{today.isoformat()}.xlsx"
+        files[(stock, lines)] = path
+        if Path(path).exists():  # the same file for the same day: generated once
+            continue
         started = time.perf_counter()
         Path(path).write_bytes(workbook(stock, lines, today))
-        files[(stock, lines)] = path
         print(f"generated {path} ({os.path.getsize(path) / 1e6:.1f} MB) in {time.perf_counter() - started:.1f} s",
               flush=True)
     rows = []
