@@ -440,8 +440,10 @@ class _Run:
                          "unit_cost": cost, "status": LotStatus.RELEASED})
         if rows:
             wanted = {(r["product_id"], r["code"]): lot for r, (_, lot) in zip(rows, fresh, strict=True)}
+            # By code alone (its own index); the pairs are picked out here. A condition on product_id too
+            # would lead SQLite to walk every lot of those products instead.
             found = self.added(Lot, rows, select(Lot.id, Lot.product_id, Lot.code).where(
-                Lot.product_id.in_({r["product_id"] for r in rows}), Lot.code.in_([r["code"] for r in rows])))
+                Lot.code.in_({r["code"] for r in rows})))
             for ident, product_id, code in found:
                 if (product_id, code) in wanted:
                     wanted[(product_id, code)].id = ident
