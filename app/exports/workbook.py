@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -107,6 +108,9 @@ ALIASES = {"contact_name": "contact", "customer_reference": "order_ref", "suppli
 
 MAX_ROWS = 1_000_000
 """No sheet of a real onboarding has more rows; a file claiming more is refused before it is read."""
+
+MAX_UNPACKED = 500_000_000
+"""An .xlsx is a zip: a small upload may unpack to gigabytes. A 50,000-row sheet unpacks to about 20 MB."""
 
 _DECIMAL_DIGITS = 15
 """Decimals with more significant digits than a spreadsheet's double holds exactly are written as text."""
@@ -218,6 +222,13 @@ class WorkbookReader:
     _other: list[str]
 
     def _read_xlsx(self, data: bytes) -> None:
+        try:
+            unpacked = sum(item.file_size for item in zipfile.ZipFile(io.BytesIO(data)).infolist())
+        except (zipfile.BadZipFile, OSError, ValueError) as exc:
+            raise WorkbookError(f"the file is not a readable .xlsx workbook (it may be damaged): {exc}") from None
+        if unpacked > MAX_UNPACKED:
+            raise WorkbookError(f"the workbook unpacks to {unpacked / 1e6:,.0f} MB; at most "
+                                f"{MAX_UNPACKED / 1e6:,.0f} MB are read (split it into several files)")
         try:
             book = CalamineWorkbook.from_filelike(io.BytesIO(data))
         except PasswordError:

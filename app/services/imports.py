@@ -42,6 +42,7 @@ from app.models import (
     OrderAllocation,
     OrderLine,
     OrderStatus,
+    PackagingLevel,
     Product,
     ProductKind,
     Shipment,
@@ -146,7 +147,10 @@ class _Run:
                                               "name": r.name, "expiry_alert_days": r.expiry_alert_days,
                                               "lot_tracked": r.lot_tracked})
                          for r in session.scalars(select(Product))}
-        self.gtins = {p.values["gtin"]: sku for sku, p in self.products.items() if p.values["gtin"]}
+        # A GTIN names one thing: a product, or a case or pallet of one (as the product form checks).
+        self.gtins = {p.values["gtin"]: f"product {sku}" for sku, p in self.products.items() if p.values["gtin"]}
+        self.gtins.update({gtin: f"a {level} of {sku}" for gtin, level, sku in session.execute(
+            select(PackagingLevel.gtin, PackagingLevel.level, Product.sku).join(Product))})
         self.suppliers = {r.name: _Party(r.id, _party_values(r)) for r in session.scalars(select(Supplier))}
         self.customers = {r.name: _Party(r.id, _party_values(r) | {
             "min_remaining_days": r.min_remaining_days, "min_remaining_pct": r.min_remaining_pct,
@@ -253,10 +257,10 @@ class _Run:
         assert isinstance(cmd, ProductIn)
         if cmd.gtin is not None:
             owner = self.gtins.get(cmd.gtin)
-            if owner is not None and owner != cmd.sku:
-                self.bad(SheetName.PRODUCTS, number, "gtin", f"GTIN {cmd.gtin} is already the GTIN of product {owner}")
+            if owner is not None and owner != f"product {cmd.sku}":
+                self.bad(SheetName.PRODUCTS, number, "gtin", f"GTIN {cmd.gtin} is already the GTIN of {owner}")
                 return "gtin"
-            self.gtins[cmd.gtin] = cmd.sku
+            self.gtins[cmd.gtin] = f"product {cmd.sku}"
         return None
 
     def products_sheet(self, sheet: SheetReader) -> None:

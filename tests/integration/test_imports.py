@@ -321,6 +321,30 @@ def test_a_file_over_the_limit_is_refused_with_the_limit(session: Session) -> No
                         options=Options(), user=None, today=TODAY, max_bytes=1024 * 1024)
 
 
+def test_a_gtin_names_one_thing(session: Session) -> None:
+    assert run(session, xlsx(onboarding())).imported
+    from app.schemas import PackagingIn
+    from app.services.masterdata import add_packaging
+
+    jam = session.scalar(select(Product.id).where(Product.sku == "JAM-STRAW"))
+    assert jam is not None
+    add_packaging(session, jam, PackagingIn(level="case", gtin="05012345678917", content=Decimal(12)))
+    rows = {"products": [["NEW-1", "New", "product", "ea", "5012345678900", None, None],
+                         ["NEW-2", "Other", "product", "ea", "5012345678917", None, None]]}
+    out = run(session, xlsx(rows))
+    assert [(e.row, e.column, e.message) for e in out.errors] == [
+        (2, "gtin", "GTIN 05012345678900 is already the GTIN of product JAM-RASP"),
+        (3, "gtin", "GTIN 05012345678917 is already the GTIN of a case of JAM-STRAW")]
+
+
+def test_a_small_file_that_unpacks_to_gigabytes_is_refused(session: Session, monkeypatch: Any) -> None:
+    import app.exports.workbook as workbook
+
+    monkeypatch.setattr(workbook, "MAX_UNPACKED", 10_000)
+    with pytest.raises(Invalid, match="unpacks to"):
+        run(session, xlsx(onboarding()))
+
+
 def test_the_template_describes_every_column() -> None:
     book = load_workbook(io.BytesIO(template()))
     notes = [(r[0], r[1]) for r in book["notes"].iter_rows(min_row=2, values_only=True) if r[1]]
