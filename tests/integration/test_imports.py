@@ -82,6 +82,7 @@ def test_a_new_user_fills_the_template_checks_imports_and_allocates_the_orders(
     imported = cli(database_url, tmp_path, "import", str(tmp_path / "filled.xlsx"))
     assert imported.exit_code == 0, imported.output
     assert "Imported: 20 row(s) created, 0 updated, 0 skipped." in imported.output
+    assert "reading rows" in imported.output  # the progress bar (on a terminal it draws its bar and count)
     session.rollback()
     assert counts(session) == {"product": 4, "supplier": 2, "customer": 2, "warehouse": 1, "location": 3, "lot": 5,
                                "movement": 6, "balance": 6, "sales_order": 2}
