@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from app import create_app
 from app.errors import LotwiseError
 from app.models import Role
+from app.schemas import SheetName
 
 
 def _app(ctx: click.Context) -> Any:
@@ -327,6 +328,105 @@ def allocate(ctx: click.Context, order_ref: str | None, wave: Any, sku: str | No
             click.echo(f"  {reason}", err=True)
     click.echo(f"allocated {format_qty(run.allocated)} over {run.lines} line(s) of {run.orders} order(s); "
                f"{len(run.shortages)} line(s) short")
+
+
+def _progress_bar() -> tuple[Any, Any]:
+    """A progress callback for the services drawing one bar on standard error, and a function that ends it."""
+    state: dict[str, Any] = {"bar": None, "done": 0}
+
+    def progress(done: int, total: int) -> None:
+        if state["bar"] is None:
+            bar: Any = click.progressbar(length=total, label="reading rows", file=sys.stderr,
+                                         show_pos=True, show_percent=True)
+            state["bar"] = bar.__enter__()
+        bar = state["bar"]
+        bar.length = max(bar.length or 0, total)
+        bar.update(done - state["done"])
+        state["done"] = done
+
+    def end() -> None:
+        if state["bar"] is not None:
+            state["bar"].__exit__(None, None, None)
+
+    return progress, end
+
+
+@main.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="check the file and say what would happen; write nothing")
+@click.option("--update", is_flag=True, help="update existing records that differ from the file")
+@click.option("--skip-bad", is_flag=True, help="import the good rows even if some rows are bad")
+@click.option("--sheet", type=click.Choice([s.value for s in SheetName]),
+              help="the sheet a CSV file holds (default: the file's name, e.g. stock.csv)")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
+              help="with FILE 'template': where to write the empty workbook")
+@click.pass_context
+def import_(ctx: click.Context, file: str, dry_run: bool, update: bool, skip_bad: bool, sheet: str | None,
+            output: str | None) -> None:
+    """Import products, suppliers, customers, locations, opening stock and orders from a workbook (.xlsx)
+    or one sheet as CSV; `lotwise import template -o FILE.xlsx` writes the empty, documented workbook.
+
+    A file with any bad row imports nothing unless --skip-bad is given; the exit status is 1 then.
+    """
+    from pathlib import Path
+
+    from app import clock
+    from app.services.imports import Options, import_workbook
+
+    if file == "template":
+        from app.exports.workbook import template
+
+        if not output:
+            raise click.UsageError("give the file to write: lotwise import template -o onboarding.xlsx")
+        Path(output).write_bytes(template())
+        click.echo(f"wrote the empty workbook to {output} (its notes sheet describes every column)")
+        return
+    path = Path(file)
+    if not path.is_file():
+        raise click.ClickException(f"no file {file}")
+    app = _app(ctx)
+    limit = int(app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
+    if path.stat().st_size > limit:
+        raise click.ClickException(f"{file} is {path.stat().st_size / 1024 / 1024:.1f} MB; the limit is "
+                                   f"{app.config['MAX_UPLOAD_MB']} MB (LOTWISE_MAX_UPLOAD_MB)")
+    progress, end = _progress_bar()
+    with _session(app) as s:
+        try:
+            out = import_workbook(s, path.read_bytes(), filename=path.name, sheet=SheetName(sheet) if sheet else None,
+                                  options=Options(dry_run=dry_run, update=update, skip_bad=skip_bad), user=None,
+                                  today=clock.today(app.config["TIMEZONE"]), max_bytes=limit, progress=progress)
+        except LotwiseError as exc:
+            end()
+            _fail(exc)
+            return
+    end()
+    for note in out.notes:
+        click.echo(f"note: {note}", err=True)
+    click.echo(f"{'sheet':<10} {'rows':>7} {'create':>7} {'update':>7} {'skip':>7} {'bad':>7}")
+    for c in out.sheets:
+        click.echo(f"{c.sheet.value:<10} {c.rows:>7} {c.created:>7} {c.updated:>7} {c.skipped:>7} {c.bad:>7}")
+    for e in out.errors:
+        click.echo(f"{e.sheet} row {e.row}" + (f", {e.column}" if e.column else "") + f": {e.message}", err=True)
+    if out.error_count > len(out.errors):
+        click.echo(f"… and {out.error_count - len(out.errors)} more bad row(s)", err=True)
+    click.echo(out.message)
+    if out.error_count and not (out.imported and skip_bad):
+        ctx.exit(1)
+
+
+@main.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, writable=True))
+@click.pass_context
+def export_(ctx: click.Context, file: str) -> None:
+    """Write what Lotwise holds as the onboarding workbook (.xlsx): it imports back unchanged."""
+    from pathlib import Path
+
+    from app.exports.workbook import export
+    from app.queries.workbook import workbook_rows
+
+    with _session(_app(ctx)) as s:
+        Path(file).write_bytes(export(workbook_rows(s)))
+    click.echo(f"wrote {file}")
 
 
 def run_server(host: str, port: int, workers: int, overrides: dict[str, Any] | None = None) -> None:

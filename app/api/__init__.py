@@ -275,6 +275,7 @@ from app.api import (  # noqa: E402,F401  (routes register on import)
     allocation,
     documents,
     exports,
+    imports,
     labels,
     masterdata,
     recalls,

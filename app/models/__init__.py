@@ -19,6 +19,8 @@ from app.models.documents import RunInput as RunInput
 from app.models.documents import Shipment as Shipment
 from app.models.documents import ShipmentLine as ShipmentLine
 from app.models.documents import Transfer as Transfer
+from app.models.imports import DataImport as DataImport
+from app.models.imports import ImportStatus as ImportStatus
 from app.models.locations import PICKABLE_KINDS as PICKABLE_KINDS
 from app.models.locations import Location as Location
 from app.models.locations import LocationKind as LocationKind

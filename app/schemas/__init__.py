@@ -123,6 +123,13 @@ from app.schemas.expiry import (
 from app.schemas.expiry import (
     LotStockRow as LotStockRow,
 )
+from app.schemas.imports import ImportErrorOut as ImportErrorOut
+from app.schemas.imports import ImportForm as ImportForm
+from app.schemas.imports import ImportOut as ImportOut
+from app.schemas.imports import ImportSheetOut as ImportSheetOut
+from app.schemas.imports import OrderRowIn as OrderRowIn
+from app.schemas.imports import SheetName as SheetName
+from app.schemas.imports import StockRowIn as StockRowIn
 from app.schemas.labels import (
     MAX_COPIES as MAX_COPIES,
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date, datetime
 from decimal import Decimal
@@ -222,8 +223,13 @@ def _marked(annotation: Any) -> bool:
     return any(_marked(arg) for arg in get_args(annotation))
 
 
+@functools.cache
 def holds_scans(cls: type[BaseModel], name: str) -> bool:
-    """Whether the field may hold the GS1 separator: a scanned barcode, or `Scanned` text."""
+    """Whether the field may hold the GS1 separator: a scanned barcode, or `Scanned` text.
+
+    Asked for every text field of every command validated, so the answer is kept per class and field
+    (a model's fields do not change once it is defined).
+    """
     if name in getattr(cls, "scan_fields", frozenset()):
         return True
     field = cls.model_fields.get(name)

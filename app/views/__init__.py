@@ -34,6 +34,7 @@ NAV = [
 # Entries shown only to users with at least the given role.
 ROLE_NAV = [
     ("printers.index", "Printers", Role.MANAGER),
+    ("imports.index", "Import", Role.MANAGER),
 ]
 
 
@@ -45,6 +46,7 @@ def register(app: Flask) -> None:
         digital_link,
         expiry,
         handheld,
+        imports,
         labels,
         locations,
         lots,
@@ -67,7 +69,7 @@ def register(app: Flask) -> None:
 
     for module in (auth, main, lots, receipts, runs, orders, shipments, products, suppliers, customers, locations,
                    expiry, waste, trace, recalls, labels, printers, digital_link, picklists, handheld,
-                   recipes, stations, public):
+                   recipes, stations, public, imports):
         app.register_blueprint(module.bp)
 
     @app.context_processor

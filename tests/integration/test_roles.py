@@ -56,6 +56,8 @@ LOOK = {
     "stations.index", "api.list_stations", "api.get_station",
     "api.lot_label_png", "api.lot_label_svg",
     "recipes.show", "api.get_recipe", "api.plan_recipe",
+    # the onboarding workbook's template and the export of what Lotwise holds
+    "api.import_template", "api.export_workbook",
 }
 
 # An operator books the day's work: receiving, production, orders, picking and shipping, holds
@@ -106,6 +108,9 @@ MANAGES = {
     "recalls.new", "recalls.close", "recalls.new_drill", "api.open_recall", "api.close_recall", "api.run_drill",
     # sending recall notices (e-mail and printed letters) and the effectiveness-check level
     "recalls.send_notices", "recalls.notice_letter", "recalls.set_level", "api.send_notices", "api.set_check_level",
+
+    # importing the onboarding workbook
+    "imports.index", "imports.upload", "imports.detail", "imports.status", "imports.confirm", "api.import_file",
 }
 
 # An admin can do everything: nothing needs more than a manager on the web (users are made with the CLI).
