@@ -29,9 +29,8 @@ from app.errors import Invalid
 from app.exports.workbook import WorkbookError, WorkbookReader
 from app.models import Role
 from app.schemas.common import gtin_ok
-from labels.gs1 import company_prefix_problem
-
 from app.schemas.imports import sheet_named
+from labels.gs1 import company_prefix_problem
 from scanning import ScanError, decode, parse
 from tests.helpers.api import TODAY, make_app, make_token
 from tests.helpers.databases import clone, drop_database
