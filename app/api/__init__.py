@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request, stream_with_context
 from flask_wtf.csrf import CSRFError
 from pydantic import BaseModel, ValidationError
 
@@ -191,7 +191,7 @@ def upload_endpoint(
 class FileResult:
     """What a file route returns: the bytes and the file name offered to the browser."""
 
-    content: bytes
+    content: bytes | Iterable[bytes]
     filename: str
 
 
@@ -223,7 +223,10 @@ def file_endpoint(
             result = fn(**kwargs)
             safe = re.sub(r"[^A-Za-z0-9._-]", "_", result.filename)
             disposition = "inline" if inline else "attachment"
-            return Response(result.content, 200, mimetype=media_type,
+            # A file given as pieces is streamed; the request (and its database session) stays open until the
+            # last piece is sent.
+            body = result.content if isinstance(result.content, bytes) else stream_with_context(result.content)
+            return Response(body, 200, mimetype=media_type,
                             headers={"Content-Disposition": f'{disposition}; filename="{safe}"'})
 
         name = fn.__name__

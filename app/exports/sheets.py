@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import Cell as SheetCell
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.worksheet import Worksheet
 
 from app.exports.cells import CSV_LINE_END, Cell, csv_cell, is_formula_like, xlsx_text
@@ -20,7 +23,8 @@ from app.formatting import qty
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 """The media type of an XLSX workbook."""
 
-__all__ = ["XLSX", "Cell", "add_sheet", "append_row", "csv_text", "text", "workbook_bytes"]
+__all__ = ["XLSX", "Cell", "add_sheet", "append_row", "csv_stream", "csv_text", "stream_xlsx", "text",
+           "workbook_bytes"]
 
 _HEADER_FONT = Font(bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="DDE3EA")
@@ -101,6 +105,66 @@ def add_sheet(wb: Workbook, title: str, headers: Sequence[str], rows: Iterable[S
 
 
 def workbook_bytes(wb: Workbook) -> bytes:
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def csv_stream(headers: Sequence[str], rows: Iterable[Sequence[Cell]], *, batch: int = 500) -> Iterator[str]:
+    """One CSV table as text pieces of `batch` rows each, cells as `csv_text` writes them."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator=CSV_LINE_END)
+    writer.writerow([csv_cell(h) for h in headers])
+    for n, row in enumerate(rows, start=1):
+        writer.writerow([csv_cell(v) for v in row])
+        if n % batch == 0:
+            yield buf.getvalue()
+            buf.seek(0)
+            buf.truncate()
+    yield buf.getvalue()
+
+
+def _stream_cell(ws: WriteOnlyWorksheet, value: Cell) -> Any:
+    # The same cells as `append_row`, for a write-only sheet: text as string cells (quote prefix on what
+    # looks like a formula), dates with their format, times as UTC wall time.
+    if isinstance(value, str):
+        cell = WriteOnlyCell(ws, value=xlsx_text(value))
+        cell.data_type = "s"
+        if is_formula_like(cell.value):
+            cell.quotePrefix = True
+        return cell
+    if isinstance(value, datetime):
+        cell = WriteOnlyCell(ws, value=value.replace(tzinfo=None))
+        cell.number_format = "yyyy-mm-dd hh:mm"
+        return cell
+    if isinstance(value, date):
+        cell = WriteOnlyCell(ws, value=value)
+        cell.number_format = "yyyy-mm-dd"
+        return cell
+    return value
+
+
+def stream_xlsx(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Cell]], Sequence[float]]]) -> bytes:
+    """A workbook written row by row (openpyxl's write-only mode, flat memory): each sheet has a bold frozen
+    header, an autofilter over its rows and the given column widths."""
+    wb = Workbook(write_only=True)
+    for title, headers, rows, widths in sheets:
+        ws = wb.create_sheet(title[:31])
+        for i, width in enumerate(widths, start=1):
+            ws.column_dimensions[get_column_letter(i)].width = width
+        ws.freeze_panes = "A2"
+        header = []
+        for h in headers:
+            cell = WriteOnlyCell(ws, value=xlsx_text(h))
+            cell.font = _HEADER_FONT
+            cell.fill = _HEADER_FILL
+            header.append(cell)
+        ws.append(header)
+        count = 1
+        for row in rows:
+            ws.append([_stream_cell(ws, v) for v in row])
+            count += 1
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{count}"
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -292,6 +292,7 @@ from app.schemas.queries import (
     ExpirySummaryQuery as ExpirySummaryQuery,
 )
 from app.schemas.queries import (
+    ExportQuery as ExportQuery,
     FsmaQuery as FsmaQuery,
 )
 from app.schemas.queries import (
@@ -476,6 +477,7 @@ from app.schemas.regulatory import (
 )
 from app.schemas.regulatory import (
     FsmaLot as FsmaLot,
+    FsmaOrigin as FsmaOrigin,
 )
 from app.schemas.regulatory import (
     FsmaPlace as FsmaPlace,
