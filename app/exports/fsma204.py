@@ -218,3 +218,104 @@ def csv_chunks(data: Iterable[Row]) -> Iterator[bytes]:
 
 def to_csv(data: Iterable[Row]) -> bytes:
     return b"".join(csv_chunks(data))
+
+
+# --- the key data elements of each critical tracking event, and the columns that hold them ---------------
+
+_QTY = ("Quantity", "Unit of Measure")
+_DOC = ("Reference Document Type", "Reference Document Number")
+_SOURCE = ("Traceability Lot Code Source",)
+
+KDE_COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
+    # Farms harvest and cool, initial packers pack, first land-based receivers land fish: their KDEs reach
+    # us with the food, and receiving rows carry them where the supplier sent them.
+    "harvesting": {
+        "location description of the immediate subsequent recipient": ("Initial Packing Location",),
+        "commodity and variety": ("Product Description",),
+        "quantity and unit of measure": _QTY,
+        "location description of the farm where harvested": ("Harvest Location",),
+        "field or growing area name (produce)": ("Harvest Location",),
+        "container name (aquaculture)": ("Harvest Location",),
+        "date of harvesting": ("Harvest Date",),
+        "reference document type and number": _DOC,
+    },
+    "cooling": {
+        "location description of the immediate subsequent recipient": ("Initial Packing Location",),
+        "commodity and variety": ("Product Description",),
+        "quantity and unit of measure": _QTY,
+        "location description of where cooled": ("Cooling Location",),
+        "date of cooling": ("Cooling Date",),
+        "location description of the farm where harvested": ("Harvest Location",),
+        "reference document type and number": _DOC,
+    },
+    "initial packing": {
+        "commodity and variety received": ("Product Description",),
+        "date received": ("Event Date",),
+        "quantity and unit of measure received": _QTY,
+        "location description of the farm where harvested": ("Harvest Location",),
+        "field or growing area name (produce)": ("Harvest Location",),
+        "container name (aquaculture)": ("Harvest Location",),
+        "business name and phone of the harvester": ("Harvester",),
+        "date of harvesting": ("Harvest Date",),
+        "location description of where cooled": ("Cooling Location",),
+        "date of cooling": ("Cooling Date",),
+        "traceability lot code assigned": ("Traceability Lot Code",),
+        "product description of the packed food": ("Product Description",),
+        "quantity and unit of measure of the packed food": _QTY,
+        "location description of where initially packed (traceability lot code source) and source reference":
+            ("Initial Packing Location", "Traceability Lot Code Source"),
+        "date of initial packing": ("Initial Packing Date",),
+        "reference document type and number": _DOC,
+    },
+    "first land-based receiving": {
+        "traceability lot code assigned": ("Traceability Lot Code",),
+        "species and product description": ("Product Description",),
+        "quantity and unit of measure": _QTY,
+        "harvest date range and locations of the trip": ("Harvest Date", "Harvest Location"),
+        "location description of the first land-based receiver (traceability lot code source) and source "
+        "reference": _SOURCE,
+        "date of landing": ("Landing Date",),
+        "reference document type and number": _DOC,
+    },
+    "shipping": {
+        "traceability lot code": ("Traceability Lot Code",),
+        "quantity and unit of measure": _QTY,
+        "product description": ("Product Description",),
+        "location description of the immediate subsequent recipient": ("Ship-To or Receiving Location",),
+        "location description of where shipped from": ("Ship-From Location",),
+        "date shipped": ("Event Date",),
+        "location description of the traceability lot code source or source reference": _SOURCE,
+        "reference document type and number": _DOC,
+    },
+    "receiving": {
+        "traceability lot code": ("Traceability Lot Code",),
+        "quantity and unit of measure": _QTY,
+        "product description": ("Product Description",),
+        "location description of the immediate previous source": ("Ship-From Location",),
+        "location description of where received": ("Ship-To or Receiving Location",),
+        "date received": ("Event Date",),
+        "location description of the traceability lot code source or source reference": _SOURCE,
+        "reference document type and number": _DOC,
+    },
+    "transformation": {
+        "traceability lot code of each input": ("Input Traceability Lot Code",),
+        "product description of each input": ("Input Product Description",),
+        "quantity and unit of measure of each input": ("Input Quantity", "Input Unit of Measure"),
+        "new traceability lot code": ("Traceability Lot Code",),
+        "location description of where transformed (traceability lot code source) and source reference":
+            ("Ship-To or Receiving Location", "Traceability Lot Code Source", "Traceability Lot Code Source Reference"),
+        "date transformation completed": ("Event Date",),
+        "product description of the new food": ("Product Description",),
+        "quantity and unit of measure of the new food": _QTY,
+        "reference document type and number": _DOC,
+    },
+}
+"""For each critical tracking event of 21 CFR 1.1325-1.1350, each key data element and the columns holding it."""
+
+CTE_ROWS: dict[str, tuple[str, str | None]] = {
+    "receiving": ("Receiving", None), "shipping": ("Shipping", None), "transformation": ("Transformation", None),
+    "harvesting": ("Receiving", "Harvest Date"), "cooling": ("Receiving", "Cooling Date"),
+    "initial packing": ("Receiving", "Initial Packing Date"), "first land-based receiving": ("Receiving", "Landing Date"),
+}
+"""The rows that carry a CTE's key data elements: every row of our own events; for events before us, the receiving
+rows where the supplier sent that event's date (the column named second)."""

@@ -101,6 +101,8 @@ MANAGES = {
     "lots.release", "api.release_lot",
     # recalls and mock recall drills
     "recalls.new", "recalls.close", "recalls.new_drill", "api.open_recall", "api.close_recall", "api.run_drill",
+    # the regulator's exports page (QA): FSMA 204 and EPCIS for a recall, a lot, a product or dates
+    "regulatory.index",
 }
 
 # An admin can do everything: nothing needs more than a manager on the web (users are made with the CLI).
