@@ -24,7 +24,8 @@ def _fsma_rows(query: FsmaQuery) -> Iterator[fsma204.Row]:
 @file_endpoint("/exports/fsma204.xlsx", summary="FSMA 204 electronic sortable spreadsheet (XLSX)",
                tag="exports", media_type=XLSX, query=FsmaQuery, errors=(400, 404))
 def fsma204_xlsx(user: User, query: FsmaQuery) -> FileResult:
-    return FileResult(fsma204.to_xlsx(_fsma_rows(query)), query.file_name("fsma204", "xlsx"))
+    # Streamed: the rows are read, written, zipped and sent in batches.
+    return FileResult(fsma204.xlsx_chunks(_fsma_rows(query)), query.file_name("fsma204", "xlsx"))
 
 
 @file_endpoint("/exports/fsma204.csv", summary="FSMA 204 electronic sortable spreadsheet (CSV)",

@@ -76,7 +76,7 @@ def _file(query: ExportQuery, kind: str) -> Response:
         name = query.file_name("epcis", "jsonld")
     else:
         rows = fsma204.rows(fsma204_events(db(), sel), company=cfg["COMPANY_NAME"], web=cfg["BASE_URL"])
-        body = fsma204.to_xlsx(rows) if kind == "xlsx" else stream_with_context(fsma204.csv_chunks(rows))
+        body = stream_with_context(fsma204.xlsx_chunks(rows) if kind == "xlsx" else fsma204.csv_chunks(rows))
         name = query.file_name("fsma204", kind)
     safe = re.sub(r"[^A-Za-z0-9._-]", "_", name)
     return Response(body, 200, mimetype=FORMATS[kind][1],
