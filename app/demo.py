@@ -7,8 +7,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
 from decimal import ROUND_CEILING, Decimal
+from typing import Any
 
 from flask import Flask
 from sqlalchemy import func, select

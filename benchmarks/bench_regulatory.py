@@ -20,7 +20,6 @@ import time
 import tracemalloc
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select, text
@@ -110,7 +109,8 @@ def run(db: str, scale: float, url: str | None) -> dict[str, Any]:
         lot_id, runs = widest_raw_lot(session)
         lot = session.get_one(Lot, lot_id)
         recall_id = _recall(session, lot_id)
-        recall_lots = session.scalar(select(func.count()).select_from(RecallLot).where(RecallLot.recall_id == recall_id))
+        recall_lots = session.scalar(select(func.count()).select_from(RecallLot)
+                                     .where(RecallLot.recall_id == recall_id))
         product_id, product_lots = session.execute(
             select(Lot.product_id, func.count()).group_by(Lot.product_id).order_by(func.count().desc()).limit(1)).one()
         sku = session.get_one(Product, product_id).sku
@@ -127,7 +127,7 @@ def run(db: str, scale: float, url: str | None) -> dict[str, Any]:
             print(f"  {name}", flush=True)
             rows = [0]
 
-            def counted(sel: FsmaSelection = sel) -> Iterable[fsma204.Row]:
+            def counted(sel: FsmaSelection = sel, rows: list[int] = rows) -> Iterable[fsma204.Row]:
                 for r in fsma204.rows(fsma204_events(session, sel), company=site.company, web=site.base_url):
                     rows[0] += 1
                     yield r

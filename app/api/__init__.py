@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -191,7 +191,7 @@ def upload_endpoint(
 class FileResult:
     """What a file route returns: the bytes and the file name offered to the browser."""
 
-    content: bytes | Iterable[bytes]
+    content: bytes | Iterator[bytes]
     filename: str
 
 

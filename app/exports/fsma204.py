@@ -11,16 +11,24 @@ XLSX writer's own temporary file.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Iterator
 import operator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields
 from datetime import date
 from decimal import Decimal
 
 from app.exports.sheets import csv_stream, xlsx_stream
 from app.models import LotOrigin
-from app.schemas import FsmaEvents, FsmaLot, FsmaOrigin, FsmaPlace, FsmaProduct, FsmaReceiving, FsmaShipping
-from app.schemas import FsmaTransformation
+from app.schemas import (
+    FsmaEvents,
+    FsmaLot,
+    FsmaOrigin,
+    FsmaPlace,
+    FsmaProduct,
+    FsmaReceiving,
+    FsmaShipping,
+    FsmaTransformation,
+)
 
 NO_PHONE = "phone not on file"
 """Written where a party's phone is missing, so the gap shows in the cell instead of passing unnoticed."""
@@ -322,7 +330,8 @@ KDE_COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
 CTE_ROWS: dict[str, tuple[str, str | None]] = {
     "receiving": ("Receiving", None), "shipping": ("Shipping", None), "transformation": ("Transformation", None),
     "harvesting": ("Receiving", "Harvest Date"), "cooling": ("Receiving", "Cooling Date"),
-    "initial packing": ("Receiving", "Initial Packing Date"), "first land-based receiving": ("Receiving", "Landing Date"),
+    "initial packing": ("Receiving", "Initial Packing Date"),
+    "first land-based receiving": ("Receiving", "Landing Date"),
 }
 """The rows that carry a CTE's key data elements: every row of our own events; for events before us, the receiving
 rows where the supplier sent that event's date (the column named second)."""

@@ -191,6 +191,9 @@ class _Sink:
     def flush(self) -> None:
         pass
 
+    def close(self) -> None:
+        pass
+
     def take(self) -> bytes:
         out = b"".join(self.parts)
         self.parts.clear()
@@ -204,7 +207,8 @@ def _sheet_rows(headers: Sequence[str], rows: Iterable[Sequence[Cell]], letters:
            '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" '
            'state="frozen"/><selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>'
            f'<sheetFormatPr defaultRowHeight="15"/><cols>{cols}</cols><sheetData>')
-    yield '<row r="1">' + "".join(_xml_cell(f"{c}1", h, _HEADER) for c, h in zip(letters, headers, strict=False)) + "</row>"
+    header = "".join(_xml_cell(f"{c}1", h, _HEADER) for c, h in zip(letters, headers, strict=False))
+    yield f'<row r="1">{header}</row>'
     n = 1
     for row in rows:
         n += 1
@@ -221,7 +225,7 @@ def xlsx_stream(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Cel
     Written directly as SpreadsheetML (inline strings, one style table) rather than through openpyxl, whose
     per-cell objects cost a hundred times more on a year of events."""
     sink = _Sink()
-    with zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED) as zf:  # type: ignore[arg-type]
+    with zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED) as zf:
         names = [title[:31] for title, *_ in sheets]
         zf.writestr("[Content_Types].xml", (
             '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'

@@ -293,6 +293,8 @@ from app.schemas.queries import (
 )
 from app.schemas.queries import (
     ExportQuery as ExportQuery,
+)
+from app.schemas.queries import (
     FsmaQuery as FsmaQuery,
 )
 from app.schemas.queries import (
@@ -477,6 +479,8 @@ from app.schemas.regulatory import (
 )
 from app.schemas.regulatory import (
     FsmaLot as FsmaLot,
+)
+from app.schemas.regulatory import (
     FsmaOrigin as FsmaOrigin,
 )
 from app.schemas.regulatory import (

@@ -121,7 +121,8 @@ def test_a_lot_exports_its_trace_backward_and_forward(api: Api, case: Case) -> N
         ("Shipping", "GB1", ""), ("Shipping", "J1", ""), ("Shipping", "J1", ""), ("Shipping", "J1", ""),
         ("Transformation", "GB1", "J1"), ("Transformation", "J1", "RB-7731"), ("Transformation", "J1", "S1")]
     made = next(x for x in rows if x["Traceability Lot Code"] == "J1" and x["Critical Tracking Event"] == "Shipping")
-    assert made["Traceability Lot Code Source"] == made["Ship-From Location"] == "Lotwise (Main site), phone not on file"
+    ours = "Lotwise (Main site), phone not on file"
+    assert made["Traceability Lot Code Source"] == made["Ship-From Location"] == ours
     assert made["Traceability Lot Code Source Reference"] == "http://127.0.0.1:8000"
 
 
@@ -257,7 +258,7 @@ def test_the_page_offers_every_choice_and_refuses_bad_ones_in_red(client: FlaskC
     login(client, session, Role.MANAGER)
     page = client.get(f"/regulatory-exports?lot={case.j1}").get_data(as_text=True)
     assert "JAM-RASP · lot J1" in page and 'value="epcis"' in page and 'value="csv"' in page
-    r = client.get(f"/regulatory-exports?product=RASP&lot_code=R1&format=csv")
+    r = client.get("/regulatory-exports?product=RASP&lot_code=R1&format=csv")
     assert r.status_code == 200 and r.mimetype == "text/csv"
     assert "RB-7731" in r.get_data(as_text=True)
     for query, status, words in [
