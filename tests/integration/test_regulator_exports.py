@@ -147,6 +147,8 @@ def test_the_origin_the_supplier_sends_fills_the_harvest_cooling_and_packing_col
         DAY, origin["harvest_location"], origin["harvester"])
     assert row["Initial Packing Location"] == row["Traceability Lot Code Source"] == origin["packing_location"]
     assert row["Cooling Location"] == "Berry Farm cold store" and row["Landing Date"] is None
+    page_api = api.client.get(f"/api/v1/receipts/{r.json['id']}", headers=api.headers).json
+    assert page_api["packing_location"] == origin["packing_location"]
     late = (TODAY.replace(year=TODAY.year + 1)).isoformat()
     r = api.post("/receipts", {"supplier_id": case.ids["supplier"], "received_on": DAY, "cooled_on": late,
                                "lines": [{"sku": "RASP", "quantity": "1", "location": "COLD-01"}]})
@@ -274,6 +276,17 @@ def test_the_page_offers_every_choice_and_refuses_bad_ones_in_red(client: FlaskC
         text = r.get_data(as_text=True)
         assert r.status_code == status, (query, text[:300])
         assert 'role="alert"' in text and words.lower() in text.lower(), (query, text[:2000])
+
+
+def test_the_receipt_page_shows_the_origin_the_supplier_sent(client: FlaskClient, session: Session, api: Api,
+                                                              case: Case) -> None:
+    r = api.post("/receipts", {"supplier_id": case.ids["supplier"], "harvested_on": DAY,
+                               "harvest_location": "Berry Farm, field 7", "lines": [
+                                   {"sku": "RASP", "quantity": "2", "location": "COLD-01"}]})
+    assert r.status_code == 201, r.json
+    login(client, session, Role.VIEWER)
+    page = client.get(f"/receipts/{r.json['id']}").get_data(as_text=True)
+    assert "Harvested at</dt><dd>Berry Farm, field 7" in page and f"<dt>Harvested</dt><dd>{DAY}" in page
 
 
 def test_viewers_and_operators_cannot_reach_the_page(client: FlaskClient, session: Session, case: Case,
