@@ -132,6 +132,9 @@ def _rules_in_words_broken(case: Any) -> list[str]:
     start, end = _day(query.get("from")), _day(query.get("to"))
     if start and end and start > end:
         broken.append("from after to")
+    if any(isinstance(v, str) and "\x00" in v for v in query.values()):
+        # Documented with the 400 answer: a NUL character anywhere makes the request unreadable.
+        broken.append("a NUL character in the query string")
     if case.path.startswith("/api/v1/exports/"):
         chosen = [name for name in ("recall", "lot", "product") if query.get(name) is not None]
         if len(chosen) > 1:
