@@ -220,7 +220,10 @@ def _write(args: argparse.Namespace, results: list[dict[str, Any]], body: list[s
              "exports page) on the generated five-year dataset. The FSMA 204 rows are read in batches "
              "(`yield_per`, a server-side cursor on PostgreSQL) in date order per kind of event, merged, and "
              "written as they come (CSV in pieces, XLSX as SpreadsheetML zipped as it goes, both sent as "
-             "they are made); no ORM objects are loaded. EPCIS is built as one JSON document.")
+             "they are made); no ORM objects are loaded. EPCIS is built as one JSON document (its memory grows "
+             "with the events). These runs shared 2 cores with several other test runs (load average above 20): "
+             "the wall times are mostly waiting for a core; the CPU column (this process, SQLite's work "
+             "included, PostgreSQL's not) is the work itself.")
     write_section("regulatory", "Regulator exports (FSMA 204, EPCIS)",
                   f"python -m benchmarks.bench_regulatory --db {args.db} --scale {args.scale:g}",
                   "\n\n".join([intro, *sorted(kept), *body]))
