@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, jsonify, request, stream_with_context
+from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask_wtf.csrf import CSRFError
 from pydantic import BaseModel, ValidationError
 
@@ -17,7 +17,7 @@ from app.models import Role, User
 from app.services import idempotency
 from app.services.idempotency import IdempotencyKey
 from app.services.users import user_for_token
-from app.web import booking_key, client_address, current_user, db, now, throttle_policy
+from app.web import booking_key, client_address, current_user, db, now, streamed, throttle_policy
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -225,7 +225,7 @@ def file_endpoint(
             disposition = "inline" if inline else "attachment"
             # A file given as pieces is streamed; the request (and its database session) stays open until the
             # last piece is sent.
-            body = result.content if isinstance(result.content, bytes) else stream_with_context(result.content)
+            body = result.content if isinstance(result.content, bytes) else streamed(result.content)
             return Response(body, 200, mimetype=media_type,
                             headers={"Content-Disposition": f'{disposition}; filename="{safe}"'})
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Blueprint, Response, current_app, render_template, request, stream_with_context
+from flask import Blueprint, Response, current_app, render_template, request
 from sqlalchemy import select
 
 from app.errors import BadInput, LotwiseError, NotFound
@@ -18,7 +18,7 @@ from app.schemas import ExportQuery
 from app.services.lookups import product_by_sku
 from app.views import choices
 from app.views.forms import Form, attempt, query_date, query_id
-from app.web import db, login_required
+from app.web import db, login_required, streamed
 
 bp = Blueprint("regulatory", __name__, url_prefix="/regulatory-exports")
 
@@ -76,7 +76,7 @@ def _file(query: ExportQuery, kind: str) -> Response:
         name = query.file_name("epcis", "jsonld")
     else:
         rows = fsma204.rows(fsma204_events(db(), sel), company=cfg["COMPANY_NAME"], web=cfg["BASE_URL"])
-        body = stream_with_context(fsma204.xlsx_chunks(rows) if kind == "xlsx" else fsma204.csv_chunks(rows))
+        body = streamed(fsma204.xlsx_chunks(rows) if kind == "xlsx" else fsma204.csv_chunks(rows))
         name = query.file_name("fsma204", kind)
     safe = re.sub(r"[^A-Za-z0-9._-]", "_", name)
     return Response(body, 200, mimetype=FORMATS[kind][1],

@@ -13,6 +13,7 @@ from typing import Any
 
 import jsonschema_rs
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session
@@ -84,6 +85,15 @@ def test_a_recall_exports_the_events_of_its_lots_only(api: Api, case: Case, reca
     csv_rows = list(csv.DictReader(io.StringIO(api.get(f"/exports/fsma204.csv?recall={recall_id}").data
                                                .decode("utf-8-sig"))))
     assert [r["Traceability Lot Code"] for r in csv_rows] == [x["Traceability Lot Code"] for x in rows]
+
+
+def test_a_streamed_file_leaves_no_connection_behind(app: Flask, api: Api, case: Case, recall_id: int) -> None:
+    pool = app.extensions["lotwise.engine"].pool
+    before = pool.checkedout()
+    for path in ("fsma204.csv", "fsma204.xlsx"):
+        r = api.get(f"/exports/{path}?recall={recall_id}")
+        assert r.status_code == 200 and len(r.data) > 1000
+    assert pool.checkedout() == before, "a streamed export kept its transaction open"
 
 
 def test_every_location_description_has_a_phone_number(api: Api, case: Case, recall_id: int) -> None:
