@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_CEILING, Decimal
+from typing import Any
 
 from flask import Flask
 from sqlalchemy import func, select
@@ -549,9 +550,11 @@ class _Demo:
         clerk = self._user("clerk", Role.OPERATOR)
         self._user("viewer", Role.VIEWER)
         masterdata.create_warehouse(s, WarehouseIn(
-            code="MAIN", name="Jam kitchen and main store", address="Hollow Lane, Ashcombe AC3 2HL"))
+            code="MAIN", name="Jam kitchen and main store", address="Hollow Lane, Ashcombe AC3 2HL",
+            business_name="Ashcombe Preserves Ltd", phone="+44 1632 960500"))
         masterdata.create_warehouse(s, WarehouseIn(
-            code="NORTH", name="North depot", address="Unit 3, Fellgate Park, Northam NM3 4ND"))
+            code="NORTH", name="North depot", address="Unit 3, Fellgate Park, Northam NM3 4ND",
+            business_name="Ashcombe Preserves Ltd", phone="+44 1632 960501"))
         for code, name, kind, warehouse in LOCATIONS:
             masterdata.create_location(s, LocationIn(code=code, name=name, kind=kind, warehouse=warehouse))
         for code, name, station_kind, receive_at, produce_at, ship_from in STATIONS:
@@ -654,11 +657,21 @@ class _Demo:
             self.counters["dn"] += 1
             receipt = stock.receive(self.s, ReceiptIn(
                 supplier_id=self.supplier_ids[sup.key], received_on=day,
-                reference=f"DN-{day:%y}{self.counters['dn']:04d}", lines=lines),
+                reference=f"DN-{day:%y}{self.counters['dn']:04d}", lines=lines, **self._origin(sup, lines, day)),
                 user=clerk, today=day, lot_code_pattern=self.pattern)
             for line, cmd in zip(receipt.lines, lines, strict=True):
                 sim = self._track(line.lot, cmd.sku)
                 sim.stock[cmd.location] += cmd.quantity
+
+    @staticmethod
+    def _origin(sup: SupplierSpec, lines: list[ReceiptLineIn], day: date) -> dict[str, Any]:
+        """Fresh fruit arrives with its harvest, cooling and packing details, as growers send them (FSMA 204)."""
+        if not any(line.sku == "FR-RASP" for line in lines):
+            return {}
+        farm = f"{sup.name}, {sup.phone}, {sup.address}"
+        return {"harvested_on": day - timedelta(days=2), "harvest_location": f"{farm}; field: Long Acre",
+                "harvester": f"{sup.name}, {sup.phone}", "cooled_on": day - timedelta(days=2),
+                "cooling_location": farm, "packed_on": day - timedelta(days=1), "packing_location": farm}
 
     def _inputs(self, sku: str, units: int, day: date, freshest: bool) -> list[RunInputIn] | None:
         """The lots to consume for `units` of `sku`, FEFO (or freshest first, for gift boxes)."""

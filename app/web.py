@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
 
@@ -33,6 +33,21 @@ def close_db(_exc: BaseException | None = None) -> None:
     s = g.pop("db", None)
     if s is not None:
         s.close()
+
+
+def streamed(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """A file sent while its rows are read: the request's session is closed at teardown, when the view returns,
+    and reading the rows afterwards opens a new transaction on it, which this closes once the last piece is
+    out (or the client has gone away and the server closes the response)."""
+    session = db()
+
+    def pieces() -> Iterator[bytes]:
+        try:
+            yield from chunks
+        finally:
+            session.close()
+
+    return pieces()
 
 
 def today() -> date:

@@ -224,8 +224,8 @@ def run(db: str, scale: float, url: str | None, repeat: int) -> dict[str, Any]:
         out["sizes"] = {"csv": len(csv_bytes), "xlsx": len(xlsx_bytes), "pdf": len(pdf_bytes)}
         window = FsmaSelection(lot.made_on, lot.made_on + timedelta(days=365),
                                lot_ids=tuple(sorted(a.lot.id for a in rep.lots)))
-        rows = step("FSMA 204 rows for the affected lots over a year", lambda: fsma204.rows(
-            fsma204_events(session, window), company="Benchmark Foods"))
+        rows = step("FSMA 204 rows for the affected lots over a year", lambda: list(fsma204.rows(
+            fsma204_events(session, window), company="Benchmark Foods")))
         out["fsma_rows"] = len(rows)
         step("FSMA 204 as XLSX", lambda: fsma204.to_xlsx(rows))
         step("FSMA 204 as CSV", lambda: fsma204.to_csv(rows))

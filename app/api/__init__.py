@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +17,7 @@ from app.models import Role, User
 from app.services import idempotency
 from app.services.idempotency import IdempotencyKey
 from app.services.users import user_for_token
-from app.web import booking_key, client_address, current_user, db, now, throttle_policy
+from app.web import booking_key, client_address, current_user, db, now, streamed, throttle_policy
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -191,7 +191,7 @@ def upload_endpoint(
 class FileResult:
     """What a file route returns: the bytes and the file name offered to the browser."""
 
-    content: bytes
+    content: bytes | Iterator[bytes]
     filename: str
 
 
@@ -223,7 +223,10 @@ def file_endpoint(
             result = fn(**kwargs)
             safe = re.sub(r"[^A-Za-z0-9._-]", "_", result.filename)
             disposition = "inline" if inline else "attachment"
-            return Response(result.content, 200, mimetype=media_type,
+            # A file given as pieces is streamed; the request (and its database session) stays open until the
+            # last piece is sent.
+            body = result.content if isinstance(result.content, bytes) else streamed(result.content)
+            return Response(body, 200, mimetype=media_type,
                             headers={"Content-Disposition": f'{disposition}; filename="{safe}"'})
 
         name = fn.__name__

@@ -53,6 +53,16 @@ class Receipt(TimestampMixin, Base):
     reference: Mapped[str | None] = mapped_column(String(80))
     note: Mapped[str | None] = mapped_column(Text)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # What the supplier tells us of the food's origin, kept for FSMA 204's harvesting, cooling, initial
+    # packing and first land-based receiving key data elements; all optional.
+    harvested_on: Mapped[date | None] = mapped_column(Date)
+    harvest_location: Mapped[str | None] = mapped_column(Text)
+    harvester: Mapped[str | None] = mapped_column(Text)
+    cooled_on: Mapped[date | None] = mapped_column(Date)
+    cooling_location: Mapped[str | None] = mapped_column(Text)
+    packed_on: Mapped[date | None] = mapped_column(Date)
+    packing_location: Mapped[str | None] = mapped_column(Text)
+    landed_on: Mapped[date | None] = mapped_column(Date)
     supplier: Mapped[Supplier] = relationship()
     lines: Mapped[list[ReceiptLine]] = relationship(back_populates="receipt", order_by="ReceiptLine.id")
 

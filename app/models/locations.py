@@ -33,6 +33,10 @@ class Warehouse(TimestampMixin, Base):
     code: Mapped[str] = mapped_column(String(20), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     address: Mapped[str | None] = mapped_column(Text)
+    # The business operating the site and its phone, for regulators' location descriptions (FSMA 204);
+    # the business name defaults to the configured company name.
+    business_name: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(50))
 
 
 class Location(TimestampMixin, Base):

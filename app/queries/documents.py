@@ -78,6 +78,9 @@ def receipt_out(r: Receipt) -> ReceiptOut:
                               supplier_lot_code=x.lot.supplier_lot_code, expiry=x.lot.expiry,
                               location=x.location.code, quantity=x.quantity, unit_cost=x.unit_cost)
                for x in r.lines],
+        harvested_on=r.harvested_on, harvest_location=r.harvest_location, harvester=r.harvester,
+        cooled_on=r.cooled_on, cooling_location=r.cooling_location, packed_on=r.packed_on,
+        packing_location=r.packing_location, landed_on=r.landed_on,
     )
 
 

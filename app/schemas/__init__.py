@@ -314,6 +314,9 @@ from app.schemas.queries import (
     ExpirySummaryQuery as ExpirySummaryQuery,
 )
 from app.schemas.queries import (
+    ExportQuery as ExportQuery,
+)
+from app.schemas.queries import (
     FsmaQuery as FsmaQuery,
 )
 from app.schemas.queries import (
@@ -525,6 +528,9 @@ from app.schemas.regulatory import (
 )
 from app.schemas.regulatory import (
     FsmaLot as FsmaLot,
+)
+from app.schemas.regulatory import (
+    FsmaOrigin as FsmaOrigin,
 )
 from app.schemas.regulatory import (
     FsmaPlace as FsmaPlace,

@@ -135,6 +135,12 @@ class WarehouseIn(Command):
     code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
     name: Text
     address: LongText | None = None
+    business_name: Text | None = Field(None, description="the business operating the site, as regulators' "
+                                       "location descriptions name it; default: the configured company name")
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)] | None = None
+
+    _blank = field_validator("address", "business_name", "phone", mode="before")(
+        classmethod(lambda cls, v: blank_to_none(v)))
 
 
 class LocationIn(Command):
@@ -196,6 +202,8 @@ class WarehouseOut(Out):
     code: str
     name: str
     address: str | None
+    business_name: str | None = None
+    phone: str | None = None
 
 
 class LocationOut(Out):

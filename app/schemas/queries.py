@@ -7,7 +7,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from app.errors import Invalid
+from app.errors import BadInput, Invalid
 from app.models import (
     LocationKind,
     LotStatus,
@@ -17,6 +17,7 @@ from app.models import (
 )
 from app.schemas.common import MAX_ID, Code, Day, Id, Offset, fnc1_trimmed, no_nul
 from app.schemas.recall import Direction
+from app.schemas.regulatory import FsmaSelection
 
 
 class Page(BaseModel):
@@ -129,9 +130,66 @@ class RangeQuery(BaseModel):
         return self
 
 
-class FsmaQuery(RangeQuery):
-    sku: str | None = Field(None, description="comma-separated skus; none means every product")
-    lot_id: str | None = Field(None, description="comma-separated lot ids", pattern=r"^[0-9, ]*$")
+class ExportQuery(BaseModel):
+    """What a regulator's export covers: a recall (its affected lots), a lot with its trace (every lot
+    backward to the suppliers and forward to the customers), a product, or a date range alone. At most one of
+    `recall`, `lot` and `product` (two are a 400 naming the second); without any of them both `from` and `to`
+    are needed (a 400 naming the missing one); with one, `from` and `to` are optional and narrow it by
+    business date. `from` after `to` is a 400 naming `from`. An unknown recall, lot or product is a 404."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    date_from: Day | None = Field(None, alias="from", description="first day, included")
+    date_to: Day | None = Field(None, alias="to", description="last day, included")
+    recall: Id | None = Field(None, description="id of a recall: the events of its affected lots")
+    lot: Id | None = Field(None, description="id of a lot: the events of the lot and of every lot in its trace")
+    product: Id | None = Field(None, description="id of a product: the events of its lots")
+
+    _no_nul = field_validator("*", mode="before")(classmethod(lambda cls, v: no_nul(v)))
+
+    def _chosen(self) -> list[str]:
+        return [name for name in ("recall", "lot", "product") if getattr(self, name) is not None]
+
+    def check(self) -> None:
+        """The combination rules above, as 400s naming the field."""
+        chosen = self._chosen()
+        if len(chosen) > 1:
+            raise BadInput(f"choose one of recall, lot and product, not {' and '.join(chosen)}", chosen[1])
+        if not chosen and not self._narrowed():
+            for name, value in (("from", self.date_from), ("to", self.date_to)):
+                if value is None:
+                    raise BadInput(f"give `{name}`: without a recall, lot or product the export needs a date "
+                                   "range", name)
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise BadInput(f"the range runs backwards: from {self.date_from} is after to {self.date_to}", "from")
+
+    def _narrowed(self) -> bool:
+        return False
+
+    def selection(self) -> FsmaSelection:
+        self.check()
+        return FsmaSelection(self.date_from, self.date_to, recall_id=self.recall, lot_id=self.lot,
+                             product_id=self.product)
+
+    def file_name(self, prefix: str, ext: str) -> str:
+        parts = [prefix]
+        for name in ("recall", "lot", "product"):
+            if getattr(self, name) is not None:
+                parts.append(f"{name}{getattr(self, name)}")
+        if self.date_from:
+            parts.append(str(self.date_from))
+        if self.date_to:
+            parts.append(str(self.date_to))
+        return "-".join(parts) + "." + ext
+
+
+class FsmaQuery(ExportQuery):
+    """As for every regulator's export (see EPCIS); besides, `sku` and `lot_id` choose products or lots
+    within a date range (both `from` and `to` needed) and cannot be combined with `recall`, `lot` or
+    `product` (a 400 naming them)."""
+
+    sku: str | None = Field(None, description="comma-separated skus, within a date range")
+    lot_id: str | None = Field(None, description="comma-separated lot ids, within a date range",
+                               pattern=r"^[0-9, ]*$")
 
     def skus(self) -> tuple[str, ...]:
         return tuple(s.strip() for s in (self.sku or "").split(",") if s.strip())
@@ -145,6 +203,18 @@ class FsmaQuery(RangeQuery):
         if beyond:
             raise Invalid(f"lot_id {beyond[0]} is not the id of any lot", "lot_id")
         return ids
+
+    def check(self) -> None:
+        old = [name for name, value in (("sku", self.sku), ("lot_id", self.lot_id)) if value]
+        if old and self._chosen():
+            raise BadInput(f"{old[0]} chooses within a date range; it cannot be combined with {self._chosen()[0]}",
+                           old[0])
+        super().check()
+
+    def selection(self) -> FsmaSelection:
+        base = super().selection()
+        return FsmaSelection(base.date_from, base.date_to, self.skus(), self.lot_ids(), base.recall_id, base.lot_id,
+                             base.product_id)
 
 
 class ValuationQuery(BaseModel):

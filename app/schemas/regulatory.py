@@ -7,6 +7,7 @@ not pydantic models: a month of a busy site is tens of thousands of lines, and t
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -18,13 +19,20 @@ from app.models import LotOrigin
 
 @dataclass(frozen=True, slots=True)
 class FsmaSelection:
-    """Which events an FSMA 204 export covers: business dates (both ends included), and the chosen
-    products (skus) or lots; no choice means every product."""
+    """Which events an FSMA 204 export covers.
 
-    date_from: date
-    date_to: date
+    Business dates (both ends included; none means no bound) and at most one of: a recall (its affected
+    lots), a lot with its trace (backward and forward lots), a product; plus, as before, chosen skus or lot
+    ids. No choice at all means every product.
+    """
+
+    date_from: date | None = None
+    date_to: date | None = None
     skus: tuple[str, ...] = ()
     lot_ids: tuple[int, ...] = ()
+    recall_id: int | None = None
+    lot_id: int | None = None
+    product_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,10 +52,28 @@ class FsmaLot:
 
 @dataclass(frozen=True, slots=True)
 class FsmaPlace:
-    """A party or one of our warehouses: its name and postal address (lines separated by newlines)."""
+    """A party or one of our warehouses: its name, postal address (lines separated by newlines) and phone;
+    for our warehouses also the business operating it (none: the configured company), and a party's GLN."""
 
     name: str
     address: str | None
+    phone: str | None = None
+    business: str | None = None
+    gln: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FsmaOrigin:
+    """Harvest, cooling, initial packing and landing details the supplier sent with a receipt."""
+
+    harvested_on: date | None = None
+    harvest_location: str | None = None
+    harvester: str | None = None
+    cooled_on: date | None = None
+    cooling_location: str | None = None
+    packed_on: date | None = None
+    packing_location: str | None = None
+    landed_on: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +89,7 @@ class FsmaReceiving:
     quantity: Decimal
     warehouse: FsmaPlace
     location: str
+    origin: FsmaOrigin = FsmaOrigin()
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,11 +125,12 @@ class FsmaShipping:
 
 @dataclass(frozen=True, slots=True)
 class FsmaEvents:
-    """The critical tracking events of a selection, each kind in the order the database returned it."""
+    """The critical tracking events of a selection, each kind by business date (then document, lot code and
+    input lot code). Iterables, read once: the queries stream them from the database."""
 
-    receiving: list[FsmaReceiving] = field(default_factory=list)
-    transformation: list[FsmaTransformation] = field(default_factory=list)
-    shipping: list[FsmaShipping] = field(default_factory=list)
+    receiving: Iterable[FsmaReceiving] = ()
+    transformation: Iterable[FsmaTransformation] = ()
+    shipping: Iterable[FsmaShipping] = ()
 
 
 # --- EPCIS -------------------------------------------------------------------------------------

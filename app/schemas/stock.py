@@ -80,6 +80,24 @@ class ReceiptIn(Command):
     reference: Scanned | None = None
     note: LongText | None = None
     lines: Annotated[list[ReceiptLineIn], Field(min_length=1, max_length=500)]
+    # The food's origin as the supplier reports it (FSMA 204 key data elements); each date on or before
+    # the receipt date.
+    harvested_on: Day | None = Field(None, description="date of harvesting; on or before the receipt date")
+    harvest_location: LongText | None = Field(None, description="farm (business name, phone, address) and field "
+                                              "or growing area where the food was harvested")
+    harvester: LongText | None = Field(None, description="business name and phone of the harvester")
+    cooled_on: Day | None = Field(None, description="date of cooling; on or before the receipt date")
+    cooling_location: LongText | None = Field(None, description="where the food was cooled (business name, "
+                                              "phone, address)")
+    packed_on: Day | None = Field(None, description="date of initial packing; on or before the receipt date")
+    packing_location: LongText | None = Field(None, description="where the food was initially packed (business "
+                                              "name, phone, address)")
+    landed_on: Day | None = Field(None, description="date a fishing vessel's catch was landed; on or before the "
+                                  "receipt date")
+
+    _blank_origin = field_validator("harvested_on", "harvest_location", "harvester", "cooled_on",
+                                    "cooling_location", "packed_on", "packing_location", "landed_on",
+                                    mode="before")(classmethod(lambda cls, v: blank_to_none(v)))
 
 
 class RunInputIn(LotRef):
@@ -229,6 +247,14 @@ class ReceiptOut(Out):
     note: str | None
     created_at: datetime
     lines: list[ReceiptLineOut]
+    harvested_on: date | None = None
+    harvest_location: str | None = None
+    harvester: str | None = None
+    cooled_on: date | None = None
+    cooling_location: str | None = None
+    packed_on: date | None = None
+    packing_location: str | None = None
+    landed_on: date | None = None
 
 
 class RunInputOut(Out):

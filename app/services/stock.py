@@ -75,9 +75,16 @@ def receive(
         return session.get_one(Receipt, earlier)
     supplier = get_or_404(session, Supplier, cmd.supplier_id, "supplier_id", "supplier")
     received_on = not_in_future(cmd.received_on or today, today, "received_on")
+    for name in ("harvested_on", "cooled_on", "packed_on", "landed_on"):
+        day = getattr(cmd, name)
+        if day is not None and day > received_on:
+            raise Invalid(f"{name.replace('_', ' ')} {day} is after the receipt date {received_on}", name)
     receipt = Receipt(number=document_number(session, "R"), supplier_id=supplier.id,
                       received_on=received_on, reference=cmd.reference, note=cmd.note,
-                      user_id=user.id if user else None)
+                      user_id=user.id if user else None, harvested_on=cmd.harvested_on,
+                      harvest_location=cmd.harvest_location, harvester=cmd.harvester, cooled_on=cmd.cooled_on,
+                      cooling_location=cmd.cooling_location, packed_on=cmd.packed_on,
+                      packing_location=cmd.packing_location, landed_on=cmd.landed_on)
     session.add(receipt)
     session.flush()
     seen: set[tuple[int, str]] = set()

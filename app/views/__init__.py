@@ -33,6 +33,7 @@ NAV = [
 
 # Entries shown only to users with at least the given role.
 ROLE_NAV = [
+    ("regulatory.index", "Regulator exports", Role.MANAGER),
     ("printers.index", "Printers", Role.MANAGER),
     ("imports.index", "Import", Role.MANAGER),
 ]
@@ -59,6 +60,7 @@ def register(app: Flask) -> None:
         recalls,
         receipts,
         recipes,
+        regulatory,
         runs,
         shipments,
         stations,
@@ -69,7 +71,7 @@ def register(app: Flask) -> None:
 
     for module in (auth, main, lots, receipts, runs, orders, shipments, products, suppliers, customers, locations,
                    expiry, waste, trace, recalls, labels, printers, digital_link, picklists, handheld,
-                   recipes, stations, public, imports):
+                   recipes, stations, public, imports, regulatory):
         app.register_blueprint(module.bp)
 
     @app.context_processor

@@ -274,8 +274,9 @@ def test_the_document_states_the_formats_the_server_enforces(doc: dict[str, Any]
     epcis = doc["paths"]["/api/v1/exports/epcis.json"]["get"]["responses"]["200"]["content"]
     assert epcis == {"application/ld+json": {"schema": {"type": "object"}}}
     query = {p["name"]: p for p in doc["paths"]["/api/v1/exports/epcis.json"]["get"]["parameters"]}
-    assert "`from` must not be after `to`" in doc["paths"]["/api/v1/exports/epcis.json"]["get"]["description"]
-    assert query["from"]["required"] and query["from"]["schema"]["format"] == "date"
+    words = doc["paths"]["/api/v1/exports/epcis.json"]["get"]["description"]
+    assert "`from` after `to` is a 400" in words and "At most one of `recall`, `lot` and `product`" in words
+    assert not query["from"]["required"] and query["from"]["schema"]["anyOf"][0]["format"] == "date"
     for item in doc["paths"].values():
         for op in item.values():
             assert "414" in op["responses"], op["operationId"]

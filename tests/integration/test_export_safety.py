@@ -122,6 +122,17 @@ def test_fsma204_xlsx_and_csv_keep_the_formula_as_text_and_show_the_separator(ap
     assert "RB\u241d7731-B" in cells
 
 
+def test_a_lots_regulator_files_keep_a_formula_like_customer_name_as_text(api: Api, hostile: Hostile) -> None:
+    """`=cmd|...` as a customer's name and address, in the FSMA file of a lot's trace and its EPCIS."""
+    lot = hostile.case.j1
+    texts = xlsx_text_cells(_ok(api.get(f"/exports/fsma204.xlsx?lot={lot}")))
+    assert EVIL + ", phone +44 1632 960009, @SUM(1+1)*cmd|' /C calc'!A0" in texts
+    cells = csv_cells(_ok(api.get(f"/exports/fsma204.csv?lot={lot}")))
+    _no_formula_in_csv(cells)
+    assert "'" + EVIL + ", phone +44 1632 960009, @SUM(1+1)*cmd|' /C calc'!A0" in cells
+    assert _ok(api.get(f"/exports/epcis.json?lot={lot}")).decode().count("/id/customer/") >= 4
+
+
 def test_recall_and_drill_files_keep_the_formula_as_text(api: Api, hostile: Hostile) -> None:
     case = hostile.case
     drill = api.post("/drills", {"lots": [{"lot_id": case.j1}, {"lot_id": hostile.scanned_lot}],

@@ -111,6 +111,9 @@ MANAGES = {
 
     # importing the onboarding workbook
     "imports.index", "imports.upload", "imports.detail", "imports.status", "imports.confirm", "api.import_file",
+
+    # the regulator's exports page (QA): FSMA 204 and EPCIS for a recall, a lot, a product or dates
+    "regulatory.index",
 }
 
 # An admin can do everything: nothing needs more than a manager on the web (users are made with the CLI).

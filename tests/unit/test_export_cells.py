@@ -6,6 +6,7 @@ visible stand-ins for what XLSX cannot hold, line feeds for line breaks in XLSX,
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import itertools
 import zipfile
@@ -89,8 +90,14 @@ def xlsx_cells(data: bytes) -> Iterator[tuple[str, object, str, bool]]:
 
 def _fsma_row(texts: list[str], quantity: Decimal) -> fsma204.Row:
     t = itertools.cycle(texts)
-    return fsma204.Row("Shipping", date(2026, 3, 1), next(t), next(t), quantity, next(t), next(t), next(t),
-                       next(t), next(t), next(t), None, next(t), next(t), next(t), next(t), next(t), next(t))
+    text_fields = [f.name for f in dataclasses.fields(fsma204.Row) if f.type == "str"]
+    return fsma204.Row(**{"event": "Shipping", "event_date": date(2026, 3, 1), "quantity": quantity,
+                          **{name: next(t) for name in text_fields if name != "event"}})
+
+
+_COL = {name: fsma204.HEADERS.index(header) for name, header in
+        (("tlc", "Traceability Lot Code"), ("product", "Product Description"), ("quantity", "Quantity"),
+         ("ship_to", "Ship-To or Receiving Location"), ("internal_lot", "Internal Lot Code"))}
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -98,15 +105,15 @@ def _fsma_row(texts: list[str], quantity: Decimal) -> fsma204.Row:
 def test_fsma204_files_open_without_formulas_and_give_the_text_back(texts: list[str]) -> None:
     row = _fsma_row(texts, Decimal("-5"))
     [_, got] = csv_rows(fsma204.to_csv([row]))
-    assert got[2] == csv_expected(row.tlc) and got[3] == csv_expected(row.product)
-    assert got[8] == csv_expected(row.ship_to)
-    assert got[4] == "-5", "a negative quantity stays a number"
+    assert got[_COL["tlc"]] == csv_expected(row.tlc) and got[_COL["product"]] == csv_expected(row.product)
+    assert got[_COL["ship_to"]] == csv_expected(row.ship_to)
+    assert got[_COL["quantity"]] == "-5", "a negative quantity stays a number"
     sheet = [c for c in xlsx_cells(fsma204.to_xlsx([row])) if c[0] == "Traceability records"]
     values = sheet[len(fsma204.HEADERS):]
-    assert (values[4][1], values[4][2]) == (-5, "n")
-    for i, stored in ((2, row.tlc), (3, row.product), (8, row.ship_to), (17, row.internal_lot)):
-        value, kind, quoted = values[i][1:]
-        expected = xlsx_expected(stored)
+    assert (values[_COL["quantity"]][1], values[_COL["quantity"]][2]) == (-5, "n")
+    for name in ("tlc", "product", "ship_to", "internal_lot"):
+        value, kind, quoted = values[_COL[name]][1:]
+        expected = xlsx_expected(getattr(row, name))
         assert (value or "") == expected
         if expected:
             assert kind == "s"
@@ -118,9 +125,9 @@ def test_fsma204_files_open_without_formulas_and_give_the_text_back(texts: list[
 def test_very_long_text_is_cut_to_what_a_cell_holds(stored: str) -> None:
     row = _fsma_row([stored], Decimal(1))
     [_, got] = csv_rows(fsma204.to_csv([row]))
-    assert got[2] == csv_expected(stored), "CSV has no length limit: the text is whole"
+    assert got[_COL["tlc"]] == csv_expected(stored), "CSV has no length limit: the text is whole"
     values = [c for c in xlsx_cells(fsma204.to_xlsx([row])) if c[0] == "Traceability records"]
-    assert values[len(fsma204.HEADERS) + 2][1] == xlsx_expected(stored)
+    assert values[len(fsma204.HEADERS) + _COL["tlc"]][1] == xlsx_expected(stored)
 
 
 def _party(name: str, address: str) -> PartyOut:

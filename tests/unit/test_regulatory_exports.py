@@ -17,6 +17,7 @@ from app.schemas import (
     EpcisWriteOff,
     FsmaEvents,
     FsmaLot,
+    FsmaOrigin,
     FsmaPlace,
     FsmaProduct,
     FsmaReceiving,
@@ -29,8 +30,8 @@ BERRIES = FsmaProduct("FR-RASP", "Raspberries", "kg", "5012345000118")
 JAM = FsmaProduct("JAM-RASP", "Raspberry jam", "ea", None)
 RECEIVED = FsmaLot("261120-R", LotOrigin.RECEIPT, "SUP-77")
 MADE = FsmaLot("261120-J", LotOrigin.PRODUCTION, None)
-FARM = FsmaPlace("Berry Farm", "1 Field Lane\nHilltown")
-PLANT = FsmaPlace("Main plant", "9 Mill Road")
+FARM = FsmaPlace("Berry Farm", "1 Field Lane\nHilltown", "+1 555 0100", gln="0614141000005")
+PLANT = FsmaPlace("Main plant", "9 Mill Road", "+1 555 0199")
 SHOP = FsmaPlace("Corner Shop", None)
 SITE = epcis.Site(base_url="https://lotwise.example", company="Jam Co", timezone="Europe/Berlin")
 
@@ -40,27 +41,45 @@ def test_fsma_rows_name_the_traceability_lot_code_and_its_source() -> None:
         receiving=[FsmaReceiving(DAY, "R-1", "PO 5", FARM, RECEIVED, BERRIES, Decimal("12.5"), PLANT, "Cold room")],
         transformation=[FsmaTransformation(DAY, "P-1", MADE, JAM, Decimal(40), RECEIVED, BERRIES, Decimal(8), PLANT,
                                            "Kitchen")],
-        shipping=[FsmaShipping(DAY, "S-1", None, SHOP, PLANT, RECEIVED, BERRIES, FARM, Decimal(2)),
-                  FsmaShipping(DAY, "S-1", "TRK 9", SHOP, PLANT, MADE, JAM, None, Decimal(6))],
+        shipping=[FsmaShipping(DAY, "S-1", "TRK 9", SHOP, PLANT, MADE, JAM, None, Decimal(6)),
+                  FsmaShipping(DAY, "S-1", None, SHOP, PLANT, RECEIVED, BERRIES, FARM, Decimal(2))],
     )
-    rows = fsma204.rows(events, company="Jam Co")
+    rows = list(fsma204.rows(events, company="Jam Co", web="https://lotwise.example"))
     assert [(r.event, r.tlc, r.input_tlc) for r in rows] == [
         ("Receiving", "SUP-77", ""), ("Transformation", "261120-J", "SUP-77"),
         ("Shipping", "261120-J", ""), ("Shipping", "SUP-77", "")]
     receiving, transformation, made, received = rows
-    assert receiving.tlc_source == receiving.ship_from == "Berry Farm, 1 Field Lane, Hilltown"
-    assert receiving.ship_to == "Jam Co, Main plant, 9 Mill Road, Cold room"
+    farm = "Berry Farm, phone +1 555 0100, 1 Field Lane, Hilltown"
+    assert receiving.tlc_source == receiving.ship_from == farm
+    assert receiving.tlc_source_reference == "GLN 0614141000005"
+    assert receiving.ship_to == "Jam Co (Main plant), phone +1 555 0199, 9 Mill Road (Cold room)"
     assert receiving.document_type == "Receipt (supplier ref. PO 5)"
     assert (transformation.product, transformation.input_product) == ("Raspberry jam (JAM-RASP)",
                                                                        "Raspberries (FR-RASP)")
     assert transformation.input_quantity == 8 and transformation.quantity == 40
-    assert made.tlc_source == made.ship_from == "Jam Co, Main plant, 9 Mill Road"
+    assert transformation.tlc_source == "Jam Co (Main plant), phone +1 555 0199, 9 Mill Road"
+    assert transformation.tlc_source_reference == "https://lotwise.example"
+    assert made.tlc_source == made.ship_from == "Jam Co (Main plant), phone +1 555 0199, 9 Mill Road"
     assert made.document_type == "Shipment (carrier ref. TRK 9)" and made.gtin == ""
-    assert received.tlc_source == "Berry Farm, 1 Field Lane, Hilltown"
-    assert received.ship_to == "Corner Shop"
+    assert received.tlc_source == farm
+    assert received.ship_to == "Corner Shop, phone not on file"
     csv = fsma204.to_csv(rows).decode("utf-8-sig").splitlines()
     assert csv[0].startswith("Critical Tracking Event,Event Date,Traceability Lot Code")
     assert len(csv) == 5
+
+
+def test_fsma_receiving_rows_carry_the_origin_the_supplier_sent() -> None:
+    origin = FsmaOrigin(harvested_on=date(2026, 11, 17), harvest_location="Berry Farm, field 7",
+                        harvester="Pickers Ltd, +1 555 0111", cooled_on=date(2026, 11, 17),
+                        cooling_location="Cool Co, +1 555 0122, 2 Ice Rd", packed_on=date(2026, 11, 18),
+                        packing_location="Pack House\n+1 555 0133\n3 Crate St")
+    events = FsmaEvents(receiving=[FsmaReceiving(DAY, "R-1", None, FARM, RECEIVED, BERRIES, Decimal(5), PLANT,
+                                                 "Dock", origin)])
+    [row] = fsma204.rows(events, company="Jam Co")
+    assert row.tlc_source == "Pack House, +1 555 0133, 3 Crate St", "the initial packer assigned the lot code"
+    assert (row.harvested_on, row.cooled_on, row.packed_on, row.landed_on) == (
+        date(2026, 11, 17), date(2026, 11, 17), date(2026, 11, 18), None)
+    assert row.harvester == "Pickers Ltd, +1 555 0111"
 
 
 def _lot(quantity: Decimal | None, product: FsmaProduct = BERRIES, code: str = "261120-R") -> EpcisLot:
