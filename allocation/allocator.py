@@ -1,4 +1,4 @@
-"""FEFO wave allocation: earliest eligible lots first, filling as much as an exact solver."""
+"""FEFO wave allocation: the maximum fill, then earliest expiry first, then serving order."""
 
 from __future__ import annotations
 
@@ -66,8 +66,15 @@ MAX_LOTS_NAMED = 5
 #     the earliest lot that still lets the remaining slots cover the rest (lexicographically
 #     smallest FEFO positions), using up old stock first;
 #   - else the k largest lots (earlier first on equal size), all of them, and the shortage says so.
-# Such lines keep what they took (augmenting paths do not reroute them); the optimality above is
-# claimed for waves whose lines have no lot-count limit.
+# Such lines keep what they took (augmenting paths do not reroute them).
+#
+# That served plan is then proved best, or replaced by the best, for every sku where it might
+# not be: skus with a lot-limited line, and skus whose eligible sets are not nested (where a
+# line may hold a later lot while an earlier one it could have taken serves nobody). Cheap
+# proofs come first (`_certified`); failing them, each connected part of the sku (lines joined
+# by stock they may share) that has a limited line, or belongs to a non-nested sku, is solved
+# by `exact.solve` with the served plan as the answer to beat. Other skus keep the greedy,
+# which is already best there.
 
 
 class _FlowLine:
@@ -251,8 +258,22 @@ def _index_stock(lots: Iterable[StockLot]) -> dict[str, _Sku]:
 def allocate(lines: Iterable[OrderLine], lots: Iterable[StockLot]) -> Plan:
     """Allocate a wave of order lines to stock, first expiry first out.
 
-    Deterministic: the same lines and lots, in any order, give the same plan. `lots` are the
-    pickable stock of the shipping warehouse; each quantity is used at most once in the wave.
+    The plan keeps every rule (eligibility, stock on hand, quantity ordered, lot-count limits)
+    and is the best plan of the wave, in this order:
+
+    1. Maximum fill: no plan allocates more units over the wave.
+    2. Lexicographic FEFO among maximum fills: stock is grouped into expiry classes (one per
+       expiry date; undated stock is the latest class). Of all maximum fills, the plan uses the
+       fewest units of the latest class; among those, the fewest of the next latest; and so on
+       down to the earliest. What stays behind is the latest-expiring stock it can be.
+    3. Serving order among those: the first line served (ship date, priority, sequence) is
+       filled as fully as possible, then the second, and so on.
+
+    Without lot limits a line never holds a lot while an earlier lot it may take is left over.
+    Quantities are exact Decimals throughout. Every short line gets a Shortage whose reasons
+    say why, in words. Deterministic: the same lines and lots, in any order, give the same plan.
+    `lots` are the pickable stock of the shipping warehouse; each quantity is used at most once
+    in the wave.
     """
     # A wave builds no reference cycles, but its many new objects would set off full scans of
     # the whole heap by the cycle collector (about half the time of a 100k-line wave), so the
@@ -872,8 +893,8 @@ def _solve_exactly(
         best = solve(problem, incumbent)
         if best == incumbent:
             continue
-        for m, held in zip(part, best, strict=True):
-            final[m] = {used[k]: Decimal(units).scaleb(-places) for k, units in sorted(held.items()) if units}
+        for m, units_of in zip(part, best, strict=True):
+            final[m] = {used[k]: Decimal(units).scaleb(-places) for k, units in sorted(units_of.items()) if units}
             changed.append(m)
     if not changed:
         return []

@@ -133,7 +133,7 @@ def _lexicographic_milp(p: Problem, incumbent: Flow | None) -> Flow | None:
     """
     import highspy
 
-    h = highspy.Highs()
+    h = highspy.Highs()  # type: ignore[no-untyped-call]
     for option, value in (
         ("output_flag", False),
         ("threads", 1),
@@ -155,7 +155,8 @@ def _lexicographic_milp(p: Problem, incumbent: Flow | None) -> Flow | None:
     upper = [float(min(p.demand[i], p.avail[j])) for i, j in edges] + [1.0] * len(picks)
     count = len(upper)
     h.addVars(count, [0.0] * count, upper)
-    h.changeColsIntegrality(count, list(range(count)), [highspy.HighsVarType.kInteger] * count)
+    for c in range(count):
+        h.changeColIntegrality(c, highspy.HighsVarType.kInteger)
 
     def row(lower: float, high: float, cols: list[int], values: list[float]) -> None:
         h.addRow(lower, high, len(cols), cols, values)

@@ -192,7 +192,7 @@ def test_tiny_waves_reach_the_best_plan_any_allocation_could(wave: Wave) -> None
     assert plan_key(plan, lines, lots) == brute_force_key(lines, lots)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(waves(most_lines=6, most_lots=6, most_qty=10, fractions=True))
 def test_small_waves_reach_the_best_plan_an_integer_program_finds(wave: Wave) -> None:
     lines, lots = wave
@@ -202,7 +202,7 @@ def test_small_waves_reach_the_best_plan_an_integer_program_finds(wave: Wave) ->
     assert plan_key(plan, lines, lots) == milp_key(lines, lots)
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(waves(most_lines=3, most_lots=3, most_qty=3))
 def test_the_two_oracles_agree(wave: Wave) -> None:
     lines, lots = wave
@@ -210,7 +210,7 @@ def test_the_two_oracles_agree(wave: Wave) -> None:
         assert brute_force_key(lines, lots) == milp_key(lines, lots)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(waves(most_lines=6, most_lots=6, most_qty=10))
 def test_every_short_line_says_why(wave: Wave) -> None:
     lines, lots = wave
