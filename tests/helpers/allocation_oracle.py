@@ -11,11 +11,13 @@ best tuple any plan can reach.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 from datetime import date, timedelta
+from decimal import Decimal
 from fractions import Fraction
 
-from allocation import OrderLine, Plan, StockLot, serve_key
+from allocation import CustomerRule, OrderLine, Plan, StockLot, serve_key
 
 Key = tuple[Fraction, ...]
 
@@ -196,3 +198,53 @@ def milp_key(lines: list[OrderLine], lots: list[StockLot]) -> Key:
 def quantities_whole(lines: list[OrderLine], lots: list[StockLot]) -> bool:
     return all(q == q.to_integral_value() for q in (*(x.quantity for x in lines), *(s.available for s in lots)))
 
+
+
+def random_wave(rng: random.Random, most_lines: int = 6, most_lots: int = 6, most_qty: int = 10) -> tuple[
+    list[OrderLine], list[StockLot]
+]:
+    """A small one-sku wave like the property tests draw: crossing percentage rules, lot limits,
+    no-date-reversal, holds, lots over two locations, sometimes half units."""
+    base = date(2026, 11, 23)
+    step = Decimal("0.5") if rng.random() < 0.25 else Decimal(1)
+    lots: list[StockLot] = []
+    for lot_id in range(1, rng.randint(1, most_lots) + 1):
+        expires = None if rng.random() < 0.2 else rng.randint(0, 60)
+        status = rng.choice(("released",) * 5 + ("hold", "recalled"))
+        made = base - timedelta(days=rng.randint(0, 150))
+        for place in range(1, rng.randint(1, 2) + 1):
+            if len(lots) < most_lots:
+                lots.append(
+                    StockLot(
+                        lot_id=lot_id,
+                        lot_code=f"L{lot_id}",
+                        sku="JAM",
+                        expiry=None if expires is None else base + timedelta(days=expires),
+                        made_on=made,
+                        available=step * rng.randint(0, most_qty),
+                        location_id=place,
+                        location_code=f"A-{place:02d}",
+                        status=status,  # type: ignore[arg-type]
+                    )
+                )
+    pcts = [None, None, Decimal(25), Decimal(50), Decimal("66.7"), Decimal(75), Decimal(90)]
+    lines = [
+        OrderLine(
+            line_id=line_id,
+            sku="JAM",
+            quantity=step * rng.randint(0, most_qty + 2),
+            ship_date=base + timedelta(days=rng.randint(0, 3)),
+            rule=CustomerRule(
+                min_remaining_days=None if rng.random() < 0.5 else rng.randint(0, 20),
+                min_remaining_pct=rng.choice(pcts),
+                transit_days=rng.randint(0, 2),
+                max_lots_per_line=None if rng.random() < 0.4 else rng.randint(1, 2),
+                no_date_reversal=rng.random() < 0.3,
+            ),
+            priority=rng.randint(0, 1),
+            sequence=line_id,
+            latest_shipped_expiry=None if rng.random() < 0.5 else base + timedelta(days=rng.randint(0, 40)),
+        )
+        for line_id in range(1, rng.randint(1, most_lines) + 1)
+    ]
+    return lines, lots
