@@ -109,7 +109,7 @@ def solve(problem: Problem, incumbent: Flow | None = None) -> Flow:
     if incumbent is not None and p.key(incumbent) == p.key(flow):
         return incumbent
     if any(len(p.lots_of(flow[i])) > (p.limit[i] or 0) for i in limited):
-        found = _lexicographic_milp(p, incumbent)
+        found = _lexicographic_milp(p, incumbent, p.key(flow))
         flow = found if found is not None else branch_and_bound(p, incumbent)
     if incumbent is not None and p.key(incumbent) <= p.key(flow):
         return incumbent
@@ -123,13 +123,15 @@ def _lot_totals(p: Problem) -> dict[int, int]:
     return totals
 
 
-def _lexicographic_milp(p: Problem, incumbent: Flow | None) -> Flow | None:
+def _lexicographic_milp(p: Problem, incumbent: Flow | None, bound: Key) -> Flow | None:
     """The best flow by HiGHS, one objective at a time, or None if an answer fails a check.
 
     Objectives in key order: total units; units of each expiry class from the latest down;
     each line's fill in serving order. After each, its value is fixed by a constraint with an
     integer bound. An objective the current answer already meets at its trivial bound (no units
-    of a class, a full line) is fixed without a solve.
+    of a class, a full line) is fixed without a solve, and so is every objective before the
+    first where the incumbent and `bound` (the key of a relaxation) differ: the best key lies
+    between them, so it shares that prefix.
     """
     import highspy
 
@@ -204,12 +206,19 @@ def _lexicographic_milp(p: Problem, incumbent: Flow | None) -> Flow | None:
         return sum(flow[edges[c][0]].get(edges[c][1], 0) for c in cols)
 
     current = incumbent
+    settled = 0
+    if incumbent is not None:
+        ours = p.key(incumbent)
+        while settled < len(ours) and ours[settled] == bound[settled]:
+            settled += 1
     zero_costs = [0.0] * count
-    for cols, maximise, trivial in objectives:
+    for index, (cols, maximise, trivial) in enumerate(objectives):
         if not cols:
             continue
-        if current is not None and trivial is not None and value_of(current, cols) == trivial:
-            bound = float(trivial)
+        if current is not None and index < settled:
+            fixed = float(value_of(current, cols))
+        elif current is not None and trivial is not None and value_of(current, cols) == trivial:
+            fixed = float(trivial)
         else:
             costs = list(zero_costs)
             for c in cols:
@@ -239,11 +248,11 @@ def _lexicographic_milp(p: Problem, incumbent: Flow | None) -> Flow | None:
                 if (maximise and value < held) or (not maximise and value > held):
                     return None
             current = found
-            bound = float(value)
+            fixed = float(value)
         if maximise:
-            row(bound, inf, cols, [1.0] * len(cols))
+            row(fixed, inf, cols, [1.0] * len(cols))
         else:
-            row(-inf, bound, cols, [1.0] * len(cols))
+            row(-inf, fixed, cols, [1.0] * len(cols))
     return current
 
 
