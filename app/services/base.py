@@ -49,11 +49,15 @@ def unit(session: Session) -> Iterator[None]:
     if session.info.get(_UNIT):
         yield
         return
-    if session.in_transaction():
-        # End the request's read transaction so the booking starts a write transaction
-        # (on SQLite that takes the write lock up front; see db.make_engine).
-        session.commit()
-    session.connection(execution_options={WRITE_OPTION: True})
+    if session.get_bind().dialect.name == "sqlite":
+        if session.in_transaction():
+            # End the request's read transaction so the booking starts a write transaction, which
+            # takes the write lock up front (BEGIN IMMEDIATE; see db.make_engine).
+            session.commit()
+        session.connection(execution_options={WRITE_OPTION: True})
+    # On PostgreSQL the request's read transaction simply goes on as the booking's: under READ
+    # COMMITTED every statement sees what is committed when it runs, so ending it first would only
+    # cost a COMMIT and a BEGIN (two round trips) per booking.
     session.info[_UNIT] = True
     try:
         yield

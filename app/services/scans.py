@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from allocation.usability import is_expired
 from app.models import Lot, Order, PackagingLevel, Product, ScanEvent, User
@@ -31,6 +31,27 @@ def scan_fields(scan: Scan) -> dict[str, Any]:
 def _json(fields: dict[str, Any]) -> dict[str, Any]:
     return {k: (v.isoformat() if isinstance(v, date) else str(v) if isinstance(v, Decimal) else v)
             for k, v in fields.items()}
+
+
+def look_up(session: Session, scan: Scan, *, raw: str, outcome: str, message: str | None, station: str | None,
+            user: User | None, today: date, pairing: str | None = None) -> ScanOut:
+    """What a parsed scan names, with the scan recorded: the reads first, then the event, one commit.
+
+    On PostgreSQL the reads and the insert share the request's one transaction (a handheld's scan is then a
+    handful of round trips); on SQLite the write lock is taken only for the insert. A look-up that fails
+    (a lost connection, a bug) still leaves its scan in the log, marked as an error, before the failure
+    goes on to the caller.
+    """
+    try:
+        answer = resolve(session, scan, event_id=0, today=today, pairing=pairing)
+    except Exception as exc:
+        session.rollback()
+        record_scan(session, raw=raw, parsed=scan_fields(scan), outcome="error",
+                    message=f"look-up failed: {type(exc).__name__}", station=station, user=user)
+        raise
+    event_id = record_scan(session, raw=raw, parsed=scan_fields(scan), outcome=outcome, message=message,
+                           station=station, user=user)
+    return answer.model_copy(update={"event_id": event_id})
 
 
 @transactional
@@ -107,13 +128,19 @@ def _unknown(scan: Scan) -> str | None:
 MAX_CANDIDATES = 50
 
 
+# The answer names the lot's product and supplier: loaded with the lot, not one query each after it.
+_WITH_NAMES = (joinedload(Lot.product), joinedload(Lot.supplier))
+
+
 def _lot(session: Session, scan: Scan, product: Product | None) -> tuple[Lot | None, list[int]]:
     """The lot the scan names, or, when a bare code fits several lots, none and their ids."""
     if product is not None and scan.lot:
-        lot = session.scalar(select(Lot).where(Lot.product_id == product.id, Lot.code == scan.lot))
+        lot = session.scalar(select(Lot).options(*_WITH_NAMES)
+                             .where(Lot.product_id == product.id, Lot.code == scan.lot))
         if lot is None:
             # A supplier's case label carries the supplier's lot code, which receiving recorded.
-            lot = session.scalar(select(Lot).where(Lot.product_id == product.id, Lot.supplier_lot_code == scan.lot)
+            lot = session.scalar(select(Lot).options(*_WITH_NAMES)
+                                 .where(Lot.product_id == product.id, Lot.supplier_lot_code == scan.lot)
                                  .order_by(Lot.made_on.desc(), Lot.id.desc()).limit(1))
         return lot, []
     if scan.kind == "text" and scan.text and product is None:
@@ -121,7 +148,7 @@ def _lot(session: Session, scan: Scan, product: Product | None) -> tuple[Lot | N
         # first, then the supplier's lot code the clerk reads off a case or a complaint. A code
         # several lots share is never settled by guessing: the person chooses.
         for column in (Lot.code, Lot.supplier_lot_code):
-            lots = session.scalars(select(Lot).where(column == scan.text).order_by(Lot.id)
+            lots = session.scalars(select(Lot).options(*_WITH_NAMES).where(column == scan.text).order_by(Lot.id)
                                    .limit(MAX_CANDIDATES)).all()
             if lots:
                 return (lots[0], []) if len(lots) == 1 else (None, [x.id for x in lots])
