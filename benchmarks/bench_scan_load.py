@@ -206,8 +206,9 @@ def workload(engine: Engine, handhelds: int, picks_needed: int, seed: int) -> Wo
                          .order_by(Lot.id.desc()).limit(400)).all()
         labels = [f"]C101{gtin}17{expiry:%y%m%d}10{code}" if expiry else f"]C101{gtin}10{code}"
                   for code, expiry, gtin in lots]
+        # A GTIN-13 product barcode (EAN-13) is the GTIN-14 without its leading zero.
         products = [g[1:] if g.startswith("0") else g
-                    for g in s.scalars(select(Product.gtin).where(Product.gtin.is_not(None))).all()]
+                    for g in s.scalars(select(Product.gtin).where(Product.gtin.is_not(None))).all() if g]
         codes = [code for code, _e, _g in lots[:100]]
         numbers = s.scalars(select(Order.number).where(Order.status == OrderStatus.OPEN).limit(100)).all() \
             or s.scalars(select(Order.number).limit(100)).all()
@@ -217,9 +218,10 @@ def workload(engine: Engine, handhelds: int, picks_needed: int, seed: int) -> Wo
             unknown.append(f"]C101{body}{_gs1_check(body)}10X{rng.randrange(10**6)}")
         stations = s.scalars(select(Station.code)).all()
     scans: list[tuple[str, str]] = []
-    for what, pool, share in (("lot label", labels, 60), ("product barcode", products, 15),
-                              ("typed lot code", codes, 10), ("order number", list(numbers), 10),
-                              ("unknown label", unknown, 5)):
+    pools: list[tuple[str, list[str], int]] = [
+        ("lot label", labels, 60), ("product barcode", products, 15), ("typed lot code", codes, 10),
+        ("order number", list(numbers), 10), ("unknown label", unknown, 5)]
+    for what, pool, share in pools:
         if pool:
             scans += [(what, rng.choice(pool)) for _ in range(share * 20)]
     rng.shuffle(scans)
@@ -372,7 +374,18 @@ class Http:
                 if reused and attempt == 0:
                     continue  # the server had closed a kept-alive connection: nothing was read, send anew
                 raise
+            except BaseException:
+                writer.close()
+                raise
             break
+        try:
+            return await self._answer(reader, writer, status_line)
+        except BaseException:
+            writer.close()  # cut off mid-answer (a timeout): the connection cannot be used again
+            raise
+
+    async def _answer(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                      status_line: bytes) -> tuple[int, bytes]:
         status = int(status_line.split()[1])
         length, close, chunked = 0, status_line.startswith(b"HTTP/1.0"), False
         while True:
