@@ -429,16 +429,33 @@ def export_(ctx: click.Context, file: str) -> None:
     click.echo(f"wrote {file}")
 
 
-def run_server(host: str, port: int, workers: int, overrides: dict[str, Any] | None = None) -> None:
-    """Serve with gunicorn; each worker builds its own app (and database connections)."""
+def default_workers() -> int:
+    """Two worker processes per CPU core, plus one: enough to keep every core busy while others wait on the database."""
+    import os
+
+    return 2 * (os.cpu_count() or 1) + 1
+
+
+def run_server(host: str, port: int, workers: int, overrides: dict[str, Any] | None = None, *, threads: int = 2,
+               access_log: bool = False) -> None:
+    """Serve with gunicorn; each worker builds its own app (and database connections).
+
+    Threaded workers (gthread) keep a handheld's connection open between its scans (HTTP keep-alive) and
+    answer a second request while the first waits on the database; several processes use every core.
+    """
     from gunicorn.app.base import BaseApplication
 
     class Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
-            self.cfg.set("accesslog", "-")
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("threads", threads)
+            # Handhelds scan about once a second: a connection kept a few seconds is reused, not reopened.
+            self.cfg.set("keepalive", 5)
             self.cfg.set("timeout", 60)
+            if access_log:
+                self.cfg.set("accesslog", "-")
 
         def load(self) -> Any:
             return create_app(overrides)
@@ -449,9 +466,14 @@ def run_server(host: str, port: int, workers: int, overrides: dict[str, Any] | N
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True)
-@click.option("--workers", default=2, show_default=True)
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="worker processes  [default: 2 per CPU core + 1]")
+@click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True,
+              help="threads per worker process")
+@click.option("--access-log/--no-access-log", default=False, show_default=True,
+              help="log every request on standard output (the reverse proxy in front usually does)")
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
+def serve(ctx: click.Context, host: str, port: int, workers: int | None, threads: int, access_log: bool) -> None:
     """Apply migrations and serve the configured database with gunicorn."""
     from app.migrate import upgrade
 
@@ -459,7 +481,7 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
     upgrade(app.extensions["lotwise.engine"])
     app.extensions["lotwise.engine"].dispose()
     click.echo(f"Lotwise on http://{host}:{port}")
-    run_server(host, port, workers)
+    run_server(host, port, workers or default_workers(), threads=threads, access_log=access_log)
 
 
 @main.command()

@@ -28,15 +28,12 @@ def _parse(raw: str, station: str | None, user: User) -> ScanOut:
     except PairingError as exc:
         # The label breaks a GS1 pairing rule, but what it says is still worth having: the answer
         # keeps every field read and says in `missing` what it leaves unknown.
-        event_id = scans.record_scan(db(), raw=raw, parsed=scans.scan_fields(exc.scan), outcome="incomplete",
-                                     message=str(exc), station=station, user=user)
-        return scans.resolve(db(), exc.scan, event_id=event_id, today=today(), pairing=str(exc))
+        return scans.look_up(db(), exc.scan, raw=raw, outcome="incomplete", message=str(exc), station=station,
+                             user=user, today=today(), pairing=str(exc))
     except ScanError as exc:
         scans.record_scan(db(), raw=raw, parsed=None, outcome="error", message=str(exc), station=station, user=user)
         raise Invalid(str(exc), "raw") from None
-    event_id = scans.record_scan(db(), raw=raw, parsed=scans.scan_fields(scan), outcome="ok", message=None,
-                                 station=station, user=user)
-    return scans.resolve(db(), scan, event_id=event_id, today=today())
+    return scans.look_up(db(), scan, raw=raw, outcome="ok", message=None, station=station, user=user, today=today())
 
 
 @endpoint("/scans/parse", "POST", summary="Parse a scan and look up the product, lot or order it names",

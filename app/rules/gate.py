@@ -133,10 +133,16 @@ def lock_products(session: Session, product_ids: Iterable[int]) -> None:
     the product rows it touches, in id order so that two bookings never wait on each other
     crosswise; stock and allocations are read only after that. SQLite already runs one writing
     transaction at a time (BEGIN IMMEDIATE).
+
+    The lock is FOR NO KEY UPDATE: it excludes every other booking that locks the product, but not the
+    key-share lock PostgreSQL takes on the product when a booking adds a lot of it (a batch's output
+    lot). With FOR UPDATE, two batches of one product, each having added its output lot, would each
+    wait for the other's key-share lock: a deadlock.
     """
     ids = sorted(set(product_ids))
     if ids and session.get_bind().dialect.name == "postgresql":
-        session.execute(select(Product.id).where(Product.id.in_(ids)).order_by(Product.id).with_for_update())
+        session.execute(select(Product.id).where(Product.id.in_(ids)).order_by(Product.id)
+                        .with_for_update(key_share=True))
 
 
 def lot_problems(lot: Lot, on: date | None, location: Location | None = None,

@@ -7,7 +7,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.db import utcnow
@@ -147,7 +147,9 @@ def user_for_token(session: Session, token: str, *, address: str | None, now: da
     tokens. Wrong tokens count per client address only: tokens are 256-bit random strings, so no one
     guesses one, and a per-token count would only let anyone lock a known token's scanner out.
     """
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+    # The token and its user in one query: every API call of every handheld comes through here.
+    row = session.scalar(select(ApiToken).options(joinedload(ApiToken.user))
+                         .where(ApiToken.token_hash == hash_token(token)))
     if row is not None and row.revoked_at is None and row.user.active:
         if row.last_used_at is None or now - row.last_used_at >= TOKEN_USE_RESOLUTION:
             note_token_use(session, row.id, now)

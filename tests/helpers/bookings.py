@@ -15,11 +15,13 @@ from tests.helpers.api import TODAY, Api
 
 __all__ = ["TODAY", "receive", "refused", "request_key", "set_status", "snapshot"]
 
-_NOT_BOOKINGS = {"user_account", "api_token", "web_session", "sign_in_throttle", "alembic_version"}
+# Counters are left out: on PostgreSQL a number drawn by a booking that is then refused is not handed out again
+# (see services.base.next_number), so the counter may move while nothing is booked.
+_NOT_BOOKINGS = {"user_account", "api_token", "web_session", "sign_in_throttle", "alembic_version", "counter"}
 
 
 def snapshot(session: Session) -> dict[str, list[tuple[Any, ...]]]:
-    """Every committed row of every business table: lots, documents, movements, balances, counters."""
+    """Every committed row of every business table: lots, documents, movements, balances."""
     with session.get_bind().connect() as conn:
         present = set(inspect(conn).get_table_names())
         tables = [t for t in Base.metadata.sorted_tables if t.name in present - _NOT_BOOKINGS]

@@ -223,3 +223,22 @@ def test_receiving_teaches_a_product_its_gtin_once(api_as: Any, site: dict[str, 
     refused(clerk.post("/scans/remember-gtin", {"product_id": site["SUGAR"], "gtin": SUPPLIER_GTIN}), 409, "gtin")
     assert api_as(Role.VIEWER).post("/scans/remember-gtin", {"product_id": site["SUGAR"],
                                                              "gtin": other}).status_code == 403
+
+
+def test_a_look_up_that_fails_still_leaves_its_scan_in_the_log(session: Session, monkeypatch: Any) -> None:
+    """Whatever breaks while a scan is looked up (a lost connection, a bug), the scan itself is kept, as an error."""
+    from app.services import scans
+    from scanning import parse
+
+    def broken(*_args: Any, **_kwargs: Any) -> Any:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(scans, "resolve", broken)
+    scan = parse(f"]C101{JAM_GTIN}10J0042", today=TODAY)
+    with pytest.raises(RuntimeError):
+        scans.look_up(session, scan, raw=scan.raw, outcome="ok", message=None, station="dock-1", user=None,
+                      today=TODAY)
+    [event] = events(session)
+    assert (event.raw, event.outcome, event.station, event.message) == (
+        scan.raw, "error", "dock-1", "look-up failed: RuntimeError")
+    assert event.parsed is not None and event.parsed["lot"] == "J0042"

@@ -196,3 +196,46 @@ def test_user_unlock_names_an_unknown_user(lotwise: Run) -> None:
     assert done.exit_code == 0 and "maria may sign in again" in done.output
     unknown = lotwise("user", "unlock", "nobody")
     assert unknown.exit_code != 0 and "no user nobody" in unknown.output
+
+
+def test_serve_keeps_a_handhelds_connection_open_between_requests(tmp_path: Path) -> None:
+    """`lotwise serve` answers a second request on the connection of the first (HTTP keep-alive), as a handheld
+    scanning once a second needs; a server that closed it after every answer would make each scan connect anew."""
+    import http.client
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "LOTWISE_DATABASE_URL": f"sqlite:///{tmp_path / 'served.db'}",
+           "LOTWISE_INSTANCE_DIR": str(tmp_path), "PYTHONPATH": str(root)}
+    server = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--workers", "1"],
+                              cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        for _ in range(900):  # up to three minutes to start on a busy machine
+            try:
+                conn.request("GET", "/login")
+                break
+            except OSError:
+                assert server.poll() is None, server.stderr.read().decode() if server.stderr else "serve exited"
+                conn.close()
+                time.sleep(0.2)
+        first = conn.getresponse()
+        first.read()
+        sock = conn.sock
+        assert first.status == 200 and sock is not None, first.getheaders()
+        conn.request("GET", "/login")
+        second = conn.getresponse()
+        second.read()
+        assert second.status == 200
+        assert conn.sock is sock, "the server closed the connection after the first answer"
+        conn.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -14,11 +14,12 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db import make_engine, make_session_factory
-from app.errors import Conflict, InsufficientStock, LotBlocked
+from app.errors import Conflict, InsufficientStock, LotBlocked, NotFound
 from app.models import Balance, Lot, OrderLine, Receipt, User
 from app.queries.check import check_ledger
 from app.schemas import OrderIn, ProductionRunIn, ReceiptIn, ReturnIn, ShipmentIn, TransferIn
 from app.services import orders, production, stock
+from app.services.base import unit
 from tests.helpers.api import Api
 from tests.helpers.bookings import TODAY, receive, request_key
 from tests.helpers.databases import PG_URL
@@ -298,3 +299,55 @@ def test_postgresql_bookings_wait_on_row_locks_not_on_the_whole_database(
         holder.dispose()
     assert type(results[0]).__name__ == "ProductionRun", results
     assert _on_hand(session, free) == [D(90)]
+
+
+@pytest.mark.skipif(not PG_URL, reason="bookings running side by side need PostgreSQL; SQLite runs one booking at a "
+                                       "time (set LOTWISE_TEST_DATABASE_URL)")
+def test_postgresql_two_receipts_book_side_by_side_without_waiting_for_each_others_commit(
+        site: dict[str, Any], session: Session, factories: Any) -> None:
+    """Receipts draw numbers from the same counters (R-…, the product's lot codes of the day) yet never queue.
+
+    The first receipt is booked and left uncommitted; the second, on another connection, must be booked in
+    full before the first commits. Were the counters locked until commit, the second would wait for a commit
+    that waits for it, and the thread would still be running when the first gives up waiting for it.
+    """
+    receive_one = ReceiptIn.model_validate({"supplier_id": site["supplier"], "lines": [
+        {"sku": "RASP", "quantity": "5", "location": "COLD-01"}]})
+
+    def book(s: Session, u: User) -> Receipt:
+        return stock.receive(s, receive_one, user=u, today=TODAY, lot_code_pattern=PATTERN)
+
+    second: list[Any] = []
+    with factories()() as s:
+        user = s.scalars(select(User).where(User.username == "admin")).one()
+        with unit(s):
+            first = book(s, user)
+            other = threading.Thread(target=lambda: second.extend(race(factories, [book])))
+            other.start()
+            other.join(timeout=30)
+            booked_while_first_open = not other.is_alive()
+        # The first commits here; a second receipt that was waiting for it would now go on.
+        other.join(timeout=60)
+    assert booked_while_first_open, "the second receipt waited for the first one's commit"
+    assert len(second) == 1 and isinstance(second[0], Receipt), second
+    assert sorted([first.number, second[0].number]) == ["R-000001", "R-000002"]
+    session.commit()
+    assert sorted(session.scalars(select(Receipt.number))) == ["R-000001", "R-000002"]
+    assert sorted(session.scalars(select(Lot.code))) == [f"{TODAY:%y%m%d}-A", f"{TODAY:%y%m%d}-B"]
+    assert check_ledger(session) == []
+
+
+def test_a_refused_receipt_leaves_a_gap_in_the_numbers_only_on_postgresql(
+        site: dict[str, Any], session: Session) -> None:
+    """Numbers stay unique and in order; on PostgreSQL the one a refused booking drew is not used again."""
+    def receipt(location: str) -> ReceiptIn:
+        return ReceiptIn.model_validate({"supplier_id": site["supplier"], "lines": [
+            {"sku": "RASP", "quantity": "5", "location": location}]})
+
+    assert stock.receive(session, receipt("COLD-01"), user=None, today=TODAY, lot_code_pattern=PATTERN).number \
+        == "R-000001"
+    with pytest.raises(NotFound):
+        stock.receive(session, receipt("NOWHERE"), user=None, today=TODAY, lot_code_pattern=PATTERN)
+    third = stock.receive(session, receipt("COLD-01"), user=None, today=TODAY, lot_code_pattern=PATTERN)
+    assert third.number == ("R-000003" if PG_URL else "R-000002")
+    assert sorted(session.scalars(select(Receipt.number))) == ["R-000001", third.number]

@@ -1,0 +1,784 @@
+"""Scans, picks and receipts from 200 handhelds at once: `lotwise serve` on PostgreSQL under an open-loop load.
+
+    python -m benchmarks.bench_scan_load [--url postgresql://…] [--handhelds 200] [--seconds 30]
+                                         [--baseline main] [--rates 250,500,…]
+
+The database (one of its own, default below) gets the demo company once (built on later runs only if it is
+empty), then for each run: twenty operators with an API token each, fresh orders allocated for the picks, and the
+labels to scan read from its lots, products and orders. The server is started the way the README deploys it
+(`lotwise serve`, its defaults for workers and threads), from this source tree — and, with `--baseline REF`,
+first from that git revision exported to a temporary folder (the same database, the same load), so both are
+measured in one run on one machine.
+
+The load is open-loop: every request has its scheduled moment (each handheld once a second, the handhelds spread
+evenly over the second) and is sent then whether or not earlier answers have come back; its latency runs from the
+scheduled moment to the last byte of the answer, so a server that falls behind shows it in full instead of
+slowing the senders down (no coordinated omission). The generator is one asyncio process speaking HTTP/1.1 over
+raw streams with keep-alive (connections are reused when the server keeps them open); it measures its own CPU, and
+that of the server's processes and the database's backends, so one can see whether it starved the server.
+
+Phases: 200 handhelds for `--seconds`, each sending once a second a parse/lookup scan, a pick confirmation or a
+receipt (70/20/10 by default; bookings carry an Idempotency-Key); then parse/lookup alone at rising rates, each for
+`--step-seconds`, until the p99 passes 50 ms or a request fails: the highest rate that passed is the sustainable
+rate. Writes its section of docs/benchmarks.md (`--no-write` to leave it alone).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import resource
+import shutil
+import socket
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session
+
+from app.db import make_engine
+from app.migrate import upgrade
+from benchmarks.report import write_section
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/lotwise_scanbench"
+TIMEZONE = "UTC"
+P99_LIMIT = 0.050  # seconds: the target for every kind of request
+TIMEOUT = 10.0  # seconds: an answer later than this counts as an error
+OPERATORS = 20  # handhelds share these operators' tokens, as a shift's devices would
+PICK_UNITS = 1  # each pick confirms one unit, so an allocation of N units takes N picks
+KINDS = ("parse", "pick", "receipt")
+RATES = "100,200,300,400,600,800,1000,1250,1500"  # parse/lookup rates stepped through by default
+EXPECTED = {"parse": 200, "pick": 200, "receipt": 201}
+
+
+# --- the database and what the handhelds will send -------------------------------------------------------------
+
+
+def _admin_url(url: str) -> str:
+    return make_url(url).set(database="postgres").render_as_string(hide_password=False)
+
+
+def prepare(url: str, rebuild: bool) -> Engine:
+    """The database with the demo company (created and built when missing or empty), migrated."""
+    name = make_url(url).database
+    admin = make_engine(_admin_url(url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+        if rebuild and exists:
+            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+            exists = False
+        if not exists:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    from app import create_app
+    from app.demo import build_demo
+
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench-scan-load", "TIMEZONE": TIMEZONE})
+    t0 = time.perf_counter()
+    if build_demo(app):
+        print(f"built the demo company in {time.perf_counter() - t0:.0f} s", flush=True)
+    app.extensions["lotwise.engine"].dispose()
+    engine = make_engine(url)
+    upgrade(engine)
+    return engine
+
+
+@dataclass
+class Pick:
+    order_id: int
+    lot_id: int
+    location: str
+    left: int
+
+
+@dataclass
+class Workload:
+    tokens: list[str]
+    scans: list[tuple[str, str]]  # (what, raw)
+    picks: list[Pick]
+    receipt_lines: list[dict[str, Any]]  # sku and location of a material, and its supplier
+    stations: list[str]
+
+
+def _gs1_check(body: str) -> str:
+    total = sum(int(c) * (3 if i % 2 == 0 else 1) for i, c in enumerate(reversed(body)))
+    return str((10 - total % 10) % 10)
+
+
+def workload(engine: Engine, handhelds: int, picks_needed: int, seed: int) -> Workload:
+    """Operators and tokens, orders allocated to pick from, and the labels the handhelds will scan."""
+    from app.models import (
+        Customer,
+        Location,
+        LocationKind,
+        Lot,
+        LotStatus,
+        Order,
+        OrderAllocation,
+        OrderLine,
+        Product,
+        ProductKind,
+        Role,
+        Station,
+        Supplier,
+        User,
+    )
+    from app.models.documents import OrderStatus
+    from app.schemas import OrderIn, ReceiptIn, UserIn
+    from app.services import orders, stock
+    from app.services.allocations import allocate_order
+    from app.services.users import create_token, create_user
+
+    rng = random.Random(seed)
+    today = datetime.now(UTC).date()
+    with Session(engine) as s:
+        tokens = []
+        for i in range(1, OPERATORS + 1):
+            name = f"handheld-{i:02d}"
+            if s.scalar(select(User.id).where(User.username == name)) is None:
+                create_user(s, UserIn(username=name, role=Role.OPERATOR, password="bench-scan-load-pw"))
+            tokens.append(create_token(s, name, f"scan load {datetime.now(UTC):%H%M%S}")[1])
+        admin = s.scalar(select(User).where(User.role == Role.ADMIN).limit(1))
+
+        # Picks: a big delivery of each finished product into a pickable shelf, ordered by a customer without a
+        # shelf-life rule and allocated, so every pick is one the gate lets through.
+        warehouse_code, shelf = s.execute(
+            select(Location.warehouse_id, Location.code).where(Location.kind == LocationKind.STORAGE)
+            .order_by(Location.id).limit(1)).one()
+        from app.models import Warehouse
+        warehouse = s.get_one(Warehouse, warehouse_code).code
+        customer = s.scalar(select(Customer.id).where(Customer.min_remaining_days.is_(None),
+                                                      Customer.min_remaining_pct.is_(None),
+                                                      Customer.max_lots_per_line.is_(None),
+                                                      Customer.no_date_reversal.is_(False)).order_by(Customer.id)
+                            .limit(1))
+        supplier = s.scalar(select(Supplier.id).order_by(Supplier.id).limit(1))
+        finished = s.scalars(select(Product).where(Product.kind == ProductKind.PRODUCT).order_by(Product.id)
+                             .limit(8)).all()
+        per_line = max(50, picks_needed // max(1, len(finished)) + 50)
+        lines = []
+        for product in finished:
+            expiry = today + timedelta(days=max(product.shelf_life_days or 365, 60))
+            stock.receive(s, ReceiptIn.model_validate({"supplier_id": supplier, "lines": [
+                {"sku": product.sku, "quantity": str(per_line * PICK_UNITS), "location": shelf,
+                 "expiry": expiry.isoformat()}]}), user=admin, today=today,
+                lot_code_pattern="{date:%y%m%d}-{seq_alpha}")
+            lines.append({"sku": product.sku, "quantity": str(per_line * PICK_UNITS)})
+        order_ids = []
+        for line in lines:
+            order = orders.create_order(s, OrderIn.model_validate({
+                "customer_id": customer, "warehouse": warehouse, "ship_date": today.isoformat(),
+                "lines": [line]}), user=admin, today=today)
+            allocate_order(s, order.id, today=today, user=admin)
+            order_ids.append(order.id)
+        s.commit()
+        picks = [Pick(a.order_line.order_id, a.lot_id, a.location.code, int(a.quantity - a.picked_quantity))
+                 for a in s.scalars(select(OrderAllocation).join(OrderLine)
+                                    .where(OrderLine.order_id.in_(order_ids))).all()]
+
+        # Receipts: materials into a receiving location, each with the supplier's lot code from its label.
+        receiving = s.scalar(select(Location.code).where(Location.kind == LocationKind.RECEIVING).order_by(Location.id)
+                             .limit(1))
+        materials = s.scalars(select(Product.sku).where(Product.kind == ProductKind.MATERIAL)
+                              .order_by(Product.id)).all()
+        receipt_lines = [{"supplier_id": supplier, "sku": sku, "location": receiving} for sku in materials]
+
+        # Scans: our lot labels (GS1-128 as a wedge types it), product barcodes, typed lot codes, order numbers,
+        # and a few labels Lotwise does not know.
+        lots = s.execute(select(Lot.code, Lot.expiry, Product.gtin).join(Product)
+                         .where(Lot.status == LotStatus.RELEASED, Product.gtin.is_not(None))
+                         .order_by(Lot.id.desc()).limit(400)).all()
+        labels = [f"]C101{gtin}17{expiry:%y%m%d}10{code}" if expiry else f"]C101{gtin}10{code}"
+                  for code, expiry, gtin in lots]
+        # A GTIN-13 product barcode (EAN-13) is the GTIN-14 without its leading zero.
+        products = [g[1:] if g.startswith("0") else g
+                    for g in s.scalars(select(Product.gtin).where(Product.gtin.is_not(None))).all() if g]
+        codes = [code for code, _e, _g in lots[:100]]
+        numbers = s.scalars(select(Order.number).where(Order.status == OrderStatus.OPEN).limit(100)).all() \
+            or s.scalars(select(Order.number).limit(100)).all()
+        unknown = []
+        for _ in range(20):
+            body = "0" + "".join(rng.choice("0123456789") for _ in range(12))
+            unknown.append(f"]C101{body}{_gs1_check(body)}10X{rng.randrange(10**6)}")
+        stations = s.scalars(select(Station.code)).all()
+    scans: list[tuple[str, str]] = []
+    pools: list[tuple[str, list[str], int]] = [
+        ("lot label", labels, 60), ("product barcode", products, 15), ("typed lot code", codes, 10),
+        ("order number", list(numbers), 10), ("unknown label", unknown, 5)]
+    for what, pool, share in pools:
+        if pool:
+            scans += [(what, rng.choice(pool)) for _ in range(share * 20)]
+    rng.shuffle(scans)
+    return Workload(tokens=tokens, scans=scans, picks=picks, receipt_lines=receipt_lines,
+                    stations=list(stations) or ["DOCK"])
+
+
+# --- the server ---------------------------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def exported(ref: str) -> Iterator[Path]:
+    """The source tree of a git revision, exported to a temporary folder (the repository is not touched)."""
+    folder = Path(tempfile.mkdtemp(prefix="lotwise-baseline-"))
+    try:
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", ref], check=True,
+                                 capture_output=True).stdout
+        with tarfile.open(fileobj=BytesIO(archive)) as tar:
+            tar.extractall(folder, filter="data")
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@dataclass
+class Server:
+    base: str
+    host: str
+    port: int
+    pid: int
+
+
+@contextmanager
+def served(source: Path, url: str, serve_args: list[str]) -> Iterator[Server]:
+    """`lotwise serve` from the source tree `source` on `url`; yields where it listens once it answers."""
+    port = _free_port()
+    env = {**os.environ, "LOTWISE_DATABASE_URL": url, "LOTWISE_SECRET_KEY": "bench-scan-load",
+           "LOTWISE_TIMEZONE": TIMEZONE, "PYTHONPATH": str(source), "PYTHONDONTWRITEBYTECODE": "1"}
+    log = tempfile.TemporaryFile()
+    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+                             *serve_args], cwd=source, env=env, stdout=subprocess.DEVNULL, stderr=log)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1) as probe:
+                    probe.sendall(b"GET /login HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
+                    if probe.recv(12).startswith(b"HTTP/1."):
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None:
+                log.seek(0)
+                raise RuntimeError("lotwise serve exited:\n" + log.read().decode(errors="replace")[-3000:])
+            time.sleep(0.2)
+        time.sleep(1.0)  # let every worker finish starting
+        yield Server(base, "127.0.0.1", port, proc.pid)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def _cpu_of(pids: list[int]) -> dict[int, float]:
+    """CPU seconds (user + system) each process has used so far."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            out[pid] = (int(fields[11]) + int(fields[12])) / tick
+        except (OSError, IndexError, ValueError):
+            continue
+    return out
+
+
+def _spent(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds spent between two readings (a process started meanwhile counts from zero)."""
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
+
+
+def _tree(pid: int) -> list[int]:
+    """The process and its children (gunicorn's master and workers)."""
+    out = [pid]
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            if ppid == pid:
+                out.append(int(entry.name))
+    return out
+
+
+def _backends(database: str) -> list[int]:
+    """The PostgreSQL server processes serving connections to `database`."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmd = (entry / "cmdline").read_bytes().decode(errors="replace")
+            except OSError:
+                continue
+            if cmd.startswith("postgres: ") and f" {database} " in cmd:
+                out.append(int(entry.name))
+    return out
+
+
+# --- the load generator -------------------------------------------------------------------------------------------
+
+
+class Http:
+    """HTTP/1.1 over asyncio streams with a pool of kept-alive connections: as lean as a client can be."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self.opened = 0
+
+    async def _open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        self.opened += 1
+        return await asyncio.open_connection(self.host, self.port, limit=1 << 20)
+
+    async def request(self, method: str, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+        head = (f"{method} {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+                + "\r\n").encode() + body
+        for attempt in (0, 1):
+            reused = bool(self.idle)
+            reader, writer = self.idle.pop() if reused else await self._open()
+            try:
+                writer.write(head)
+                await writer.drain()
+                status_line = await reader.readline()
+                if not status_line:
+                    raise ConnectionResetError("closed before answering")
+            except (ConnectionError, OSError):
+                writer.close()
+                if reused and attempt == 0:
+                    continue  # the server had closed a kept-alive connection: nothing was read, send anew
+                raise
+            except BaseException:
+                writer.close()
+                raise
+            break
+        try:
+            return await self._answer(reader, writer, status_line)
+        except BaseException:
+            writer.close()  # cut off mid-answer (a timeout): the connection cannot be used again
+            raise
+
+    async def _answer(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                      status_line: bytes) -> tuple[int, bytes]:
+        status = int(status_line.split()[1])
+        length, close, chunked = 0, status_line.startswith(b"HTTP/1.0"), False
+        while True:
+            line = await reader.readline()
+            if line in (b"\r\n", b"\n", b""):
+                break
+            name, _, value = line.decode("latin-1").partition(":")
+            name, value = name.strip().lower(), value.strip().lower()
+            if name == "content-length":
+                length = int(value)
+            elif name == "connection":
+                close = value == "close"
+            elif name == "transfer-encoding":
+                chunked = "chunked" in value
+        if chunked:
+            parts = []
+            while True:
+                size = int((await reader.readline()).split(b";")[0], 16)
+                if size == 0:
+                    await reader.readline()
+                    break
+                parts.append(await reader.readexactly(size))
+                await reader.readline()
+            data = b"".join(parts)
+        else:
+            data = await reader.readexactly(length)
+        if close:
+            writer.close()
+        else:
+            self.idle.append((reader, writer))
+        return status, data
+
+
+@dataclass
+class Outcome:
+    latencies: dict[str, list[float]] = field(default_factory=lambda: {k: [] for k in KINDS})
+    errors: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
+    examples: dict[str, str] = field(default_factory=dict)
+    sent: int = 0
+    seconds: float = 0.0  # the schedule's length: rates are per second of it
+    client_cpu: float = 0.0
+    server_cpu: float = 0.0
+    database_cpu: float = 0.0
+    connections: int = 0
+    late: float = 0.0  # how far behind its schedule the generator sent a request, at worst (seconds)
+
+    @property
+    def answered(self) -> int:
+        return sum(len(v) for v in self.latencies.values())
+
+    def cpu_per_answer(self, cpu: float) -> float:
+        """CPU seconds per answered request."""
+        return cpu / self.answered if self.answered else float("nan")
+
+
+class Traffic:
+    """What each handheld sends next: a scan, a pick of one unit, or a receipt, in the given mix."""
+
+    def __init__(self, work: Workload, mix: dict[str, int], seed: int) -> None:
+        self.work = work
+        self.rng = random.Random(seed)
+        self.kinds = [k for k, n in mix.items() for _ in range(n)]
+        self.scan_at = 0
+        self.pick_at = 0
+
+    def next(self, handheld: int, kind: str | None = None) -> tuple[str, str, bytes, dict[str, str]]:
+        kind = kind or self.rng.choice(self.kinds)
+        token = self.work.tokens[handheld % len(self.work.tokens)]
+        headers = {"Authorization": f"Bearer {token}"}
+        if kind == "pick":
+            pick = self._pick()
+            if pick is None:
+                kind = "parse"
+            else:
+                headers["Idempotency-Key"] = uuid.uuid4().hex
+                body = {"lot_id": pick.lot_id, "location": pick.location, "quantity": str(PICK_UNITS)}
+                return kind, f"/api/v1/orders/{pick.order_id}/picks", json.dumps(body).encode(), headers
+        if kind == "receipt":
+            line = self.rng.choice(self.work.receipt_lines)
+            headers["Idempotency-Key"] = uuid.uuid4().hex
+            body = {"supplier_id": line["supplier_id"], "lines": [{
+                "sku": line["sku"], "quantity": str(self.rng.randrange(5, 200)), "location": line["location"],
+                "supplier_lot_code": f"SL-{self.rng.randrange(10**8):08d}"}]}
+            return kind, "/api/v1/receipts", json.dumps(body).encode(), headers
+        self.scan_at = (self.scan_at + 1) % len(self.work.scans)
+        raw = self.work.scans[self.scan_at][1]
+        body = {"raw": raw, "station": self.work.stations[handheld % len(self.work.stations)]}
+        return "parse", "/api/v1/scans/parse", json.dumps(body).encode(), headers
+
+    def _pick(self) -> Pick | None:
+        picks = self.work.picks
+        for _ in range(len(picks)):
+            self.pick_at = (self.pick_at + 1) % len(picks)
+            if picks[self.pick_at].left >= PICK_UNITS:
+                picks[self.pick_at].left -= PICK_UNITS
+                return picks[self.pick_at]
+        return None
+
+
+async def _load(server: Server, traffic: Traffic, rate: float, seconds: float, devices: int,
+                only: str | None) -> Outcome:
+    """Send `rate` requests a second for `seconds`, on a fixed schedule: device i at i/rate + k·devices/rate."""
+    http = Http(server.host, server.port)
+    out = Outcome()
+    interval = 1.0 / rate
+    total = int(rate * seconds)
+    loop = asyncio.get_running_loop()
+    tasks: set[asyncio.Task[None]] = set()
+
+    async def one(due: float, kind: str, path: str, body: bytes, headers: dict[str, str]) -> None:
+        try:
+            status, data = await asyncio.wait_for(http.request("POST", path, body, headers), TIMEOUT)
+        except (TimeoutError, OSError, ValueError, asyncio.IncompleteReadError) as exc:
+            out.errors[kind] += 1
+            out.examples.setdefault(kind, f"{type(exc).__name__}: {exc}")
+            return
+        done = loop.time()
+        if status != EXPECTED[kind]:
+            out.errors[kind] += 1
+            out.examples.setdefault(kind, f"{status} {data[:300].decode(errors='replace')}")
+            return
+        out.latencies[kind].append(done - due)
+
+    start = loop.time() + 0.2
+    for n in range(total):
+        due = start + n * interval
+        delay = due - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        out.late = max(out.late, loop.time() - due)
+        kind, path, body, headers = traffic.next(n % devices, only)
+        task = asyncio.create_task(one(due, kind, path, body, headers))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+        out.sent += 1
+    if tasks:
+        await asyncio.wait(tasks)
+    out.seconds = total * interval
+    out.connections = http.opened
+    for _reader, writer in http.idle:
+        writer.close()
+    return out
+
+
+async def _settle(server: Server, traffic: Traffic) -> None:
+    """Wait until the server answers a scan promptly again: what an overloaded phase queued is worked off first."""
+    http = Http(server.host, server.port)
+    loop = asyncio.get_running_loop()
+    until = loop.time() + 60
+    while loop.time() < until:
+        _kind, path, body, headers = traffic.next(0, "parse")
+        t0 = loop.time()
+        try:
+            await asyncio.wait_for(http.request("POST", path, body, headers), TIMEOUT)
+        except (TimeoutError, OSError, ValueError, asyncio.IncompleteReadError):
+            continue
+        if loop.time() - t0 < 0.1:
+            break
+        await asyncio.sleep(0.5)
+    for _reader, writer in http.idle:
+        writer.close()
+
+
+def measure(server: Server, database: str, traffic: Traffic, rate: float, seconds: float, devices: int,
+            only: str | None = None) -> Outcome:
+    """One phase of load, with the CPU the generator, the server and the database's backends spent on it."""
+    asyncio.run(_settle(server, traffic))
+    client = resource.getrusage(resource.RUSAGE_SELF)
+    servers, backends = _cpu_of(_tree(server.pid)), _cpu_of(_backends(database))
+    out = asyncio.run(_load(server, traffic, rate, seconds, devices, only))
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    out.client_cpu = (after.ru_utime + after.ru_stime) - (client.ru_utime + client.ru_stime)
+    out.server_cpu = _spent(servers, _cpu_of(_tree(server.pid)))
+    # Backends that ended during the phase are not counted: the pools keep theirs open.
+    out.database_cpu = _spent(backends, _cpu_of(_backends(database)))
+    return out
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def passes(out: Outcome, kinds: tuple[str, ...] = KINDS) -> bool:
+    lat = [x for k in kinds for x in out.latencies[k]]
+    return bool(lat) and not any(out.errors[k] for k in kinds) and pct(lat, 0.99) <= P99_LIMIT
+
+
+# --- one run against one source tree -------------------------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    label: str
+    serve: str
+    mixed: Outcome
+    steps: list[tuple[float, Outcome]]
+    load: tuple[float, float]  # load average (1 min) before and after
+
+
+def run_one(label: str, source: Path, url: str, serve_args: list[str], args: argparse.Namespace) -> Run:
+    engine = make_engine(url)
+    mix = dict(zip(KINDS, (int(x) for x in args.mix.split("/")), strict=True))
+    picks_needed = int(args.handhelds * args.seconds * mix["pick"] / sum(mix.values()) * 1.3) + 100
+    work = workload(engine, args.handhelds, picks_needed, args.seed)
+    engine.dispose()
+    database = str(make_url(url).database)
+    load_before = os.getloadavg()[0]
+    print(f"[{label}] load average {load_before:.1f}; serving with: lotwise serve {' '.join(serve_args)}", flush=True)
+    with served(source, url, serve_args) as server:
+        traffic = Traffic(work, mix, args.seed)
+        measure(server, database, traffic, min(100.0, args.handhelds), 3, args.handhelds, "parse")  # warm up
+        mixed = measure(server, database, traffic, float(args.handhelds), args.seconds, args.handhelds)
+        _print(label, f"{args.handhelds} handhelds", mixed)
+        steps: list[tuple[float, Outcome]] = []
+        for rate in (float(r) for r in args.rates.split(",")):
+            out = measure(server, database, traffic, rate, args.step_seconds, args.handhelds, "parse")
+            steps.append((rate, out))
+            _print(label, f"parse at {rate:.0f}/s", out)
+            if not passes(out, ("parse",)):
+                break
+    return Run(label, " ".join(serve_args) or "(defaults)", mixed, steps, (load_before, os.getloadavg()[0]))
+
+
+def _print(label: str, what: str, out: Outcome) -> None:
+    parts = []
+    for k in KINDS:
+        lat = out.latencies[k]
+        if lat or out.errors[k]:
+            parts.append(f"{k} n={len(lat)} p50={pct(lat, .5) * 1000:.0f} p99={pct(lat, .99) * 1000:.0f} ms "
+                         f"err={out.errors[k]}")
+    print(f"[{label}] {what}: " + "; ".join(parts) + f"; {out.sent / out.seconds:.0f} req/s; "
+          f"generator CPU {out.client_cpu / out.seconds:.0%} of a core, server {out.server_cpu / out.seconds:.0%}, "
+          f"database {out.database_cpu / out.seconds:.0%}; CPU per answer: server "
+          f"{out.cpu_per_answer(out.server_cpu) * 1000:.1f} ms, database "
+          f"{out.cpu_per_answer(out.database_cpu) * 1000:.1f} ms; generator at worst {out.late * 1000:.0f} ms "
+          "behind schedule", flush=True)
+    for k, example in out.examples.items():
+        print(f"    first {k} error: {example}", flush=True)
+
+
+# --- the report ---------------------------------------------------------------------------------------------------
+
+
+def _ms(x: float) -> str:
+    return "—" if x != x else f"{x * 1000:.0f}"
+
+
+def sustained(run: Run) -> float | None:
+    ok = [rate for rate, out in run.steps if passes(out, ("parse",))]
+    return max(ok) if ok else None
+
+
+# What the profile of the scan path showed and what was changed (cProfile and py-spy on POST /api/v1/scans/parse
+# in-process, and the statements counted on PostgreSQL), kept with the figures it explains.
+CHANGES = """\
+What the profile showed, and what changed. A scan of our lot label cost 15 database round trips: the pool's ping,
+the API token, then its user, the commit of that read transaction, the scan event in a transaction of its own
+(BEGIN, INSERT, COMMIT), then product, lot, stock, genealogy counts and the lot's supplier one query each, and a
+rollback at the end. Now it is 8: ping, the token with its user, BEGIN, the product with its lot and supplier in one
+query, stock, genealogy counts, the INSERT and one COMMIT (the reads first, then the event, so a failed look-up is
+still logged as an error). In-process on PostgreSQL (Flask test client, 300 lot-label scans) that took the CPU per
+scan from 6.6 to 4.5 ms, most of the rest being SQLAlchemy and psycopg per statement. Every booking on PostgreSQL
+also saves a COMMIT and a BEGIN (the request's read transaction goes on as the booking's), and document numbers and
+lot codes are drawn in a short transaction of their own, so bookings of one kind no longer wait for each other's
+commit. `lotwise serve` ran synchronous gunicorn workers, which close the connection after every answer, so each
+scan opened a new TCP connection; it now runs threaded workers (two per core plus one, two threads each) that keep
+a handheld's connection open, and it no longer writes an access-log line per request (`--access-log` does)."""
+
+
+def _cpu_ms(out: Outcome, cpu: float) -> str:
+    return _ms(out.cpu_per_answer(cpu))
+
+
+def parse_cpu(run: Run) -> float:
+    """Server + database CPU seconds per answered parse/lookup, over every step of the run."""
+    answered = sum(len(out.latencies["parse"]) for _rate, out in run.steps)
+    cpu = sum(out.server_cpu + out.database_cpu for _rate, out in run.steps)
+    return cpu / answered if answered else float("nan")
+
+
+def section(runs: list[Run], args: argparse.Namespace, command: str) -> str:
+    lines = [
+        f"PostgreSQL {_pg_version(args.url)}, the demo company plus what each run adds (orders to pick, "
+        f"receipts, scan events). The server is `lotwise serve` as the README deploys it; the load generator "
+        f"(asyncio, HTTP/1.1 keep-alive, one process) runs on the same machine. Open loop: {args.handhelds} "
+        f"handhelds each send one request a second on a fixed schedule for {args.seconds:g} s — parse/lookup "
+        f"scan, pick confirmation (one unit) or receipt (one line), {args.mix} — bookings with an "
+        f"Idempotency-Key, the {OPERATORS} operators' tokens shared by the handhelds; latency runs from each "
+        f"request's scheduled moment to the end of its answer. Then parse/lookup alone at rising rates, "
+        f"{args.step_seconds:g} s each, until p99 > {P99_LIMIT * 1000:.0f} ms or an error (an answer later than "
+        f"{TIMEOUT:g} s is an error). Before each phase the server works off what the last one queued. CPU is "
+        f"measured per process from /proc: the server's (gunicorn master and workers) and the database backends' "
+        f"per answered request — steady however busy the machine is — and the generator's as a share of one core "
+        f"(the machine has {os.cpu_count()}).",
+        "",
+    ]
+    for run in runs:
+        m = run.mixed
+        lines += [f"### {run.label}", "",
+                  f"`lotwise serve {run.serve}`; load average (1 min) {run.load[0]:.1f} before, {run.load[1]:.1f} "
+                  f"after.", "",
+                  f"{args.handhelds} handhelds, once a second each:", "",
+                  "| kind | answered | errors | p50 ms | p95 ms | p99 ms |", "|---|---:|---:|---:|---:|---:|"]
+        for k in KINDS:
+            lat = m.latencies[k]
+            lines.append(f"| {k} | {len(lat)} | {m.errors[k]} | {_ms(pct(lat, .5))} | {_ms(pct(lat, .95))} | "
+                         f"{_ms(pct(lat, .99))} |")
+        lines += ["", f"Sent {m.sent / m.seconds:.0f} requests/s, answered {m.answered / m.seconds:.0f}/s over "
+                      f"{m.connections} connections. CPU per answered request: server {_cpu_ms(m, m.server_cpu)} ms, "
+                      f"database {_cpu_ms(m, m.database_cpu)} ms; generator {m.client_cpu / m.seconds:.0%} of a "
+                      f"core, at worst {m.late * 1000:.0f} ms behind its schedule.", "",
+                  "Parse/lookup alone:", "",
+                  "| rate sent /s | answered /s | errors | p50 ms | p99 ms | server CPU ms/answer "
+                  "| database CPU ms/answer | generator CPU | generator behind, ms |",
+                  "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for rate, out in run.steps:
+            lat = out.latencies["parse"]
+            lines.append(f"| {rate:.0f} | {len(lat) / out.seconds:.0f} | {out.errors['parse']} | "
+                         f"{_ms(pct(lat, .5))} | {_ms(pct(lat, .99))} | {_cpu_ms(out, out.server_cpu)} | "
+                         f"{_cpu_ms(out, out.database_cpu)} | {out.client_cpu / out.seconds:.0%} | "
+                         f"{out.late * 1000:.0f} |")
+        best = sustained(run)
+        cpu = parse_cpu(run)
+        lines += ["", f"Highest parse/lookup rate with p99 ≤ {P99_LIMIT * 1000:.0f} ms and no errors: "
+                      + (f"**{best:.0f}/s**." if best else "none of the rates tried.")
+                      + (f" Server + database CPU per parse/lookup answered: {cpu * 1000:.1f} ms, so "
+                         f"{os.cpu_count()} idle cores would serve about {(os.cpu_count() or 1) / cpu:.0f}/s."
+                         if cpu == cpu else ""), ""]
+    lines += [CHANGES, ""]
+    if len(runs) == 2:
+        a, b = parse_cpu(runs[0]), parse_cpu(runs[1])
+        if a == a and b == b:
+            lines.append(f"CPU per parse/lookup (server + database), {runs[0].label} ÷ {runs[1].label}: "
+                         f"{a / b:.1f}×.")
+        sa, sb = sustained(runs[0]), sustained(runs[1])
+        if sa and sb:
+            lines.append(f"Sustainable parse/lookup rate, {runs[1].label} ÷ {runs[0].label}: {sb / sa:.1f}×.")
+    return "\n".join(lines)
+
+
+def _pg_version(url: str) -> str:
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        version = str(conn.scalar(text("SHOW server_version")))
+    engine.dispose()
+    return version.split()[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--url", default=PG_DEFAULT, help="a PostgreSQL database of its own (created if missing)")
+    parser.add_argument("--handhelds", type=int, default=200)
+    parser.add_argument("--seconds", type=float, default=30, help="length of the mixed phase")
+    parser.add_argument("--mix", default="70/20/10", help="parse/pick/receipt shares of the mixed phase")
+    parser.add_argument("--rates", default=RATES,
+                        help="parse/lookup rates to step through (requests a second)")
+    parser.add_argument("--step-seconds", type=float, default=6)
+    parser.add_argument("--serve", default="", help="extra arguments for `lotwise serve` (default: its own)")
+    parser.add_argument("--baseline", help="also measure this git revision first (e.g. main), exported to a "
+                                           "temporary folder, on the same database and load")
+    parser.add_argument("--baseline-serve", default="--workers 4",
+                        help="`lotwise serve` arguments for the baseline (default: the README's earlier --workers 4)")
+    parser.add_argument("--seed", type=int, default=15)
+    parser.add_argument("--rebuild", action="store_true", help="drop the database and build the demo afresh")
+    parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
+    args = parser.parse_args()
+    started = time.monotonic()
+    prepare(args.url, args.rebuild).dispose()
+    runs = []
+    if args.baseline:
+        with exported(args.baseline) as folder:
+            runs.append(run_one(f"before ({args.baseline})", folder, args.url, args.baseline_serve.split(), args))
+    runs.append(run_one("now" if args.baseline else "this tree", ROOT, args.url, args.serve.split(), args))
+    command = "python -m benchmarks.bench_scan_load" + (f" --baseline {args.baseline}" if args.baseline else "")
+    # A run with another number of handhelds (a lighter load for a busy machine) gets a section of its own.
+    name, title = "scan-load", f"Scans, picks and receipts under load ({args.handhelds} handhelds)"
+    if args.handhelds != 200:
+        name = f"scan-load-{args.handhelds}"
+        command += f" --handhelds {args.handhelds}"
+    if args.rates != RATES:
+        command += f" --rates {args.rates}"
+    if args.seconds != 30:
+        command += f" --seconds {args.seconds:g}"
+    body = section(runs, args, command)
+    print(body)
+    print(f"finished in {time.monotonic() - started:.0f} s ({date.today()})")
+    if not args.no_write:
+        write_section(name, title, command, body)
+        print("written to docs/benchmarks.md")
+
+
+if __name__ == "__main__":
+    main()
