@@ -1,7 +1,7 @@
 """gs1 company prefix: the site's own GTINs, made from the prefix GS1 gave it
 
-Revision ID: 0017
-Revises: 0012
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-05
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0017"
-down_revision: str | None = "0012"
+revision: str = "0016"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
