@@ -492,7 +492,7 @@ def test_negative_quantities_and_unknown_statuses_are_refused() -> None:
         lot(1, "A", 30, 1, status="quarantined")
 
 
-def test_the_allocator_imports_only_the_standard_library_and_the_solver() -> None:
+def test_the_allocator_imports_only_the_standard_library() -> None:
     package = Path(__file__).resolve().parents[2] / "allocation"
     for source in package.glob("*.py"):
         for node in ast.walk(ast.parse(source.read_text())):
@@ -503,6 +503,4 @@ def test_the_allocator_imports_only_the_standard_library_and_the_solver() -> Non
                 names = [node.module]
             for name in names:
                 top = name.split(".")[0]
-                # The exact method may hand a lot-limited part of a wave to the HiGHS solver.
-                allowed = top == "highspy" and source.name == "exact.py"
-                assert allowed or top == "allocation" or top in sys.stdlib_module_names, (source, name)
+                assert top == "allocation" or top in sys.stdlib_module_names, (source, name)
