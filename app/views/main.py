@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, render_template
-from sqlalchemy import select
+from flask import Blueprint, current_app, render_template, send_from_directory
+from sqlalchemy import func, select
 
-from app.models import Order, OrderStatus
+from app.models import Order, OrderStatus, RecallStatus
 from app.queries.expiry import Filters, expiring_stock, expiry_summary
 from app.queries.lots import on_hand_by_product
+from app.queries.recall import recall_list
 from app.web import db, login_required, today
 
 bp = Blueprint("main", __name__)
@@ -27,8 +28,18 @@ def dashboard() -> Any:
                              limit=3)
     expiry_tile.rows = expired + expiring_stock(s, today=day, default_alert_days=alert, expiring_only=True,
                                                 max_customers=3, limit=8 - len(expired))
-    open_orders = list(s.scalars(
-        select(Order).where(Order.status.in_([OrderStatus.OPEN, OrderStatus.PARTIAL]))
-        .order_by(Order.ship_date, Order.id).limit(50)
-    ))
-    return render_template("dashboard.html", on_hand=on_hand, expiry_tile=expiry_tile, open_orders=open_orders)
+    is_open = Order.status.in_([OrderStatus.OPEN, OrderStatus.PARTIAL])
+    # Overdue orders first (they sort first by ship date), then the next ones due; the rest on the Orders page.
+    open_orders = list(s.scalars(select(Order).where(is_open).order_by(Order.ship_date, Order.id).limit(12)))
+    open_count = s.scalar(select(func.count(Order.id)).where(is_open)) or 0
+    overdue = s.scalar(select(func.count(Order.id)).where(is_open, Order.ship_date < day)) or 0
+    open_recalls = [r for r in recall_list(s, limit=20) if r.status is RecallStatus.OPEN]
+    return render_template("dashboard.html", on_hand=on_hand, expiry_tile=expiry_tile, open_orders=open_orders,
+                           open_count=open_count, overdue=overdue, open_recalls=open_recalls)
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Any:
+    """Browsers ask for it at the root whatever the page says; public, like the static files."""
+    return send_from_directory(current_app.static_folder or "static", "favicon.ico",
+                               mimetype="image/vnd.microsoft.icon", max_age=86400)

@@ -23,7 +23,7 @@ from tests.helpers.routes import Endpoint, endpoints, plausible_body
 PUBLIC = "public"
 
 # Anyone, logged in or not.
-PUBLIC_ROUTES = {"auth.login", "auth.logout", "static", "handheld.service_worker"}
+PUBLIC_ROUTES = {"auth.login", "auth.logout", "static", "main.favicon", "handheld.service_worker"}
 
 # A viewer can look: every list, detail, report, export, trace and scan look-up.
 LOOK = {
