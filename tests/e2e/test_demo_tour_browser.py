@@ -107,7 +107,7 @@ def test_the_demo_tour(tour: tuple[Any, str]) -> None:
     shot(page, "2-lot")
 
     # 3. Trace forwards: jam batches, a gift box made from the jam, customers in both warehouses.
-    page.click("a.button:has-text('Trace')")
+    page.get_by_role("link", name="Trace", exact=True).click()
     page.wait_for_load_state()
     forward = page.locator("section", has=page.locator("#forward-h"))
     text = forward.text_content()  # closed branches too
@@ -118,7 +118,7 @@ def test_the_demo_tour(tour: tuple[Any, str]) -> None:
 
     # 4. A mock recall drill from the lot page: the consignee list, stock on hand and mass balance, timed.
     page.goto(lot_page)
-    page.click("a.button:has-text('Mock recall drill')")
+    page.get_by_role("link", name="Mock recall drill…", exact=True).click()
     page.wait_for_load_state()
     assert RECALL_SUPPLIER_LOT not in page.locator("textarea[name=lots]").input_value()
     assert page.locator("textarea[name=lots]").input_value().startswith("FR-RASP / ")
@@ -177,7 +177,7 @@ def test_the_demo_tour(tour: tuple[Any, str]) -> None:
 
     # 8. A real recall from the lot page: the affected stock goes on hold and the dashboard leads with it.
     page.goto(lot_page)
-    page.click("a.button:has-text('Recall')")
+    page.get_by_role("link", name="Recall…", exact=True).click()
     page.wait_for_load_state()
     page.fill("textarea[name=reason]", "Bramblewood reports glass in raspberry lot RB-7731")
     page.click("button:has-text('Recall these lots')")
