@@ -1,40 +1,134 @@
-"""The `lotwise` command: database, users, tokens, ledger check, server and demo."""
+"""The `lotwise` command: database, users, tokens, ledger check, server and demo.
+
+Every refusal is one line that says what to do (`run 'lotwise db upgrade'`, `use --port`), never a
+traceback; and a command run against a database that is not there creates nothing: no database file
+and no secret key file where the user did not ask for them.
+"""
 
 from __future__ import annotations
 
+import errno
+import os
+import secrets
+import socket
 import sys
-from typing import Any
+from pathlib import Path
+from typing import Any, NoReturn
 
 import click
 from pydantic import ValidationError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+from app import config as config_module
 from app import create_app
 from app.errors import LotwiseError
 from app.models import Role
 from app.schemas import SheetName
+from app.version import package_version
+
+UPGRADE_HINT = "run 'lotwise db upgrade'"
 
 
-def _app(ctx: click.Context) -> Any:
-    if ctx.obj is None:
-        ctx.obj = create_app()
-    return ctx.obj
+def _where(url: str) -> str:
+    """The database as the user may be shown it: a SQLite file's path, or the URL without its password."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return str(Path(parsed.database or "").resolve()) if parsed.database else "an in-memory SQLite database"
+    return parsed.render_as_string(hide_password=True)
+
+
+def _sqlite_file(url: str) -> Path | None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database)
+
+
+def _one_line(exc: BaseException) -> str:
+    """The first line of what the database driver said (its later lines repeat the SQL)."""
+    orig = getattr(exc, "orig", None) or exc
+    return (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+
+
+def _load_config() -> dict[str, Any]:
+    try:
+        return config_module.load()
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _app(ctx: click.Context, *, create: bool = False, schema: bool = True) -> Any:
+    """The app over the configured database, checked before any command touches it.
+
+    Without `create`, a missing SQLite file is refused instead of created; with `schema`, a database
+    whose migrations are behind (or missing) is refused with the command that fixes it. Commands that
+    do not serve pages sign nothing, so unless a key is configured they get a throw-away one and never
+    write `.lotwise-secret`.
+    """
+    if ctx.obj is not None:
+        return ctx.obj
+    cfg = _load_config()
+    url = str(cfg["DATABASE_URL"])
+    path = _sqlite_file(url)
+    if path is not None and not create and not path.exists():
+        raise click.ClickException(f"no database at {path.resolve()}: {UPGRADE_HINT} to create it, "
+                                   "or set LOTWISE_DATABASE_URL to the database to use")
+    overrides = {} if cfg["SECRET_KEY"] else {"SECRET_KEY": secrets.token_urlsafe(32)}
+    try:
+        app = create_app(overrides)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    if schema:
+        engine = app.extensions["lotwise.engine"]
+        current, newest = _database_heads(engine), _newest_heads()
+        if current == "none":
+            raise click.ClickException(f"the database {_where(url)} has no tables yet: {UPGRADE_HINT}")
+        if current != newest:
+            raise click.ClickException(f"the database {_where(url)} is at revision {current}, this Lotwise "
+                                       f"needs {newest}: {UPGRADE_HINT}")
+    ctx.obj = app
+    return app
 
 
 def _session(app: Any) -> Any:
     return app.extensions["lotwise.sessions"]()
 
 
-def _fail(exc: Exception) -> None:
+def _fail(exc: Exception) -> NoReturn:
     if isinstance(exc, ValidationError):
         err = exc.errors(include_url=False)[0]
         raise click.ClickException(f"{'.'.join(map(str, err['loc']))}: {err['msg']}")
     raise click.ClickException(str(getattr(exc, "message", exc)))
 
 
-@click.group()
+class _Commands(click.Group):
+    """Turns a database that cannot be reached or read into one line naming it, instead of a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DBAPIError as exc:
+            url = str(_load_config()["DATABASE_URL"])
+            if exc.connection_invalidated or "connect" in _one_line(exc).lower():
+                raise click.ClickException(f"cannot reach the database {_where(url)}: {_one_line(exc)} "
+                                           "(check LOTWISE_DATABASE_URL)") from None
+            raise click.ClickException(f"the database {_where(url)} refused: {_one_line(exc)} "
+                                       f"(if its schema is behind, {UPGRADE_HINT})") from None
+        except SQLAlchemyError as exc:
+            raise click.ClickException(f"database error: {_one_line(exc)}") from None
+
+
+@click.group(cls=_Commands)
+@click.version_option(package_version(), "--version", "-V", prog_name="lotwise",
+                      message="%(prog)s %(version)s")
 @click.pass_context
 def main(ctx: click.Context) -> None:
-    """Lotwise: lot tracking from receiving to recall."""
+    """Lotwise: lot tracking from receiving to recall.
+
+    The database and everything else come from LOTWISE_* environment variables (LOTWISE_DATABASE_URL,
+    default: lotwise.db here); the README lists them.
+    """
 
 
 @main.group()
@@ -65,7 +159,7 @@ def db_upgrade(ctx: click.Context) -> None:
     """Apply every pending migration."""
     from app.migrate import upgrade
 
-    app = _app(ctx)
+    app = _app(ctx, create=True, schema=False)
     engine = app.extensions["lotwise.engine"]
     upgrade(engine)
     click.echo(f"database at revision {_database_heads(engine)}")
@@ -75,7 +169,7 @@ def db_upgrade(ctx: click.Context) -> None:
 @click.pass_context
 def db_current(ctx: click.Context) -> None:
     """Show the database's revision and the newest one."""
-    engine = _app(ctx).extensions["lotwise.engine"]
+    engine = _app(ctx, schema=False).extensions["lotwise.engine"]
     click.echo(f"current {_database_heads(engine)}, newest {_newest_heads()}")
 
 
@@ -95,7 +189,8 @@ def _read_password(confirm: bool = True) -> str:
 
 @user.command("create")
 @click.argument("name")
-@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True,
+              help="what the user may do: viewer looks, operator books, manager also decides, admin everything")
 @click.pass_context
 def user_create(ctx: click.Context, name: str, role: str) -> None:
     """Create a user; the password is prompted for, or read from standard input."""
@@ -164,11 +259,36 @@ def token_create(ctx: click.Context, username: str, name: str) -> None:
         click.echo(text)
 
 
+@token.command("list")
+@click.option("--user", "username", help="only this user's tokens")
+@click.option("--all", "show_all", is_flag=True, help="also the revoked ones")
+@click.pass_context
+def token_list(ctx: click.Context, username: str | None, show_all: bool) -> None:
+    """List API tokens: id (for `token revoke`), user, name, how it starts, created, last used."""
+    from app import clock
+    from app.queries.tokens import api_tokens
+
+    app = _app(ctx)
+    zone = app.config["TIMEZONE"]
+    with _session(app) as s:
+        rows = api_tokens(s, username=username, revoked=show_all)
+    if not rows:
+        click.echo("no API tokens" + (f" for {username}" if username else ""))
+        return
+    click.echo("id\tuser\tname\tstarts with\tcreated\tlast used" + ("\trevoked" if show_all else ""))
+    for r in rows:
+        cells = [str(r.id), r.username, r.name, r.prefix + "…", clock.local_text(r.created_at, zone),
+                 clock.local_text(r.last_used_at, zone) or "never"]
+        if show_all:
+            cells.append(clock.local_text(r.revoked_at, zone) or "-")
+        click.echo("\t".join(cells))
+
+
 @token.command("revoke")
 @click.argument("token_id", type=int)
 @click.pass_context
 def token_revoke(ctx: click.Context, token_id: int) -> None:
-    """Revoke an API token by its id."""
+    """Revoke the API token TOKEN_ID (the id `lotwise token list` shows)."""
     from app.services.users import revoke_token
 
     with _session(_app(ctx)) as s:
@@ -242,7 +362,8 @@ def check(ctx: click.Context) -> None:
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(["text", "csv"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "csv"]), default="text", show_default=True,
+              help="plain text to read, or CSV for a spreadsheet")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
               help="write the digest to this file instead of standard output")
 @click.option("--today", "on", type=click.DateTime(formats=["%Y-%m-%d"]),
@@ -252,7 +373,7 @@ def check(ctx: click.Context) -> None:
 @click.pass_context
 def expiring(ctx: click.Context, fmt: str, output: str | None, on: Any, warehouse: str | None,
              no_mail: bool) -> None:
-    """Daily digest of expired and expiring stock; e-mailed to DIGEST_TO when SMTP_HOST is set.
+    """Daily digest of expired and expiring stock; e-mailed to LOTWISE_DIGEST_TO when LOTWISE_SMTP_HOST is set.
 
     A failed e-mail is reported on standard error; the digest is still written and the command succeeds.
     """
@@ -436,6 +557,42 @@ def default_workers() -> int:
     return 2 * (os.cpu_count() or 1) + 1
 
 
+def _check_port(host: str, port: int) -> None:
+    """Refuse a busy port at once, before anything is printed or started (gunicorn would retry, then die)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise click.ClickException(f"port {port} is busy on {host}: use --port (e.g. --port {port + 1})"
+                                           ) from None
+            if exc.errno == errno.EACCES:
+                raise click.ClickException(f"port {port} needs more rights than this user has: use --port "
+                                           "above 1023") from None
+            raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}: use --host or --port"
+                                       ) from None
+
+
+def gunicorn_settings(host: str, port: int, workers: int, *, threads: int = 2,
+                      access_log: bool = False) -> dict[str, Any]:
+    """How `serve` and `demo` run gunicorn."""
+    return {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "worker_class": "gthread",
+        "threads": threads,
+        # Handhelds scan about once a second: a connection kept a few seconds is reused, not reopened.
+        "keepalive": 5,
+        "timeout": 60,
+        **({"accesslog": "-"} if access_log else {}),
+        # gunicorn's control socket is one path per user, shared by every server that user runs (a
+        # second server takes it over); Lotwise is run by a supervisor, not managed through it.
+        "control_socket_disable": True,
+    }
+
+
 def run_server(host: str, port: int, workers: int, overrides: dict[str, Any] | None = None, *, threads: int = 2,
                access_log: bool = False) -> None:
     """Serve with gunicorn; each worker builds its own app (and database connections).
@@ -447,15 +604,9 @@ def run_server(host: str, port: int, workers: int, overrides: dict[str, Any] | N
 
     class Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
-            self.cfg.set("bind", f"{host}:{port}")
-            self.cfg.set("workers", workers)
-            self.cfg.set("worker_class", "gthread")
-            self.cfg.set("threads", threads)
-            # Handhelds scan about once a second: a connection kept a few seconds is reused, not reopened.
-            self.cfg.set("keepalive", 5)
-            self.cfg.set("timeout", 60)
-            if access_log:
-                self.cfg.set("accesslog", "-")
+            for key, value in gunicorn_settings(host, port, workers, threads=threads, access_log=access_log).items():
+                if key in self.cfg.settings:  # the control socket came with gunicorn 25.1
+                    self.cfg.set(key, value)
 
         def load(self) -> Any:
             return create_app(overrides)
@@ -464,9 +615,10 @@ def run_server(host: str, port: int, workers: int, overrides: dict[str, Any] | N
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True)
-@click.option("--workers", type=click.IntRange(min=1), default=None,
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="address to listen on (0.0.0.0 for every network interface)")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="port to listen on")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
               help="worker processes  [default: 2 per CPU core + 1]")
 @click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True,
               help="threads per worker process")
@@ -477,10 +629,13 @@ def serve(ctx: click.Context, host: str, port: int, workers: int | None, threads
     """Apply migrations and serve the configured database with gunicorn."""
     from app.migrate import upgrade
 
-    app = _app(ctx)
+    _check_port(host, port)
+    cfg = _load_config()
+    app = _app(ctx, create=True, schema=False)
     upgrade(app.extensions["lotwise.engine"])
     app.extensions["lotwise.engine"].dispose()
-    click.echo(f"Lotwise on http://{host}:{port}")
+    # The workers build their own app with the configured key (or the one kept in LOTWISE_INSTANCE_DIR).
+    click.echo(f"Lotwise on http://{host}:{port} ({_where(str(cfg['DATABASE_URL']))})")
     run_server(host, port, workers or default_workers(), threads=threads, access_log=access_log)
 
 
@@ -527,23 +682,41 @@ def _start_worker(overrides: dict[str, Any]) -> Any:
 
 
 @main.command()
-@click.option("--db", "db_file", default="lotwise-demo.db", show_default=True, help="SQLite file to use")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True)
+@click.option("--db", "db_file", type=click.Path(dir_okay=False),
+              help="SQLite file to use  [default: LOTWISE_DATABASE_URL when set, else lotwise-demo.db here]")
+@click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="port to listen on")
 @click.option("--no-serve", is_flag=True, help="only create the demo data")
-def demo(db_file: str, host: str, port: int, no_serve: bool) -> None:
-    """Create (or reuse) a demo jam company in a SQLite file here and serve it."""
-    import os
-    from pathlib import Path
+def demo(db_file: str | None, host: str, port: int, no_serve: bool) -> None:
+    """Create (or reuse) the demo jam company and serve it.
 
+    The data goes into --db FILE; without it into the database LOTWISE_DATABASE_URL names (PostgreSQL
+    too), and without that into lotwise-demo.db in the current directory.
+    """
     from app.demo import DEMO_PASSWORD, DEMO_USER, build_demo
 
-    path = Path(db_file).resolve()
-    overrides = {"DATABASE_URL": f"sqlite:///{path}", "INSTANCE_DIR": str(path.parent)}
-    app = create_app(overrides)
+    if not no_serve:
+        _check_port(host, port)
+    cfg = _load_config()
+    overrides: dict[str, Any]
+    if db_file is None and config_module.configured("DATABASE_URL"):
+        url = str(cfg["DATABASE_URL"])
+        overrides = {"DATABASE_URL": url}
+        if not cfg["SECRET_KEY"]:
+            # No file is written beside a server database; logins last as long as this demo server.
+            overrides["SECRET_KEY"] = secrets.token_urlsafe(32)
+    else:
+        path = Path(db_file or "lotwise-demo.db").resolve()
+        url = f"sqlite:///{path}"
+        overrides = {"DATABASE_URL": url, "INSTANCE_DIR": str(path.parent)}
+    try:
+        app = create_app(overrides)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
     created = build_demo(app)
     app.extensions["lotwise.engine"].dispose()
-    click.echo(("Created" if created else "Reusing") + f" demo data in {path}")
+    where = _where(url)
+    click.echo(f"Created demo data in {where}" if created else f"Reusing the data already in {where}")
     if no_serve:
         return
     click.echo(f"Open http://{host}:{port} and log in as {DEMO_USER} / {DEMO_PASSWORD}")

@@ -99,3 +99,9 @@ def load(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] 
     if overrides:
         config.update(overrides)
     return config
+
+
+def configured(key: str, environ: Mapping[str, str] | None = None) -> bool:
+    """Whether the environment sets LOTWISE_`key` (rather than leaving it at its default)."""
+    env = os.environ if environ is None else environ
+    return bool(env.get(f"LOTWISE_{key}", "").strip())

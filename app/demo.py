@@ -6,12 +6,12 @@ import random
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import event, func, inspect, select
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -488,11 +488,53 @@ class AfterSale:
     waste: WriteOffReason | None = None
 
 
+class StoryClock:
+    """Event times on the day and at the hour the story books them, not when the demo is built.
+
+    The services stamp what they write with the real clock (`created_at`, a cancellation's time …); the
+    demo books six months in a minute, so without this every record would be "entered" at build time,
+    after shipments dated months earlier. Each flush of the demo's session stamps its new rows (and
+    times the services set on existing ones) with the story's moment, which moves on a little with
+    every use and never passes the real now.
+    """
+
+    STAMPS = ("created_at", "recorded_at", "opened_at", "cancelled_at", "override_at", "released_at")
+
+    def __init__(self, zone_name: str) -> None:
+        self.zone = clock.zone(zone_name)
+        self.moment = clock.now()
+
+    def at(self, day: date, hour: int, minute: int = 0) -> None:
+        """The story moves to `day` at `hour`:`minute`, site time."""
+        self.moment = datetime.combine(day, time(hour, minute), self.zone).astimezone(UTC)
+
+    def stamp(self) -> datetime:
+        moment = min(self.moment, clock.now())
+        self.moment += timedelta(seconds=53)
+        return moment
+
+    def watch(self, session: Session) -> None:
+        event.listen(session, "before_flush", self._before_flush)
+
+    def _before_flush(self, session: Session, _context: object, _instances: object) -> None:
+        for obj in session.new:
+            for name in self.STAMPS:
+                if hasattr(obj, name) and (name == "created_at" or getattr(obj, name) is not None):
+                    setattr(obj, name, self.stamp())
+        for obj in session.dirty:
+            state = inspect(obj)
+            for name in self.STAMPS:
+                if name in state.attrs and state.attrs[name].history.added and getattr(obj, name) is not None:
+                    setattr(obj, name, self.stamp())
+
+
 class _Demo:
     """Builds the demo day by day; every booking goes through a service with that day as today."""
 
-    def __init__(self, session: Session, today: date, pattern: str) -> None:
+    def __init__(self, session: Session, today: date, pattern: str, zone_name: str = "UTC") -> None:
         self.s = session
+        self.clock = StoryClock(zone_name)
+        self.clock.watch(session)
         self.today = today
         self.start = today - timedelta(days=HISTORY_DAYS)
         self.start -= timedelta(days=self.start.weekday())  # a Monday
@@ -973,20 +1015,32 @@ class _Demo:
                 return
 
     def run(self) -> None:
+        # A working day: deliveries from half past six, the kettles from eight, the North lorry at
+        # eleven, vans out after lunch, the day's orders typed in at four, returns and counts after.
+        self.clock.at(self.start - timedelta(days=7), 9)
         admin, clerk = self.master_data()
         day = self.start
         while day <= self.today:
             if day.weekday() < 5:
+                self.clock.at(day, 6, 30)
                 self.receive(day, clerk)
+                self.clock.at(day, 8)
                 self.produce(day, clerk)
+                self.clock.at(day, 11)
                 self.replenish_north(day, clerk)
                 if day < self.today:
+                    self.clock.at(day, 13, 30)
                     self.ship_orders(day, clerk, admin)
+                self.clock.at(day, 16)
                 self.place_orders(day, admin)
+                self.clock.at(day, 16, 45)
                 self.after_sales(day, clerk, admin)
+                self.clock.at(day, 17, 30)
                 self.cycle_count(day, admin)
             day += timedelta(days=1)
+        self.clock.at(self.today, 9, 15)
         self.hold_one_lot(admin)
+        self.clock.at(self.today, 9, 30)
         self.allocate_next_order()
 
     def allocate_next_order(self) -> None:
@@ -1010,6 +1064,6 @@ def build_demo(app: Flask, today: date | None = None) -> bool:
     with app.extensions["lotwise.sessions"]() as session:
         if session.scalar(select(func.count(Product.id))):
             return False
-        _Demo(session, today or site_today(app), app.config["LOT_CODE_PATTERN"]).run()
+        _Demo(session, today or site_today(app), app.config["LOT_CODE_PATTERN"], app.config["TIMEZONE"]).run()
     return True
 

@@ -7,6 +7,7 @@ Helpers that are functions rather than fixtures live in `tests/helpers/`; the na
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +24,16 @@ from app.migrate import upgrade
 from app.models import Role
 from app.sessions import DatabaseSessionInterface
 from tests.helpers.api import TODAY, Api, D, make_app, make_token, make_user
-from tests.helpers.databases import PG_URL, DemoBuild, clone, create_database, drop_database, sibling, truncate_all
+from tests.helpers.databases import (
+    PG_URL,
+    DemoBuild,
+    PgDemoBuild,
+    clone,
+    create_database,
+    drop_database,
+    sibling,
+    truncate_all,
+)
 from tests.helpers.sites import build_site
 
 __all__ = ["PG_URL", "TODAY", "Api", "D", "make_token", "make_user"]
@@ -143,15 +153,32 @@ def demo_template(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
         assert build.exit_code == 0, build.output
         yield f"sqlite:///{build.path}"
         return
-    from app.demo import build_demo
+    build: PgDemoBuild = request.getfixturevalue("pg_demo_build")
+    assert build.exit_code == 0, build.output
+    yield build.url
+    drop_database(build.url)
 
+
+@pytest.fixture(scope="session")
+def pg_demo_build(tmp_path_factory: pytest.TempPathFactory) -> PgDemoBuild:
+    """On PostgreSQL, the demo company built once per run as a user builds it there: `lotwise demo --no-serve`
+    with LOTWISE_DATABASE_URL naming the database (`<test database>_demo`), run in an empty directory."""
+    from click.testing import CliRunner
+
+    from app.cli import main
+
+    assert PG_URL
     url = sibling(PG_URL, "_demo")
     create_database(url)
-    application = make_app(url, tmp_path_factory.mktemp("demo-instance"))
-    assert build_demo(application) is True
-    application.extensions["lotwise.engine"].dispose()
-    yield url
-    drop_database(url)
+    folder = tmp_path_factory.mktemp("pg-demo")
+    cwd = os.getcwd()
+    os.chdir(folder)
+    try:
+        result = CliRunner().invoke(main, ["demo", "--no-serve"], catch_exceptions=False,
+                                    env={"LOTWISE_DATABASE_URL": url, "LOTWISE_TIMEZONE": "UTC"})
+    finally:
+        os.chdir(cwd)
+    return PgDemoBuild(url, result.output, result.exit_code, sorted(p.name for p in folder.iterdir()))
 
 
 @pytest.fixture

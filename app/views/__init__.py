@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from dataclasses import dataclass
+
+from flask import Flask, request
 from markupsafe import Markup, escape
 
 from allocation.usability import is_expired
@@ -37,6 +39,45 @@ ROLE_NAV = [
     ("printers.index", "Printers", Role.MANAGER),
     ("imports.index", "Import", Role.MANAGER),
 ]
+
+# The top bar groups the entries above into menus, so it fits on one line from 768 px up. A new page
+# is added to NAV (or ROLE_NAV) and named in one menu here; an entry no menu names still shows, under
+# "More". Entries in TOP_LINKS stay plain links beside the menus.
+MENUS: list[tuple[str, list[str]]] = [
+    ("Stock", ["lots.index", "receipts.index", "runs.index", "expiry.index", "waste.report"]),
+    ("Orders", ["orders.index", "shipments.index"]),
+    ("Trace & recall", ["trace.index", "recalls.index"]),
+    ("Master data", ["products.index", "suppliers.index", "customers.index", "locations.index", "stations.index",
+                     "printers.index"]),
+]
+TOP_LINKS = ["handheld.index"]
+
+
+@dataclass(frozen=True)
+class NavMenu:
+    """One entry of the top bar: a menu of links, or (with one link and no label) a plain link."""
+
+    label: str
+    links: list[tuple[str, str]]
+    active: bool
+    plain: bool = False
+
+
+def _section(endpoint: str | None) -> str | None:
+    return endpoint.split(".")[0] if endpoint else None
+
+
+def nav_menus(items: list[tuple[str, str]], endpoint: str | None) -> list[NavMenu]:
+    """The visible nav entries grouped as MENUS says; `endpoint` (the page's) marks its menu active."""
+    labels = dict(items)
+    here = _section(endpoint) if endpoint != "main.dashboard" else None
+    named = {e for _label, endpoints in MENUS for e in endpoints} | set(TOP_LINKS)
+    groups = [(label, [e for e in endpoints if e in labels]) for label, endpoints in MENUS]
+    groups.append(("More", [e for e, _ in items if e not in named]))
+    menus = [NavMenu(label, [(e, labels[e]) for e in endpoints], any(_section(e) == here for e in endpoints))
+             for label, endpoints in groups if endpoints]
+    menus += [NavMenu(labels[e], [(e, labels[e])], _section(e) == here, plain=True) for e in TOP_LINKS if e in labels]
+    return menus
 
 
 def register(app: Flask) -> None:
@@ -81,7 +122,7 @@ def register(app: Flask) -> None:
         nav += [(endpoint, label) for endpoint, label, role in ROLE_NAV
                 if endpoint in app.view_functions and user is not None and user.has_role(role)]
         return {"current_user": user, "site_name": app.config["SITE_NAME"], "today": today,
-                "nav_items": nav}
+                "nav_items": nav, "nav_menus": nav_menus(nav, request.endpoint)}
 
     app.jinja_env.filters["local"] = local
     app.jinja_env.filters["qty"] = qty

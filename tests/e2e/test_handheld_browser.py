@@ -22,12 +22,13 @@ from labels.model import LotLabel
 from labels.png import to_png
 from tests.helpers.api import TODAY, Api, make_user
 from tests.helpers.pages import PASSWORD, count
+from tests.helpers.requires import needs_chromium
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 sync_api = pytest.importorskip("playwright.sync_api")
 cv2 = pytest.importorskip("cv2")
 
-pytestmark = [pytest.mark.browser, pytest.mark.skipif(CHROMIUM is None, reason="needs Chromium")]
+pytestmark = [pytest.mark.browser, needs_chromium]
 
 SHOTS = Path("/tmp/handheld")
 GS = "\x1d"

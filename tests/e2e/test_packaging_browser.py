@@ -20,11 +20,12 @@ from app.models import ReceiptLine, Role
 from labels.gs1 import gtin_check_digit, yymmdd
 from tests.helpers.api import TODAY, Api, make_user
 from tests.helpers.pages import PASSWORD
+from tests.helpers.requires import needs_chromium
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 sync_api = pytest.importorskip("playwright.sync_api")
 
-pytestmark = [pytest.mark.browser, pytest.mark.skipif(CHROMIUM is None, reason="needs Chromium")]
+pytestmark = [pytest.mark.browser, needs_chromium]
 
 SHOTS = Path("/tmp/shots-packaging")
 GS = "\x1d"

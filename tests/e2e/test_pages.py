@@ -69,7 +69,7 @@ def test_a_viewer_reads_every_page_but_books_nothing(client: FlaskClient, sessio
         page = viewer.get(path)
         assert page.status == 200, (endpoint, page.text[:300])
         if endpoint != "handheld.index":  # the handheld menu is a phone page, without the desktop nav
-            assert f'href="{path}" class="active"' in page.html  # the nav shows where you are
+            assert f'href="{path}" aria-current="page"' in page.html  # the nav shows where you are
     page = viewer.get(f"/lots/{lot_id}")
     assert page.status == 200 and "R9" in page.text
     assert "Hold lot" not in page.text

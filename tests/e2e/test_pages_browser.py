@@ -15,11 +15,12 @@ from werkzeug.serving import make_server
 from app.models import Receipt, Role
 from tests.helpers.api import TODAY, Api, make_user
 from tests.helpers.pages import PASSWORD, count
+from tests.helpers.requires import needs_chromium
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 sync_api = pytest.importorskip("playwright.sync_api")
 
-pytestmark = [pytest.mark.browser, pytest.mark.skipif(CHROMIUM is None, reason="needs Chromium")]
+pytestmark = [pytest.mark.browser, needs_chromium]
 
 
 @pytest.fixture

@@ -15,11 +15,12 @@ from app.models import Lot, Order, OrderStatus, Recall, Role
 from app.views import NAV, ROLE_NAV
 from tests.helpers.api import make_user
 from tests.helpers.pages import PASSWORD
+from tests.helpers.requires import needs_chromium
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 sync_api = pytest.importorskip("playwright.sync_api")
 
-pytestmark = [pytest.mark.browser, pytest.mark.skipif(CHROMIUM is None, reason="needs Chromium")]
+pytestmark = [pytest.mark.browser, needs_chromium]
 
 # Collects every violation the page reports, from the first script on, before the page's own scripts run.
 WATCH = """

@@ -22,6 +22,17 @@ _clones = itertools.count(1)
 
 
 @dataclass(frozen=True)
+class PgDemoBuild:
+    """What `lotwise demo --no-serve` printed with LOTWISE_DATABASE_URL naming a PostgreSQL database, and the
+    files it left in the directory it ran in."""
+
+    url: str
+    output: str
+    exit_code: int
+    files: list[str]
+
+
+@dataclass(frozen=True)
 class DemoBuild:
     """What `lotwise demo --no-serve` printed, and the SQLite file it filled."""
 

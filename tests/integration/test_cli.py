@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import socket
 import sqlite3
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import text
 
 from app import create_app
-from app.cli import main
+from app.cli import gunicorn_settings, main
 from app.config import DEFAULTS
 from app.schemas import LocationIn, ProductIn, ReceiptIn, ReceiptLineIn, SupplierIn, WarehouseIn
 from app.services import masterdata, stock
-from tests.helpers.databases import DemoBuild
+from tests.helpers.databases import PG_URL, DemoBuild, PgDemoBuild
 
 
 @pytest.fixture
@@ -163,7 +166,7 @@ def test_demo_creates_the_company_once_then_reuses_it(tmp_path: Path, lotwise: R
     shutil.copy(demo_build.path, demo_db)
     second = lotwise("demo", "--no-serve", "--db", str(demo_db))
     assert second.exit_code == 0, second.output
-    assert second.output.strip() == f"Reusing demo data in {demo_db}"
+    assert second.output.strip() == f"Reusing the data already in {demo_db}"
     assert _count(demo_db, "movement") == movements
     assert _count(demo_db, "user_account") == 3
 
@@ -239,3 +242,147 @@ def test_serve_keeps_a_handhelds_connection_open_between_requests(tmp_path: Path
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+# --- a command line that guides ------------------------------------------------------------------------------
+
+
+def _bare(tmp_path: Path) -> Callable[..., Result]:
+    """`lotwise ARGS` in an empty directory with no LOTWISE_* variable set, as a newcomer types it."""
+    runner = CliRunner()
+    env = {key: None for key in os.environ if key.startswith("LOTWISE_") and key != "LOTWISE_TEST_DATABASE_URL"}
+
+    def run(*args: str) -> Result:
+        cwd = os.getcwd()
+        os.chdir(tmp_path)
+        try:
+            return runner.invoke(main, list(args), env=env)
+        finally:
+            os.chdir(cwd)
+
+    return run
+
+
+def _one_line_error(result: Result) -> str:
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1, result.output
+    assert lines[0].startswith("Error: ")
+    return lines[0]
+
+
+def test_a_command_without_a_database_says_how_to_make_one_and_leaves_no_files(tmp_path: Path) -> None:
+    run = _bare(tmp_path)
+    for args in (["check"], ["token", "list"], ["user", "unlock", "maria"], ["expiring"], ["db", "current"],
+                 ["allocate", "--order", "SO-000001"]):
+        line = _one_line_error(run(*args))
+        assert f"no database at {tmp_path / 'lotwise.db'}: run 'lotwise db upgrade'" in line, args
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no lotwise.db, no .lotwise-secret
+
+
+def test_a_database_without_tables_or_behind_says_run_db_upgrade(lotwise: Run, db_file: Path) -> None:
+    sqlite3.connect(db_file).close()
+    line = _one_line_error(lotwise("check"))
+    assert line == f"Error: the database {db_file} has no tables yet: run 'lotwise db upgrade'"
+    assert lotwise("db", "upgrade").exit_code == 0
+    assert lotwise("check").exit_code == 0
+    con = sqlite3.connect(db_file)
+    con.execute("UPDATE alembic_version SET version_num = '0001'")
+    con.commit()
+    con.close()
+    line = _one_line_error(lotwise("token", "list"))
+    assert "is at revision 0001" in line and line.endswith("run 'lotwise db upgrade'")
+
+
+def test_an_unreachable_database_is_named_in_one_line_without_its_password(tmp_path: Path) -> None:
+    runner = CliRunner()
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    result = runner.invoke(main, ["check"], env={
+        "LOTWISE_DATABASE_URL": f"postgresql://lotwise:hunter2@127.0.0.1:{port}/lots",
+        "LOTWISE_INSTANCE_DIR": str(tmp_path)})
+    line = _one_line_error(result)
+    assert line.startswith(f"Error: cannot reach the database postgresql://lotwise:***@127.0.0.1:{port}/lots")
+    assert "hunter2" not in line and "check LOTWISE_DATABASE_URL" in line
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_busy_port_says_use_port_before_anything_starts(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        run = _bare(tmp_path)
+        for command in ("demo", "serve"):
+            line = _one_line_error(run(command, "--port", str(port)))
+            assert line == f"Error: port {port} is busy on 127.0.0.1: use --port (e.g. --port {port + 1})"
+    assert list(tmp_path.iterdir()) == []  # the demo was not built, nothing was created
+
+
+def test_version() -> None:
+    from app.version import package_version
+
+    result = CliRunner().invoke(main, ["--version"])
+    assert result.exit_code == 0
+    assert result.output == f"lotwise {package_version()}\n"
+
+
+def _commands(group: click.Group, prefix: str = "lotwise") -> list[tuple[str, click.Command]]:
+    found: list[tuple[str, click.Command]] = [(prefix, group)]
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            found += _commands(command, f"{prefix} {name}")
+        else:
+            found.append((f"{prefix} {name}", command))
+    return found
+
+
+def test_every_command_and_option_has_help() -> None:
+    missing = [f"{name} {param.opts[0]}" for name, command in _commands(main) for param in command.params
+               if isinstance(param, click.Option) and not param.help]
+    assert missing == []
+    assert [name for name, command in _commands(main) if not command.help] == []
+    expiring = CliRunner().invoke(main, ["expiring", "--help"], terminal_width=200).output
+    assert "LOTWISE_DIGEST_TO" in expiring and "LOTWISE_SMTP_HOST" in expiring
+
+
+def test_token_list_shows_the_ids_that_token_revoke_takes(lotwise: Run) -> None:
+    assert lotwise("db", "upgrade").exit_code == 0
+    assert lotwise("token", "list").output.strip() == "no API tokens"
+    assert lotwise("user", "create", "sync", "--role", "operator", input="a long enough secret\n").exit_code == 0
+    first = lotwise("token", "create", "sync", "--name", "stock sync").output.strip()
+    lotwise("token", "create", "sync", "--name", "label bridge")
+    listed = lotwise("token", "list").output.strip().splitlines()
+    assert listed[0].split("\t") == ["id", "user", "name", "starts with", "created", "last used"]
+    rows = [line.split("\t") for line in listed[1:]]
+    assert [(r[1], r[2], r[5]) for r in rows] == [("sync", "stock sync", "never"), ("sync", "label bridge", "never")]
+    assert rows[0][3] == first[:10] + "…"
+    assert lotwise("token", "revoke", rows[0][0]).exit_code == 0
+    assert [r.split("\t")[2] for r in lotwise("token", "list").output.strip().splitlines()[1:]] == ["label bridge"]
+    everything = lotwise("token", "list", "--all").output.strip().splitlines()
+    assert len(everything) == 3 and everything[1].split("\t")[6] != "-"
+    assert lotwise("token", "list", "--user", "nobody").output.strip() == "no API tokens for nobody"
+
+
+def test_gunicorn_runs_without_its_shared_control_socket() -> None:
+    from gunicorn.config import Config
+
+    settings = gunicorn_settings("127.0.0.1", 8000, 2)
+    assert settings["control_socket_disable"] is True
+    cfg = Config()
+    for key, value in settings.items():
+        cfg.set(key, value)  # every setting exists in the installed gunicorn
+    assert cfg.control_socket_disable is True
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not PG_URL, reason="needs LOTWISE_TEST_DATABASE_URL")
+def test_the_demo_goes_into_the_database_lotwise_database_url_names(pg_demo_build: PgDemoBuild) -> None:
+    # `pg_demo_build` is `lotwise demo --no-serve` with LOTWISE_DATABASE_URL naming a PostgreSQL database.
+    assert pg_demo_build.exit_code == 0, pg_demo_build.output
+    shown = pg_demo_build.url.split("@", 1)[1]
+    assert pg_demo_build.output.strip().startswith("Created demo data in postgresql://")
+    assert pg_demo_build.output.strip().endswith(shown)
+    assert pg_demo_build.files == []  # no lotwise-demo.db, no .lotwise-secret in the directory it ran in

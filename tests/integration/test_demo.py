@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -313,3 +313,38 @@ def test_handheld_stations_and_lot_codes_that_several_jams_share(s: Session) -> 
     shared = s.scalar(select(func.count()).select_from(
         select(Lot.code).group_by(Lot.code).having(func.count(Lot.product_id.distinct()) > 1).subquery()))
     assert shared and shared > 10  # what Look up and Trace ask to choose between
+
+
+def test_records_are_stamped_on_the_days_the_story_booked_them(s: Session, today: date) -> None:
+    from app.models import ProductionRun, Receipt
+
+    def local_day(moment: datetime) -> date:
+        return moment.astimezone(UTC).date()  # the demo fixture's site runs on UTC
+
+    orders = {o.id: o for o in s.scalars(select(Order))}
+    shipments = list(s.scalars(select(Shipment)))
+    assert shipments
+    for shipment in shipments:
+        assert local_day(shipment.created_at) == shipment.shipped_on, shipment.number
+        entered = orders[shipment.order_id].created_at
+        assert entered < shipment.created_at, f"order {orders[shipment.order_id].number} entered after shipping"
+    for receipt in s.scalars(select(Receipt)):
+        assert local_day(receipt.created_at) == receipt.received_on
+    for run in s.scalars(select(ProductionRun)):
+        assert local_day(run.created_at) == run.produced_on
+    for order in orders.values():
+        assert order.created_at.astimezone(UTC).weekday() < 5 and local_day(order.created_at) <= order.ship_date
+    # Nothing but today's work is stamped today.
+    midnight = datetime.combine(today, time(), UTC)
+    assert s.scalar(select(func.count(Shipment.id)).where(Shipment.created_at >= midnight)) == 0
+
+
+def test_a_shipped_order_shows_what_shipped_instead_of_nothing_allocated(demo: Flask, s: Session) -> None:
+    client = demo.test_client()
+    with client.session_transaction() as browser:
+        browser["uid"] = s.scalar(select(User.id).where(User.username == DEMO_USER))
+    shipped = s.scalar(select(Order.id).where(Order.status == OrderStatus.SHIPPED).order_by(Order.id).limit(1))
+    page = client.get(f"/orders/{shipped}").get_data(as_text=True)
+    assert "Nothing allocated yet" not in page
+    assert "the order has shipped; the lots it took are under" in page
+    assert re.search(r'id="shipments".*?/lots/\d+', page, re.S)

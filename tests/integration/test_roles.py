@@ -23,7 +23,7 @@ from tests.helpers.routes import Endpoint, endpoints, plausible_body
 PUBLIC = "public"
 
 # Anyone, logged in or not.
-PUBLIC_ROUTES = {"auth.login", "auth.logout", "static", "handheld.service_worker",
+PUBLIC_ROUTES = {"auth.login", "auth.logout", "static", "main.favicon", "handheld.service_worker",
                  # the GS1 Digital Link resolver behind every label's QR code, and consignees' recall answers
                  "public.lot_page", "public.product_page", "public.resolver_description", "public.answer"}
 
