@@ -46,9 +46,9 @@ ROLE_NAV = [
 MENUS: list[tuple[str, list[str]]] = [
     ("Stock", ["lots.index", "receipts.index", "runs.index", "expiry.index", "waste.report"]),
     ("Orders", ["orders.index", "shipments.index"]),
-    ("Trace & recall", ["trace.index", "recalls.index"]),
+    ("Trace & recall", ["trace.index", "recalls.index", "regulatory.index"]),
     ("Master data", ["products.index", "suppliers.index", "customers.index", "locations.index", "stations.index",
-                     "printers.index"]),
+                     "printers.index", "imports.index"]),
 ]
 TOP_LINKS = ["handheld.index"]
 
