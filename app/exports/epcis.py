@@ -12,7 +12,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from app.schemas import EpcisEvents, EpcisLot
-from labels.gs1 import LabelDataError, LotBarcodeData, digital_link
+from labels.gs1 import LabelDataError, LotBarcodeData, digital_link, plain_url
 
 CONTEXT = "https://ref.gs1.org/standards/epcis/epcis-context.jsonld"
 GS1_RESOLVER = "https://id.gs1.org"
@@ -46,11 +46,13 @@ def _lot_class(base_url: str, gtin: str | None, sku: str, code: str) -> str:
     try:
         if gtin:
             return digital_link(LotBarcodeData(lot=code, gtin=gtin), GS1_RESOLVER)
-        return digital_link(LotBarcodeData(lot=code, sku=sku), base_url)
+        # Without a GTIN no GS1 key names the lot: the site's own lot finder does (as on the plain label).
+        return plain_url(LotBarcodeData(lot=code, sku=sku), base_url)
     except LabelDataError:
         # Codes that cannot go in a barcode (too long, odd characters) still get a stable URI.
-        base = f"{GS1_RESOLVER}/01/{gtin}" if gtin else f"{base_url.rstrip('/')}/240/{quote(sku, safe='')}"
-        return f"{base}/10/{quote(code, safe='')}"
+        if not gtin:
+            return f"{base_url.rstrip('/')}/lots/find?sku={quote(sku, safe='')}&code={quote(code, safe='')}"
+        return f"{GS1_RESOLVER}/01/{gtin}/10/{quote(code, safe='')}"
 
 
 def _uri(site: Site, kind: str, key: str | int) -> str:
