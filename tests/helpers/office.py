@@ -18,8 +18,10 @@ from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
 from app.demo import DEMO_USER, RECALL_SUPPLIER_LOT
+from app.exports.workbook import template
 from app.models import (
     Customer,
+    DataImport,
     LabelPrinter,
     Location,
     Lot,
@@ -30,6 +32,7 @@ from app.models import (
     ProductionRun,
     Recall,
     RecallDrill,
+    RecallNotice,
     Receipt,
     Recipe,
     Shipment,
@@ -38,12 +41,15 @@ from app.models import (
     User,
 )
 from app.schemas import DrillIn, LotRef, PrinterIn, RecallIn
-from app.services import printing, recall
+from app.services import imports, printing, recall
 from tests.helpers.routes import endpoints
 
 # Not office pages: the handheld pages (phones, their own tests), the public Digital Link resolver, the
 # login page (no menu to fit), and files rather than pages.
-NOT_OFFICE = ("handheld.", "digital_link.", "auth.", "static", "main.favicon")
+# The public resolver and answer pages have no staff layout; tests/integration/test_public_resolver.py and
+# tests/e2e/test_recall_answer_browser.py check them.
+NOT_OFFICE = ("handheld.", "digital_link.", "auth.", "static", "main.favicon", "public.",
+              "lots.find")  # a redirect to the lot page a plain label names
 
 
 @contextmanager
@@ -78,6 +84,11 @@ def complete_the_story(session: Session, today: date) -> None:
                            user=admin, today=today)
     if not session.scalar(select(func.count(LabelPrinter.id))):
         printing.create_printer(session, PrinterIn(name="Dispatch Zebra", host="192.0.2.10"))
+    if not session.scalar(select(func.count(DataImport.id))):
+        # A checked workbook (the empty template), so the import's own page has a report to show.
+        record = imports.store_upload(session, template(), filename="onboarding.xlsx", sheet=None,
+                                      options=imports.Options(), user=admin, max_bytes=20 * 1024 * 1024)
+        imports.check_upload(session, record.id, today=today, max_bytes=20 * 1024 * 1024)
     session.commit()
 
 
@@ -101,6 +112,8 @@ def _values(session: Session) -> dict[str, Any]:
         "printer_id": session.scalar(select(func.min(LabelPrinter.id))),
         "recall_id": session.scalar(select(func.max(Recall.id))),
         "drill_id": session.scalar(select(func.max(RecallDrill.id))),
+        "notice_id": session.scalar(select(func.max(RecallNotice.id))),
+        "import_id": session.scalar(select(func.max(DataImport.id))),
         "fmt": "csv",
     }
 
