@@ -111,7 +111,7 @@ def test_epcis_events_from_rows_in_time_order_with_the_sites_offset() -> None:
     assert production["eventTime"] == "2026-11-20T12:00:00.000Z"
     assert "inputQuantityList" not in production
     assert production["outputQuantityList"] == [
-        {"epcClass": "https://lotwise.example/240/JAM-RASP/10/261120-J", "quantity": 40}]
+        {"epcClass": "https://lotwise.example/lots/find?sku=JAM-RASP&code=261120-J", "quantity": 40}]
     assert production["ilmd"] == {"cbvmda:lotNumber": "261120-J", "cbvmda:itemExpirationDate": "2027-11-20"}
     assert write_off["action"] == "DELETE" and write_off["quantityList"][0]["quantity"] == 0.5
     assert recall["quantityList"] == [{"epcClass": first["epcClass"]}]
