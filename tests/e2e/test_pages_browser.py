@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import threading
 from collections.abc import Iterator
@@ -78,7 +79,8 @@ def test_add_line_renumbers_the_new_row_and_its_line_is_booked(live: str, browse
     page.fill("input[name='lines.5.quantity']", "25")
     page.click("button:has-text('Book receipt')")
     page.wait_for_load_state()
-    assert "Receipt R-000001 booked" in page.locator(".flash").inner_text()
+    # SQLite skips no number for the refused form; PostgreSQL may (numbers are unique, not gapless).
+    assert re.search(r"Receipt R-00000[12] booked", page.locator(".flash").inner_text())
     assert page.locator("table tbody tr").count() == 2
     assert count(session, Receipt) == 1
 

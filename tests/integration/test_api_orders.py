@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from typing import Any
 
@@ -170,6 +171,9 @@ def test_returned_stock_in_quarantine_is_not_shipped(api: Api, jam: dict[str, An
     assert snapshot(session) == before
 
 
+GAPLESS = not os.environ.get("LOTWISE_TEST_DATABASE_URL")
+
+
 def test_shipping_books_the_stock_and_the_order(api: Api, jam: dict[str, Any]) -> None:
     order = jam["order"]
     r = api.post("/shipments", {**_ship(jam, quantity="10"), "carrier_reference": "TRK-1"})
@@ -189,7 +193,9 @@ def test_shipping_books_the_stock_and_the_order(api: Api, jam: dict[str, Any]) -
     assert api.post("/shipments", _ship(jam, quantity="14")).status_code == 201
     assert api.get(f"/orders/{order['id']}").json["status"] == "shipped"
     assert api.get(f"/lots/{jam['J1']}").json["on_hand"] == "76"
-    assert [s["number"] for s in api.get("/shipments").json] == ["SH-000002", "SH-000001"]
+    # The refused shipment drew no number on SQLite; on PostgreSQL it may have (numbers are unique, not gapless).
+    numbers = [s["number"] for s in api.get("/shipments").json]
+    assert numbers[1] == "SH-000001" and numbers[0] in ({"SH-000002"} if GAPLESS else {"SH-000002", "SH-000003"})
 
 
 def test_a_shipped_order_cannot_ship_again_or_be_cancelled(api: Api, jam: dict[str, Any],
