@@ -4,7 +4,6 @@ and assigns GTINs."""
 from __future__ import annotations
 
 import os
-import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,11 +18,11 @@ from werkzeug.serving import make_server
 from app.models import Product, ProductKind, Role
 from tests.helpers.api import make_user
 from tests.helpers.pages import PASSWORD
+from tests.helpers.requires import CHROMIUM, needs_chromium
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 sync_api = pytest.importorskip("playwright.sync_api")
 
-pytestmark = [pytest.mark.browser, pytest.mark.skipif(CHROMIUM is None, reason="needs Chromium")]
+pytestmark = [pytest.mark.browser, needs_chromium]
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ confirms; the stock and orders are there afterwards. Screenshots at 1280, 768 an
 
 from __future__ import annotations
 
-import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,12 +17,12 @@ from werkzeug.serving import make_server
 from app.models import Lot, Order, Role
 from tests.helpers.api import make_user
 from tests.helpers.pages import PASSWORD
+from tests.helpers.requires import CHROMIUM, needs_chromium
 from tests.helpers.workbooks import onboarding, xlsx
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 sync_api = pytest.importorskip("playwright.sync_api")
 
-pytestmark = [pytest.mark.browser, pytest.mark.skipif(CHROMIUM is None, reason="needs Chromium")]
+pytestmark = [pytest.mark.browser, needs_chromium]
 
 SHOTS = Path("/tmp/shots-imports")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

@@ -6,7 +6,6 @@ Screenshots of the public pages at 360, 768 and 1280 px are written to the test'
 from __future__ import annotations
 
 import re
-import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,12 +22,12 @@ from app.models import RecallResponse, Role
 from tests.helpers.api import Api, make_user
 from tests.helpers.pages import PASSWORD
 from tests.helpers.recall_case import build
+from tests.helpers.requires import CHROMIUM, needs_chromium
 from tests.helpers.smtp_sink import SmtpSink
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 sync_api = pytest.importorskip("playwright.sync_api")
 
-pytestmark = [pytest.mark.browser, pytest.mark.skipif(CHROMIUM is None, reason="needs Chromium")]
+pytestmark = [pytest.mark.browser, needs_chromium]
 
 WATCH = """
 window.__violations = [];

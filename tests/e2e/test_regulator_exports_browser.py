@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,11 +22,11 @@ from app.models import Role
 from tests.helpers.api import Api, make_user
 from tests.helpers.pages import PASSWORD
 from tests.helpers.recall_case import build as build_case
+from tests.helpers.requires import CHROMIUM, needs_chromium
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 sync_api = pytest.importorskip("playwright.sync_api")
 
-pytestmark = [pytest.mark.browser, pytest.mark.skipif(CHROMIUM is None, reason="needs Chromium")]
+pytestmark = [pytest.mark.browser, needs_chromium]
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ label decodes to, and to what the label's data says."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 
 import pypdfium2 as pdfium
@@ -13,13 +12,13 @@ import zxingcpp
 
 from labels import SIZES, LabelDataError, LotLabel, to_pdf, to_zpl
 from tests.helpers.labels import THERMAL, expected_text, expected_url, jam, sku_only
+from tests.helpers.requires import needs
 from tests.helpers.zpl_render import Job, missing, render
 
-REASON = missing()
-if REASON is not None and os.environ.get("LOTWISE_NODE_MODULES"):
-    # CI names the folder it installed the renderer into: there a missing renderer is a failure, not a skip.
-    pytest.fail(f"the independent ZPL renderer must run here: {REASON}", pytrace=False)
-pytestmark = pytest.mark.skipif(REASON is not None, reason=REASON or "")
+# CI installs the renderer and sets LOTWISE_TEST_REQUIRE: there a missing renderer fails the tests.
+pytestmark = needs("zpl-renderer-js", missing() is None,
+                   "Node 20 and `npm install --prefix .node 'zpl-renderer-js@^3'`, or LOTWISE_NODE_MODULES naming "
+                   "its node_modules")
 
 Read = tuple[str, str, str]
 
