@@ -3,21 +3,17 @@ confirms; the stock and orders are there afterwards. Screenshots at 1280, 768 an
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from werkzeug.serving import make_server
 
 from app.models import Lot, Order, Role
 from tests.helpers.api import make_user
 from tests.helpers.pages import PASSWORD
-from tests.helpers.requires import CHROMIUM, needs_chromium
+from tests.helpers.requires import needs_chromium
 from tests.helpers.workbooks import onboarding, xlsx
 
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -25,26 +21,6 @@ sync_api = pytest.importorskip("playwright.sync_api")
 pytestmark = [pytest.mark.browser, needs_chromium]
 
 SHOTS = Path("/tmp/shots-imports")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync"]
-
-
-@pytest.fixture
-def live(app: Flask) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
-
-
-@pytest.fixture
-def chromium() -> Iterator[Any]:
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
 
 
 def shot(page: Any, name: str) -> None:

@@ -6,8 +6,6 @@ Screenshots of the public pages at 360, 768 and 1280 px are written to the test'
 from __future__ import annotations
 
 import re
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,14 +13,13 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from werkzeug.serving import make_server
 
 from app import worker as work
 from app.models import RecallResponse, Role
 from tests.helpers.api import Api, make_user
 from tests.helpers.pages import PASSWORD
 from tests.helpers.recall_case import build
-from tests.helpers.requires import CHROMIUM, needs_chromium
+from tests.helpers.requires import needs_chromium
 from tests.helpers.smtp_sink import SmtpSink
 
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -35,31 +32,10 @@ document.addEventListener("securitypolicyviolation", (e) => window.__violations.
 """
 
 
-@pytest.fixture
-def live(app: Flask) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.server_port}"
-    app.config["BASE_URL"] = url
-    yield url
-    server.shutdown()
-    thread.join(timeout=5)
-
-
-@pytest.fixture
-def chromium() -> Iterator[Any]:
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync"])
-        yield browser
-        browser.close()
-
-
 def test_a_consignee_answers_on_a_phone_and_the_recall_page_shows_it(
         app: Flask, live: str, chromium: Any, api: Api, site: dict[str, Any], session: Session,
         tmp_path: Path) -> None:
+    app.config["BASE_URL"] = live  # the personal links in the e-mails point at this server
     case = build(api, site, session)
     app.config.update(COMPANY_NAME="Jam Co", COMPANY_CONTACT="+44 1632 960999")
     with SmtpSink() as sink:

@@ -6,51 +6,26 @@ from __future__ import annotations
 import io
 import json
 import os
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session
-from werkzeug.serving import make_server
 
 from app.exports import fsma204
 from app.models import Role
 from tests.helpers.api import Api, make_user
 from tests.helpers.pages import PASSWORD
 from tests.helpers.recall_case import build as build_case
-from tests.helpers.requires import CHROMIUM, needs_chromium
+from tests.helpers.requires import needs_chromium
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
 pytestmark = [pytest.mark.browser, needs_chromium]
 
 
-@pytest.fixture
-def live(app: Flask) -> Iterator[str]:
-    """The app served on a free local port for the length of a test."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync"])
-        yield browser
-        browser.close()
-
-
-def test_from_the_recall_page_one_click_to_each_regulator_file(live: str, browser: Any, api: Api, session: Session,
+def test_from_the_recall_page_one_click_to_each_regulator_file(live: str, chromium: Any, api: Api, session: Session,
                                                                site: dict[str, Any], tmp_path: Path) -> None:
     case = build_case(api, site, session)
     r = api.post("/recalls", {"lots": [{"lot_id": case.j1}], "scope": "upstream", "via": [{"lot_id": case.r1}],
@@ -58,7 +33,7 @@ def test_from_the_recall_page_one_click_to_each_regulator_file(live: str, browse
     assert r.status_code == 201, r.json
     recall = r.json
     make_user(session, "qa", Role.MANAGER)
-    page = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = chromium.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     page.goto(f"{live}/recalls/{recall['id']}")
     page.fill("input[name=username]", "qa")
     page.fill("input[name=password]", PASSWORD)
