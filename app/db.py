@@ -11,6 +11,7 @@ from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from app import clock
 from app.errors import NotFound
 
 NAMING_CONVENTION = {
@@ -92,8 +93,9 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 def utcnow() -> datetime:
-    """The current time, aware, in UTC."""
-    return datetime.now(UTC)
+    """The current time, aware, in UTC: the site's one clock (`app.clock.now`), looked up at each call so a
+    column default and a service stamp always agree with the dates the edges work out."""
+    return clock.now()
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

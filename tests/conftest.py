@@ -24,6 +24,7 @@ from app.migrate import upgrade
 from app.models import Role
 from app.sessions import DatabaseSessionInterface
 from tests.helpers.api import TODAY, Api, D, make_app, make_token, make_user
+from tests.helpers.clock import SuiteClock
 from tests.helpers.databases import (
     PG_URL,
     DemoBuild,
@@ -37,6 +38,17 @@ from tests.helpers.databases import (
 from tests.helpers.sites import build_site
 
 __all__ = ["PG_URL", "TODAY", "Api", "D", "make_token", "make_user"]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _the_runs_own_day() -> Iterator[None]:
+    """The app's clock stays on `TODAY` for the whole run, even one that crosses midnight (`tests/helpers/clock.py`)."""
+    from app import clock
+
+    original = clock.now
+    clock.now = SuiteClock(TODAY)
+    yield
+    clock.now = original
 
 
 @pytest.fixture(autouse=True, scope="session")

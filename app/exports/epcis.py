@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
+from app import clock
 from app.schemas import EpcisEvents, EpcisLot
 from labels.gs1 import LabelDataError, LotBarcodeData, digital_link, plain_url
 
@@ -190,7 +191,7 @@ def document(data: EpcisEvents, site: Site, now: datetime | None = None) -> dict
         "@context": [CONTEXT],
         "type": "EPCISDocument",
         "schemaVersion": "2.0",
-        "creationDate": _stamp(now or datetime.now(UTC)),
+        "creationDate": _stamp(now or clock.now()),
         "epcisBody": {"eventList": events(data, site)},
     }
 

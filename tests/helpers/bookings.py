@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
+from app import clock
 from app.db import Base
 from app.models import LotStatus
 from app.services.idempotency import IdempotencyKey
@@ -31,7 +32,7 @@ def snapshot(session: Session) -> dict[str, list[tuple[Any, ...]]]:
 
 def request_key(key: str, fingerprint: str = "one request", hours: int = 24) -> IdempotencyKey:
     """An idempotency key as a page or the API hands it to a service, sent now."""
-    return IdempotencyKey(key=key, fingerprint=fingerprint, at=datetime.now(UTC), lifetime=timedelta(hours=hours))
+    return IdempotencyKey(key=key, fingerprint=fingerprint, at=clock.now(), lifetime=timedelta(hours=hours))
 
 
 def receive(api: Api, supplier_id: int, sku: str, quantity: str, location: str = "COLD-01",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -18,10 +18,9 @@ from tests.helpers.databases import PG_URL
 WORKERS = 8
 
 
-def _allocate_in_own_process(url: str, order_id: int, start: Any, out: Any) -> None:
-    """One server process: its own app, engine and connections; waits for the starting gun."""
-    from datetime import UTC, datetime
-
+def _allocate_in_own_process(url: str, order_id: int, today: date, start: Any, out: Any) -> None:
+    """One server process: its own app, engine and connections; waits for the starting gun. It allocates on the
+    run's `today`, which it is handed because a process of its own does not share the run's clock."""
     from app import create_app
     from app.errors import LotwiseError
     from app.services.allocations import allocate_order
@@ -30,7 +29,7 @@ def _allocate_in_own_process(url: str, order_id: int, start: Any, out: Any) -> N
     with app.extensions["lotwise.sessions"]() as s:
         start.wait()
         try:
-            run = allocate_order(s, order_id, today=datetime.now(UTC).date())
+            run = allocate_order(s, order_id, today=today)
             out.put((order_id, str(run.allocated)))
         except LotwiseError as exc:
             out.put((order_id, f"refused: {exc.message}"))
@@ -51,7 +50,7 @@ def test_concurrent_allocation_never_over_allocates_a_lot(api: Api, site: dict[s
     ctx = multiprocessing.get_context("spawn")
     start = ctx.Barrier(WORKERS)
     out = ctx.Queue()
-    procs = [ctx.Process(target=_allocate_in_own_process, args=(PG_URL, oid, start, out)) for oid in orders]
+    procs = [ctx.Process(target=_allocate_in_own_process, args=(PG_URL, oid, TODAY, start, out)) for oid in orders]
     for p in procs:
         p.start()
     results = [out.get(timeout=120) for _ in procs]

@@ -8,7 +8,6 @@ import shutil
 import socket
 import sqlite3
 from collections.abc import Callable
-from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from app.cli import gunicorn_settings, main
 from app.config import DEFAULTS
 from app.schemas import LocationIn, ProductIn, ReceiptIn, ReceiptLineIn, SupplierIn, WarehouseIn
 from app.services import masterdata, stock
+from tests.helpers.api import TODAY
 from tests.helpers.databases import PG_URL, DemoBuild, PgDemoBuild
 
 
@@ -139,7 +139,7 @@ def test_check_passes_on_a_sound_ledger_and_fails_on_a_tampered_balance(
         supplier = masterdata.create_supplier(s, SupplierIn(name="Sugar Co"))
         stock.receive(s, ReceiptIn(supplier_id=supplier.id, lines=[
             ReceiptLineIn(sku="SUGAR", quantity=Decimal(500), location="DRY-01", unit_cost=Decimal("0.9"))]),
-            user=None, today=date.today(), lot_code_pattern="{date:%y%m%d}-{seq_alpha}")
+            user=None, today=TODAY, lot_code_pattern="{date:%y%m%d}-{seq_alpha}")
 
     sound = lotwise("check")
     assert sound.exit_code == 0, sound.output

@@ -1,0 +1,42 @@
+"""One clock: what the app stamps (a column default, a service's time) and the dates it works out (a receipt
+without a date) all come from `app.clock.now`, so a run of the suite can hold them on its own day."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app import clock
+from app.models import Movement, Receipt
+from tests.helpers.api import TODAY, Api
+from tests.helpers.bookings import receive
+from tests.helpers.clock import SuiteClock
+
+MOMENT = datetime(2031, 3, 4, 22, 15, tzinfo=UTC)
+
+
+def test_a_booking_is_dated_and_stamped_by_the_one_clock(api: Api, site: dict[str, Any], session: Session,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(clock, "now", lambda: MOMENT)
+    receive(api, site["supplier"], "RASP", "10", expiry="2031-06-01")
+    receipt = session.scalars(select(Receipt)).one()
+    movement = session.scalars(select(Movement)).one()
+    assert receipt.received_on == date(2031, 3, 4)
+    assert receipt.created_at == MOMENT
+    assert movement.created_at == MOMENT
+
+
+def test_the_suite_holds_the_app_on_the_day_the_run_started() -> None:
+    assert clock.now().date() == TODAY
+
+
+def test_a_run_that_starts_before_midnight_stays_on_its_day_and_its_time_moves_on() -> None:
+    seconds = iter([0.0, 60.0, 3 * 3600.0])
+    run = SuiteClock(date(2026, 12, 5), elapsed=lambda: next(seconds))
+    first, later = run(), run()
+    assert first.date() == later.date() == date(2026, 12, 5)
+    assert later - first == timedelta(hours=3) - timedelta(minutes=1)
