@@ -3,7 +3,7 @@ without a date) all come from `app.clock.now`, so a run of the suite can hold th
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -34,9 +34,22 @@ def test_the_suite_holds_the_app_on_the_day_the_run_started() -> None:
     assert clock.now().date() == TODAY
 
 
-def test_a_run_that_starts_before_midnight_stays_on_its_day_and_its_time_moves_on() -> None:
-    seconds = iter([0.0, 60.0, 3 * 3600.0])
-    run = SuiteClock(date(2026, 12, 5), elapsed=lambda: next(seconds))
+def test_a_run_that_starts_late_in_the_day_stays_on_it_and_its_time_moves_on() -> None:
+    seconds = iter([0.0, 60.0, 2 * 3600.0 + 59 * 60])
+    run = SuiteClock(date(2026, 12, 5), real=lambda: datetime(2026, 12, 5, 23, 50, tzinfo=UTC),
+                     elapsed=lambda: next(seconds))
     first, later = run(), run()
-    assert first.date() == later.date() == date(2026, 12, 5)
-    assert later - first == timedelta(hours=3) - timedelta(minutes=1)
+    assert first == datetime(2026, 12, 5, 21, 1, tzinfo=UTC)
+    assert later == datetime(2026, 12, 5, 23, 59, tzinfo=UTC)
+
+
+def test_a_run_that_starts_in_the_day_keeps_the_real_time() -> None:
+    seconds = iter([0.0, 5.0])
+    run = SuiteClock(date(2026, 12, 5), real=lambda: datetime(2026, 12, 5, 9, 30, tzinfo=UTC),
+                     elapsed=lambda: next(seconds))
+    assert run() == datetime(2026, 12, 5, 9, 30, 5, tzinfo=UTC)
+
+
+def test_a_run_whose_day_ended_before_the_clock_was_made_starts_at_the_latest_start() -> None:
+    run = SuiteClock(date(2026, 12, 5), real=lambda: datetime(2026, 12, 6, 0, 0, 1, tzinfo=UTC), elapsed=lambda: 0.0)
+    assert run() == datetime(2026, 12, 5, 21, 0, tzinfo=UTC)
