@@ -108,7 +108,8 @@ def rules() -> dict[str, Rule]:
 
 def matches(pattern: str, ai: str) -> bool:
     """A dictionary AI pattern: "n" stands for any digit ("310n" is 3100 to 3109)."""
-    return len(pattern) == len(ai) and all(p == a or (p == "n" and a.isdigit()) for p, a in zip(pattern, ai))
+    return len(pattern) == len(ai) and all(p == a or (p == "n" and a.isdigit())
+                                           for p, a in zip(pattern, ai, strict=True))
 
 
 def _ai_at(text: str) -> str | None:
