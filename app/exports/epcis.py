@@ -16,6 +16,9 @@ from app.schemas import EpcisEvents, EpcisLot
 from labels.gs1 import LabelDataError, LotBarcodeData, digital_link, plain_url
 
 CONTEXT = "https://ref.gs1.org/standards/epcis/epcis-context.jsonld"
+# GS1's context does not declare the CBV master data prefix the ILMD attributes (lot number, expiry) use: the
+# document declares it, with the namespace CBV gives those attributes, so they expand to CBV's own names.
+CBVMDA = {"cbvmda": "urn:epcglobal:cbv:mda#"}
 GS1_RESOLVER = "https://id.gs1.org"
 
 # UN/CEFACT Recommendation 20 codes for the units products are kept in; a unit not listed here is
@@ -188,7 +191,7 @@ def events(data: EpcisEvents, site: Site) -> list[dict[str, Any]]:
 def document(data: EpcisEvents, site: Site, now: datetime | None = None) -> dict[str, Any]:
     """The EPCISDocument of the events (from `app.queries.regulatory.epcis_events`)."""
     return {
-        "@context": [CONTEXT],
+        "@context": [CONTEXT, CBVMDA],
         "type": "EPCISDocument",
         "schemaVersion": "2.0",
         "creationDate": _stamp(now or clock.now()),
