@@ -135,8 +135,12 @@ def run(db: str, scale: float, url: str | None,
             xlsx = _measure(lambda: len(fsma204.to_xlsx(counted())))
             count = rows[0]
             csv = _measure(lambda: _drain(fsma204.csv_chunks(counted())))
-            json_ = _measure(lambda sel=sel: len(epcis.to_json(epcis.document(
-                epcis_events(session, sel.date_from, sel.date_to, site.timezone, sel), site))))
+
+            def epcis_file(sel: FsmaSelection = sel) -> int:
+                return _drain(epcis.json_chunks(epcis_events(session, sel.date_from, sel.date_to, site.timezone, sel),
+                                                site))
+
+            json_ = _measure(epcis_file)
             out["rows"].append((name, count, xlsx, csv, json_))
             session.rollback()
             out["load"] = os.getloadavg()[0]

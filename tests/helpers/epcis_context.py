@@ -11,6 +11,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import jsonschema_rs
+
 FOLDER = Path(__file__).resolve().parents[1] / "data" / "epcis" / "context"
 # EPCIS 2.0 (section 8.x, JSON/JSON-LD bindings) publishes the context at these addresses.
 OFFICIAL = ("https://ref.gs1.org/standards/epcis/epcis-context.jsonld",
@@ -20,6 +22,13 @@ REMOTE = {f"https://gs1.github.io/EPCIS/{name}": name for name in (
     "cbv-context-bizstep.jsonld", "cbv-context-disposition.jsonld", "cbv-context-sourcedest-type.jsonld",
     "cbv-context-biztransaction-type.jsonld")}
 IRI_SCHEMES = ("http://", "https://", "urn:")
+SCHEMA = jsonschema_rs.Draft7Validator(json.loads((FOLDER.parent / "EPCIS-JSON-Schema.json").read_text()),
+                                       validate_formats=True)
+
+
+def schema_errors(doc: Any) -> list[str]:
+    """What GS1's EPCIS 2.0 JSON Schema (tests/data/epcis/) finds wrong with the document, formats included."""
+    return [f"{'/'.join(map(str, e.instance_path))}: {e.message}" for e in SCHEMA.iter_errors(doc)]
 
 
 @cache

@@ -11,7 +11,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-import jsonschema_rs
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -22,19 +21,14 @@ from app.exports import fsma204
 from app.models import Role
 from tests.helpers.api import TODAY, Api, make_user
 from tests.helpers.epcis_context import problems as context_problems
+from tests.helpers.epcis_context import schema_errors as epcis_errors
 from tests.helpers.recall_case import Case
 from tests.helpers.recall_case import build as build_case
 
 DAY = TODAY.isoformat()
 DATA = Path(__file__).parent.parent / "data"
-EPCIS_SCHEMA = jsonschema_rs.Draft7Validator(json.loads((DATA / "epcis" / "EPCIS-JSON-Schema.json").read_text()),
-                                             validate_formats=True)
 LOCATION_COLUMNS = ("Traceability Lot Code Source", "Ship-From Location", "Ship-To or Receiving Location")
 PASSWORD = "correct horse 1"
-
-
-def epcis_errors(doc: Any) -> list[str]:
-    return [f"{'/'.join(map(str, e.instance_path))}: {e.message}" for e in EPCIS_SCHEMA.iter_errors(doc)]
 
 
 @pytest.fixture
