@@ -19,6 +19,7 @@ Numbers and dates are not text: they stay numbers and dates (a negative quantity
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date, datetime
 from decimal import Decimal
@@ -54,13 +55,23 @@ def _stand_in(match: re.Match[str]) -> str:
     return chr(0x2400 + ord(ch)) if ch < " " else "\ufffd"
 
 
+# Text cells repeat (names, places, units, products): each distinct text is made safe once per file's worth.
+_CACHE = 1 << 16
+
+
+@functools.lru_cache(maxsize=_CACHE)
+def csv_text_cell(value: str) -> str:
+    """A text CSV field: shown (␝) and never a formula (`csv_cell` of text)."""
+    text = shown(value)
+    return "'" + text if is_formula_like(text) else text
+
+
 def csv_cell(value: Cell) -> str:
     """A CSV field: numbers without trailing zeros, dates in ISO form, text shown (␝) and never a formula."""
     if value is None:
         return ""
     if isinstance(value, str):
-        text = shown(value)
-        return "'" + text if is_formula_like(text) else text
+        return csv_text_cell(value)
     if isinstance(value, Decimal | int):
         return qty(value)
     return value.isoformat()

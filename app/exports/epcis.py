@@ -62,6 +62,7 @@ def _lot_class(base_url: str, gtin: str | None, sku: str, code: str) -> str:
         return f"{GS1_RESOLVER}/01/{gtin}/10/{quote(code, safe='')}"
 
 
+@functools.lru_cache(maxsize=65_536)  # locations, parties and documents recur across a year of events
 def _uri(site: Site, kind: str, key: str | int) -> str:
     return f"{site.base_url.rstrip('/')}/id/{kind}/{quote(str(key), safe='')}"
 

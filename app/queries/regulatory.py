@@ -154,7 +154,8 @@ def _filter(q: Any, lot_cols: Sequence[Any], product_cols: Sequence[Any], scope:
 
 def _stream(session: Session, q: Any) -> Iterator[Any]:
     # Batches through a server-side cursor where the database has one: memory stays flat over years of rows.
-    yield from session.execute(q.execution_options(yield_per=BATCH))
+    # Run on the session's connection (Core): these are plain columns, and the ORM's row loading only adds cost.
+    yield from session.connection().execute(q, execution_options={"yield_per": BATCH})
 
 
 def _lot_cols(lot: Any) -> tuple[Any, ...]:
