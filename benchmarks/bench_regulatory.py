@@ -101,7 +101,7 @@ def run(db: str, scale: float, url: str | None,
         on_case: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
     print(f"{db}, scale {scale:g}: dataset", flush=True)
     engine, generated = _engine(db, scale, url)
-    out: dict[str, Any] = {"db": db, "scale": scale, "generate_s": generated, "rows": []}
+    out: dict[str, Any] = {"db": db, "scale": scale, "url": url, "generate_s": generated, "rows": []}
     site = epcis.Site(base_url="https://lotwise.example", company="Benchmark Foods")
     with Session(engine) as session:
         out["lots"] = session.scalar(select(func.count()).select_from(Lot))
@@ -159,7 +159,8 @@ def _section(result: dict[str, Any]) -> str:
         f"<!-- db:{db} -->",
         f"### {'SQLite' if db == 'sqlite' else 'PostgreSQL'}, scale {result['scale']:g}",
         "",
-        f"`python -m benchmarks.bench_regulatory --db {db} --scale {result['scale']:g}` "
+        f"`python -m benchmarks.bench_regulatory --db {db} --scale {result['scale']:g}"
+        + (f" --url {result['url']}" if result.get("url") else "") + "` "
         f"({datetime.now(UTC):%Y-%m-%d %H:%M UTC}, {machine()}, shared with other test runs: load average "
         f"{result['load']:.1f} at the end)",
         "",
@@ -224,12 +225,15 @@ def _write(args: argparse.Namespace, results: list[dict[str, Any]], body: list[s
              "exports page) on the generated five-year dataset. The FSMA 204 rows are read in batches "
              "(`yield_per`, a server-side cursor on PostgreSQL) in date order per kind of event, merged, and "
              "written as they come (CSV in pieces, XLSX as SpreadsheetML zipped as it goes, both sent as "
-             "they are made); no ORM objects are loaded. EPCIS is built as one JSON document (its memory grows "
-             "with the events). These runs shared 2 cores with several other test runs (load average above 20): "
-             "the wall times are mostly waiting for a core; the CPU column (this process, SQLite's work "
-             "included, PostgreSQL's not) is the work itself.")
+             "they are made); no ORM objects are loaded, each distinct place, product and text cell is made "
+             "safe once. EPCIS is written the same way: the events of each kind streamed in order of business "
+             "date, merged a day at a time, one event a line, so its memory stays flat. These runs shared 2 "
+             "cores with other test runs (the load average is given with each): the wall times are mostly "
+             "waiting for a core; the CPU figure (this process, SQLite's work included, PostgreSQL's not) is "
+             "the work itself.")
     write_section("regulatory", "Regulator exports (FSMA 204, EPCIS)",
-                  f"python -m benchmarks.bench_regulatory --db {args.db} --scale {args.scale:g}",
+                  f"python -m benchmarks.bench_regulatory --db {args.db} --scale {args.scale:g}"
+                  + (f" --url {args.url}" if args.url else ""),
                   "\n\n".join([intro, *sorted(kept), *body]))
 
 
