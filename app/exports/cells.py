@@ -55,15 +55,23 @@ def _stand_in(match: re.Match[str]) -> str:
     return chr(0x2400 + ord(ch)) if ch < " " else "\ufffd"
 
 
-# Text cells repeat (names, places, units, products): each distinct text is made safe once per file's worth.
-_CACHE = 1 << 16
+CACHED_TEXT = 256
+"""Text cells repeat (names, places, units, products): each distinct text up to this many characters is made safe
+once and remembered (at most 65,536 of them, so a long-running server holds a few megabytes); longer text, rarer
+and bigger, is made safe each time."""
 
 
-@functools.lru_cache(maxsize=_CACHE)
-def csv_text_cell(value: str) -> str:
-    """A text CSV field: shown (␝) and never a formula (`csv_cell` of text)."""
+def _csv_text(value: str) -> str:
     text = shown(value)
     return "'" + text if is_formula_like(text) else text
+
+
+_csv_text_cached = functools.lru_cache(maxsize=1 << 16)(_csv_text)
+
+
+def csv_text_cell(value: str) -> str:
+    """A text CSV field: shown (␝) and never a formula (`csv_cell` of text)."""
+    return _csv_text_cached(value) if len(value) <= CACHED_TEXT else _csv_text(value)
 
 
 def csv_cell(value: Cell) -> str:

@@ -16,7 +16,15 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from app.exports.cells import CSV_LINE_END, Cell, csv_cell, csv_text_cell, is_formula_like, xlsx_text
+from app.exports.cells import (
+    CACHED_TEXT,
+    CSV_LINE_END,
+    Cell,
+    csv_cell,
+    csv_text_cell,
+    is_formula_like,
+    xlsx_text,
+)
 from app.formatting import qty
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -151,14 +159,21 @@ _NS = ('xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
        'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"')
 
 
-@functools.lru_cache(maxsize=1 << 16)
-def _text_tail(value: str, style: int) -> str:
-    """A text cell after its reference: made once per distinct text, as the same names and places fill a year."""
+def _make_tail(value: str, style: int) -> str:
     text = xlsx_text(value)
     if style == 0 and is_formula_like(text):
         style = _QUOTED
     s = f' s="{style}"' if style else ""
     return f'" t="inlineStr"{s}><is><t xml:space="preserve">{text.translate(_XML_ESCAPES)}</t></is></c>'
+
+
+_cached_tail = functools.lru_cache(maxsize=1 << 16)(_make_tail)
+
+
+def _text_tail(value: str, style: int) -> str:
+    """A text cell after its reference; short texts made once (`cells.CACHED_TEXT`), as the same names and places
+    fill a year of rows."""
+    return _cached_tail(value, style) if len(value) <= CACHED_TEXT else _make_tail(value, style)
 
 
 def _xml_cell(ref: str, value: Cell, style: int = 0) -> str:
@@ -225,7 +240,8 @@ def _sheet_rows(headers: Sequence[str], rows: Iterable[Sequence[Cell]], letters:
         for c, v in zip(letters, row, strict=False):
             # Text, the most common cell, written here without a call per cell; the rest by _xml_cell.
             if v.__class__ is str:
-                parts.append('<c r="' + c + num + _text_tail(v, 0))
+                tail = _cached_tail if len(v) <= CACHED_TEXT else _make_tail
+                parts.append('<c r="' + c + num + tail(v, 0))
             elif v is not None:
                 parts.append(_xml_cell(c + num, v))
         parts.append("</row>")
