@@ -45,5 +45,5 @@ def site() -> epcis.Site:
 def epcis_json(user: User, query: ExportQuery) -> FileResult:
     here = site()
     sel = query.selection()
-    doc = epcis.document(epcis_events(db(), sel.date_from, sel.date_to, here.timezone, sel), here)
-    return FileResult(epcis.to_json(doc), query.file_name("epcis", "jsonld"))
+    events = epcis_events(db(), sel.date_from, sel.date_to, here.timezone, sel)
+    return FileResult(epcis.json_chunks(events, here), query.file_name("epcis", "jsonld"))

@@ -19,6 +19,7 @@ Numbers and dates are not text: they stay numbers and dates (a negative quantity
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date, datetime
 from decimal import Decimal
@@ -54,13 +55,31 @@ def _stand_in(match: re.Match[str]) -> str:
     return chr(0x2400 + ord(ch)) if ch < " " else "\ufffd"
 
 
+CACHED_TEXT = 256
+"""Text cells repeat (names, places, units, products): each distinct text up to this many characters is made safe
+once and remembered (at most 65,536 of them, so a long-running server holds a few megabytes); longer text, rarer
+and bigger, is made safe each time."""
+
+
+def _csv_text(value: str) -> str:
+    text = shown(value)
+    return "'" + text if is_formula_like(text) else text
+
+
+_csv_text_cached = functools.lru_cache(maxsize=1 << 16)(_csv_text)
+
+
+def csv_text_cell(value: str) -> str:
+    """A text CSV field: shown (␝) and never a formula (`csv_cell` of text)."""
+    return _csv_text_cached(value) if len(value) <= CACHED_TEXT else _csv_text(value)
+
+
 def csv_cell(value: Cell) -> str:
     """A CSV field: numbers without trailing zeros, dates in ISO form, text shown (␝) and never a formula."""
     if value is None:
         return ""
     if isinstance(value, str):
-        text = shown(value)
-        return "'" + text if is_formula_like(text) else text
+        return csv_text_cell(value)
     if isinstance(value, Decimal | int):
         return qty(value)
     return value.isoformat()

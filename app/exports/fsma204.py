@@ -10,6 +10,7 @@ XLSX writer's own temporary file.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import operator
 from collections.abc import Iterable, Iterator
@@ -34,8 +35,8 @@ NO_PHONE = "phone not on file"
 """Written where a party's phone is missing, so the gap shows in the cell instead of passing unnoticed."""
 
 
-@dataclass(frozen=True)
-class Row:
+@dataclass(slots=True)  # not frozen: a frozen dataclass sets each of its 27 fields through object.__setattr__,
+class Row:                # seven times the cost of a year of rows
     """The key data elements of one critical tracking event for one traceability lot."""
 
     event: str
@@ -126,6 +127,7 @@ def _lines(text: str | None) -> str:
     return ", ".join(p.strip() for p in (text or "").splitlines() if p.strip())
 
 
+@functools.lru_cache(maxsize=8192)  # a year names the same few thousand places hundreds of thousands of times
 def describe(place: FsmaPlace, company: str = "") -> str:
     """A location description (21 CFR 1.1310): business name, phone and address. One of our warehouses is
     named by the business operating it, with the warehouse's own name after it."""
@@ -139,6 +141,7 @@ def _gln(place: FsmaPlace | None) -> str:
     return f"GLN {place.gln}" if place is not None and place.gln else ""
 
 
+@functools.lru_cache(maxsize=8192)
 def _product(p: FsmaProduct) -> str:
     return f"{p.name} ({p.sku})"
 

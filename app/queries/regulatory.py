@@ -11,6 +11,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
+from itertools import groupby
+from operator import attrgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -152,7 +154,8 @@ def _filter(q: Any, lot_cols: Sequence[Any], product_cols: Sequence[Any], scope:
 
 def _stream(session: Session, q: Any) -> Iterator[Any]:
     # Batches through a server-side cursor where the database has one: memory stays flat over years of rows.
-    yield from session.execute(q.execution_options(yield_per=BATCH))
+    # Run on the session's connection (Core): these are plain columns, and the ORM's row loading only adds cost.
+    yield from session.connection().execute(q, execution_options={"yield_per": BATCH})
 
 
 def _lot_cols(lot: Any) -> tuple[Any, ...]:
@@ -261,23 +264,27 @@ def epcis_events(session: Session, date_from: date | None, date_to: date | None,
                        recalls=_epcis_recalls(session, sel, scope, ZoneInfo(timezone)))
 
 
-def _epcis_receiving(session: Session, sel: FsmaSelection, scope: _Scope) -> list[EpcisReceiving]:
-    lines: dict[int, list[EpcisLot]] = defaultdict(list)
-    heads: dict[int, Any] = {}
+def _epcis_receiving(session: Session, sel: FsmaSelection, scope: _Scope) -> Iterator[EpcisReceiving]:
     q = (select(Receipt.id, Receipt.number, Receipt.received_on, Receipt.created_at, Supplier.id.label("sid"),
                 Supplier.gln, Location.code.label("location"), Lot.code, ReceiptLine.quantity, *_ITEM)
          .join(Receipt, ReceiptLine.receipt_id == Receipt.id).join(Supplier, Receipt.supplier_id == Supplier.id)
          .join(Lot, ReceiptLine.lot_id == Lot.id).join(Product, Lot.product_id == Product.id)
          .join(Location, ReceiptLine.location_id == Location.id))
     q = _filter(_dates(q, Receipt.received_on, sel), [ReceiptLine.lot_id], [Lot.product_id], scope)
-    for r in _stream(session, q.order_by(ReceiptLine.id)):
-        lines[r.id].append(_lot(r, r.quantity))
-        heads.setdefault(r.id, r)
-    return [EpcisReceiving(h.number, h.received_on, h.created_at, h.sid, h.gln, h.location, tuple(lines[rid]))
-            for rid, h in heads.items()]
+    q = q.order_by(Receipt.received_on, Receipt.id, ReceiptLine.id)
+    # Lines come in order of business date and receipt: each receipt's lines are together, one at a time in memory.
+    return (EpcisReceiving(h.number, h.received_on, h.created_at, h.sid, h.gln, h.location,
+                           tuple(_lot(r, r.quantity) for r in rows))
+            for rows in _grouped(_stream(session, q)) for h in rows[:1])
 
 
-def _epcis_production(session: Session, sel: FsmaSelection, scope: _Scope) -> list[EpcisProduction]:
+def _grouped(rows: Iterator[Any]) -> Iterator[list[Any]]:
+    """Consecutive rows of the same `id` (a receipt's or shipment's lines) as lists."""
+    for _, group in groupby(rows, key=attrgetter("id")):
+        yield list(group)
+
+
+def _epcis_production(session: Session, sel: FsmaSelection, scope: _Scope) -> Iterator[EpcisProduction]:
     runs = _dates(select(ProductionRun.id).join(Lot, ProductionRun.output_lot_id == Lot.id),
                   ProductionRun.produced_on, sel)
     if scope.by_output:
@@ -288,50 +295,54 @@ def _epcis_production(session: Session, sel: FsmaSelection, scope: _Scope) -> li
                        .outerjoin(in_lot, LotLink.input_lot_id == in_lot.id),
                        [ProductionRun.output_lot_id, LotLink.input_lot_id], [Lot.product_id, in_lot.product_id], scope)
     chosen = runs.distinct().subquery()
-    inputs: dict[int, list[EpcisLot]] = defaultdict(list)
-    for i in _stream(session,
-        select(LotLink.run_id, LotLink.quantity, Lot.code, *_ITEM)
-        .join(Lot, LotLink.input_lot_id == Lot.id).join(Product, Lot.product_id == Product.id)
-        .where(LotLink.run_id.in_(select(chosen.c.id))).order_by(LotLink.id)
-    ):
-        inputs[i.run_id].append(_lot(i, i.quantity))
-    return [
-        EpcisProduction(r.number, r.produced_on, r.created_at, r.location, _lot(r, r.output_quantity), r.expiry,
-                        tuple(inputs.get(r.id, ())))
-        for r in _stream(session,
-            select(ProductionRun.id, ProductionRun.number, ProductionRun.produced_on, ProductionRun.created_at,
-                   ProductionRun.output_quantity, Lot.code, Lot.expiry, Location.code.label("location"), *_ITEM)
-            .join(Lot, ProductionRun.output_lot_id == Lot.id).join(Product, ProductionRun.product_id == Product.id)
-            .join(Location, ProductionRun.location_id == Location.id)
-            .where(ProductionRun.id.in_(select(chosen.c.id))).order_by(ProductionRun.id))
-    ]
+    # Runs and their inputs both in order of (business date, run): read side by side, a run's inputs next to it.
+    inputs_q = (select(LotLink.run_id, LotLink.quantity, Lot.code, *_ITEM)
+                .join(Lot, LotLink.input_lot_id == Lot.id).join(Product, Lot.product_id == Product.id)
+                .join(ProductionRun, LotLink.run_id == ProductionRun.id)
+                .where(LotLink.run_id.in_(select(chosen.c.id)))
+                .order_by(ProductionRun.produced_on, LotLink.run_id, LotLink.id))
+    runs_q = (select(ProductionRun.id, ProductionRun.number, ProductionRun.produced_on, ProductionRun.created_at,
+                     ProductionRun.output_quantity, Lot.code, Lot.expiry, Location.code.label("location"), *_ITEM)
+              .join(Lot, ProductionRun.output_lot_id == Lot.id).join(Product, ProductionRun.product_id == Product.id)
+              .join(Location, ProductionRun.location_id == Location.id)
+              .where(ProductionRun.id.in_(select(chosen.c.id))).order_by(ProductionRun.produced_on, ProductionRun.id))
+
+    def made() -> Iterator[EpcisProduction]:
+        inputs = groupby(_stream(session, inputs_q), key=attrgetter("run_id"))
+        pending = next(inputs, None)
+        for r in _stream(session, runs_q):
+            lots: tuple[EpcisLot, ...] = ()
+            if pending is not None and pending[0] == r.id:
+                lots = tuple(_lot(i, i.quantity) for i in pending[1])
+                pending = next(inputs, None)
+            yield EpcisProduction(r.number, r.produced_on, r.created_at, r.location, _lot(r, r.output_quantity),
+                                  r.expiry, lots)
+
+    return made()
 
 
-def _epcis_shipping(session: Session, sel: FsmaSelection, scope: _Scope) -> list[EpcisShipping]:
-    lines: dict[int, list[EpcisLot]] = defaultdict(list)
-    heads: dict[int, Any] = {}
+def _epcis_shipping(session: Session, sel: FsmaSelection, scope: _Scope) -> Iterator[EpcisShipping]:
     q = (select(Shipment.id, Shipment.number, Shipment.shipped_on, Shipment.created_at, Customer.id.label("cid"),
                 Customer.gln, Location.code.label("location"), Lot.code, ShipmentLine.quantity, *_ITEM)
          .join(Shipment, ShipmentLine.shipment_id == Shipment.id).join(Customer, Shipment.customer_id == Customer.id)
          .join(Lot, ShipmentLine.lot_id == Lot.id).join(Product, Lot.product_id == Product.id)
          .join(Location, ShipmentLine.location_id == Location.id))
     q = _filter(_dates(q, Shipment.shipped_on, sel), [ShipmentLine.lot_id], [Lot.product_id], scope)
-    for r in _stream(session, q.order_by(ShipmentLine.id)):
-        lines[r.id].append(_lot(r, r.quantity))
-        heads.setdefault(r.id, r)
-    return [EpcisShipping(h.number, h.shipped_on, h.created_at, h.cid, h.gln, h.location, tuple(lines[sid]))
-            for sid, h in heads.items()]
+    q = q.order_by(Shipment.shipped_on, Shipment.id, ShipmentLine.id)
+    return (EpcisShipping(h.number, h.shipped_on, h.created_at, h.cid, h.gln, h.location,
+                          tuple(_lot(r, r.quantity) for r in rows))
+            for rows in _grouped(_stream(session, q)) for h in rows[:1])
 
 
-def _epcis_write_offs(session: Session, sel: FsmaSelection, scope: _Scope) -> list[EpcisWriteOff]:
+def _epcis_write_offs(session: Session, sel: FsmaSelection, scope: _Scope) -> Iterator[EpcisWriteOff]:
     q = (select(Movement.id, Movement.quantity, Movement.booked_on, Movement.created_at, Lot.code,
                 Location.code.label("location"), *_ITEM)
          .join(Lot, Movement.lot_id == Lot.id).join(Product, Lot.product_id == Product.id)
          .join(Location, Movement.location_id == Location.id)
          .where(Movement.kind == MovementKind.WRITE_OFF))
     q = _filter(_dates(q, Movement.booked_on, sel), [Movement.lot_id], [Lot.product_id], scope)
-    return [EpcisWriteOff(r.id, r.booked_on, r.created_at, r.location, _lot(r, -r.quantity))
-            for r in _stream(session, q.order_by(Movement.id))]
+    return (EpcisWriteOff(r.id, r.booked_on, r.created_at, r.location, _lot(r, -r.quantity))
+            for r in _stream(session, q.order_by(Movement.booked_on, Movement.id)))
 
 
 def _epcis_recalls(session: Session, sel: FsmaSelection, scope: _Scope, zone: ZoneInfo) -> list[EpcisRecall]:

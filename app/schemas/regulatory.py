@@ -209,10 +209,11 @@ class EpcisRecall:
 
 @dataclass(frozen=True, slots=True)
 class EpcisEvents:
-    """Every event of a date range, each kind in entry order."""
+    """Every event of a selection, each kind in order of its business date (recalls in any order): streams read
+    once, as the document is written, so a year of events never sits in memory."""
 
-    receiving: list[EpcisReceiving] = field(default_factory=list)
-    production: list[EpcisProduction] = field(default_factory=list)
-    shipping: list[EpcisShipping] = field(default_factory=list)
-    write_offs: list[EpcisWriteOff] = field(default_factory=list)
-    recalls: list[EpcisRecall] = field(default_factory=list)
+    receiving: Iterable[EpcisReceiving] = field(default_factory=list)
+    production: Iterable[EpcisProduction] = field(default_factory=list)
+    shipping: Iterable[EpcisShipping] = field(default_factory=list)
+    write_offs: Iterable[EpcisWriteOff] = field(default_factory=list)
+    recalls: Iterable[EpcisRecall] = field(default_factory=list)

@@ -71,8 +71,8 @@ def _file(query: ExportQuery, kind: str) -> Response:
     sel = query.selection()
     if kind == "epcis":
         site = epcis.Site(base_url=cfg["BASE_URL"], company=cfg["COMPANY_NAME"], timezone=cfg["TIMEZONE"])
-        body: Any = epcis.to_json(epcis.document(epcis_events(db(), sel.date_from, sel.date_to, site.timezone, sel),
-                                                 site))
+        body: Any = streamed(epcis.json_chunks(epcis_events(db(), sel.date_from, sel.date_to, site.timezone, sel),
+                                               site))
         name = query.file_name("epcis", "jsonld")
     else:
         rows = fsma204.rows(fsma204_events(db(), sel), company=cfg["COMPANY_NAME"], web=cfg["BASE_URL"])

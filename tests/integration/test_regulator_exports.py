@@ -11,7 +11,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-import jsonschema_rs
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -21,19 +20,15 @@ from sqlalchemy.orm import Session
 from app.exports import fsma204
 from app.models import Role
 from tests.helpers.api import TODAY, Api, make_user
+from tests.helpers.epcis_context import problems as context_problems
+from tests.helpers.epcis_context import schema_errors as epcis_errors
 from tests.helpers.recall_case import Case
 from tests.helpers.recall_case import build as build_case
 
 DAY = TODAY.isoformat()
 DATA = Path(__file__).parent.parent / "data"
-EPCIS_SCHEMA = jsonschema_rs.Draft7Validator(json.loads((DATA / "epcis" / "EPCIS-JSON-Schema.json").read_text()),
-                                             validate_formats=True)
 LOCATION_COLUMNS = ("Traceability Lot Code Source", "Ship-From Location", "Ship-To or Receiving Location")
 PASSWORD = "correct horse 1"
-
-
-def epcis_errors(doc: Any) -> list[str]:
-    return [f"{'/'.join(map(str, e.instance_path))}: {e.message}" for e in EPCIS_SCHEMA.iter_errors(doc)]
 
 
 @pytest.fixture
@@ -204,8 +199,10 @@ def test_epcis_for_a_recall_and_a_lot_is_valid_against_the_official_schema(api: 
     [recall] = [e for e in events if e["bizStep"] == "holding"]
     assert sorted((re.split("[/=]", q["epcClass"])[-1], q["quantity"]) for q in recall["quantityList"]) == [
         ("GB1", 20), ("J1", 400), ("J2", 200), ("R1", 100)]
+    assert context_problems(doc) == []
     lot_doc = json.loads(api.get(f"/exports/epcis.json?lot={case.gb1}").data)
     assert epcis_errors(lot_doc) == []
+    assert context_problems(lot_doc) == []
     lot_events = lot_doc["epcisBody"]["eventList"]
     # GB1's trace: J1, R1, S1 upstream. Its EPCIS holds their receipts, the runs that made J1 and GB1, the
     # shipments of J1 and GB1, J1's write-off and the recall; not J2's run or its shipment to Cafe Uno.
@@ -222,6 +219,28 @@ def test_the_official_schema_catches_what_epcis_forbids(api: Api, case: Case, re
     bad = json.loads(json.dumps(doc))
     bad["epcisBody"]["eventList"][0]["bizStep"] = "no such step"
     assert epcis_errors(bad)
+
+
+def test_the_json_ld_context_catches_what_it_does_not_define(api: Api, case: Case, recall_id: int) -> None:
+    doc = json.loads(api.get(f"/exports/epcis.json?recall={recall_id}").data)
+    assert context_problems(doc) == []
+    events = doc["epcisBody"]["eventList"]
+    [shipment, *_] = [e for e in events if e["bizStep"] == "shipping"]
+    [run, *_] = [e for e in events if e["type"] == "TransformationEvent"]
+    changes: list[tuple[dict[str, Any], str, Any, str]] = [
+        (doc, "@context", ["https://example.com/context.jsonld"], "official EPCIS context"),
+        (shipment, "shippedBy", "me", "'shippedBy' is not a term"),
+        (shipment, "disposition", "in_transport", "'in_transport' is not a term"),
+        (shipment, "sourceList", [{"type": "owner", "source": "https://x.example"}], "'owner' is not a term"),
+        (shipment, "type", "ShipEvent", "'ShipEvent' is not a term"),
+        (run, "ilmd", {"lotmda:lotNumber": "J1"}, "prefix is not declared"),
+    ]
+    for target, key, value, expected in changes:
+        before = target.get(key)
+        target[key] = value
+        found = context_problems(doc)
+        assert any(expected in p for p in found), (key, found)
+        target[key] = before
 
 
 def test_the_export_parameters_are_documented(api: Api) -> None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from app.exports import epcis, fsma204
@@ -24,6 +25,8 @@ from app.schemas import (
     FsmaShipping,
     FsmaTransformation,
 )
+from tests.helpers.epcis_context import problems as context_problems
+from tests.helpers.epcis_context import schema_errors
 
 DAY = date(2026, 11, 20)
 BERRIES = FsmaProduct("FR-RASP", "Raspberries", "kg", "5012345000118")
@@ -118,3 +121,36 @@ def test_epcis_events_from_rows_in_time_order_with_the_sites_offset() -> None:
     again = epcis.document(data, SITE, now=datetime(2026, 11, 22, tzinfo=UTC))
     assert epcis.to_json(again) == epcis.to_json(doc)
     assert json.loads(epcis.to_json(epcis.document(EpcisEvents(), SITE)))["epcisBody"]["eventList"] == []
+
+
+def test_a_long_epcis_document_is_written_as_it_is_made_valid_and_complete() -> None:
+    """A year of receipts, runs, shipments and write-offs, given as streams the way the queries give them: the
+    file comes in many pieces, parses to every event once in time order, and passes GS1's schema and context."""
+    days = [DAY - timedelta(days=n) for n in range(365, -1, -1)]
+    made = 0
+
+    def receipts() -> Iterator[EpcisReceiving]:
+        nonlocal made
+        for i, day in enumerate(days):
+            for k in range(3):
+                made += 1
+                at = datetime.combine(day, time(20 - 6 * k, 5), tzinfo=UTC)
+                yield EpcisReceiving(f"R-{i}-{k}", day, at, 3, "0614141000005", "COLD-01", (_lot(Decimal(k + 1)),))
+
+    production = (EpcisProduction(f"P-{i}", day, datetime.combine(day + timedelta(days=1), time(8), tzinfo=UTC),
+                                  "KITCHEN", _lot(Decimal(40), JAM, f"J{i}"), day + timedelta(days=365),
+                                  (_lot(Decimal(2)),)) for i, day in enumerate(days))
+    write_offs = (EpcisWriteOff(i, day, datetime.combine(day, time(1), tzinfo=UTC), "COLD-01", _lot(Decimal(1)))
+                  for i, day in enumerate(days[::7]))
+    recall = EpcisRecall("RC-1", datetime.combine(days[200], time(9), tzinfo=UTC), (_lot(Decimal(5)),))
+    data = EpcisEvents(receiving=receipts(), production=production, write_offs=write_offs, recalls=[recall])
+    pieces = list(epcis.json_chunks(data, SITE, now=datetime(2026, 11, 22, tzinfo=UTC)))
+    assert len(pieces) > 10, "sent in pieces, not built whole"
+    doc = json.loads(b"".join(pieces))
+    events = doc["epcisBody"]["eventList"]
+    assert made == 3 * len(days)
+    assert len(events) == made + len(days) + len(days[::7]) + 1
+    assert len({e["eventID"] for e in events}) == len(events)
+    times = [e["eventTime"] for e in events]
+    assert times == sorted(times)
+    assert schema_errors(doc) == [] and context_problems(doc) == []
