@@ -385,7 +385,8 @@ class _Answer:
         self._size = size
         self._found: list[Decoded] = []
         self._held: list[Decoded] = []
-        self._votes: dict[str, tuple[Decoded, set[tuple[Engine, str]]]] = {}
+        # Unconfirmed rescue reads by (format, data): the read and the (engine, pass) that made it.
+        self._votes: dict[tuple[str, str], tuple[Decoded, set[tuple[Engine, str]]]] = {}
 
     def add(self, found: list[Decoded]) -> bool:
         accepted = self._acceptable(found)
@@ -420,10 +421,10 @@ class _Answer:
         whose digits still make a right check digit, a Code 128 whose mod-103 checksum still
         holds. Another look at the same image (the other decoder, another binarisation) must read
         the same data. For EAN/UPC none may read other digits there either; a Code 128 label may
-        carry several symbols, so other Code 128 data beside it is no contradiction. An EAN/UPC
-        read no look confirms, but none contradicts, is noted: the same digits read by both
-        decoders in different passes, or by zbar in three differently prepared images, agree too
-        (see `agreed`). 2-D codes carry Reed-Solomon error correction and pass as read.
+        carry several symbols, so other Code 128 data beside it is no contradiction. A read no
+        look confirms, but none contradicts, is noted: the same data read by both decoders in
+        different passes, or by zbar in three differently prepared images, agree too (see
+        `agreed`). 2-D codes carry Reed-Solomon error correction and pass as read.
         """
         linear = [d for d in found if d.format not in _MATRIX]
         if not linear:
@@ -437,10 +438,11 @@ class _Answer:
         retail = [d for d in linear if d.format in _RETAIL]
         agreed = {d.text for d in retail if any(d.text in texts for texts in seen)}
         contradicted = any(texts - agreed for texts in seen)
+        unconfirmed = [d for d in linear if d.format not in _RETAIL and (d.format, _data(d.text)) not in seen_data]
         if not contradicted:
-            for d in retail:
-                if d.text not in agreed:
-                    self._votes.setdefault(d.text, (d, set()))[1].add((d.engine, source))
+            unconfirmed += [d for d in retail if d.text not in agreed]
+        for d in unconfirmed:
+            self._votes.setdefault((d.format, _data(d.text)), (d, set()))[1].add((d.engine, source))
         return [
             d for d in found
             if d.format in _MATRIX
@@ -449,7 +451,7 @@ class _Answer:
         ]  # fmt: skip
 
     def agreed(self) -> list[Decoded]:
-        """Unconfirmed EAN/UPC reads that several passes agree on (see `confirmed`)."""
+        """Unconfirmed 1-D reads that several passes agree on (see `confirmed`)."""
         found = []
         for decoded, sources in self._votes.values():
             engines = {engine for engine, _ in sources}

@@ -179,6 +179,16 @@ def test_a_rescue_code_128_another_look_reads_otherwise_is_refused() -> None:
     assert answer.confirmed([_code128("LOT-4711")], image, "fixed threshold") == []
 
 
+def test_the_same_code_128_from_zbar_in_three_prepared_images_agrees() -> None:
+    answer = decoding._Answer((500.0, 200.0))
+    blank = np.full((200, 500), 255, np.uint8)
+    for number in (2, 6):
+        assert answer.confirmed([_code128("LOT-4711", "zbar")], blank, f"zbar variant {number}") == []
+    assert answer.agreed() == []
+    answer.confirmed([_code128("LOT-4711", "zbar")], blank, "zbar variant 8")
+    assert [d.text for d in answer.agreed()] == ["LOT-4711"]
+
+
 def test_a_rescue_pass_2d_code_needs_no_second_look() -> None:
     # QR and DataMatrix carry Reed-Solomon error correction: a misread does not decode.
     blank = np.full((200, 200), 255, np.uint8)
