@@ -111,7 +111,8 @@ def decode(
 
     What is acceptable (`_Answer`): EAN/UPC with a valid check digit, not contradicted by another
     number read over the same code, and, from any step after the first, confirmed by a second
-    look at the image or by several steps; 1-D codes cut by the photo's edge and codes with an
+    look at the image or by several steps; any other 1-D code from a step after the first only
+    when a second look reads the same data; 1-D codes cut by the photo's edge and codes with an
     unallocated GS1 prefix only when nothing better was read. A wrong GTIN is worse than none.
     """
     started = time.perf_counter()
@@ -384,7 +385,8 @@ class _Answer:
         self._size = size
         self._found: list[Decoded] = []
         self._held: list[Decoded] = []
-        self._votes: dict[str, tuple[Decoded, set[tuple[Engine, str]]]] = {}
+        # Unconfirmed rescue reads by (format, data): the read and the (engine, pass) that made it.
+        self._votes: dict[tuple[str, str], tuple[Decoded, set[tuple[Engine, str]]]] = {}
 
     def add(self, found: list[Decoded]) -> bool:
         accepted = self._acceptable(found)
@@ -412,33 +414,44 @@ class _Answer:
         return min(xs) < edge or min(ys) < edge or max(xs) > width - 1 - edge or max(ys) > height - 1 - edge
 
     def confirmed(self, found: list[Decoded], image: Gray, source: str) -> list[Decoded]:
-        """The reads of a rescue pass, each EAN/UPC kept only if a second, different look agrees.
+        """The reads of a rescue pass, each 1-D code kept only if a second, different look agrees.
 
         Rescue passes bend the photo (fixed thresholds, enlarging, sharpening) until something
-        reads; on a blurred or curved retail code that is sometimes a valid-looking wrong number.
-        Another look at the same image (the other decoder, another binarisation) must read the
-        same digits, and none may read other digits there. A read no look confirms, but none
-        contradicts, is noted: the same digits read by both decoders in different passes, or by
-        zbar in three differently prepared images, agree too (see `agreed`).
+        reads; on a blurred or curved code that is sometimes a valid-looking wrong value: an EAN
+        whose digits still make a right check digit, a Code 128 whose mod-103 checksum still
+        holds. Another look at the same image (the other decoder, another binarisation) must read
+        the same data. For EAN/UPC none may read other digits there either; a Code 128 label may
+        carry several symbols, so other Code 128 data beside it is no contradiction. A read no
+        look confirms, but none contradicts, is noted: the same data read by both decoders in
+        different passes, or by zbar in three differently prepared images, agree too (see
+        `agreed`). 2-D codes carry Reed-Solomon error correction and pass as read.
         """
-        retail = [d for d in found if d.format in _RETAIL]
-        if not retail:
+        linear = [d for d in found if d.format not in _MATRIX]
+        if not linear:
             return found
+        looks = [look(image) for look in _second_looks(linear[0].engine)]
+        seen_data = {(fmt, _data(text)) for reads in looks for fmt, text in reads}
         # A Japanese book's second code (unallocated prefix) is another code, not a contradiction.
         seen: list[set[str]] = [
-            {text for fmt, text in look(image) if fmt in _RETAIL and not unallocated_prefix(fmt, text)}
-            for look in _second_looks(retail[0].engine)
+            {text for fmt, text in reads if fmt in _RETAIL and not unallocated_prefix(fmt, text)} for reads in looks
         ]
+        retail = [d for d in linear if d.format in _RETAIL]
         agreed = {d.text for d in retail if any(d.text in texts for texts in seen)}
         contradicted = any(texts - agreed for texts in seen)
+        unconfirmed = [d for d in linear if d.format not in _RETAIL and (d.format, _data(d.text)) not in seen_data]
         if not contradicted:
-            for d in retail:
-                if d.text not in agreed:
-                    self._votes.setdefault(d.text, (d, set()))[1].add((d.engine, source))
-        return [d for d in found if d.format not in _RETAIL or (d.text in agreed and not contradicted)]
+            unconfirmed += [d for d in retail if d.text not in agreed]
+        for d in unconfirmed:
+            self._votes.setdefault((d.format, _data(d.text)), (d, set()))[1].add((d.engine, source))
+        return [
+            d for d in found
+            if d.format in _MATRIX
+            or (d.format in _RETAIL and d.text in agreed and not contradicted)
+            or (d.format not in _RETAIL and (d.format, _data(d.text)) in seen_data)
+        ]  # fmt: skip
 
     def agreed(self) -> list[Decoded]:
-        """Unconfirmed EAN/UPC reads that several passes agree on (see `confirmed`)."""
+        """Unconfirmed 1-D reads that several passes agree on (see `confirmed`)."""
         found = []
         for decoded, sources in self._votes.values():
             engines = {engine for engine, _ in sources}
@@ -459,6 +472,14 @@ class _Answer:
 
 
 _MATRIX = ("QR Code", "GS1 QR Code", "Micro QR Code", "DataMatrix", "GS1 DataMatrix")
+
+
+def _data(text: str) -> str:
+    """A read's data without its symbology identifier and leading FNC1, which decoders report
+    differently for the same GS1 symbol."""
+    if len(text) >= 3 and text[0] == "]":
+        text = text[3:]
+    return text.lstrip("\x1d")
 
 
 Look = Callable[[Gray], list[tuple[str, str]]]

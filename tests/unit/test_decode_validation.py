@@ -5,13 +5,16 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+import zxingcpp
 from hypothesis import given
 from hypothesis import strategies as st
 
 from labels.gs1 import gtin_check_digit
 from scanning import Decoded, advise, decode, decoding
 from scanning.advice import judge
+from scanning.decoding import Engine
 from tests.helpers.photo_folder import read_value, value
+from tests.helpers.requires import needs_libzbar
 
 # EAN-13 bar patterns (GS1 General Specifications, 5.2.1.2): L and G for the left half, chosen
 # by the first digit, R for the right half.
@@ -140,6 +143,70 @@ def test_the_same_digits_from_both_decoders_in_different_passes_agree() -> None:
     zbar = Decoded("EAN-13", VALID, False, ((50, 10), (150, 10), (150, 60), (50, 60)), "zbar")
     answer.confirmed([zbar], blank, "zbar variant 4")
     assert [d.text for d in answer.agreed()] == [VALID]
+
+
+def code128_image(text: str, *, gs1: bool = False) -> np.ndarray:
+    """A clean Code 128 (GS1-128 with `gs1`, `text` in brackets then) at 3 px per module."""
+    barcode = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.Code128, gs1=gs1)
+    row = np.array(barcode.to_image(scale=3, add_quiet_zones=True), dtype=np.uint8)[:1]
+    image = np.repeat(row, 120, axis=0)
+    return np.asarray(cv2.copyMakeBorder(image, 30, 30, 30, 30, cv2.BORDER_CONSTANT, value=255), dtype=np.uint8)
+
+
+def _code128(text: str, engine: Engine = "zxing", fmt: str = "Code 128") -> Decoded:
+    return Decoded(fmt, text, fmt.startswith("GS1"), ((40, 40), (400, 40), (400, 150), (40, 150)), engine)
+
+
+def test_a_rescue_code_128_no_second_look_confirms_is_refused() -> None:
+    # Its mod-103 checksum holds for some misreads too: a rescue pass's word is not enough.
+    answer = decoding._Answer((500.0, 200.0))
+    blank = np.full((200, 500), 255, np.uint8)
+    assert answer.confirmed([_code128("LOT-4711")], blank, "fixed threshold") == []
+
+
+@needs_libzbar
+@pytest.mark.parametrize("engine", ["zxing", "zbar"])
+def test_a_rescue_code_128_a_second_look_confirms_is_kept(engine: Engine) -> None:
+    image = code128_image("LOT-4711")
+    answer = decoding._Answer((float(image.shape[1]), float(image.shape[0])))
+    assert [d.text for d in answer.confirmed([_code128("LOT-4711", engine)], image, "test")] == ["LOT-4711"]
+
+
+def test_a_rescue_code_128_another_look_reads_otherwise_is_refused() -> None:
+    # The photo holds LOT-4712; a rescue pass that says LOT-4711 misread it.
+    image = code128_image("LOT-4712")
+    answer = decoding._Answer((float(image.shape[1]), float(image.shape[0])))
+    assert answer.confirmed([_code128("LOT-4711")], image, "fixed threshold") == []
+
+
+def test_the_same_code_128_from_zbar_in_three_prepared_images_agrees() -> None:
+    answer = decoding._Answer((500.0, 200.0))
+    blank = np.full((200, 500), 255, np.uint8)
+    for number in (2, 6):
+        assert answer.confirmed([_code128("LOT-4711", "zbar")], blank, f"zbar variant {number}") == []
+    assert answer.agreed() == []
+    answer.confirmed([_code128("LOT-4711", "zbar")], blank, "zbar variant 8")
+    assert [d.text for d in answer.agreed()] == ["LOT-4711"]
+
+
+def test_a_rescue_pass_2d_code_needs_no_second_look() -> None:
+    # QR and DataMatrix carry Reed-Solomon error correction: a misread does not decode.
+    blank = np.full((200, 200), 255, np.uint8)
+    qr = Decoded("QR Code", "LOT-4711", False, ((10, 10), (90, 10), (90, 90), (10, 90)), "zxing")
+    assert decoding._Answer((200.0, 200.0)).confirmed([qr], blank, "enlarged 2") == [qr]
+
+
+@needs_libzbar
+def test_gs1_128_read_by_either_decoder_confirms_the_other() -> None:
+    # zxing and zbar report a GS1-128's identifier and leading FNC1 differently; the data agree.
+    image = code128_image("(01)09506000134352(10)LOT7", gs1=True)
+    answer = decoding._Answer((float(image.shape[1]), float(image.shape[0])))
+    [by_zxing] = decoding._zxing(image, 1.0)
+    [(fmt, by_zbar)] = decoding._zbar_look(image)
+    assert by_zxing.format == fmt == "GS1-128"
+    assert answer.confirmed([by_zxing], image, "fixed threshold") == [by_zxing]
+    from_zbar = _code128(by_zbar, "zbar", "GS1-128")
+    assert answer.confirmed([from_zbar], image, "zbar variant 1") == [from_zbar]
 
 
 # -- advice for a photo that did not read ---------------------------------------------------------
