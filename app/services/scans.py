@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy import and_, bindparam, func, insert, select
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from allocation.usability import is_expired
@@ -59,13 +59,14 @@ def look_up(session: Session, scan: Scan, *, raw: str, outcome: str, message: st
 def record_scan(session: Session, *, raw: str, parsed: dict[str, Any] | None, outcome: str, message: str | None,
                 station: str | None, user: User | None) -> int:
     """Log one scan or photo read (outcome "ok" or "error") and return the event's id."""
-    event = ScanEvent(
+    return int(session.execute(_INSERT_EVENT, {
         # PostgreSQL text cannot hold NUL, which a misconfigured scanner can send.
-        raw=raw.replace("\x00", ""), parsed=_json(parsed) if parsed is not None else None, outcome=outcome,
-        message=message, station=station, user_id=user.id if user else None)
-    session.add(event)
-    session.flush()
-    return event.id
+        "raw": raw.replace("\x00", ""), "parsed": _json(parsed) if parsed is not None else None, "outcome": outcome,
+        "message": message, "station": station, "user_id": user.id if user else None}).scalar_one())
+
+
+# Every scan is logged: one INSERT … RETURNING id, without the ORM's unit of work around it.
+_INSERT_EVENT = insert(ScanEvent).returning(ScanEvent.id)
 
 
 # The scan path runs on every read of every handheld: its statements are built once (composing one costs about as
