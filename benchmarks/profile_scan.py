@@ -211,6 +211,15 @@ def main() -> None:
     if profile:
         stream = io.StringIO()
         stats = pstats.Stats(profile, stream=stream)
+        # Own CPU (tottime) by library: where the work is, whichever of our functions asked for it.
+        by_package: dict[str, float] = {}
+        for (filename, _line, _name), (_cc, _nc, tottime, _ct, _callers) in stats.stats.items():  # type: ignore[attr-defined]
+            package = filename.split("site-packages/")[1].split("/")[0] if "site-packages/" in filename else (
+                "lotwise" if str(Path(__file__).resolve().parent.parent) in filename else "python")
+            by_package[package] = by_package.get(package, 0.0) + tottime
+        total = sum(by_package.values())
+        for package, seconds in sorted(by_package.items(), key=lambda kv: -kv[1])[:12]:
+            stream.write(f"  {package:<24} {seconds / total:5.0%}\n")
         stats.sort_stats("cumulative").print_stats(args.top)
         stats.sort_stats("tottime").print_stats(args.top)
         print(stream.getvalue())

@@ -15,6 +15,7 @@ from app.models import (
     Balance,
     Customer,
     Location,
+    LocationKind,
     Lot,
     LotLink,
     LotStatus,
@@ -112,17 +113,28 @@ def _lot_out(lot: Lot, product: Product, supplier: Supplier | None, on_hand: Dec
     )
 
 
+# Where each lot is on hand: the places a lot's stock is listed from, alone (`stock_of`) or joined to the lot in the
+# query that finds it (a scan of a lot label).
+STOCK_PLACES = (select(Balance.lot_id, Location.code.label("location"), Location.kind.label("location_kind"),
+                       Warehouse.code.label("warehouse"), Balance.on_hand)
+                .select_from(Balance)
+                .join(Location, Balance.location_id == Location.id)
+                .join(Warehouse, Location.warehouse_id == Warehouse.id)
+                .where(Balance.on_hand != 0)
+                .subquery("stock_place"))
 # Every scan of a lot asks for its stock: the statement is built once, and reads only the four columns shown.
-_STOCK_OF = (select(Location.code, Location.kind, Warehouse.code, Balance.on_hand).select_from(Balance)
-             .join(Location, Balance.location_id == Location.id)
-             .join(Warehouse, Location.warehouse_id == Warehouse.id)
-             .where(Balance.lot_id == bindparam("lot_id"), Balance.on_hand != 0)
-             .order_by(Location.code))
+_STOCK_OF = (select(STOCK_PLACES.c.location, STOCK_PLACES.c.location_kind, STOCK_PLACES.c.warehouse,
+                    STOCK_PLACES.c.on_hand)
+             .where(STOCK_PLACES.c.lot_id == bindparam("lot_id"))
+             .order_by(STOCK_PLACES.c.location))
+
+
+def stock_out(location: str, location_kind: LocationKind, warehouse: str, on_hand: Decimal) -> StockOut:
+    return StockOut(location=location, location_kind=location_kind, warehouse=warehouse, on_hand=on_hand)
 
 
 def stock_of(session: Session, lot_id: int) -> list[StockOut]:
-    return [StockOut(location=code, location_kind=kind, warehouse=warehouse, on_hand=qty)
-            for code, kind, warehouse, qty in session.execute(_STOCK_OF, {"lot_id": lot_id})]
+    return [stock_out(*row) for row in session.execute(_STOCK_OF, {"lot_id": lot_id})]
 
 
 def history_of(session: Session, lot_id: int) -> list[MovementOut]:

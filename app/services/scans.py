@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -11,9 +12,17 @@ from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from allocation.usability import is_expired
 from app.models import Lot, Order, PackagingLevel, Product, ScanEvent, Supplier, User
-from app.queries.lots import genealogy_columns, genealogy_counts, lot_candidates, stock_of
+from app.queries.lots import STOCK_PLACES, genealogy_columns, genealogy_counts, lot_candidates, stock_of, stock_out
 from app.rules.gate import lot_problems, problem_of
-from app.schemas import LotCandidateOut, ScanLotOut, ScanOrderOut, ScanOut, ScanPackagingOut, ScanProductOut
+from app.schemas import (
+    LotCandidateOut,
+    ScanLotOut,
+    ScanOrderOut,
+    ScanOut,
+    ScanPackagingOut,
+    ScanProductOut,
+    StockOut,
+)
 from app.services.base import transactional
 from app.services.lookups import lot_by_label
 from scanning import Counted, Scan
@@ -74,12 +83,16 @@ _INSERT_EVENT = insert(ScanEvent).returning(ScanEvent.id)
 _PRODUCT_BY_GTIN = select(Product).where(Product.gtin == bindparam("gtin"))
 _PACK_BY_GTIN = select(PackagingLevel).where(PackagingLevel.gtin == bindparam("gtin"))
 _PRODUCT_BY_SKU = select(Product).where(Product.sku == bindparam("sku"))
-# A label's product by GTIN with its lot by our lot code, the lot's supplier and its genealogy counts.
-_LABELLED_LOT = (select(Product, Lot, *genealogy_columns(Lot.id))
+# A label's product by GTIN with its lot by our lot code, the lot's supplier and genealogy counts, and one row per
+# place the lot is on hand.
+_LABELLED_LOT = (select(Product, Lot, *genealogy_columns(Lot.id), STOCK_PLACES.c.location,
+                        STOCK_PLACES.c.location_kind, STOCK_PLACES.c.warehouse, STOCK_PLACES.c.on_hand)
                  .outerjoin(Lot, and_(Lot.product_id == Product.id, Lot.code == bindparam("lot")))
                  .outerjoin(Supplier, Supplier.id == Lot.supplier_id)
+                 .outerjoin(STOCK_PLACES, STOCK_PLACES.c.lot_id == Lot.id)
                  .options(contains_eager(Lot.supplier))
-                 .where(Product.gtin == bindparam("gtin")))
+                 .where(Product.gtin == bindparam("gtin"))
+                 .order_by(STOCK_PLACES.c.location))
 
 
 def _product(session: Session, scan: Scan) -> tuple[Product | None, PackagingLevel | None]:
@@ -101,21 +114,32 @@ def _product(session: Session, scan: Scan) -> tuple[Product | None, PackagingLev
 Counts = tuple[int, int, int]
 
 
-def _labelled_lot(session: Session, scan: Scan) -> tuple[Product | None, Lot | None, Counts | None]:
-    """A label's product by GTIN with its lot by our lot code, the lot's supplier and how many lots went into it,
-    were made from it and shipments carried it, in one query.
+@dataclass(frozen=True)
+class _Known:
+    """What the query that found a lot already read about it: its genealogy counts and its stock."""
 
-    Most scans are of our own lot labels, (01) and (10): this answers them in two round trips (this and the lot's
-    stock). What it does not find (a pack's GTIN, a supplier's lot code) the separate look-ups after it still try.
+    counts: Counts
+    stock: list[StockOut]
+
+
+def _labelled_lot(session: Session, scan: Scan) -> tuple[Product | None, Lot | None, _Known | None]:
+    """A label's product by GTIN with its lot by our lot code, the lot's supplier, how many lots went into it, were
+    made from it and shipments carried it, and where it is on hand, in one query.
+
+    Most scans are of our own lot labels, (01) and (10): this answers them in one round trip. What it does not find
+    (a pack's GTIN, a supplier's lot code) the separate look-ups after it still try.
     """
     if not (scan.gtin and scan.lot):
         return None, None, None
-    row = session.execute(_LABELLED_LOT, {"gtin": scan.gtin, "lot": scan.lot}).first()
-    if row is None:
+    rows = session.execute(_LABELLED_LOT, {"gtin": scan.gtin, "lot": scan.lot}).all()
+    if not rows:
         return None, None, None
     # The lot's supplier came with it, and its product is the one the caller keeps: neither costs a query.
-    product, lot, inputs, outputs, shipments = row
-    return product, lot, (int(inputs), int(outputs), int(shipments)) if lot is not None else None
+    product, lot, inputs, outputs, shipments = rows[0][:5]
+    if lot is None:
+        return product, None, None
+    stock = [stock_out(*row[5:]) for row in rows if row.location is not None]
+    return product, lot, _Known((int(inputs), int(outputs), int(shipments)), stock)
 
 
 def _first(scan: Scan, ais: tuple[str, ...]) -> str | None:
@@ -197,10 +221,10 @@ def _lot(session: Session, scan: Scan, product: Product | None) -> tuple[Lot | N
     return None, []
 
 
-def _lot_out(session: Session, lot: Lot, today: date, counts: Counts | None) -> ScanLotOut:
-    """The lot as a scan answers it; `counts` are its genealogy counts when the query that found it read them."""
-    stock = stock_of(session, lot.id)
-    inputs, outputs, shipments = counts if counts is not None else genealogy_counts(session, lot.id)
+def _lot_out(session: Session, lot: Lot, today: date, known: _Known | None) -> ScanLotOut:
+    """The lot as a scan answers it; what the query that found it already read (`known`) is not read again."""
+    stock = known.stock if known is not None else stock_of(session, lot.id)
+    inputs, outputs, shipments = known.counts if known is not None else genealogy_counts(session, lot.id)
     product = lot.product
     return ScanLotOut(
         id=lot.id, sku=product.sku, product_name=product.name, code=lot.code, origin=lot.origin,
@@ -242,7 +266,7 @@ def resolve(session: Session, scan: Scan, *, event_id: int, today: date, pairing
     is still answered, and `missing` says what the label leaves unknown. A bare code several lots
     share names none of them: the candidates are listed for the person to choose.
     """
-    product, lot, counts = _labelled_lot(session, scan)
+    product, lot, known = _labelled_lot(session, scan)
     pack = None
     if product is None:
         product, pack = _product(session, scan)
@@ -280,6 +304,6 @@ def resolve(session: Session, scan: Scan, *, event_id: int, today: date, pairing
         packaging=ScanPackagingOut(id=pack.id, level=pack.level, gtin=pack.gtin, content=pack.content)
         if pack else None,
         receive_quantity=counted.quantity if counted is not None else None, conversion=conversion, missing=missing,
-        found_lot=_lot_out(session, lot, today, counts) if lot else None,
+        found_lot=_lot_out(session, lot, today, known) if lot else None,
         order=ScanOrderOut(id=order.id, number=order.number, status=order.status.value) if order else None,
         candidates=candidates, message=message)
