@@ -93,7 +93,9 @@ SECTIONS = [
     ("  lot by code", "app.services.scans", "_lot"),
     ("  lot's stock, genealogy counts, answer", "app.services.scans", "_lot_out"),
     ("scan event: insert and commit", "app.services.scans", "record_scan"),
+    ("  of which commits", "sqlalchemy.orm.session", "Session.commit"),
     ("JSON answer (jsonify)", "app.api", "jsonify"),
+    ("database connection from the pool (with its ping)", "sqlalchemy.pool.base", "Pool.connect"),
 ]
 
 
@@ -113,9 +115,12 @@ def instrument(app: Any) -> dict[str, list[int]]:
 
     spent: dict[str, list[int]] = {}
     for label, module, name in SECTIONS:
-        mod = importlib.import_module(module)
+        owner: Any = importlib.import_module(module)
+        *path, name = name.split(".")
+        for part in path:  # a method: wrapped on its class
+            owner = getattr(owner, part)
         spent[label] = [0]
-        setattr(mod, name, _timed(getattr(mod, name), spent[label]))
+        setattr(owner, name, _timed(getattr(owner, name), spent[label]))
     hooks = [("request guard (NUL, ids)", app.before_request_funcs),
              ("security headers", app.after_request_funcs),
              ("teardown: session closed", app.teardown_appcontext_funcs)]

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, bindparam, func, insert, select
+from sqlalchemy import Table, and_, bindparam, func, insert, select
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from allocation.usability import is_expired
@@ -74,8 +74,10 @@ def record_scan(session: Session, *, raw: str, parsed: dict[str, Any] | None, ou
         "message": message, "station": station, "user_id": user.id if user else None}).scalar_one())
 
 
-# Every scan is logged: one INSERT … RETURNING id, without the ORM's unit of work around it.
-_INSERT_EVENT = insert(ScanEvent).returning(ScanEvent.id)
+# Every scan is logged: one INSERT … RETURNING id into the table itself. Given the mapped class instead, the same
+# statement goes through the ORM's bulk insert, which took two thirds of the CPU of logging a scan.
+_SCAN_EVENT = cast(Table, ScanEvent.__table__)
+_INSERT_EVENT = insert(_SCAN_EVENT).returning(_SCAN_EVENT.c.id)
 
 
 # The scan path runs on every read of every handheld: its statements are built once (composing one costs about as
