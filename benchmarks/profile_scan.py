@@ -1,13 +1,17 @@
 """Where a scan's CPU goes: POST /api/v1/scans/parse called in-process through the WSGI app, on the demo company.
 
-    python -m benchmarks.profile_scan [--url postgresql://… | --url sqlite:///…] [--scans 600] [--profile]
+    python -m benchmarks.profile_scan [--url postgresql://… | --url sqlite:///…] [--scans 600] [--sections] [--profile]
+    python -m benchmarks.profile_scan --baseline REF [--url …] [--rounds 2]   # before and now, written to docs/
 
 Each request is built as gunicorn hands it to the app (a WSGI environ with a bearer token and a JSON body) and
 answered by the app itself, so what is measured is the app's own work per scan: WSGI and Flask dispatch, the
 token, the body's validation, the parser, the look-up, the scan event's insert and commit, the JSON answer. The
 labels are those the load benchmark scans (our lot labels, product barcodes, typed lot codes, order numbers,
 unknown labels). Prints the CPU per scan of this process (and of the PostgreSQL backend serving it), the
-statements per scan, and with `--profile` the functions that cost most (cProfile, cumulative).
+statements per scan, with `--sections` the CPU of each part of a scan, and with `--profile` the functions that cost
+most (cProfile on the CPU clock). With `--baseline REF` the git revision REF (exported to a temporary folder) and this
+tree are measured in turn, `--rounds` times each, in fresh processes on the same database, and the figures (the
+lowest of the rounds) are written to docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import json
 import os
 import pstats
 import random
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -119,6 +124,8 @@ def instrument(app: Any) -> dict[str, list[int]]:
         *path, name = name.split(".")
         for part in path:  # a method: wrapped on its class
             owner = getattr(owner, part)
+        if not hasattr(owner, name):  # an older revision without this part
+            continue
         spent[label] = [0]
         setattr(owner, name, _timed(getattr(owner, name), spent[label]))
     hooks = [("request guard (NUL, ids)", app.before_request_funcs),
@@ -146,7 +153,14 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="print where the time goes (cProfile)")
     parser.add_argument("--top", type=int, default=45)
     parser.add_argument("--sections", action="store_true", help="print the CPU of each section of a scan")
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON line (for --baseline)")
+    parser.add_argument("--baseline", help="measure this git revision and this tree in turn, and write the figures")
+    parser.add_argument("--rounds", type=int, default=2, help="measurements of each tree with --baseline")
+    parser.add_argument("--no-write", action="store_true", help="with --baseline: print only")
     args = parser.parse_args()
+    if args.baseline:
+        compare(args)
+        return
 
     from app import create_app
     from app.demo import build_demo
@@ -206,6 +220,11 @@ def main() -> None:
     db_cpu = _backend_cpu(backend) - db0
     wall = time.perf_counter() - wall0
     n = args.scans
+    if args.json:
+        print(json.dumps({"dialect": engine.dialect.name, "app": cpu / n, "database": db_cpu / n if backend else None,
+                          "statements": statements[0] / n, "sections": {k: v[0] / n / 1e9 for k, v in spent.items()},
+                          "answers": statuses}))
+        return
     print(f"{engine.dialect.name}: {n} scans, answers {statuses}; app CPU {cpu / n * 1000:.2f} ms/scan"
           + (f", database backend CPU {db_cpu / n * 1000:.2f} ms/scan" if backend else "")
           + f", {statements[0] / n:.1f} statements/scan, wall {wall / n * 1000:.2f} ms/scan"
@@ -228,6 +247,65 @@ def main() -> None:
         stats.sort_stats("cumulative").print_stats(args.top)
         stats.sort_stats("tottime").print_stats(args.top)
         print(stream.getvalue())
+
+
+def _measure(source: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """One measurement of the source tree `source`, in a fresh process (this file, run against that tree)."""
+    env = {**os.environ, "PYTHONPATH": str(source), "PYTHONDONTWRITEBYTECODE": "1"}
+    out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--url", args.url, "--scans", str(args.scans),
+                          "--seed", str(args.seed), "--sections", "--json"], cwd=source, env=env, check=True,
+                         capture_output=True, text=True).stdout
+    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    return result
+
+
+def compare(args: argparse.Namespace) -> None:
+    """REF and this tree, measured in turn (REF, now, REF, now …); each figure is the lowest of its rounds."""
+    from benchmarks.bench_scan_load import exported
+    from benchmarks.report import write_section
+
+    root = Path(__file__).resolve().parent.parent
+    runs: dict[str, list[dict[str, Any]]] = {"before": [], "now": []}
+    with exported(args.baseline) as folder:
+        _measure(folder, args)  # the first run builds the demo company when the database is empty
+        for _ in range(args.rounds):
+            runs["before"].append(_measure(folder, args))
+            runs["now"].append(_measure(root, args))
+    load = os.getloadavg()[0]
+
+    def low(label: str, pick: Any) -> float:
+        values = [v for v in (pick(r) for r in runs[label]) if v is not None]
+        return min(values) if values else float("nan")
+
+    dialect = runs["now"][0]["dialect"]
+    rows = [("app CPU per scan", lambda r: r["app"]), ("database backend CPU per scan", lambda r: r["database"])]
+    labels = list(dict.fromkeys([k for r in runs["now"] for k in r["sections"]]))
+    lines = [f"In-process on {dialect}: POST /api/v1/scans/parse through the WSGI app, {args.scans} scans of the "
+             f"load benchmark's labels (60 % our lot labels, 15 % product barcodes, 10 % typed lot codes, 10 % order "
+             f"numbers, 5 % unknown labels) on the demo company, after 50 to warm up; CPU time of the process"
+             + (" and of the PostgreSQL backend serving it" if dialect == "postgresql" else "")
+             + f", the lowest of {args.rounds} rounds, before and now measured in "
+             f"turn. Load average (1 min) at the end: {load:.1f}. Sections are inclusive CPU per scan; indented ones "
+             f"are parts of the one above.", "",
+             "| per scan | before (" + args.baseline + ") | now |", "|---|---:|---:|"]
+    for name, pick in rows:
+        before, now = low("before", pick), low("now", pick)
+        if before == before or now == now:
+            lines.append(f"| {name}, ms | {before * 1000:.2f} | {now * 1000:.2f} |")
+    lines.append(f"| statements | {low('before', lambda r: r['statements']):.1f} | "
+                 f"{low('now', lambda r: r['statements']):.1f} |")
+    for label in labels:
+        before = low("before", lambda r, k=label: r["sections"].get(k))
+        now = low("now", lambda r, k=label: r["sections"].get(k))
+        shown = label.replace("  ", "&nbsp;&nbsp;&nbsp;&nbsp;", 1) if label.startswith("  ") else label
+        lines.append(f"| {shown}, ms | " + (f"{before * 1000:.2f}" if before == before else "—")
+                     + f" | {now * 1000:.2f} |")
+    body = "\n".join(lines)
+    print(body)
+    if not args.no_write:
+        command = f"python -m benchmarks.profile_scan --baseline {args.baseline} --url {args.url}"
+        write_section(f"scan-profile-{dialect}", f"Where a scan's CPU goes ({dialect})", command, body)
+        print("written to docs/benchmarks.md")
 
 
 if __name__ == "__main__":
