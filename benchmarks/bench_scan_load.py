@@ -661,7 +661,7 @@ Then, profiled part by part (`python -m benchmarks.profile_scan --sections`): SQ
 of a scan's CPU, mostly per statement and in composing statements anew on every request. A scan of our lot label is
 now three statements — the token with its user; the product with the lot, its supplier, genealogy counts and stock in
 one query; the scan event's INSERT — instead of five; the scan path's statements are built once; and the scan event,
-balance and counter INSERTs go to their tables rather than through the ORM's bulk insert, which had cost two thirds of
+balance and counter INSERTs go to their tables rather than through the ORM's bulk insert, which had cost over half
 the CPU of logging a scan. A booking with an Idempotency-Key locks and looks the key up once instead of twice and no
 longer reads its row back to store the answer (three statements fewer per pick or receipt)."""
 

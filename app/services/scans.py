@@ -75,7 +75,7 @@ def record_scan(session: Session, *, raw: str, parsed: dict[str, Any] | None, ou
 
 
 # Every scan is logged: one INSERT … RETURNING id into the table itself. Given the mapped class instead, the same
-# statement goes through the ORM's bulk insert, which took two thirds of the CPU of logging a scan.
+# statement goes through the ORM's bulk insert, which took over half the CPU of logging a scan.
 _SCAN_EVENT = cast(Table, ScanEvent.__table__)
 _INSERT_EVENT = insert(_SCAN_EVENT).returning(_SCAN_EVENT.c.id)
 
