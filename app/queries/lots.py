@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import ColumnElement, ScalarSelect, bindparam, func, select
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from app.db import get_or_404
 from app.formatting import qty_unit
@@ -14,6 +15,7 @@ from app.models import (
     Balance,
     Customer,
     Location,
+    LocationKind,
     Lot,
     LotLink,
     LotStatus,
@@ -111,16 +113,28 @@ def _lot_out(lot: Lot, product: Product, supplier: Supplier | None, on_hand: Dec
     )
 
 
+# Where each lot is on hand: the places a lot's stock is listed from, alone (`stock_of`) or joined to the lot in the
+# query that finds it (a scan of a lot label).
+STOCK_PLACES = (select(Balance.lot_id, Location.code.label("location"), Location.kind.label("location_kind"),
+                       Warehouse.code.label("warehouse"), Balance.on_hand)
+                .select_from(Balance)
+                .join(Location, Balance.location_id == Location.id)
+                .join(Warehouse, Location.warehouse_id == Warehouse.id)
+                .where(Balance.on_hand != 0)
+                .subquery("stock_place"))
+# Every scan of a lot asks for its stock: the statement is built once, and reads only the four columns shown.
+_STOCK_OF = (select(STOCK_PLACES.c.location, STOCK_PLACES.c.location_kind, STOCK_PLACES.c.warehouse,
+                    STOCK_PLACES.c.on_hand)
+             .where(STOCK_PLACES.c.lot_id == bindparam("lot_id"))
+             .order_by(STOCK_PLACES.c.location))
+
+
+def stock_out(location: str, location_kind: LocationKind, warehouse: str, on_hand: Decimal) -> StockOut:
+    return StockOut(location=location, location_kind=location_kind, warehouse=warehouse, on_hand=on_hand)
+
+
 def stock_of(session: Session, lot_id: int) -> list[StockOut]:
-    rows = session.execute(
-        select(Location, Warehouse, Balance.on_hand)
-        .join(Location, Balance.location_id == Location.id)
-        .join(Warehouse, Location.warehouse_id == Warehouse.id)
-        .where(Balance.lot_id == lot_id, Balance.on_hand != 0)
-        .order_by(Location.code)
-    )
-    return [StockOut(location=loc.code, location_kind=loc.kind, warehouse=wh.code, on_hand=qty)
-            for loc, wh, qty in rows]
+    return [stock_out(*row) for row in session.execute(_STOCK_OF, {"lot_id": lot_id})]
 
 
 def history_of(session: Session, lot_id: int) -> list[MovementOut]:
@@ -173,16 +187,26 @@ def shipments_of(session: Session, lot_id: int) -> list[ShippedOut]:
             for s, name, qty in rows]
 
 
+def genealogy_columns(lot_id: ColumnElement[Any] | InstrumentedAttribute[int],
+                      ) -> tuple[ScalarSelect[int], ScalarSelect[int], ScalarSelect[int]]:
+    """How many lots went into the lot `lot_id`, how many were made from it, and how many shipments carried it,
+    as three columns: alone, or beside the lot in the query that finds it (`lot_id` is then `Lot.id`)."""
+    inputs = select(func.count(LotLink.id)).where(LotLink.output_lot_id == lot_id).scalar_subquery()
+    outputs = select(func.count(LotLink.id)).where(LotLink.input_lot_id == lot_id).scalar_subquery()
+    shipments = (select(func.count(func.distinct(ShipmentLine.shipment_id)))
+                 .where(ShipmentLine.lot_id == lot_id).scalar_subquery())
+    return inputs, outputs, shipments
+
+
+_GENEALOGY_COUNTS = select(*genealogy_columns(bindparam("lot_id")))
+
+
 def genealogy_counts(session: Session, lot_id: int) -> tuple[int, int, int]:
     """How many lots went into this lot, how many were made from it, and how many shipments carried it.
 
     Counted in one round trip for scan answers, which show the numbers and link to the full lot page.
     """
-    inputs = select(func.count(LotLink.id)).where(LotLink.output_lot_id == lot_id).scalar_subquery()
-    outputs = select(func.count(LotLink.id)).where(LotLink.input_lot_id == lot_id).scalar_subquery()
-    shipments = (select(func.count(func.distinct(ShipmentLine.shipment_id)))
-                 .where(ShipmentLine.lot_id == lot_id).scalar_subquery())
-    row = session.execute(select(inputs, outputs, shipments)).one()
+    row = session.execute(_GENEALOGY_COUNTS, {"lot_id": lot_id}).one()
     return int(row[0]), int(row[1]), int(row[2])
 
 

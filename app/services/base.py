@@ -161,12 +161,16 @@ def on_hand_at(session: Session, lot_id: int, location_id: int) -> Decimal | Non
 
 
 def _insert(session: Session, model: type[Any]) -> Any:
-    """An INSERT that can say ON CONFLICT … DO UPDATE on the session's database."""
+    """An INSERT that can say ON CONFLICT … DO UPDATE on the session's database.
+
+    It goes to the model's table: given the mapped class, the session runs the statement through the ORM's bulk
+    insert, which only adds CPU here (every stock movement moves a balance; every document draws a number).
+    """
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        return postgresql.insert(model)
+        return postgresql.insert(model.__table__)
     if dialect == "sqlite":
-        return sqlite.insert(model)
+        return sqlite.insert(model.__table__)
     raise NotImplementedError(f"Lotwise runs on PostgreSQL or SQLite, not {dialect}")
 
 

@@ -116,8 +116,21 @@ def booked(session: Session, kind: str, ref_id: int) -> str:
     return f"{kind.replace('_', ' ')} {number or ref_id}"
 
 
+# Set by `answer_once` while its booking runs, for the key it has locked and found unused, so the booking's own check
+# (`remembered`) does not lock and look again, and the row `remember` writes is handed back without a query.
+_CHECKED = "lotwise.idempotency.checked"
+_WRITTEN = "lotwise.idempotency.written"
+
+
+def _checked(session: Session, key: IdempotencyKey, user: User | None) -> bool:
+    checked = session.info.get(_CHECKED)
+    return checked is not None and checked[0] is key and checked[1] == (user.id if user else None)
+
+
 def _earlier(session: Session, key: IdempotencyKey, user: User | None, kind: str | None) -> RequestKey | None:
     """This user's live row for the key, if any; a 422 when it was used for another request."""
+    if _checked(session, key, user):
+        return None  # locked and looked up in this transaction already: nobody else can have used it since
     _lock(session, key, user)
     row = _row(session, key, user)
     if row is None:
@@ -149,9 +162,12 @@ def remember(session: Session, key: IdempotencyKey | None, kind: str, ref_id: in
     if key is None:
         return
     purge(session, key.cutoff)
-    session.add(RequestKey(user_id=user.id if user else None, key=key.key, fingerprint=key.fingerprint,
-                           kind=kind, ref_id=ref_id, created_at=key.at))
+    row = RequestKey(user_id=user.id if user else None, key=key.key, fingerprint=key.fingerprint, kind=kind,
+                     ref_id=ref_id, created_at=key.at)
+    session.add(row)
     session.flush()
+    if _checked(session, key, user):
+        session.info[_WRITTEN] = row
 
 
 def purge(session: Session, before: datetime, limit: int = PURGE_BATCH) -> int:
@@ -175,8 +191,15 @@ def answer_once(session: Session, key: IdempotencyKey, user: User | None, status
         row = _earlier(session, key, user, None)
         if row is not None and row.status is not None:
             return Answer(row.status, row.answer)
-        document = booking()
-        row = _row(session, key, user)
+        if row is None:
+            # The key is locked until this transaction ends and nobody has used it: the booking need not ask again.
+            session.info[_CHECKED] = (key, user.id if user else None)
+        try:
+            document = booking()
+            row = session.info.pop(_WRITTEN, None) or _row(session, key, user)
+        finally:
+            session.info.pop(_CHECKED, None)
+            session.info.pop(_WRITTEN, None)
         if row is None:
             raise RuntimeError(f"the booking did not remember its {key.field}")
         row.status, row.answer = status, document

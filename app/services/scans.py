@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Table, and_, bindparam, func, insert, select
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from allocation.usability import is_expired
 from app.models import Lot, Order, PackagingLevel, Product, ScanEvent, Supplier, User
-from app.queries.lots import genealogy_counts, lot_candidates, stock_of
+from app.queries.lots import STOCK_PLACES, genealogy_columns, genealogy_counts, lot_candidates, stock_of, stock_out
 from app.rules.gate import lot_problems, problem_of
-from app.schemas import LotCandidateOut, ScanLotOut, ScanOrderOut, ScanOut, ScanPackagingOut, ScanProductOut
+from app.schemas import (
+    LotCandidateOut,
+    ScanLotOut,
+    ScanOrderOut,
+    ScanOut,
+    ScanPackagingOut,
+    ScanProductOut,
+    StockOut,
+)
 from app.services.base import transactional
 from app.services.lookups import lot_by_label
 from scanning import Counted, Scan
@@ -59,49 +68,80 @@ def look_up(session: Session, scan: Scan, *, raw: str, outcome: str, message: st
 def record_scan(session: Session, *, raw: str, parsed: dict[str, Any] | None, outcome: str, message: str | None,
                 station: str | None, user: User | None) -> int:
     """Log one scan or photo read (outcome "ok" or "error") and return the event's id."""
-    event = ScanEvent(
+    return int(session.execute(_INSERT_EVENT, {
         # PostgreSQL text cannot hold NUL, which a misconfigured scanner can send.
-        raw=raw.replace("\x00", ""), parsed=_json(parsed) if parsed is not None else None, outcome=outcome,
-        message=message, station=station, user_id=user.id if user else None)
-    session.add(event)
-    session.flush()
-    return event.id
+        "raw": raw.replace("\x00", ""), "parsed": _json(parsed) if parsed is not None else None, "outcome": outcome,
+        "message": message, "station": station, "user_id": user.id if user else None}).scalar_one())
+
+
+# Every scan is logged: one INSERT … RETURNING id into the table itself. Given the mapped class instead, the same
+# statement goes through the ORM's bulk insert, which took over half the CPU of logging a scan.
+_SCAN_EVENT = cast(Table, ScanEvent.__table__)
+_INSERT_EVENT = insert(_SCAN_EVENT).returning(_SCAN_EVENT.c.id)
+
+
+# The scan path runs on every read of every handheld: its statements are built once (composing one costs about as
+# much CPU as running it) and given their values when run.
+_PRODUCT_BY_GTIN = select(Product).where(Product.gtin == bindparam("gtin"))
+_PACK_BY_GTIN = select(PackagingLevel).where(PackagingLevel.gtin == bindparam("gtin"))
+_PRODUCT_BY_SKU = select(Product).where(Product.sku == bindparam("sku"))
+# A label's product by GTIN with its lot by our lot code, the lot's supplier and genealogy counts, and one row per
+# place the lot is on hand.
+_LABELLED_LOT = (select(Product, Lot, *genealogy_columns(Lot.id), STOCK_PLACES.c.location,
+                        STOCK_PLACES.c.location_kind, STOCK_PLACES.c.warehouse, STOCK_PLACES.c.on_hand)
+                 .outerjoin(Lot, and_(Lot.product_id == Product.id, Lot.code == bindparam("lot")))
+                 .outerjoin(Supplier, Supplier.id == Lot.supplier_id)
+                 .outerjoin(STOCK_PLACES, STOCK_PLACES.c.lot_id == Lot.id)
+                 .options(contains_eager(Lot.supplier))
+                 .where(Product.gtin == bindparam("gtin"))
+                 .order_by(STOCK_PLACES.c.location))
 
 
 def _product(session: Session, scan: Scan) -> tuple[Product | None, PackagingLevel | None]:
     """The product the label names, and the case or pallet of it when the GTIN is a pack's."""
     if scan.gtin:
-        product = session.scalar(select(Product).where(Product.gtin == scan.gtin))
+        product = session.scalar(_PRODUCT_BY_GTIN, {"gtin": scan.gtin})
         if product is not None:
             return product, None
-        pack = session.scalar(select(PackagingLevel).where(PackagingLevel.gtin == scan.gtin))
+        pack = session.scalar(_PACK_BY_GTIN, {"gtin": scan.gtin})
         if pack is None:
             return None, None
         return session.get(Product, pack.product_id), pack
     key = scan.sku or (scan.text if scan.kind == "text" else None)
     if key:
-        return session.scalar(select(Product).where(Product.sku == key)), None
+        return session.scalar(_PRODUCT_BY_SKU, {"sku": key}), None
     return None, None
 
 
-def _labelled_lot(session: Session, scan: Scan) -> tuple[Product | None, None, Lot | None]:
-    """A label's product by GTIN with its lot by our lot code and the lot's supplier, in one query.
+Counts = tuple[int, int, int]
 
-    Most scans are of our own lot labels, (01) and (10): this answers them in one round trip. What it
-    does not find (a pack's GTIN, a supplier's lot code) the separate look-ups after it still try.
+
+@dataclass(frozen=True)
+class _Known:
+    """What the query that found a lot already read about it: its genealogy counts and its stock."""
+
+    counts: Counts
+    stock: list[StockOut]
+
+
+def _labelled_lot(session: Session, scan: Scan) -> tuple[Product | None, Lot | None, _Known | None]:
+    """A label's product by GTIN with its lot by our lot code, the lot's supplier, how many lots went into it, were
+    made from it and shipments carried it, and where it is on hand, in one query.
+
+    Most scans are of our own lot labels, (01) and (10): this answers them in one round trip. What it does not find
+    (a pack's GTIN, a supplier's lot code) the separate look-ups after it still try.
     """
     if not (scan.gtin and scan.lot):
         return None, None, None
-    row = session.execute(
-        select(Product, Lot)
-        .outerjoin(Lot, and_(Lot.product_id == Product.id, Lot.code == scan.lot))
-        .outerjoin(Supplier, Supplier.id == Lot.supplier_id)
-        .options(contains_eager(Lot.supplier))
-        .where(Product.gtin == scan.gtin)).first()
-    if row is None:
+    rows = session.execute(_LABELLED_LOT, {"gtin": scan.gtin, "lot": scan.lot}).all()
+    if not rows:
         return None, None, None
     # The lot's supplier came with it, and its product is the one the caller keeps: neither costs a query.
-    return row[0], None, row[1]
+    product, lot, inputs, outputs, shipments = rows[0][:5]
+    if lot is None:
+        return product, None, None
+    stock = [stock_out(*row[5:]) for row in rows if row.location is not None]
+    return product, lot, _Known((int(inputs), int(outputs), int(shipments)), stock)
 
 
 def _first(scan: Scan, ais: tuple[str, ...]) -> str | None:
@@ -151,26 +191,30 @@ MAX_CANDIDATES = 50
 
 # The answer names the lot's product and supplier: loaded with the lot, not one query each after it.
 _WITH_NAMES = (joinedload(Lot.product), joinedload(Lot.supplier))
+_LOT_BY_CODE = (select(Lot).options(*_WITH_NAMES)
+                .where(Lot.product_id == bindparam("product_id"), Lot.code == bindparam("code")))
+_LOT_BY_SUPPLIER_CODE = (select(Lot).options(*_WITH_NAMES)
+                         .where(Lot.product_id == bindparam("product_id"), Lot.supplier_lot_code == bindparam("code"))
+                         .order_by(Lot.made_on.desc(), Lot.id.desc()).limit(1))
+# A typed code: the lots with it as our lot code, then those with it as the supplier's.
+_LOTS_BY_TYPED_CODE = tuple(select(Lot).options(*_WITH_NAMES).where(column == bindparam("code")).order_by(Lot.id)
+                            .limit(MAX_CANDIDATES) for column in (Lot.code, Lot.supplier_lot_code))
 
 
 def _lot(session: Session, scan: Scan, product: Product | None) -> tuple[Lot | None, list[int]]:
     """The lot the scan names, or, when a bare code fits several lots, none and their ids."""
     if product is not None and scan.lot:
-        lot = session.scalar(select(Lot).options(*_WITH_NAMES)
-                             .where(Lot.product_id == product.id, Lot.code == scan.lot))
+        lot = session.scalar(_LOT_BY_CODE, {"product_id": product.id, "code": scan.lot})
         if lot is None:
             # A supplier's case label carries the supplier's lot code, which receiving recorded.
-            lot = session.scalar(select(Lot).options(*_WITH_NAMES)
-                                 .where(Lot.product_id == product.id, Lot.supplier_lot_code == scan.lot)
-                                 .order_by(Lot.made_on.desc(), Lot.id.desc()).limit(1))
+            lot = session.scalar(_LOT_BY_SUPPLIER_CODE, {"product_id": product.id, "code": scan.lot})
         return lot, []
     if scan.kind == "text" and scan.text and product is None:
         # A typed or plain-barcode code names a lot only when no other lot has it: our lot code
         # first, then the supplier's lot code the clerk reads off a case or a complaint. A code
         # several lots share is never settled by guessing: the person chooses.
-        for column in (Lot.code, Lot.supplier_lot_code):
-            lots = session.scalars(select(Lot).options(*_WITH_NAMES).where(column == scan.text).order_by(Lot.id)
-                                   .limit(MAX_CANDIDATES)).all()
+        for statement in _LOTS_BY_TYPED_CODE:
+            lots = session.scalars(statement, {"code": scan.text}).all()
             if lots:
                 return (lots[0], []) if len(lots) == 1 else (None, [x.id for x in lots])
         plain = lot_by_label(session, scan.text)
@@ -179,10 +223,10 @@ def _lot(session: Session, scan: Scan, product: Product | None) -> tuple[Lot | N
     return None, []
 
 
-
-def _lot_out(session: Session, lot: Lot, today: date) -> ScanLotOut:
-    stock = stock_of(session, lot.id)
-    inputs, outputs, shipments = genealogy_counts(session, lot.id)
+def _lot_out(session: Session, lot: Lot, today: date, known: _Known | None) -> ScanLotOut:
+    """The lot as a scan answers it; what the query that found it already read (`known`) is not read again."""
+    stock = known.stock if known is not None else stock_of(session, lot.id)
+    inputs, outputs, shipments = known.counts if known is not None else genealogy_counts(session, lot.id)
     product = lot.product
     return ScanLotOut(
         id=lot.id, sku=product.sku, product_name=product.name, code=lot.code, origin=lot.origin,
@@ -214,6 +258,9 @@ def _message(scan: Scan, product: Product | None, lot: Lot | None, order: Order 
     return "read, but it names no product"
 
 
+_ORDER_BY_NUMBER = select(Order).where(func.upper(Order.number) == bindparam("number"))
+
+
 def resolve(session: Session, scan: Scan, *, event_id: int, today: date, pairing: str | None = None) -> ScanOut:
     """The scan with the product, lot and order it names, as far as they exist.
 
@@ -221,7 +268,8 @@ def resolve(session: Session, scan: Scan, *, event_id: int, today: date, pairing
     is still answered, and `missing` says what the label leaves unknown. A bare code several lots
     share names none of them: the candidates are listed for the person to choose.
     """
-    product, pack, lot = _labelled_lot(session, scan)
+    product, lot, known = _labelled_lot(session, scan)
+    pack = None
     if product is None:
         product, pack = _product(session, scan)
     shared: list[int] = []
@@ -232,7 +280,7 @@ def resolve(session: Session, scan: Scan, *, event_id: int, today: date, pairing
         product = lot.product
     order = None
     if scan.kind == "text" and scan.text and lot is None and product is None and not candidates:
-        order = session.scalar(select(Order).where(func.upper(Order.number) == scan.text.upper()))
+        order = session.scalar(_ORDER_BY_NUMBER, {"number": scan.text.upper()})
     counted = _counted(scan, product, pack) if product is not None else None
     missing: str | None = None
     if isinstance(counted, str):
@@ -258,6 +306,6 @@ def resolve(session: Session, scan: Scan, *, event_id: int, today: date, pairing
         packaging=ScanPackagingOut(id=pack.id, level=pack.level, gtin=pack.gtin, content=pack.content)
         if pack else None,
         receive_quantity=counted.quantity if counted is not None else None, conversion=conversion, missing=missing,
-        found_lot=_lot_out(session, lot, today) if lot else None,
+        found_lot=_lot_out(session, lot, today, known) if lot else None,
         order=ScanOrderOut(id=order.id, number=order.number, status=order.status.value) if order else None,
         candidates=candidates, message=message)

@@ -18,6 +18,8 @@ from labels.model import LotLabel
 from labels.png import to_png
 from tests.helpers.api import Api
 from tests.helpers.bookings import TODAY, receive, refused, snapshot
+from tests.helpers.databases import statements
+from tests.helpers.recall_case import ship
 
 GS = "\x1d"
 JAM_GTIN = "09501101530003"
@@ -73,6 +75,37 @@ def test_our_lot_label_names_the_lot_with_its_status_expiry_and_stock(api: Api, 
     assert [(s["location"], s["on_hand"]) for s in lot["stock"]] == [("COLD-01", "24")]
     assert (lot["inputs"], lot["outputs"], lot["shipments"], lot["problem"]) == (1, 0, 0, None)
     assert r.json["message"] == f"Raspberry jam 340 g, lot {code}"
+
+
+def test_a_lot_label_scan_takes_three_statements_however_much_the_lot_has_been_through(
+        app: Flask, api: Api, jam: dict[str, Any], site: dict[str, Any]) -> None:
+    """A handheld's scan of our lot label: its token and user; the product with the lot, its supplier, genealogy
+    counts and stock; the scan event. More stock places, shipments and inputs do not add queries."""
+    code, lot_id = jam["run"]["output_lot_code"], jam["run"]["output_lot_id"]
+    label = {"raw": f"]C101{JAM_GTIN}17{yymmdd(EXPIRY)}10{code}"}
+    engine = app.extensions["lotwise.engine"]
+
+    def scan() -> tuple[dict[str, Any], list[str]]:
+        with statements(engine) as seen:
+            r = api.post("/scans/parse", label)
+        assert r.status_code == 200, r.json
+        # BEGIN, COMMIT and the pool's ping are the driver's; what is counted is what the scan asks.
+        return r.json["found_lot"], [s.split()[0].upper() for s in seen if not s.lstrip().upper().startswith("BEGIN")]
+
+    api.post("/scans/parse", label)  # the token's last use is noted at most once a minute: not on every scan
+    lot, first = scan()
+    assert first == ["SELECT", "SELECT", "INSERT"]
+    assert (len(lot["stock"]), lot["inputs"], lot["shipments"]) == (1, 1, 0)
+
+    for to in ("DRY-01", "KITCHEN"):
+        assert api.post("/transfers", {"lot_id": lot_id, "from_location": "COLD-01", "to_location": to,
+                                       "quantity": "2"}).status_code == 201
+    ship(api, site["deli"], "JAM-RASP", [(lot_id, "COLD-01", "1")])
+    ship(api, site["deli"], "JAM-RASP", [(lot_id, "DRY-01", "1")])
+    lot, later = scan()
+    assert later == first
+    assert ([(s["location"], s["on_hand"]) for s in lot["stock"]], lot["shipments"]) == (
+        [("COLD-01", "19"), ("DRY-01", "1"), ("KITCHEN", "2")], 2)
 
 
 def test_a_supplier_lot_code_finds_the_lot_it_was_received_as(api: Api, jam: dict[str, Any]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 from app.models import Receipt, RequestKey, Role
 from tests.helpers.api import TODAY, Api
 from tests.helpers.bookings import refused, snapshot
+from tests.helpers.databases import statements
 from tests.helpers.pages import count, user
 
 
@@ -48,6 +50,23 @@ def test_the_same_request_again_gets_the_first_answer_and_books_nothing(
         again = api.post("/receipts", reordered, headers=key)
         assert (again.status_code, again.json) == (201, first.json)
     assert snapshot(session) == after_first
+    assert _on_hand(api, first) == 5
+
+
+def test_a_booking_with_a_key_locks_and_looks_the_key_up_once(app: Flask, api: Api, site: dict[str, Any]) -> None:
+    """The key is checked once for the whole booking (the use case inside does not ask again), and the row it
+    writes is given its answer without being read back: one SELECT, one INSERT and one UPDATE of request_key."""
+    engine = app.extensions["lotwise.engine"]
+    api.post("/scans/parse", {"raw": "SUGAR"})  # the token's last use is noted now, not during the booking
+    with statements(engine) as seen:
+        first = api.post("/receipts", _receipt(site), headers={"Idempotency-Key": "dock-7"})
+    assert first.status_code == 201, first.json
+    flat = [" ".join(s.split()) for s in seen]
+    keyed = [s.split()[0] for s in flat if re.match(r"(SELECT .* FROM|DELETE FROM|INSERT INTO|UPDATE) request_key ", s)]
+    assert keyed == ["SELECT", "DELETE", "INSERT", "UPDATE"], keyed  # look up; purge expired keys; remember; answer
+    assert sum("pg_advisory_xact_lock" in s for s in flat) == (engine.dialect.name == "postgresql")
+    again = api.post("/receipts", _receipt(site), headers={"Idempotency-Key": "dock-7"})
+    assert (again.status_code, again.json) == (201, first.json)
     assert _on_hand(api, first) == 5
 
 
