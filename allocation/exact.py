@@ -1,0 +1,351 @@
+"""Exact allocation of one connected part of a wave: branch and bound over the lots that
+lot-limited lines may use, every node solved exactly by augmenting paths (pure, stdlib only).
+
+Quantities here are whole units of the part's smallest quantum (the allocator scales Decimals
+to integers before and back after), so every answer is exact.
+
+What "best" means (`Problem.key`, smaller is better), in order:
+  1. the most units allocated over the part;
+  2. then lexicographic FEFO: the fewest units of the latest expiry class (undated stock is the
+     latest class), then of the next latest, and so on down to the earliest;
+  3. then the lines' fills in serving order: the first line as full as possible, then the next.
+
+Why a node needs no costs. A node fixes, for each limited line, lots it may not use, and caps
+the line at what its `limit` largest allowed lots hold; the rest is a bipartite flow from lines
+to stock. In a bipartite flow the units of stock used form a polymatroid, and so do the units
+lines receive. The greedy vector of the stock side (each entry in FEFO order given as much as
+it can take, `lex_flow`'s first step) uses the most of every FEFO prefix of stock, so it is a
+maximum flow with the fewest units of the latest class, then the next: key parts 1 and 2. With
+each class's total then held, the greedy of the line side (no earlier line can gain from a later
+one along a residual path) is part 3; one flow has both (the Mendelsohn-Dulmage linking theorem).
+
+A node whose flow keeps every limit is feasible and, the node being a relaxation of its
+subtree, the best of it. Otherwise the first line over its limit is branched on the lot it
+uses most: that lot is one of its lots, or barred to it. A node whose relaxed key is no better
+than the best answer so far is cut, so the served plan, passed in as the first answer, cuts most
+of the tree at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+Flow = list[dict[int, int]]  # per line: entry index -> units
+Key = tuple[int, ...]
+
+
+@dataclass(slots=True)
+class Problem:
+    """Lines in serving order and stock entries in FEFO order, quantities in whole units.
+
+    `eligible[i]` lists the entries line i may use (ascending); `lot[j]` groups entries of one
+    lot (a limit counts lots, not locations); `cls[j]` is the entry's expiry class, 0 for the
+    earliest expiry date and the largest for undated stock.
+    """
+
+    demand: list[int]
+    limit: list[int | None]
+    eligible: list[list[int]]
+    avail: list[int]
+    cls: list[int]
+    lot: list[int]
+    classes: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.classes = max(self.cls, default=-1) + 1
+
+    def key(self, flow: Flow) -> Key:
+        """The part's objective as a tuple, smaller is better (see the module notes)."""
+        used = [0] * self.classes
+        fills = []
+        for held in flow:
+            got = 0
+            for j, units in held.items():
+                used[self.cls[j]] += units
+                got += units
+            fills.append(-got)
+        return (-sum(used), *reversed(used), *fills)
+
+    def lots_of(self, held: dict[int, int]) -> set[int]:
+        return {self.lot[j] for j, units in held.items() if units}
+
+    def feasible(self, flow: Flow) -> bool:
+        """Every rule of the part held: eligibility, stock, demand and lot limits."""
+        if len(flow) != len(self.demand):
+            return False
+        used = [0] * len(self.avail)
+        for i, held in enumerate(flow):
+            allowed = set(self.eligible[i])
+            if any(units < 0 or j not in allowed for j, units in held.items()):
+                return False
+            if sum(held.values()) > self.demand[i]:
+                return False
+            limit = self.limit[i]
+            if limit is not None and len(self.lots_of(held)) > limit:
+                return False
+            for j, units in held.items():
+                used[j] += units
+        return all(u <= a for u, a in zip(used, self.avail, strict=True))
+
+
+def solve(problem: Problem, incumbent: Flow | None = None) -> Flow:
+    """The best flow of the problem; `incumbent`, a feasible flow, is kept on equal keys.
+
+    The relaxation without lot limits comes first: if the incumbent reaches its key, or its
+    best flow keeps every limit anyway, that is the answer. Otherwise branch and bound.
+    """
+    p = problem
+    if incumbent is not None and not p.feasible(incumbent):
+        incumbent = None
+    flow = _node_flow(p, {}, _lot_totals(p))
+    limited = [i for i, k in enumerate(p.limit) if k is not None]
+    if incumbent is not None and p.key(incumbent) == p.key(flow):
+        return incumbent
+    if any(len(p.lots_of(flow[i])) > (p.limit[i] or 0) for i in limited):
+        flow = branch_and_bound(p, incumbent, flow)
+    if incumbent is not None and p.key(incumbent) <= p.key(flow):
+        return incumbent
+    return flow
+
+
+def _lot_totals(p: Problem) -> dict[int, int]:
+    totals: dict[int, int] = {}
+    for j, a in enumerate(p.avail):
+        totals[p.lot[j]] = totals.get(p.lot[j], 0) + a
+    return totals
+
+
+def branch_and_bound(problem: Problem, incumbent: Flow | None = None, root: Flow | None = None) -> Flow:
+    """The best flow by branch and bound over the lots of limited lines (see the module notes);
+    `root`, when given, is the flow of the root's relaxation, already worked out."""
+    p = problem
+    best: Flow | None = None
+    best_key: Key | None = None
+    if incumbent is not None and p.feasible(incumbent):
+        best, best_key = incumbent, p.key(incumbent)
+    limited = [i for i, k in enumerate(p.limit) if k is not None]
+    lot_total: dict[int, int] = {}
+    for j, a in enumerate(p.avail):
+        lot_total[p.lot[j]] = lot_total.get(p.lot[j], 0) + a
+
+    # A node: per limited line, the lots it has been given (they count against its limit)
+    # and the lots barred to it.
+    Node = dict[int, tuple[frozenset[int], frozenset[int]]]
+    stack: list[Node] = [{}]
+    while stack:
+        node = stack.pop()
+        if root is not None and not node:
+            flow = root
+        else:
+            flow = _node_flow(p, node, lot_total)
+        key = p.key(flow)
+        if best_key is not None and key >= best_key:
+            continue
+        over = next(
+            (i for i in limited if len(p.lots_of(flow[i])) > (p.limit[i] or 0)),
+            None,
+        )
+        if over is None:
+            best, best_key = flow, key
+            continue
+        given, barred = node.get(over, (frozenset(), frozenset()))
+        per_lot: dict[int, int] = {}
+        for j, units in flow[over].items():
+            if units and p.lot[j] not in given:
+                per_lot[p.lot[j]] = per_lot.get(p.lot[j], 0) + units
+        # Branch on the lot the line leans on most: either it is one of the line's lots, or
+        # the line may not use it. The first is explored first.
+        lot = min(per_lot, key=lambda lot: (-per_lot[lot], lot))
+        without = dict(node)
+        without[over] = (given, barred | {lot})
+        stack.append(without)
+        with_it = dict(node)
+        with_it[over] = (given | {lot}, barred)
+        stack.append(with_it)
+    assert best is not None  # some leaf is always feasible (an empty flow is)
+    return best
+
+
+def _node_flow(
+    p: Problem,
+    node: dict[int, tuple[frozenset[int], frozenset[int]]],
+    lot_total: dict[int, int],
+) -> Flow:
+    """The node's relaxation: barred lots removed; a line given as many lots as its limit
+    keeps to them; a limited line is capped at its given lots and its largest other lots."""
+    eligible: list[list[int]] = []
+    caps: list[int] = []
+    for i in range(len(p.demand)):
+        allowed = p.eligible[i]
+        cap = p.demand[i]
+        limit = p.limit[i]
+        if limit is not None:
+            given, barred = node.get(i, (frozenset(), frozenset()))
+            if len(given) >= limit:
+                allowed = [j for j in allowed if p.lot[j] in given]
+            elif barred:
+                allowed = [j for j in allowed if p.lot[j] not in barred]
+            others = sorted({p.lot[j] for j in allowed} - given, key=lambda lot: (-lot_total[lot], lot))
+            room = sum(lot_total[lot] for lot in given) + sum(
+                lot_total[lot] for lot in others[: limit - len(given)]
+            )
+            cap = min(cap, room)
+        eligible.append(allowed)
+        caps.append(cap)
+    return lex_flow(caps, eligible, p.avail, p.cls)
+
+
+def lex_flow(caps: list[int], eligible: list[list[int]], avail: list[int], cls: list[int]) -> Flow:
+    """Most units, then the fewest of the latest expiry classes, then the fullest lines in
+    serving order, exactly, for lines without lot limits (see the module notes).
+
+    First the stock side: entries are taken in FEFO order, each as much as augmenting paths
+    allow; a path never lowers what an earlier entry gives, so this is the greedy of the
+    stock polymatroid and uses the most of every FEFO prefix of stock. Then the line side,
+    with each class's total kept: a line below its cap takes units from a later line
+    wherever a residual path joins them; when no line can, the fills are the greedy of the
+    line polymatroid, the fullest in serving order.
+    """
+    lines = len(caps)
+    entries = len(avail)
+    takers: list[list[int]] = [[] for _ in range(entries)]  # who may use each entry, serving order
+    for i in range(lines):
+        if caps[i] > 0:
+            for j in eligible[i]:
+                if avail[j] > 0:
+                    takers[j].append(i)
+    flow: Flow = [{} for _ in range(lines)]
+    holders: list[dict[int, int]] = [{} for _ in range(entries)]
+    spare = list(caps)
+    left = list(avail)
+
+    def give(i: int, j: int, units: int) -> None:
+        held = flow[i].get(j, 0) + units
+        if held:
+            flow[i][j] = held
+            holders[j][i] = held
+        else:
+            del flow[i][j]
+            del holders[j][i]
+        spare[i] -= units
+        left[j] -= units
+
+    # Lines a failed search reached have no room and hold only stock that leads back to them:
+    # no later path can pass through them, so they are skipped for good.
+    dead: set[int] = set()
+    for j in range(entries):
+        if not takers[j]:
+            continue
+        for i in takers[j]:
+            if spare[i]:
+                give(i, j, min(spare[i], left[j]))
+                if not left[j]:
+                    break
+        while left[j]:
+            # Backwards from j: which line could take more of it, if others let go of stock?
+            via_line: dict[int, int] = {}  # line -> the entry it would take more of
+            via_entry: dict[int, int] = {j: -1}  # entry -> the line that would let go of it
+            queue = [j]
+            found = -1
+            for x in queue:
+                for i in takers[x]:
+                    if i in via_line or i in dead:
+                        continue
+                    via_line[i] = x
+                    if spare[i]:
+                        found = i
+                        break
+                    for y in flow[i]:
+                        if y not in via_entry:
+                            via_entry[y] = i
+                            queue.append(y)
+                if found >= 0:
+                    break
+            if found < 0:
+                dead.update(via_line)
+                break
+            delta = min(left[j], spare[found])
+            x = via_line[found]
+            while x != j:
+                g = via_entry[x]
+                delta = min(delta, flow[g][x])
+                x = via_line[g]
+            x = via_line[found]
+            give(found, x, delta)
+            while x != j:
+                g = via_entry[x]
+                give(g, x, -delta)
+                x = via_line[g]
+                give(g, x, delta)
+
+    # The line side. Nodes: lines, then entries, then classes (an entry with stock left may
+    # stand in for any entry of its class, which keeps every class's total).
+    filled = [caps[i] - spare[i] for i in range(lines)]
+    waiting = [i for i in range(lines) if spare[i] and eligible[i]]
+    if not waiting or not any(filled[b] for b in range(waiting[0] + 1, lines)):
+        return flow
+    of_class: dict[int, list[int]] = {}
+    for j in range(entries):
+        of_class.setdefault(cls[j], []).append(j)
+    for i in range(waiting[0], lines):
+        # A line may lose units to an earlier one above, so who waits is read as it comes.
+        while spare[i] and eligible[i]:
+            # parent[node]: nodes are ("l", line), ("e", entry), ("c", class) packed as ints.
+            parent: dict[int, int] = {i: -1}
+            queue = [i]
+            end = -1
+            for node in queue:
+                if node < lines:
+                    for x in eligible[node]:
+                        xn = lines + x
+                        if xn not in parent and avail[x] > 0:
+                            parent[xn] = node
+                            queue.append(xn)
+                    continue
+                if node < lines + entries:
+                    x = node - lines
+                    for b in holders[x]:
+                        if b not in parent:
+                            parent[b] = node
+                            if b > i:
+                                end = b
+                                break
+                            queue.append(b)
+                    if end >= 0:
+                        break
+                    cn = lines + entries + cls[x]
+                    if left[x] and cn not in parent:
+                        parent[cn] = node
+                        queue.append(cn)
+                    continue
+                for y in of_class[node - lines - entries]:
+                    yn = lines + y
+                    if yn not in parent and left[y] < avail[y]:
+                        parent[yn] = node
+                        queue.append(yn)
+            if end < 0:
+                break
+            # Walk back from the later line to i: the smallest residual on the way.
+            delta = spare[i]
+            node = end
+            while node != i:
+                prev = parent[node]
+                if node < lines:  # prev is an entry the line lets go of
+                    delta = min(delta, flow[node][prev - lines])
+                elif node < lines + entries:
+                    if prev >= lines + entries:  # the class gives up units of this entry
+                        delta = min(delta, avail[node - lines] - left[node - lines])
+                else:  # an entry with stock left stands in for its class
+                    delta = min(delta, left[prev - lines])
+                node = prev
+            # Apply it: each line on the way takes one entry and lets go of another; class
+            # steps move nothing themselves (what an entry gives is what its lines hold).
+            node = end
+            while node != i:
+                prev = parent[node]
+                if node < lines:
+                    give(node, prev - lines, -delta)
+                elif node < lines + entries and prev < lines:
+                    give(prev, node - lines, delta)
+                node = prev
+    return flow
