@@ -376,10 +376,12 @@ def _allocate(lines: Iterable[OrderLine], lots: Iterable[StockLot]) -> Plan:
     replaced: dict[int, tuple[int, int, list[Allocation]]] = {}
     hard = [g for g in stock.values() if g.members]
     if hard:
-        short_skus = {s.sku for s in shortages}
+        missing: dict[str, dict[int, Decimal]] = {}
+        for s in shortages:
+            missing.setdefault(s.sku, {})[s.line_id] = s.missing
         redone: list[tuple[int, Shortage]] = []
         for g in hard:
-            if not _certified(g, g.sku in short_skus, shortages):
+            if not _certified(g, missing.get(g.sku, {})):
                 redone += _solve_exactly(g, out, replaced)
         if replaced:
             pos_of = {line.line_id: pos for pos, line in enumerate(ordered)}
@@ -728,7 +730,7 @@ def _shortage(
 # --- proving the served plan best, or finding the best exactly ----------------------------------
 
 
-def _certified(g: _Sku, short: bool, shortages: list[Shortage]) -> bool:
+def _certified(g: _Sku, missing: dict[int, Decimal]) -> bool:
     """Cheap proofs that the served plan of a flow or limited sku is already the exact best.
 
     1. Every line is filled and no stock any line may use is left over with an earlier expiry
@@ -740,11 +742,11 @@ def _certified(g: _Sku, short: bool, shortages: list[Shortage]) -> bool:
        so that best plan is the plain FEFO greedy in serving order, and a plan that reaches a
        relaxation's best is best.
     """
-    if not short and _no_earlier_stock_left(g):
+    if not missing and _no_earlier_stock_left(g):
         return True
     if g.flow:
         return False
-    return _matches_relaxation(g, shortages)
+    return _matches_relaxation(g, missing)
 
 
 def _eligible_at(g: _Sku, t: LineTerms, i: int) -> bool:
@@ -760,8 +762,15 @@ def _no_earlier_stock_left(g: _Sku) -> bool:
             break
     if last is None:
         return True
-    plain = min((start for _, _, t, start, _, _ in g.members if not t.pct_num), default=n)
-    picky = [(t, start) for _, _, t, start, _, _ in g.members if t.pct_num]
+    plain = n
+    seen: set[tuple[int, int]] = set()
+    picky: list[tuple[LineTerms, int]] = []
+    for _, _, t, start, _, _ in g.members:
+        if not t.pct_num:
+            plain = min(plain, start)
+        elif (id(t), start) not in seen:  # lines of one rule and ship date share their terms
+            seen.add((id(t), start))
+            picky.append((t, start))
     for i in range(n):
         if exp[i] >= last:
             break
@@ -786,8 +795,7 @@ def _top_lots(g: _Sku, t: LineTerms, start: int, limit: int) -> Decimal:
     return sum(sorted(totals.values(), reverse=True)[:limit], ZERO)
 
 
-def _matches_relaxation(g: _Sku, shortages: list[Shortage]) -> bool:
-    missing = {s.line_id: s.missing for s in shortages if s.sku == g.sku}
+def _matches_relaxation(g: _Sku, missing: dict[int, Decimal]) -> bool:
     n, avail0 = g.n, g.avail0
     rem = list(avail0)
     parent = [i if i == n or rem[i] else i + 1 for i in range(n + 1)]
@@ -840,7 +848,14 @@ def _solve_exactly(
     """
     n, exp, avail0, entries = g.n, g.exp, g.avail0, g.entries
     members = g.members
-    eligible = [[i for i in range(start, n) if avail0[i] and _eligible_at(g, t, i)] for _, _, t, start, _, _ in members]
+    # Lines of one rule and ship date share their terms, and so their eligible stock.
+    shared: dict[tuple[int, int], list[int]] = {}
+    eligible = []
+    for _, _, t, start, _, _ in members:
+        found = shared.get((id(t), start))
+        if found is None:
+            found = shared[(id(t), start)] = [i for i in range(start, n) if avail0[i] and _eligible_at(g, t, i)]
+        eligible.append(found)
     # The served plan, per member: entry -> quantity.
     entry_of = {(e.lot_id, e.location_id): i for i, e in enumerate(entries)}
     served: list[dict[int, Decimal]] = []
@@ -856,7 +871,7 @@ def _solve_exactly(
         served.append(held)
 
     link = list(range(n))
-    for found in eligible:
+    for found in shared.values():
         for i in found[1:]:
             a, b = _find(link, found[0]), _find(link, i)
             if a != b:

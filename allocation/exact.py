@@ -92,20 +92,34 @@ def solve(problem: Problem, incumbent: Flow | None = None) -> Flow:
     """The best flow of the problem; `incumbent`, a feasible flow, is kept on equal keys.
 
     The relaxation without lot limits comes first: if the incumbent reaches its key, or its
-    best flow keeps every limit anyway, that is the answer. Otherwise branch and bound.
+    best flow keeps every limit anyway, that is the answer. Then plans repaired from it (each
+    line over its limit kept to the lots it leans on most, or to its largest lots) are tried:
+    one reaching the relaxation's key is the answer too. Otherwise branch and bound, with the
+    best of them as the answer to beat.
     """
     p = problem
     if incumbent is not None and not p.feasible(incumbent):
         incumbent = None
-    flow = _node_flow(p, {}, _lot_totals(p))
-    limited = [i for i, k in enumerate(p.limit) if k is not None]
-    if incumbent is not None and p.key(incumbent) == p.key(flow):
+    nodes = _Nodes(p)
+    flow, bound = nodes.solve({})
+    if incumbent is not None and p.key(incumbent) == bound:
         return incumbent
-    if any(len(p.lots_of(flow[i])) > (p.limit[i] or 0) for i in limited):
-        flow = branch_and_bound(p, incumbent, flow)
-    if incumbent is not None and p.key(incumbent) <= p.key(flow):
+    if nodes.over(flow) is None:
+        best = flow
+    else:
+        best = incumbent
+        best_key = None if incumbent is None else p.key(incumbent)
+        for start, cover in ((flow, False), (None, True), (None, False)):
+            found = nodes.repair(start, cover)
+            key = p.key(found)
+            if best_key is None or key < best_key:
+                best, best_key = found, key
+        if best_key != bound:
+            best = branch_and_bound(p, best, nodes)
+    assert best is not None
+    if incumbent is not None and p.key(incumbent) <= p.key(best):
         return incumbent
-    return flow
+    return best
 
 
 def _lot_totals(p: Problem) -> dict[int, int]:
@@ -115,36 +129,144 @@ def _lot_totals(p: Problem) -> dict[int, int]:
     return totals
 
 
-def branch_and_bound(problem: Problem, incumbent: Flow | None = None, root: Flow | None = None) -> Flow:
-    """The best flow by branch and bound over the lots of limited lines (see the module notes);
-    `root`, when given, is the flow of the root's relaxation, already worked out."""
+# A node of the search: per limited line, the lots it has been given (they count against its
+# limit) and the lots barred to it.
+Node = dict[int, tuple[frozenset[int], frozenset[int]]]
+
+
+class _Nodes:
+    """The relaxations of one problem's nodes, each solved once: nodes that leave every line
+    the same stock and cap (a lot given while the limit still has room changes nothing)
+    share one answer."""
+
+    def __init__(self, p: Problem) -> None:
+        self.p = p
+        self.lot_total = _lot_totals(p)
+        self.limited = [i for i, k in enumerate(p.limit) if k is not None]
+        self.known: dict[tuple[object, ...], tuple[Flow, Key]] = {}
+        # Each limited line's lots, largest first.
+        self.largest = {
+            i: sorted({p.lot[j] for j in p.eligible[i]}, key=lambda lot: (-self.lot_total[lot], lot))
+            for i in self.limited
+        }
+
+    def solve(self, node: Node) -> tuple[Flow, Key]:
+        p = self.p
+        eligible = list(p.eligible)
+        caps = list(p.demand)
+        signature: list[object] = []
+        for i in self.limited:
+            limit = p.limit[i] or 0
+            allowed = p.eligible[i]
+            given, barred = node.get(i, (frozenset(), frozenset()))
+            if len(given) >= limit:
+                allowed = [j for j in allowed if p.lot[j] in given]
+            elif barred:
+                allowed = [j for j in allowed if p.lot[j] not in barred]
+            room = sum(self.lot_total[lot] for lot in given)
+            slots = limit - len(given)
+            for lot in self.largest[i]:
+                if slots <= 0:
+                    break
+                if lot not in given and lot not in barred:
+                    room += self.lot_total[lot]
+                    slots -= 1
+            eligible[i] = allowed
+            caps[i] = min(caps[i], room)
+            signature += (len(allowed), *allowed, caps[i])
+        sig = tuple(signature)
+        known = self.known.get(sig)
+        if known is None:
+            flow = lex_flow(caps, eligible, p.avail, p.cls)
+            known = self.known[sig] = (flow, p.key(flow))
+        return known
+
+    def over(self, flow: Flow) -> int | None:
+        """The first limited line of the flow using more lots than its limit, if any."""
+        p = self.p
+        for i in self.limited:
+            if len(p.lots_of(flow[i])) > (p.limit[i] or 0):
+                return i
+        return None
+
+    def repair(self, start: Flow | None, cover: bool = False) -> Flow:
+        """A flow keeping every limit: from `start`, each line over its limit is kept to the
+        lots it uses most, and the rest re-planned, until none is over. With no start, each
+        limited line is first kept to its largest lots, or with `cover`, tightest limit first, to
+        the FEFO-earliest lots not yet kept to another limited line that cover what the
+        relaxation gave it (its largest such lots if none do)."""
+        p = self.p
+        node: Node = {}
+        if start is None:
+            relaxed = self.solve({})[0]
+            taken: set[int] = set()
+            # The tightest limits choose first: a one-lot line has the fewest ways to be filled.
+            for i in sorted(self.limited, key=lambda i: (p.limit[i] or 0, i)):
+                limit = p.limit[i] or 0
+                totals: dict[int, int] = {}
+                for j in p.eligible[i]:
+                    if p.lot[j] not in taken:
+                        totals[p.lot[j]] = totals.get(p.lot[j], 0) + p.avail[j]
+                lots = sorted(totals, key=lambda lot: (-totals[lot], lot))[:limit]
+                if cover:
+                    fefo = sorted(totals, key=lambda lot: min(j for j in p.eligible[i] if p.lot[j] == lot))
+                    lots = _covering([totals[lot] for lot in fefo], sum(relaxed[i].values()), limit, fefo) or lots
+                taken.update(lots)
+                node[i] = (frozenset(lots), frozenset())
+            flow = self.solve(node)[0]
+        else:
+            flow = start
+        while True:
+            over = [i for i in self.limited if len(p.lots_of(flow[i])) > (p.limit[i] or 0)]
+            if not over:
+                return flow
+            for i in over:
+                used: dict[int, int] = {}
+                for j, units in flow[i].items():
+                    used[p.lot[j]] = used.get(p.lot[j], 0) + units
+                lots = sorted(used, key=lambda lot: (-used[lot], -self.lot_total[lot], lot))
+                node[i] = (frozenset(lots[: p.limit[i] or 0]), frozenset())
+            flow = self.solve(node)[0]
+
+
+def _covering(sizes: list[int], need: int, limit: int, names: list[int]) -> list[int] | None:
+    """The FEFO-earliest (lexicographically smallest positions) set of at most `limit` of
+    `sizes` summing to at least `need`, as names; None if no such set exists."""
+    chosen: list[int] = []
+    first = 0
+    rest = need
+    while rest > 0:
+        if len(chosen) == limit:
+            return None
+        slots = limit - len(chosen) - 1
+        pick = -1
+        for k in range(first, len(sizes)):
+            if sizes[k] + sum(sorted(sizes[k + 1 :], reverse=True)[:slots]) >= rest:
+                pick = k
+                break
+        if pick < 0:
+            return None
+        chosen.append(names[pick])
+        rest -= sizes[pick]
+        first = pick + 1
+    return chosen
+
+
+def branch_and_bound(problem: Problem, incumbent: Flow | None = None, nodes: _Nodes | None = None) -> Flow:
+    """The best flow by branch and bound over the lots of limited lines (see the module notes)."""
     p = problem
+    nodes = nodes or _Nodes(p)
     best: Flow | None = None
     best_key: Key | None = None
     if incumbent is not None and p.feasible(incumbent):
         best, best_key = incumbent, p.key(incumbent)
-    limited = [i for i, k in enumerate(p.limit) if k is not None]
-    lot_total: dict[int, int] = {}
-    for j, a in enumerate(p.avail):
-        lot_total[p.lot[j]] = lot_total.get(p.lot[j], 0) + a
-
-    # A node: per limited line, the lots it has been given (they count against its limit)
-    # and the lots barred to it.
-    Node = dict[int, tuple[frozenset[int], frozenset[int]]]
     stack: list[Node] = [{}]
     while stack:
         node = stack.pop()
-        if root is not None and not node:
-            flow = root
-        else:
-            flow = _node_flow(p, node, lot_total)
-        key = p.key(flow)
+        flow, key = nodes.solve(node)
         if best_key is not None and key >= best_key:
             continue
-        over = next(
-            (i for i in limited if len(p.lots_of(flow[i])) > (p.limit[i] or 0)),
-            None,
-        )
+        over = nodes.over(flow)
         if over is None:
             best, best_key = flow, key
             continue
@@ -164,35 +286,6 @@ def branch_and_bound(problem: Problem, incumbent: Flow | None = None, root: Flow
         stack.append(with_it)
     assert best is not None  # some leaf is always feasible (an empty flow is)
     return best
-
-
-def _node_flow(
-    p: Problem,
-    node: dict[int, tuple[frozenset[int], frozenset[int]]],
-    lot_total: dict[int, int],
-) -> Flow:
-    """The node's relaxation: barred lots removed; a line given as many lots as its limit
-    keeps to them; a limited line is capped at its given lots and its largest other lots."""
-    eligible: list[list[int]] = []
-    caps: list[int] = []
-    for i in range(len(p.demand)):
-        allowed = p.eligible[i]
-        cap = p.demand[i]
-        limit = p.limit[i]
-        if limit is not None:
-            given, barred = node.get(i, (frozenset(), frozenset()))
-            if len(given) >= limit:
-                allowed = [j for j in allowed if p.lot[j] in given]
-            elif barred:
-                allowed = [j for j in allowed if p.lot[j] not in barred]
-            others = sorted({p.lot[j] for j in allowed} - given, key=lambda lot: (-lot_total[lot], lot))
-            room = sum(lot_total[lot] for lot in given) + sum(
-                lot_total[lot] for lot in others[: limit - len(given)]
-            )
-            cap = min(cap, room)
-        eligible.append(allowed)
-        caps.append(cap)
-    return lex_flow(caps, eligible, p.avail, p.cls)
 
 
 def lex_flow(caps: list[int], eligible: list[list[int]], avail: list[int], cls: list[int]) -> Flow:
