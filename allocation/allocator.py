@@ -886,12 +886,15 @@ def _solve_exactly(
     for part in parts.values():
         if not g.flow and all(members[m][1].rule.max_lots_per_line is None for m in part):
             continue
-        used = sorted({i for m in part for i in eligible[m]})
+        lists = {id(eligible[m]): eligible[m] for m in part}
+        used = sorted({i for found in lists.values() for i in found})
         local = {i: k for k, i in enumerate(used)}
         places = max(
-            max((_places(members[m][1].quantity) for m in part), default=0),
+            max((_places(q) for q in {members[m][1].quantity for m in part}), default=0),
             max((_places(avail0[i]) for i in used), default=0),
         )
+        # Lines sharing eligible stock share its local list too.
+        local_lists = {key: [local[i] for i in found] for key, found in lists.items()}
         classes = sorted({exp[i] for i in used})
         class_of = {e: k for k, e in enumerate(classes)}
         lots = {entries[i].lot_id for i in used}
@@ -899,7 +902,7 @@ def _solve_exactly(
         problem = Problem(
             demand=[int(members[m][1].quantity.scaleb(places)) for m in part],
             limit=[members[m][1].rule.max_lots_per_line for m in part],
-            eligible=[[local[i] for i in eligible[m]] for m in part],
+            eligible=[local_lists[id(eligible[m])] for m in part],
             avail=[int(avail0[i].scaleb(places)) for i in used],
             cls=[class_of[exp[i]] for i in used],
             lot=[lot_index[entries[i].lot_id] for i in used],

@@ -74,8 +74,11 @@ class Problem:
         if len(flow) != len(self.demand):
             return False
         used = [0] * len(self.avail)
+        sets: dict[int, set[int]] = {}  # lines often share one eligible list
         for i, held in enumerate(flow):
-            allowed = set(self.eligible[i])
+            allowed = sets.get(id(self.eligible[i]))
+            if allowed is None:
+                allowed = sets[id(self.eligible[i])] = set(self.eligible[i])
             if any(units < 0 or j not in allowed for j, units in held.items()):
                 return False
             if sum(held.values()) > self.demand[i]:
@@ -107,16 +110,17 @@ def solve(problem: Problem, incumbent: Flow | None = None) -> Flow:
     if nodes.over(flow) is None:
         best = flow
     else:
-        best = incumbent
-        best_key = None if incumbent is None else p.key(incumbent)
+        repaired = incumbent
+        found_key = None if incumbent is None else p.key(incumbent)
         for start, cover in ((flow, False), (None, True), (None, False)):
             found = nodes.repair(start, cover)
             key = p.key(found)
-            if best_key is None or key < best_key:
-                best, best_key = found, key
-        if best_key != bound:
-            best = branch_and_bound(p, best, nodes)
-    assert best is not None
+            if found_key is None or key < found_key:
+                repaired, found_key = found, key
+            if found_key == bound:
+                break
+        assert repaired is not None  # every repair keeps every limit
+        best = repaired if found_key == bound else branch_and_bound(p, repaired, nodes)
     if incumbent is not None and p.key(incumbent) <= p.key(best):
         return incumbent
     return best

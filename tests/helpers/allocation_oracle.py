@@ -248,3 +248,59 @@ def random_wave(rng: random.Random, most_lines: int = 6, most_lots: int = 6, mos
         for line_id in range(1, rng.randint(1, most_lines) + 1)
     ]
     return lines, lots
+
+
+def part_milp_key(
+    demand: list[int],
+    limit: list[int | None],
+    eligible: list[list[int]],
+    avail: list[int],
+    cls: list[int],
+    lot: list[int],
+) -> tuple[int, ...]:
+    """The best key of one part of a wave in whole units (`allocation.exact.Problem`'s terms:
+    lines in serving order, stock entries with expiry class and lot), by an integer program
+    solved one objective after the other."""
+    import highspy
+
+    h = highspy.Highs()
+    h.silent()
+    h.setOptionValue("mip_rel_gap", 0.0)
+    h.setOptionValue("mip_abs_gap", 0.0)
+    edges = [(i, j) for i in range(len(demand)) for j in eligible[i] if demand[i] and avail[j]]
+    x = {e: h.addIntegral(lb=0, ub=float(min(demand[e[0]], avail[e[1]]))) for e in edges}
+    for i, d in enumerate(demand):
+        mine = [x[e] for e in edges if e[0] == i]
+        if not mine:
+            continue
+        h.addConstr(h.qsum(mine) <= float(d))
+        k = limit[i]
+        if k is not None:
+            uses = []
+            for group in sorted({lot[j] for (m, j) in edges if m == i}):
+                u = h.addBinary()
+                h.addConstr(h.qsum([x[(m, j)] for (m, j) in edges if m == i and lot[j] == group]) <= float(d) * u)
+                uses.append(u)
+            h.addConstr(h.qsum(uses) <= k)
+    for j, a in enumerate(avail):
+        mine = [x[e] for e in edges if e[1] == j]
+        if mine:
+            h.addConstr(h.qsum(mine) <= float(a))
+
+    def settle(cols: list[object], maximise: bool) -> int:
+        if not cols:
+            return 0
+        expr = h.qsum(cols)
+        (h.maximize if maximise else h.minimize)(expr)
+        assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+        value = round(h.getInfo().objective_function_value)
+        h.addConstr(expr >= value if maximise else expr <= value)  # type: ignore[operator]
+        return value
+
+    classes = max(cls, default=-1) + 1
+    key = [-settle(list(x.values()), True)]
+    for c in range(classes - 1, -1, -1):
+        key.append(settle([x[e] for e in edges if cls[e[1]] == c], False))
+    for i in range(len(demand)):
+        key.append(-settle([x[e] for e in edges if e[0] == i], True))
+    return tuple(key)

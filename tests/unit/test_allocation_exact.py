@@ -10,9 +10,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from allocation import CustomerRule, OrderLine, Plan, StockLot, allocate
+from allocation.exact import Problem, branch_and_bound, lex_flow, solve
 from tests.helpers.allocation_oracle import (
     brute_force_key,
     milp_key,
+    part_milp_key,
     plan_key,
     quantities_whole,
     rules_broken,
@@ -223,3 +225,116 @@ def test_every_short_line_says_why(wave: Wave) -> None:
             assert short.reasons and all(short.reasons)
         else:
             assert short is None
+
+
+# --- the exact method on its own -----------------------------------------------------------------
+
+
+@st.composite
+def problems(draw: st.DrawFn) -> Problem:
+    """A part of a wave in whole units: lines in serving order, entries in FEFO order, lots
+    spread over entries, each line with its own eligible entries and perhaps a lot limit."""
+    entries = draw(st.integers(1, 4))
+    lot = sorted(draw(st.lists(st.integers(0, 2), min_size=entries, max_size=entries)))
+    cls = sorted(draw(st.lists(st.integers(0, 2), min_size=entries, max_size=entries)))
+    classes = {c: k for k, c in enumerate(sorted(set(cls)))}
+    lines = draw(st.integers(1, 3))
+    return Problem(
+        demand=draw(st.lists(st.integers(0, 4), min_size=lines, max_size=lines)),
+        limit=draw(st.lists(st.none() | st.integers(1, 2), min_size=lines, max_size=lines)),
+        eligible=[sorted(draw(st.sets(st.integers(0, entries - 1)))) for _ in range(lines)],
+        avail=draw(st.lists(st.integers(0, 3), min_size=entries, max_size=entries)),
+        cls=[classes[c] for c in cls],
+        lot=lot,
+    )
+
+
+def best_key_by_enumeration(p: Problem) -> tuple[int, ...]:
+    """The best key over every whole-unit flow that keeps every rule of the part."""
+    edges = [(i, j) for i in range(len(p.demand)) for j in p.eligible[i]]
+    best: tuple[int, ...] | None = None
+
+    def walk(k: int, flow: list[dict[int, int]]) -> None:
+        nonlocal best
+        if k == len(edges):
+            if p.feasible(flow):
+                key = p.key(flow)
+                best = key if best is None or key < best else best
+            return
+        i, j = edges[k]
+        for units in range(min(p.demand[i], p.avail[j]) + 1):
+            if units:
+                flow[i][j] = units
+            walk(k + 1, flow)
+            flow[i].pop(j, None)
+
+    walk(0, [{} for _ in p.demand])
+    assert best is not None
+    return best
+
+
+@settings(max_examples=300, deadline=None)
+@given(problems())
+def test_the_search_alone_finds_the_best_flow_of_a_part(p: Problem) -> None:
+    # No served plan to start from: the relaxation, its repairs and the search must find it.
+    best = best_key_by_enumeration(p)
+    found = solve(p)
+    assert p.feasible(found) and p.key(found) == best
+    searched = branch_and_bound(p)
+    assert p.feasible(searched) and p.key(searched) == best
+
+
+@settings(max_examples=300, deadline=None)
+@given(problems().map(lambda p: Problem(p.demand, [None] * len(p.demand), p.eligible, p.avail, p.cls, p.lot)))
+def test_without_lot_limits_one_flow_is_the_best(p: Problem) -> None:
+    flow = lex_flow(p.demand, p.eligible, p.avail, p.cls)
+    assert p.feasible(flow) and p.key(flow) == best_key_by_enumeration(p)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(waves(most_lines=10, most_lots=12, most_qty=12))
+def test_larger_waves_that_need_the_search_reach_the_integer_programs_best(wave: Wave) -> None:
+    lines, lots = wave
+    plan = allocate(lines, lots)
+
+    assert rules_broken(plan, lines, lots) == []
+    assert plan_key(plan, lines, lots) == milp_key(lines, lots)
+
+
+@st.composite
+def larger_problems(draw: st.DrawFn) -> Problem:
+    """Parts with room for rerouting: up to 7 lines and 9 entries over 6 lots and 4 classes."""
+    entries = draw(st.integers(1, 9))
+    lot = sorted(draw(st.lists(st.integers(0, 5), min_size=entries, max_size=entries)))
+    cls = sorted(draw(st.lists(st.integers(0, 3), min_size=entries, max_size=entries)))
+    classes = {c: k for k, c in enumerate(sorted(set(cls)))}
+    lines = draw(st.integers(1, 7))
+    return Problem(
+        demand=draw(st.lists(st.integers(0, 12), min_size=lines, max_size=lines)),
+        limit=draw(st.lists(st.none() | st.integers(1, 3), min_size=lines, max_size=lines)),
+        eligible=[sorted(draw(st.sets(st.integers(0, entries - 1)))) for _ in range(lines)],
+        avail=draw(st.lists(st.integers(0, 9), min_size=entries, max_size=entries)),
+        cls=[classes[c] for c in cls],
+        lot=lot,
+    )
+
+
+def milp_of(p: Problem) -> tuple[int, ...]:
+    return part_milp_key(p.demand, p.limit, p.eligible, p.avail, p.cls, p.lot)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(larger_problems())
+def test_larger_parts_reach_the_integer_programs_best_with_or_without_the_search_s_helpers(p: Problem) -> None:
+    best = milp_of(p)
+    found = solve(p)
+    assert p.feasible(found) and p.key(found) == best
+    searched = branch_and_bound(p)  # the search alone, from nothing
+    assert p.feasible(searched) and p.key(searched) == best
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(larger_problems().map(lambda p: Problem(p.demand, [None] * len(p.demand), p.eligible, p.avail, p.cls, p.lot)))
+def test_without_lot_limits_one_flow_of_a_larger_part_is_the_best(p: Problem) -> None:
+    flow = lex_flow(p.demand, p.eligible, p.avail, p.cls)
+    assert p.feasible(flow) and p.key(flow) == milp_of(p)
