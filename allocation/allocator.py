@@ -930,8 +930,14 @@ def _solve_exactly(
             lo,
             hi,
             [
-                Allocation(line.line_id, entries[i].lot_id, entries[i].lot_code, entries[i].location_id,
-                           entries[i].location_code, q)
+                Allocation(
+                    line.line_id,
+                    entries[i].lot_id,
+                    entries[i].lot_code,
+                    entries[i].location_id,
+                    entries[i].location_code,
+                    q,
+                )
                 for i, q in sorted(held.items())
             ],
         )

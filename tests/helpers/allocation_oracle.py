@@ -144,8 +144,7 @@ def milp_key(lines: list[OrderLine], lots: list[StockLot]) -> Key:
 
     ordered = sorted(lines, key=serve_key)
     scale = 10 ** max(
-        [0]
-        + [-int(q.as_tuple().exponent) for q in (*(x.quantity for x in ordered), *(s.available for s in lots))]
+        [0] + [-int(q.as_tuple().exponent) for q in (*(x.quantity for x in ordered), *(s.available for s in lots))]
     )
     edges = _edges(ordered, lots)
     h = highspy.Highs()
@@ -199,10 +198,9 @@ def quantities_whole(lines: list[OrderLine], lots: list[StockLot]) -> bool:
     return all(q == q.to_integral_value() for q in (*(x.quantity for x in lines), *(s.available for s in lots)))
 
 
-
-def random_wave(rng: random.Random, most_lines: int = 6, most_lots: int = 6, most_qty: int = 10) -> tuple[
-    list[OrderLine], list[StockLot]
-]:
+def random_wave(
+    rng: random.Random, most_lines: int = 6, most_lots: int = 6, most_qty: int = 10
+) -> tuple[list[OrderLine], list[StockLot]]:
     """A small one-sku wave like the property tests draw: crossing percentage rules, lot limits,
     no-date-reversal, holds, lots over two locations, sometimes half units."""
     base = date(2026, 11, 23)
