@@ -123,7 +123,35 @@ def solve(problem: Problem, incumbent: Flow | None = None) -> Flow:
         best = repaired if found_key == bound else branch_and_bound(p, repaired, nodes)
     if incumbent is not None and p.key(incumbent) <= p.key(best):
         return incumbent
-    return best
+    return _earliest_within_classes(p, best)
+
+
+def _earliest_within_classes(p: Problem, flow: Flow) -> Flow:
+    """The same flow, but no line without a limit holds an entry while an earlier entry of
+    the same expiry class that it may use is left over: such units move to the earlier entry.
+    Totals per line and per class stay as they are, so the key does too. (Across classes it
+    never happens: moving to the earlier class would improve the key.)"""
+    left = list(p.avail)
+    for held in flow:
+        for j, units in held.items():
+            left[j] -= units
+    for i, held in enumerate(flow):
+        if p.limit[i] is not None or not held:
+            continue
+        for y in sorted(held, reverse=True):
+            for x in p.eligible[i]:
+                if x >= y:
+                    break
+                if left[x] and p.cls[x] == p.cls[y]:
+                    move = min(left[x], held[y])
+                    held[x] = held.get(x, 0) + move
+                    held[y] -= move
+                    left[x] -= move
+                    left[y] += move
+                    if not held[y]:
+                        del held[y]
+                        break
+    return flow
 
 
 def _lot_totals(p: Problem) -> dict[int, int]:
