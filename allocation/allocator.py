@@ -73,8 +73,9 @@ MAX_LOTS_NAMED = 5
 # line may hold a later lot while an earlier one it could have taken serves nobody). Cheap
 # proofs come first (`_certified`); failing them, each connected part of the sku (lines joined
 # by stock they may share) that has a limited line, or belongs to a non-nested sku, is solved
-# by `exact.solve` with the served plan as the answer to beat. Other skus keep the greedy,
-# which is already best there.
+# by `exact.solve` with the served plan as the answer to beat (see allocation/exact.py: the
+# relaxation without limits, plans repaired from it, then branch and bound; all exact, all in
+# whole units). Other skus keep the greedy, which is already best there.
 
 
 class _FlowLine:
@@ -259,7 +260,7 @@ def allocate(lines: Iterable[OrderLine], lots: Iterable[StockLot]) -> Plan:
     """Allocate a wave of order lines to stock, first expiry first out.
 
     The plan keeps every rule (eligibility, stock on hand, quantity ordered, lot-count limits)
-    and is the best plan of the wave, in this order:
+    and, for every wave, lot-count limits included, is the best plan of the wave in this order:
 
     1. Maximum fill: no plan allocates more units over the wave.
     2. Lexicographic FEFO among maximum fills: stock is grouped into expiry classes (one per
@@ -269,7 +270,8 @@ def allocate(lines: Iterable[OrderLine], lots: Iterable[StockLot]) -> Plan:
     3. Serving order among those: the first line served (ship date, priority, sequence) is
        filled as fully as possible, then the second, and so on.
 
-    Without lot limits a line never holds a lot while an earlier lot it may take is left over.
+    A line without a lot-count limit never holds a lot while an earlier lot it may take is left
+    over. (A limited line may: a later, larger lot can cover it within its limit.)
     Quantities are exact Decimals throughout. Every short line gets a Shortage whose reasons
     say why, in words. Deterministic: the same lines and lots, in any order, give the same plan.
     `lots` are the pickable stock of the shipping warehouse; each quantity is used at most once

@@ -324,13 +324,174 @@ def lex_flow(caps: list[int], eligible: list[list[int]], avail: list[int], cls: 
     """Most units, then the fewest of the latest expiry classes, then the fullest lines in
     serving order, exactly, for lines without lot limits (see the module notes).
 
-    First the stock side: entries are taken in FEFO order, each as much as augmenting paths
-    allow; a path never lowers what an earlier entry gives, so this is the greedy of the
-    stock polymatroid and uses the most of every FEFO prefix of stock. Then the line side,
-    with each class's total kept: a line below its cap takes units from a later line
-    wherever a residual path joins them; when no line can, the fills are the greedy of the
-    line polymatroid, the fullest in serving order.
+    Lines that may use the same entries are one group: any split of a group's units among
+    its lines is a flow, so both steps work on groups. First the stock side (`_stock_side`):
+    the most of every FEFO prefix of stock. Then the line side, with each class's total held
+    to what the first step used: lines in serving order, each given as much as augmenting
+    paths from its group allow without taking anything from an earlier line; this is the
+    greedy of the line polymatroid, the fullest lines in serving order. A group that cannot
+    grow once never can again (the set that blocks it stays tight), so it is not searched again.
     """
+    lines = len(caps)
+    if lines <= 64:
+        # A small part: line by line is quicker (it searches only from lines the stock side
+        # left short, where groups search from every line).
+        return _lex_flow_lines(caps, eligible, avail, cls)
+    entries = len(avail)
+    group_of = [-1] * lines
+    by_list: dict[int, int] = {}  # lines of one rule and ship date share one eligible list
+    by_entries: dict[tuple[int, ...], int] = {}
+    reach: list[list[int]] = []
+    group_caps: list[int] = []
+    for i in range(lines):
+        if caps[i] <= 0:
+            continue
+        g = by_list.get(id(eligible[i]))
+        if g is None:
+            usable = tuple(j for j in eligible[i] if avail[j] > 0)
+            g = -1
+            if usable:
+                g = by_entries.get(usable, -1)
+                if g < 0:
+                    g = by_entries[usable] = len(reach)
+                    reach.append(list(usable))
+                    group_caps.append(0)
+            by_list[id(eligible[i])] = g
+        if g >= 0:
+            group_of[i] = g
+            group_caps[g] += caps[i]
+    groups = len(reach)
+    if 2 * groups > lines:
+        # Few lines share their stock: grouping would not pay for itself.
+        return _lex_flow_lines(caps, eligible, avail, cls)
+    flow: Flow = [{} for _ in range(lines)]
+    used = [0] * entries
+    for held in _stock_side(group_caps, reach, avail):
+        for j, units in held.items():
+            used[j] += units
+    room: dict[int, int] = {}  # per class: units still to place
+    of_class: dict[int, list[int]] = {}
+    for j in range(entries):
+        room[cls[j]] = room.get(cls[j], 0) + used[j]
+        of_class.setdefault(cls[j], []).append(j)
+
+    # The line side on groups. Nodes: groups, then entries, then classes, packed as ints.
+    gflow: Flow = [{} for _ in range(groups)]
+    holders: list[dict[int, int]] = [{} for _ in range(entries)]
+    taken = [0] * entries
+    got = [0] * lines
+    blocked = [False] * groups
+
+    def shift(g: int, j: int, units: int) -> None:
+        held = gflow[g].get(j, 0) + units
+        if held:
+            gflow[g][j] = held
+            holders[j][g] = held
+        else:
+            del gflow[g][j]
+            del holders[j][g]
+
+    for i in range(lines):
+        g = group_of[i]
+        if g < 0 or blocked[g]:
+            continue
+        want = caps[i]
+        # Straight to free stock of a class with room first: no search needed.
+        for x in reach[g]:
+            free = avail[x] - taken[x]
+            if free and room[cls[x]]:
+                units = min(want, free, room[cls[x]])
+                shift(g, x, units)
+                taken[x] += units
+                room[cls[x]] -= units
+                want -= units
+                if not want:
+                    break
+        while want:
+            parent: dict[int, int] = {g: -1}
+            queue = [g]
+            end = -1
+            for node in queue:
+                if node < groups:
+                    for x in reach[node]:
+                        xn = groups + x
+                        if xn not in parent:
+                            parent[xn] = node
+                            queue.append(xn)
+                    continue
+                if node < groups + entries:
+                    x = node - groups
+                    for b in holders[x]:
+                        if b not in parent:
+                            parent[b] = node
+                            queue.append(b)
+                    cn = groups + entries + cls[x]
+                    if taken[x] < avail[x] and cn not in parent:
+                        parent[cn] = node
+                        if room[cls[x]]:
+                            end = cn
+                            break
+                        queue.append(cn)
+                    continue
+                for y in of_class[node - groups - entries]:
+                    yn = groups + y
+                    if yn not in parent and taken[y]:
+                        parent[yn] = node
+                        queue.append(yn)
+            if end < 0:
+                blocked[g] = True
+                break
+            delta = min(want, room[end - groups - entries])
+            node = end
+            while node != g:
+                prev = parent[node]
+                if node < groups:  # the group lets go of entry prev
+                    delta = min(delta, gflow[node][prev - groups])
+                elif node < groups + entries:
+                    if prev >= groups + entries:  # the class takes less of this entry
+                        delta = min(delta, taken[node - groups])
+                else:  # the entry gives more to its class
+                    delta = min(delta, avail[prev - groups] - taken[prev - groups])
+                node = prev
+            room[end - groups - entries] -= delta
+            node = end
+            while node != g:
+                prev = parent[node]
+                if node < groups:
+                    shift(node, prev - groups, -delta)
+                elif node < groups + entries:
+                    if prev < groups:
+                        shift(prev, node - groups, delta)
+                    else:
+                        taken[node - groups] -= delta
+                else:
+                    taken[prev - groups] += delta
+                node = prev
+            want -= delta
+        got[i] = caps[i] - want
+
+    # Each group's units to its lines in serving order, earlier entries to earlier lines.
+    stock = [sorted(held.items()) for held in gflow]
+    at = [0] * groups
+    for i in range(lines):
+        g = group_of[i]
+        need = got[i] if g >= 0 else 0
+        while need:
+            j, units = stock[g][at[g]]
+            part = min(need, units)
+            flow[i][j] = part
+            need -= part
+            if part == units:
+                at[g] += 1
+            else:
+                stock[g][at[g]] = (j, units - part)
+    return flow
+
+
+def _stock_side(caps: list[int], eligible: list[list[int]], avail: list[int]) -> Flow:
+    """Entries taken in FEFO order, each as much as augmenting paths allow: a path never
+    lowers what an earlier entry gives, so this is the greedy of the stock polymatroid and
+    uses the most of every FEFO prefix of stock (a maximum flow among them)."""
     lines = len(caps)
     entries = len(avail)
     takers: list[list[int]] = [[] for _ in range(entries)]  # who may use each entry, serving order
@@ -403,6 +564,37 @@ def lex_flow(caps: list[int], eligible: list[list[int]], avail: list[int], cls: 
                 x = via_line[g]
                 give(g, x, delta)
 
+    return flow
+
+
+def _lex_flow_lines(caps: list[int], eligible: list[list[int]], avail: list[int], cls: list[int]) -> Flow:
+    """`lex_flow` line by line, for parts where few lines share their stock: first the stock
+    side (`_stock_side`), then, with each class's total kept, a line below its cap takes units
+    from a later line wherever a residual path joins them; when no line can, the fills are the
+    greedy of the line polymatroid, the fullest in serving order."""
+    lines = len(caps)
+    entries = len(avail)
+    flow = _stock_side(caps, eligible, avail)
+    holders: list[dict[int, int]] = [{} for _ in range(entries)]
+    spare = list(caps)
+    left = list(avail)
+    for i, held in enumerate(flow):
+        for j, units in held.items():
+            holders[j][i] = units
+            spare[i] -= units
+            left[j] -= units
+
+    def give(i: int, j: int, units: int) -> None:
+        held = flow[i].get(j, 0) + units
+        if held:
+            flow[i][j] = held
+            holders[j][i] = held
+        else:
+            del flow[i][j]
+            del holders[j][i]
+        spare[i] -= units
+        left[j] -= units
+
     # The line side. Nodes: lines, then entries, then classes (an entry with stock left may
     # stand in for any entry of its class, which keeps every class's total).
     filled = [caps[i] - spare[i] for i in range(lines)]
@@ -412,10 +604,13 @@ def lex_flow(caps: list[int], eligible: list[list[int]], avail: list[int], cls: 
     of_class: dict[int, list[int]] = {}
     for j in range(entries):
         of_class.setdefault(cls[j], []).append(j)
+    # Nodes a failed search reached lead only to each other and to no later line holding
+    # stock; no later search (from a later line) can get through them, so they are skipped.
+    dead_nodes: set[int] = set()
     for i in range(waiting[0], lines):
         # A line may lose units to an earlier one above, so who waits is read as it comes.
-        while spare[i] and eligible[i]:
-            # parent[node]: nodes are ("l", line), ("e", entry), ("c", class) packed as ints.
+        while spare[i] and eligible[i] and i not in dead_nodes:
+            # parent[node]: nodes are lines, then entries, then classes, packed as ints.
             parent: dict[int, int] = {i: -1}
             queue = [i]
             end = -1
@@ -423,14 +618,14 @@ def lex_flow(caps: list[int], eligible: list[list[int]], avail: list[int], cls: 
                 if node < lines:
                     for x in eligible[node]:
                         xn = lines + x
-                        if xn not in parent and avail[x] > 0:
+                        if xn not in parent and avail[x] > 0 and xn not in dead_nodes:
                             parent[xn] = node
                             queue.append(xn)
                     continue
                 if node < lines + entries:
                     x = node - lines
                     for b in holders[x]:
-                        if b not in parent:
+                        if b not in parent and b not in dead_nodes:
                             parent[b] = node
                             if b > i:
                                 end = b
@@ -439,16 +634,17 @@ def lex_flow(caps: list[int], eligible: list[list[int]], avail: list[int], cls: 
                     if end >= 0:
                         break
                     cn = lines + entries + cls[x]
-                    if left[x] and cn not in parent:
+                    if left[x] and cn not in parent and cn not in dead_nodes:
                         parent[cn] = node
                         queue.append(cn)
                     continue
                 for y in of_class[node - lines - entries]:
                     yn = lines + y
-                    if yn not in parent and left[y] < avail[y]:
+                    if yn not in parent and left[y] < avail[y] and yn not in dead_nodes:
                         parent[yn] = node
                         queue.append(yn)
             if end < 0:
+                dead_nodes.update(parent)
                 break
             # Walk back from the later line to i: the smallest residual on the way.
             delta = spare[i]

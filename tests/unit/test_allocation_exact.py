@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from allocation import CustomerRule, OrderLine, Plan, StockLot, allocate
-from allocation.exact import Problem, branch_and_bound, lex_flow, solve
+from allocation.exact import Problem, _lex_flow_lines, branch_and_bound, lex_flow, solve
 from tests.helpers.allocation_oracle import (
     brute_force_key,
     milp_key,
@@ -346,3 +346,37 @@ def test_larger_parts_reach_the_integer_programs_best_with_or_without_the_search
 def test_without_lot_limits_one_flow_of_a_larger_part_is_the_best(p: Problem) -> None:
     flow = lex_flow(p.demand, p.eligible, p.avail, p.cls)
     assert p.feasible(flow) and p.key(flow) == milp_of(p)
+
+
+@st.composite
+def crowded_problems(draw: st.DrawFn) -> Problem:
+    """Parts of a busy sku: 65-120 lines (enough to be planned in groups) sharing a few
+    eligible lists, as lines of one rule and ship date do."""
+    entries = draw(st.integers(1, 8))
+    cls = sorted(draw(st.lists(st.integers(0, 3), min_size=entries, max_size=entries)))
+    classes = {c: k for k, c in enumerate(sorted(set(cls)))}
+    lists = [sorted(draw(st.sets(st.integers(0, entries - 1), min_size=1))) for _ in range(draw(st.integers(1, 5)))]
+    lines = draw(st.integers(65, 120))
+    return Problem(
+        demand=draw(st.lists(st.integers(0, 9), min_size=lines, max_size=lines)),
+        limit=[None] * lines,
+        eligible=[lists[draw(st.integers(0, len(lists) - 1))] for _ in range(lines)],
+        avail=draw(st.lists(st.integers(0, 80), min_size=entries, max_size=entries)),
+        cls=[classes[c] for c in cls],
+        lot=list(range(entries)),
+    )
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(crowded_problems())
+def test_lines_sharing_their_stock_are_planned_in_groups_as_well_as_one_by_one(p: Problem) -> None:
+    grouped = lex_flow(p.demand, p.eligible, p.avail, p.cls)
+    assert p.feasible(grouped)
+    assert p.key(grouped) == p.key(_lex_flow_lines(p.demand, p.eligible, p.avail, p.cls))
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(crowded_problems())
+def test_a_crowded_part_is_planned_as_well_as_an_integer_program_can(p: Problem) -> None:
+    grouped = lex_flow(p.demand, p.eligible, p.avail, p.cls)
+    assert p.key(grouped) == milp_of(p)
