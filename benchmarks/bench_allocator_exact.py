@@ -1,9 +1,9 @@
 """The allocator against an independent integer program on thousands of random small waves.
 
-    python -m benchmarks.bench_allocator_exact [--waves 3000] [--seed 15] [--no-write]
+    python -m benchmarks.bench_allocator_exact [--waves 3000] [--seed 15] [--lines 6 --rows 6] [--no-write]
 
-Each wave is one sku with 1-6 lines and 1-6 stock rows: crossing percentage rules, lot-count
-limits (60 % of lines), no-date-reversal, holds and recalls, lots over two locations, and a
+Each wave is one sku with 1-6 lines and 1-6 stock rows (or up to --lines and --rows): crossing
+percentage rules, lot-count limits (60 % of lines), no-date-reversal, holds and recalls, lots over two locations, and a
 quarter of the waves in half units. For each wave it checks every rule on the plan and compares
 the plan's goal (total fill; units per expiry class from the latest down; fills in serving
 order) with the best the integer program finds (tests/helpers/allocation_oracle.py). Writes
@@ -28,6 +28,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--waves", type=int, default=3000)
     parser.add_argument("--seed", type=int, default=15)
+    parser.add_argument("--lines", type=int, default=6, help="most lines in a wave")
+    parser.add_argument("--rows", type=int, default=6, help="most stock rows in a wave")
     parser.add_argument("--no-write", action="store_true", help="print only, leave docs alone")
     args = parser.parse_args(argv)
 
@@ -35,7 +37,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     broken = short_of_best = limited = shortfall_waves = 0
     spent = 0.0
     for n in range(args.waves):
-        lines, lots = random_wave(rng)
+        lines, lots = random_wave(rng, args.lines, args.rows)
         started = time.process_time()
         plan = allocate(lines, lots)
         spent += time.process_time() - started
@@ -48,7 +50,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             short_of_best += 1
             print(f"wave {n}: not the best plan", flush=True)
     summary = (
-        f"{args.waves:,} waves (seed {args.seed}; {limited:,} with a lot-limited line, {shortfall_waves:,} "
+        f"{args.waves:,} waves of up to {args.lines} lines and {args.rows} stock rows "
+        f"(seed {args.seed}; {limited:,} with a lot-limited line, {shortfall_waves:,} "
         f"with a short line): {broken} broke a rule, {short_of_best} fell short of the integer program's best; "
         f"allocate used {spent:.1f} s of CPU in all"
     )
@@ -58,7 +61,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     body = "\n".join(
         [
             "The allocator against an independent integer program (HiGHS through `highspy`, "
-            "`tests/helpers/allocation_oracle.py`) on random one-sku waves of 1–6 lines and 1–6 stock rows: "
+            f"`tests/helpers/allocation_oracle.py`) on random one-sku waves of 1–{args.lines} lines and "
+            f"1–{args.rows} stock rows: "
             "crossing percentage rules, lot-count limits, no-date-reversal, holds and recalls, lots over two "
             "locations, a quarter in half units. Each plan is checked against every rule and its goal "
             "(total fill; then units per expiry class from the latest down; then fills in serving order) "
@@ -67,7 +71,10 @@ def main(argv: Sequence[str] | None = None) -> None:
             summary + ".",
         ]
     )
-    write_section("allocator-exact", "Exact allocation against an integer program", COMMAND, body)
+    command = COMMAND if (args.lines, args.rows) == (6, 6) else f"{COMMAND} --lines {args.lines} --rows {args.rows}"
+    section = "allocator-exact" if (args.lines, args.rows) == (6, 6) else "allocator-exact-larger"
+    title = "Exact allocation against an integer program" + ("" if section == "allocator-exact" else ", larger waves")
+    write_section(section, title, command, body)
 
 
 if __name__ == "__main__":
