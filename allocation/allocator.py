@@ -350,7 +350,9 @@ def _allocate(lines: Iterable[OrderLine], lots: Iterable[StockLot]) -> Plan:
         i = start if parent[start] == start else _find(parent, start)
         while i < n:
             if check_pct and exp[i] != NO_EXPIRY and not meets_pct(exp[i], made[i], t):
-                i = _find(parent, i + 1)
+                i += 1
+                if parent[i] != i:
+                    i = _find(parent, i)
                 continue
             r = rem[i]
             take = need if r >= need else r
@@ -363,7 +365,10 @@ def _allocate(lines: Iterable[OrderLine], lots: Iterable[StockLot]) -> Plan:
                 parent[i] = i + 1
             if not need:
                 break
-            i = _find(parent, i + 1)
+            # Most often the next entry has stock: skip the call.
+            i += 1
+            if parent[i] != i:
+                i = _find(parent, i)
         if g.flow or g.limited:
             g.members.append((pos, line, t, start, lo, len(out)))
         if g.flow:

@@ -495,11 +495,14 @@ def _stock_side(caps: list[int], eligible: list[list[int]], avail: list[int]) ->
     lines = len(caps)
     entries = len(avail)
     takers: list[list[int]] = [[] for _ in range(entries)]  # who may use each entry, serving order
+    lists: dict[int, list[list[int]]] = {}  # lines often share one eligible list
     for i in range(lines):
         if caps[i] > 0:
-            for j in eligible[i]:
-                if avail[j] > 0:
-                    takers[j].append(i)
+            found = lists.get(id(eligible[i]))
+            if found is None:
+                found = lists[id(eligible[i])] = [takers[j] for j in eligible[i] if avail[j] > 0]
+            for who in found:
+                who.append(i)
     flow: Flow = [{} for _ in range(lines)]
     holders: list[dict[int, int]] = [{} for _ in range(entries)]
     spare = list(caps)
@@ -519,14 +522,27 @@ def _stock_side(caps: list[int], eligible: list[list[int]], avail: list[int]) ->
     # Lines a failed search reached have no room and hold only stock that leads back to them:
     # no later path can pass through them, so they are skipped for good.
     dead: set[int] = set()
+    # Units lines still want: once none, no search can find room, and the flow is done.
+    wanted = sum(spare[i] for i in range(lines) if spare[i] > 0)
     for j in range(entries):
+        if not wanted:
+            break
         if not takers[j]:
             continue
+        # Nobody holds entry j yet: lines take it in serving order while it lasts.
+        lj = left[j]
+        took = holders[j]
         for i in takers[j]:
-            if spare[i]:
-                give(i, j, min(spare[i], left[j]))
-                if not left[j]:
+            s = spare[i]
+            if s:
+                units = s if s < lj else lj
+                flow[i][j] = took[i] = units
+                spare[i] = s - units
+                wanted -= units
+                lj -= units
+                if not lj:
                     break
+        left[j] = lj
         while left[j]:
             # Backwards from j: which line could take more of it, if others let go of stock?
             via_line: dict[int, int] = {}  # line -> the entry it would take more of
@@ -558,6 +574,7 @@ def _stock_side(caps: list[int], eligible: list[list[int]], avail: list[int]) ->
                 x = via_line[g]
             x = via_line[found]
             give(found, x, delta)
+            wanted -= delta
             while x != j:
                 g = via_entry[x]
                 give(g, x, -delta)
