@@ -498,10 +498,10 @@ def _stock_side(caps: list[int], eligible: list[list[int]], avail: list[int]) ->
     lists: dict[int, list[list[int]]] = {}  # lines often share one eligible list
     for i in range(lines):
         if caps[i] > 0:
-            found = lists.get(id(eligible[i]))
-            if found is None:
-                found = lists[id(eligible[i])] = [takers[j] for j in eligible[i] if avail[j] > 0]
-            for who in found:
+            usable = lists.get(id(eligible[i]))
+            if usable is None:
+                usable = lists[id(eligible[i])] = [takers[j] for j in eligible[i] if avail[j] > 0]
+            for who in usable:
                 who.append(i)
     flow: Flow = [{} for _ in range(lines)]
     holders: list[dict[int, int]] = [{} for _ in range(entries)]
