@@ -126,6 +126,7 @@ class _Sku:
         "sku",
         "stock",
         "unit",
+        "usable",
         "views",
     )
 
@@ -165,6 +166,8 @@ class _Sku:
         self.holders: list[dict[int, Decimal]] = []
         self.flow_lines: dict[int, _FlowLine] = {}
         self.views: list[tuple[StockLot, bool, int | None, int]] | None = None
+        # Per (terms, start): the entries such lines may use that held stock at the start.
+        self.usable: dict[tuple[int, int], list[int]] = {}
 
     def has_stock(self) -> bool:
         return _find(self.next_free, 0) < self.n
@@ -760,6 +763,27 @@ def _eligible_at(g: _Sku, t: LineTerms, i: int) -> bool:
     return not t.pct_num or g.exp[i] == NO_EXPIRY or meets_pct(g.exp[i], g.made[i], t)
 
 
+def _usable(g: _Sku, t: LineTerms, start: int) -> list[int]:
+    """The entries a line may use that held stock at the start of the wave, in FEFO order.
+
+    Lines of one rule and ship date share their terms, and so this list (kept on the sku)."""
+    key = (id(t), start)
+    found = g.usable.get(key)
+    if found is None:
+        avail0 = g.avail0
+        if t.pct_num:
+            exp, made = g.exp, g.made
+            found = [
+                i
+                for i in range(start, g.n)
+                if avail0[i] and (exp[i] == NO_EXPIRY or meets_pct(exp[i], made[i], t))
+            ]
+        else:
+            found = [i for i in range(start, g.n) if avail0[i]]
+        g.usable[key] = found
+    return found
+
+
 def _no_earlier_stock_left(g: _Sku) -> bool:
     rem, avail0, exp, n = g.rem, g.avail0, g.exp, g.n
     last = None
@@ -795,32 +819,29 @@ def _top_lots(g: _Sku, t: LineTerms, start: int, limit: int) -> Decimal:
     """What the line's `limit` largest eligible lots held at the start of the wave."""
     totals: dict[int, Decimal] = {}
     entries, avail0 = g.entries, g.avail0
-    for i in range(start, g.n):
-        if avail0[i] and _eligible_at(g, t, i):
-            lot_id = entries[i].lot_id
-            totals[lot_id] = totals.get(lot_id, ZERO) + avail0[i]
+    for i in _usable(g, t, start):
+        lot_id = entries[i].lot_id
+        totals[lot_id] = totals.get(lot_id, ZERO) + avail0[i]
     return sum(sorted(totals.values(), reverse=True)[:limit], ZERO)
 
 
 def _matches_relaxation(g: _Sku, missing: dict[int, Decimal]) -> bool:
     n, avail0 = g.n, g.avail0
     rem = list(avail0)
-    parent = [i if i == n or rem[i] else i + 1 for i in range(n + 1)]
     for _, line, t, start, _, _ in g.members:
         want = line.quantity
         limit = line.rule.max_lots_per_line
         if limit is not None:
             want = min(want, _top_lots(g, t, start, limit))
         need = want
-        i = _find(parent, start)
-        while i < n and need:
-            if _eligible_at(g, t, i):
-                take = need if rem[i] >= need else rem[i]
-                rem[i] -= take
+        for i in _usable(g, t, start):
+            if not need:
+                break
+            r = rem[i]
+            if r:
+                take = need if r >= need else r
+                rem[i] = r - take
                 need -= take
-                if not rem[i]:
-                    parent[i] = i + 1
-            i = _find(parent, i + 1)
         if want - need != line.quantity - missing.get(line.line_id, ZERO):
             return False
     exp = g.exp
@@ -859,9 +880,7 @@ def _solve_exactly(
     shared: dict[tuple[int, int], list[int]] = {}
     eligible = []
     for _, _, t, start, _, _ in members:
-        found = shared.get((id(t), start))
-        if found is None:
-            found = shared[(id(t), start)] = [i for i in range(start, n) if avail0[i] and _eligible_at(g, t, i)]
+        found = shared[(id(t), start)] = _usable(g, t, start)
         eligible.append(found)
     # The served plan, per member: entry -> quantity.
     entry_of = {(e.lot_id, e.location_id): i for i, e in enumerate(entries)}
@@ -877,12 +896,24 @@ def _solve_exactly(
             held[i] = held.get(i, ZERO) + item.quantity
         served.append(held)
 
+    # Union-find with the smallest entry as each root; most entries are roots or one step away.
     link = list(range(n))
     for found in shared.values():
+        if not found:
+            continue
+        a = found[0]
+        if link[a] != a:
+            a = _find(link, a)
         for i in found[1:]:
-            a, b = _find(link, found[0]), _find(link, i)
+            b = link[i]
+            if link[b] != b:
+                b = _find(link, b)
             if a != b:
-                link[max(a, b)] = min(a, b)
+                if a < b:
+                    link[b] = a
+                else:
+                    link[a] = b
+                    a = b
     parts: dict[int, list[int]] = {}
     for m, found in enumerate(eligible):
         if found:
