@@ -165,7 +165,7 @@ class _Sku:
         self.dead: set[int] = set()
         self.holders: list[dict[int, Decimal]] = []
         self.flow_lines: dict[int, _FlowLine] = {}
-        self.views: list[tuple[StockLot, bool, int | None, int]] | None = None
+        self.views: list[tuple[StockLot, Decimal, bool, int | None, int]] | None = None
         # Per (terms, start): the entries such lines may use that held stock at the start.
         self.usable: dict[tuple[int, int], list[int]] = {}
 
@@ -217,23 +217,31 @@ class _Sku:
             )
         return made
 
-    def lot_views(self) -> list[tuple[StockLot, bool, int | None, int]]:
-        """Each lot on hand once, in FEFO order, for reasons: (the lot with its quantity summed
-        over locations, released?, expiry ordinal, made ordinal)."""
+    def lot_views(self) -> list[tuple[StockLot, Decimal, bool, int | None, int]]:
+        """Each lot on hand once, in FEFO order, for reasons: (its first stock row, its quantity
+        summed over locations, released?, expiry ordinal, made ordinal). The summed lot itself is
+        made only for the few lots a shortage names."""
         if self.views is None:
             totals: dict[int, Decimal] = {}
             first: dict[int, StockLot] = {}
             for s in self.stock:
                 if s.available > 0:
-                    totals[s.lot_id] = totals.get(s.lot_id, ZERO) + s.available
-                    first.setdefault(s.lot_id, s)
-            views = []
-            for lot_id, s in first.items():
-                if totals[lot_id] != s.available:
-                    s = replace(s, available=totals[lot_id], location_id=0, location_code="")
-                expiry = None if s.expiry is None else s.expiry.toordinal()
-                views.append((s, s.status == "released", expiry, s.made_on.toordinal()))
-            self.views = views
+                    lot_id = s.lot_id
+                    if lot_id in totals:
+                        totals[lot_id] += s.available
+                    else:
+                        totals[lot_id] = s.available
+                        first[lot_id] = s
+            self.views = [
+                (
+                    s,
+                    totals[lot_id],
+                    s.status == "released",
+                    None if s.expiry is None else s.expiry.toordinal(),
+                    s.made_on.toordinal(),
+                )
+                for lot_id, s in first.items()
+            ]
         return self.views
 
 
@@ -708,11 +716,15 @@ def _shortage(
     named = 0
     unnamed = 0
     ineligible = ZERO
-    for view, released, expiry, made in g.lot_views():
+    for first, total, released, expiry, made in g.lot_views():
         if released and accepts_expiry(expiry, made, t):
             continue
-        ineligible += view.available
+        ineligible += total
         if named < MAX_LOTS_NAMED:
+            # The lot as a whole, its quantity summed over locations.
+            view = (
+                first if total == first.available else replace(first, available=total, location_id=0, location_code="")
+            )
             why = ineligibility(view, line, t)
             if why is not None:
                 lots.append(why.message)
@@ -774,9 +786,7 @@ def _usable(g: _Sku, t: LineTerms, start: int) -> list[int]:
         if t.pct_num:
             exp, made = g.exp, g.made
             found = [
-                i
-                for i in range(start, g.n)
-                if avail0[i] and (exp[i] == NO_EXPIRY or meets_pct(exp[i], made[i], t))
+                i for i in range(start, g.n) if avail0[i] and (exp[i] == NO_EXPIRY or meets_pct(exp[i], made[i], t))
             ]
         else:
             found = [i for i in range(start, g.n) if avail0[i]]
