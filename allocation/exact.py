@@ -241,7 +241,8 @@ class _Nodes:
                         totals[p.lot[j]] = totals.get(p.lot[j], 0) + p.avail[j]
                 lots = sorted(totals, key=lambda lot: (-totals[lot], lot))[:limit]
                 if cover:
-                    fefo = sorted(totals, key=lambda lot: min(j for j in p.eligible[i] if p.lot[j] == lot))
+                    # Entries are in FEFO order, so lots first met first are the FEFO-earliest.
+                    fefo = list(totals)
                     lots = _covering([totals[lot] for lot in fefo], sum(relaxed[i].values()), limit, fefo) or lots
                 taken.update(lots)
                 node[i] = (frozenset(lots), frozenset())
