@@ -121,6 +121,7 @@ class _Sku:
         "n",
         "nested",
         "next_free",
+        "plain",
         "rem",
         "served",
         "sku",
@@ -156,6 +157,9 @@ class _Sku:
         self.flow = False
         # limited: some line of the sku has a lot-count limit.
         self.limited = False
+        # plain: every limited line so far took what it would have taken without its limit
+        # (its earliest eligible lots covered it within the limit, or were all there was).
+        self.plain = True
         # The lines of a flow or limited sku as served: (pos, line, terms, start, lo, hi), where
         # out[lo:hi] is the line's slice of the output.
         self.members: list[_Member] = []
@@ -399,6 +403,11 @@ def _allocate(lines: Iterable[OrderLine], lots: Iterable[StockLot]) -> Plan:
             missing.setdefault(s.sku, {})[s.line_id] = s.missing
         redone: list[tuple[int, Shortage]] = []
         for g in hard:
+            if not g.flow and g.plain:
+                # Eligible stock is a FEFO suffix for every line and no limit changed what a
+                # line took: the plan is the plain FEFO greedy, the best plan even without the
+                # limits, and it keeps them.
+                continue
             if not _certified(g, missing.get(g.sku, {})):
                 redone += _solve_exactly(g, out, replaced)
         if replaced:
@@ -445,6 +454,7 @@ def _serve_special(
         for i in first:
             got += _take(g, line, i, need - got, rec, out)
     else:
+        g.plain = False
         candidates = _candidates(g, t, start)
         available = sum((avail for _, avail in candidates), ZERO)
         chosen, limit_bit = _choose_lots(candidates, need, limit)
