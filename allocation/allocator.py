@@ -70,8 +70,10 @@ MAX_LOTS_NAMED = 5
 #
 # That served plan is then proved best, or replaced by the best, for every sku where it might
 # not be: skus with a lot-limited line, and skus whose eligible sets are not nested (where a
-# line may hold a later lot while an earlier one it could have taken serves nobody). Cheap
-# proofs come first (`_certified`); failing them, each connected part of the sku (lines joined
+# line may hold a later lot while an earlier one it could have taken serves nobody). A nested
+# sku whose limited lines all took what they would have without a limit needs no proof (its plan
+# is the plain FEFO greedy, best even without limits); cheap proofs come next (`_certified`);
+# failing them, each connected part of the sku (lines joined
 # by stock they may share) that has a limited line, or belongs to a non-nested sku, is solved
 # by `exact.solve` with the served plan as the answer to beat (see allocation/exact.py: the
 # relaxation without limits, plans repaired from it, then branch and bound; all exact, all in
