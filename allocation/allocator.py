@@ -1,4 +1,4 @@
-"""FEFO wave allocation: earliest eligible lots first, filling as much as an exact solver."""
+"""FEFO wave allocation: the maximum fill, then earliest expiry first, then serving order."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from allocation.eligibility import (
     line_terms,
     meets_pct,
 )
+from allocation.exact import Problem, solve
 from allocation.fefo import fefo_key, serve_key
 from allocation.model import Allocation, OrderLine, Plan, Shortage, StockLot
 from allocation.text import number, plural, quantity
@@ -65,8 +66,18 @@ MAX_LOTS_NAMED = 5
 #     the earliest lot that still lets the remaining slots cover the rest (lexicographically
 #     smallest FEFO positions), using up old stock first;
 #   - else the k largest lots (earlier first on equal size), all of them, and the shortage says so.
-# Such lines keep what they took (augmenting paths do not reroute them); the optimality above is
-# claimed for waves whose lines have no lot-count limit.
+# Such lines keep what they took (augmenting paths do not reroute them).
+#
+# That served plan is then proved best, or replaced by the best, for every sku where it might
+# not be: skus with a lot-limited line, and skus whose eligible sets are not nested (where a
+# line may hold a later lot while an earlier one it could have taken serves nobody). A nested
+# sku whose limited lines all took what they would have without a limit needs no proof (its plan
+# is the plain FEFO greedy, best even without limits); cheap proofs come next (`_certified`);
+# failing them, each connected part of the sku (lines joined
+# by stock they may share) that has a limited line, or belongs to a non-nested sku, is solved
+# by `exact.solve` with the served plan as the answer to beat (see allocation/exact.py: the
+# relaxation without limits, plans repaired from it, then branch and bound; all exact, all in
+# whole units). Other skus keep the greedy, which is already best there.
 
 
 class _FlowLine:
@@ -86,6 +97,9 @@ class _FlowLine:
         self.span = (0, 0)
 
 
+# A line of a flow or limited sku: (pos, line, terms, start, lo, hi), out[lo:hi] its output.
+_Member = tuple[int, OrderLine, LineTerms, int, int, int]
+
 # A line served before its sku was indexed: (pos, line, terms, start, limited, lo, hi), where
 # output[lo:hi] are its allocations.
 _Served = tuple[int, OrderLine, LineTerms, int, bool, int, int]
@@ -95,6 +109,7 @@ class _Sku:
     """One sku's stock in FEFO order with the quantities still free during the wave."""
 
     __slots__ = (
+        "avail0",
         "dead",
         "entries",
         "exp",
@@ -102,20 +117,26 @@ class _Sku:
         "flow_lines",
         "holders",
         "indexed",
+        "limited",
         "made",
+        "members",
         "n",
         "nested",
         "next_free",
+        "plain",
         "rem",
         "served",
+        "sku",
         "stock",
         "unit",
+        "usable",
         "views",
     )
 
     def __init__(self, stock: list[StockLot]) -> None:
         stock.sort(key=fefo_key)
         self.stock = stock
+        self.sku = stock[0].sku
         self.unit = stock[0].unit
         entries = [s for s in stock if s.status == "released"]
         self.entries = entries
@@ -123,6 +144,7 @@ class _Sku:
         self.exp = [NO_EXPIRY if e.expiry is None else e.expiry.toordinal() for e in entries]
         self.made = [e.made_on.toordinal() for e in entries]
         self.rem = [e.available if e.available > 0 else ZERO for e in entries]
+        self.avail0 = list(self.rem)
         # next_free[i] == i when entry i has stock; index n is the end sentinel.
         self.next_free = [i if i == n or self.rem[i] else i + 1 for i in range(n + 1)]
         # nested: made dates rise with expiry and every life is positive, so a percentage rule
@@ -135,13 +157,23 @@ class _Sku:
         )
         # flow: eligible sets may not be nested, so a short line may need rerouting.
         self.flow = False
+        # limited: some line of the sku has a lot-count limit.
+        self.limited = False
+        # plain: every limited line so far took what it would have taken without its limit
+        # (its earliest eligible lots covered it within the limit, or were all there was).
+        self.plain = True
+        # The lines of a flow or limited sku as served: (pos, line, terms, start, lo, hi), where
+        # out[lo:hi] is the line's slice of the output.
+        self.members: list[_Member] = []
         self.served: list[_Served] = []
         # indexed: who-holds-what is kept from here on, in flow_lines and holders.
         self.indexed = False
         self.dead: set[int] = set()
         self.holders: list[dict[int, Decimal]] = []
         self.flow_lines: dict[int, _FlowLine] = {}
-        self.views: list[tuple[StockLot, bool, int | None, int]] | None = None
+        self.views: list[tuple[StockLot, Decimal, bool, int | None, int]] | None = None
+        # Per (terms, start): the entries such lines may use that held stock at the start.
+        self.usable: dict[tuple[int, int], list[int]] = {}
 
     def has_stock(self) -> bool:
         return _find(self.next_free, 0) < self.n
@@ -191,23 +223,31 @@ class _Sku:
             )
         return made
 
-    def lot_views(self) -> list[tuple[StockLot, bool, int | None, int]]:
-        """Each lot on hand once, in FEFO order, for reasons: (the lot with its quantity summed
-        over locations, released?, expiry ordinal, made ordinal)."""
+    def lot_views(self) -> list[tuple[StockLot, Decimal, bool, int | None, int]]:
+        """Each lot on hand once, in FEFO order, for reasons: (its first stock row, its quantity
+        summed over locations, released?, expiry ordinal, made ordinal). The summed lot itself is
+        made only for the few lots a shortage names."""
         if self.views is None:
             totals: dict[int, Decimal] = {}
             first: dict[int, StockLot] = {}
             for s in self.stock:
                 if s.available > 0:
-                    totals[s.lot_id] = totals.get(s.lot_id, ZERO) + s.available
-                    first.setdefault(s.lot_id, s)
-            views = []
-            for lot_id, s in first.items():
-                if totals[lot_id] != s.available:
-                    s = replace(s, available=totals[lot_id], location_id=0, location_code="")
-                expiry = None if s.expiry is None else s.expiry.toordinal()
-                views.append((s, s.status == "released", expiry, s.made_on.toordinal()))
-            self.views = views
+                    lot_id = s.lot_id
+                    if lot_id in totals:
+                        totals[lot_id] += s.available
+                    else:
+                        totals[lot_id] = s.available
+                        first[lot_id] = s
+            self.views = [
+                (
+                    s,
+                    totals[lot_id],
+                    s.status == "released",
+                    None if s.expiry is None else s.expiry.toordinal(),
+                    s.made_on.toordinal(),
+                )
+                for lot_id, s in first.items()
+            ]
         return self.views
 
 
@@ -236,8 +276,23 @@ def _index_stock(lots: Iterable[StockLot]) -> dict[str, _Sku]:
 def allocate(lines: Iterable[OrderLine], lots: Iterable[StockLot]) -> Plan:
     """Allocate a wave of order lines to stock, first expiry first out.
 
-    Deterministic: the same lines and lots, in any order, give the same plan. `lots` are the
-    pickable stock of the shipping warehouse; each quantity is used at most once in the wave.
+    The plan keeps every rule (eligibility, stock on hand, quantity ordered, lot-count limits)
+    and, for every wave, lot-count limits included, is the best plan of the wave in this order:
+
+    1. Maximum fill: no plan allocates more units over the wave.
+    2. Lexicographic FEFO among maximum fills: stock is grouped into expiry classes (one per
+       expiry date; undated stock is the latest class). Of all maximum fills, the plan uses the
+       fewest units of the latest class; among those, the fewest of the next latest; and so on
+       down to the earliest. What stays behind is the latest-expiring stock it can be.
+    3. Serving order among those: the first line served (ship date, priority, sequence) is
+       filled as fully as possible, then the second, and so on.
+
+    A line without a lot-count limit never holds a lot while an earlier lot it may take is left
+    over. (A limited line may: a later, larger lot can cover it within its limit.)
+    Quantities are exact Decimals throughout. Every short line gets a Shortage whose reasons
+    say why, in words. Deterministic: the same lines and lots, in any order, give the same plan.
+    `lots` are the pickable stock of the shipping warehouse; each quantity is used at most once
+    in the wave.
     """
     # A wave builds no reference cycles, but its many new objects would set off full scans of
     # the whole heap by the cycle collector (about half the time of a 100k-line wave), so the
@@ -258,10 +313,14 @@ def _allocate(lines: Iterable[OrderLine], lots: Iterable[StockLot]) -> Plan:
     if len({line.line_id for line in ordered}) != len(ordered):
         raise ValueError("order line ids must be unique within a wave")
     for line in ordered:
-        if line.rule.min_remaining_pct:
+        rule = line.rule
+        if rule.min_remaining_pct or rule.max_lots_per_line is not None:
             g = stock.get(line.sku)
-            if g is not None and not g.nested:
-                g.flow = True
+            if g is not None:
+                if rule.max_lots_per_line is not None:
+                    g.limited = True
+                if rule.min_remaining_pct and not g.nested:
+                    g.flow = True
 
     out: list[Allocation | _FlowLine] = []
     shortages: list[Shortage] = []
@@ -294,7 +353,9 @@ def _allocate(lines: Iterable[OrderLine], lots: Iterable[StockLot]) -> Plan:
         start = bisect_left(g.exp, t.floor)
 
         if g.indexed or rule.max_lots_per_line is not None:
+            lo = len(out)
             _serve_special(g, pos, line, t, start, need, out, shortages)
+            g.members.append((pos, line, t, start, lo, len(out)))
             continue
 
         # The common case, kept inline: no lot-count limit, sku not indexed.
@@ -306,7 +367,9 @@ def _allocate(lines: Iterable[OrderLine], lots: Iterable[StockLot]) -> Plan:
         i = start if parent[start] == start else _find(parent, start)
         while i < n:
             if check_pct and exp[i] != NO_EXPIRY and not meets_pct(exp[i], made[i], t):
-                i = _find(parent, i + 1)
+                i += 1
+                if parent[i] != i:
+                    i = _find(parent, i)
                 continue
             r = rem[i]
             take = need if r >= need else r
@@ -319,7 +382,12 @@ def _allocate(lines: Iterable[OrderLine], lots: Iterable[StockLot]) -> Plan:
                 parent[i] = i + 1
             if not need:
                 break
-            i = _find(parent, i + 1)
+            # Most often the next entry has stock: skip the call.
+            i += 1
+            if parent[i] != i:
+                i = _find(parent, i)
+        if g.flow or g.limited:
+            g.members.append((pos, line, t, start, lo, len(out)))
         if g.flow:
             g.served.append((pos, line, t, start, False, lo, len(out)))
             if need and g.has_stock() and (need < line.quantity or _any_eligible(g, t, start)):
@@ -329,7 +397,27 @@ def _allocate(lines: Iterable[OrderLine], lots: Iterable[StockLot]) -> Plan:
             got = line.quantity - need
             shortages.append(_shortage(g, line, t, got, got))
 
-    return Plan(_flatten(out, stock), tuple(shortages))
+    replaced: dict[int, tuple[int, int, list[Allocation]]] = {}
+    hard = [g for g in stock.values() if g.members]
+    if hard:
+        missing: dict[str, dict[int, Decimal]] = {}
+        for s in shortages:
+            missing.setdefault(s.sku, {})[s.line_id] = s.missing
+        redone: list[tuple[int, Shortage]] = []
+        for g in hard:
+            if not g.flow and g.plain:
+                # Eligible stock is a FEFO suffix for every line and no limit changed what a
+                # line took: the plan is the plain FEFO greedy, the best plan even without the
+                # limits, and it keeps them.
+                continue
+            if not _certified(g, missing.get(g.sku, {})):
+                redone += _solve_exactly(g, out, replaced)
+        if replaced:
+            pos_of = {line.line_id: pos for pos, line in enumerate(ordered)}
+            again = {ordered[pos].line_id for pos in replaced}
+            kept = [(pos_of[s.line_id], s) for s in shortages if s.line_id not in again]
+            shortages = [s for _, s in sorted(kept + redone, key=lambda item: item[0])]
+    return Plan(_flatten(out, stock, replaced), tuple(shortages))
 
 
 def _serve_special(
@@ -368,6 +456,7 @@ def _serve_special(
         for i in first:
             got += _take(g, line, i, need - got, rec, out)
     else:
+        g.plain = False
         candidates = _candidates(g, t, start)
         available = sum((avail for _, avail in candidates), ZERO)
         chosen, limit_bit = _choose_lots(candidates, need, limit)
@@ -592,16 +681,26 @@ def _shift(holders: list[dict[int, Decimal]], a: _FlowLine, i: int, delta: Decim
         del holders[i][a.pos]
 
 
-def _flatten(out: list[Allocation | _FlowLine], stock: dict[str, _Sku]) -> tuple[Allocation, ...]:
-    """The plan's allocations in serving order, rewriting the lines of indexed skus."""
+def _flatten(
+    out: list[Allocation | _FlowLine],
+    stock: dict[str, _Sku],
+    replaced: dict[int, tuple[int, int, list[Allocation]]],
+) -> tuple[Allocation, ...]:
+    """The plan's allocations in serving order, rewriting the lines of indexed skus and the
+    lines the exact method changed."""
     indexed = [g for g in stock.values() if g.indexed]
-    if not indexed:
+    if not indexed and not replaced:
         return cast(tuple[Allocation, ...], tuple(out))  # nothing indexed: no _FlowLine in out
-    # Each indexed line replaces its slice of the output: what it wrote before indexing, or the
+    # Each such line replaces its slice of the output: what it wrote before indexing, or the
     # placeholder it left after. Equal starts (empty slices) keep serving order.
-    edits = sorted(
-        (rec.span[0], rec.pos, rec.span[1], g.allocations_of(rec)) for g in indexed for rec in g.flow_lines.values()
-    )
+    edits = [
+        (rec.span[0], rec.pos, rec.span[1], g.allocations_of(rec))
+        for g in indexed
+        for rec in g.flow_lines.values()
+        if rec.pos not in replaced
+    ]
+    edits += [(lo, pos, hi, allocations) for pos, (lo, hi, allocations) in replaced.items()]
+    edits.sort(key=lambda edit: (edit[0], edit[1]))
     flat: list[Allocation] = []
     at = 0
     for lo, _, hi, allocations in edits:
@@ -629,11 +728,15 @@ def _shortage(
     named = 0
     unnamed = 0
     ineligible = ZERO
-    for view, released, expiry, made in g.lot_views():
+    for first, total, released, expiry, made in g.lot_views():
         if released and accepts_expiry(expiry, made, t):
             continue
-        ineligible += view.available
+        ineligible += total
         if named < MAX_LOTS_NAMED:
+            # The lot as a whole, its quantity summed over locations.
+            view = (
+                first if total == first.available else replace(first, available=total, location_id=0, location_code="")
+            )
             why = ineligibility(view, line, t)
             if why is not None:
                 lots.append(why.message)
@@ -656,3 +759,278 @@ def _shortage(
             )
     reasons += lots
     return Shortage(line.line_id, line.sku, requested, allocated, requested - allocated, tuple(reasons))
+
+
+# --- proving the served plan best, or finding the best exactly ----------------------------------
+
+
+def _certified(g: _Sku, missing: dict[int, Decimal]) -> bool:
+    """Cheap proofs that the served plan of a flow or limited sku is already the exact best.
+
+    1. Every line is filled and no stock any line may use is left over with an earlier expiry
+       than the latest stock used: any plan filling as much must use all of that earlier stock,
+       and so at least as much of every later class.
+    2. (Nested skus.) The plan equals, in total, in units per expiry class and in every line's
+       fill, the best plan of the relaxation that forgets lot limits and caps each limited line
+       at what its largest eligible lots hold. Eligible stock is a FEFO suffix for every line,
+       so that best plan is the plain FEFO greedy in serving order, and a plan that reaches a
+       relaxation's best is best.
+    """
+    if not missing and _no_earlier_stock_left(g):
+        return True
+    if g.flow:
+        return False
+    return _matches_relaxation(g, missing)
+
+
+def _eligible_at(g: _Sku, t: LineTerms, i: int) -> bool:
+    return not t.pct_num or g.exp[i] == NO_EXPIRY or meets_pct(g.exp[i], g.made[i], t)
+
+
+def _usable(g: _Sku, t: LineTerms, start: int) -> list[int]:
+    """The entries a line may use that held stock at the start of the wave, in FEFO order.
+
+    Lines of one rule and ship date share their terms, and so this list (kept on the sku)."""
+    key = (id(t), start)
+    found = g.usable.get(key)
+    if found is None:
+        avail0 = g.avail0
+        if t.pct_num:
+            exp, made = g.exp, g.made
+            found = [
+                i for i in range(start, g.n) if avail0[i] and (exp[i] == NO_EXPIRY or meets_pct(exp[i], made[i], t))
+            ]
+        else:
+            found = [i for i in range(start, g.n) if avail0[i]]
+        g.usable[key] = found
+    return found
+
+
+def _no_earlier_stock_left(g: _Sku) -> bool:
+    rem, avail0, exp, n = g.rem, g.avail0, g.exp, g.n
+    last = None
+    for i in range(n - 1, -1, -1):
+        if rem[i] != avail0[i]:
+            last = exp[i]
+            break
+    if last is None:
+        return True
+    plain = n
+    seen: set[tuple[int, int]] = set()
+    picky: list[tuple[LineTerms, int]] = []
+    for _, _, t, start, _, _ in g.members:
+        if not t.pct_num:
+            plain = min(plain, start)
+        elif (id(t), start) not in seen:  # lines of one rule and ship date share their terms
+            seen.add((id(t), start))
+            picky.append((t, start))
+    for i in range(n):
+        if exp[i] >= last:
+            break
+        if not rem[i]:
+            continue
+        if i >= plain:
+            return False
+        for t, start in picky:
+            if start <= i and _eligible_at(g, t, i):
+                return False
+    return True
+
+
+def _top_lots(g: _Sku, t: LineTerms, start: int, limit: int) -> Decimal:
+    """What the line's `limit` largest eligible lots held at the start of the wave."""
+    totals: dict[int, Decimal] = {}
+    entries, avail0 = g.entries, g.avail0
+    for i in _usable(g, t, start):
+        lot_id = entries[i].lot_id
+        totals[lot_id] = totals.get(lot_id, ZERO) + avail0[i]
+    return sum(sorted(totals.values(), reverse=True)[:limit], ZERO)
+
+
+def _matches_relaxation(g: _Sku, missing: dict[int, Decimal]) -> bool:
+    n, avail0 = g.n, g.avail0
+    rem = list(avail0)
+    for _, line, t, start, _, _ in g.members:
+        want = line.quantity
+        limit = line.rule.max_lots_per_line
+        if limit is not None:
+            want = min(want, _top_lots(g, t, start, limit))
+        need = want
+        for i in _usable(g, t, start):
+            if not need:
+                break
+            r = rem[i]
+            if r:
+                take = need if r >= need else r
+                rem[i] = r - take
+                need -= take
+        if want - need != line.quantity - missing.get(line.line_id, ZERO):
+            return False
+    exp = g.exp
+    i = 0
+    while i < n:
+        k, ours, best = i, ZERO, ZERO
+        while k < n and exp[k] == exp[i]:
+            ours += avail0[k] - g.rem[k]
+            best += avail0[k] - rem[k]
+            k += 1
+        if ours != best:
+            return False
+        i = k
+    return True
+
+
+def _places(value: Decimal) -> int:
+    exponent = value.as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
+def _solve_exactly(
+    g: _Sku,
+    out: list[Allocation | _FlowLine],
+    replaced: dict[int, tuple[int, int, list[Allocation]]],
+) -> list[tuple[int, Shortage]]:
+    """Re-plan the sku's connected parts exactly where the served plan may fall short.
+
+    Lines are joined when they may use a common entry; a part of a nested sku without a
+    limited line is already best (FEFO greedy), every other part goes to `exact.solve`, with
+    the served plan as the answer to beat. Returns the shortages of the lines it changed.
+    """
+    n, exp, avail0, entries = g.n, g.exp, g.avail0, g.entries
+    members = g.members
+    # Lines of one rule and ship date share their terms, and so their eligible stock.
+    shared: dict[tuple[int, int], list[int]] = {}
+    eligible = []
+    for _, _, t, start, _, _ in members:
+        found = shared[(id(t), start)] = _usable(g, t, start)
+        eligible.append(found)
+    # The served plan, per member: entry -> quantity.
+    entry_of = {(e.lot_id, e.location_id): i for i, e in enumerate(entries)}
+    served: list[dict[int, Decimal]] = []
+    for pos, _, _, _, lo, hi in members:
+        if g.indexed:
+            served.append(dict(g.flow_lines[pos].alloc))
+            continue
+        held: dict[int, Decimal] = {}
+        for item in out[lo:hi]:
+            assert isinstance(item, Allocation)
+            i = entry_of[(item.lot_id, item.location_id)]
+            held[i] = held.get(i, ZERO) + item.quantity
+        served.append(held)
+
+    # Union-find with the smallest entry as each root; most entries are roots or one step away.
+    link = list(range(n))
+    for found in shared.values():
+        if not found:
+            continue
+        a = found[0]
+        if link[a] != a:
+            a = _find(link, a)
+        for i in found[1:]:
+            b = link[i]
+            if link[b] != b:
+                b = _find(link, b)
+            if a != b:
+                if a < b:
+                    link[b] = a
+                else:
+                    link[a] = b
+                    a = b
+    parts: dict[int, list[int]] = {}
+    for m, found in enumerate(eligible):
+        if found:
+            parts.setdefault(_find(link, found[0]), []).append(m)
+
+    final = [dict(held) for held in served]
+    changed: list[int] = []
+    for part in parts.values():
+        if not g.flow and all(members[m][1].rule.max_lots_per_line is None for m in part):
+            continue
+        lists = {id(eligible[m]): eligible[m] for m in part}
+        used = sorted({i for found in lists.values() for i in found})
+        local = {i: k for k, i in enumerate(used)}
+        places = max(
+            max((_places(q) for q in {members[m][1].quantity for m in part}), default=0),
+            max((_places(avail0[i]) for i in used), default=0),
+        )
+        # Lines sharing eligible stock share its local list too.
+        local_lists = {key: [local[i] for i in found] for key, found in lists.items()}
+        classes = sorted({exp[i] for i in used})
+        class_of = {e: k for k, e in enumerate(classes)}
+        lots = {entries[i].lot_id for i in used}
+        lot_index = {lot_id: k for k, lot_id in enumerate(sorted(lots))}
+        problem = Problem(
+            demand=[int(members[m][1].quantity.scaleb(places)) for m in part],
+            limit=[members[m][1].rule.max_lots_per_line for m in part],
+            eligible=[local_lists[id(eligible[m])] for m in part],
+            avail=[int(avail0[i].scaleb(places)) for i in used],
+            cls=[class_of[exp[i]] for i in used],
+            lot=[lot_index[entries[i].lot_id] for i in used],
+        )
+        incumbent = [{local[i]: int(q.scaleb(places)) for i, q in served[m].items() if q} for m in part]
+        best = solve(problem, incumbent)
+        if best == incumbent:
+            continue
+        for m, units_of in zip(part, best, strict=True):
+            final[m] = {used[k]: Decimal(units).scaleb(-places) for k, units in sorted(units_of.items()) if units}
+            changed.append(m)
+    if not changed:
+        return []
+
+    rem = list(avail0)
+    for held in final:
+        for i, q in held.items():
+            rem[i] -= q
+    g.rem = rem
+    redone: list[tuple[int, Shortage]] = []
+    for m in sorted(changed):
+        pos, line, t, _, lo, hi = members[m]
+        held = final[m]
+        replaced[pos] = (
+            lo,
+            hi,
+            [
+                Allocation(
+                    line.line_id,
+                    entries[i].lot_id,
+                    entries[i].lot_code,
+                    entries[i].location_id,
+                    entries[i].location_code,
+                    q,
+                )
+                for i, q in sorted(held.items())
+            ],
+        )
+        got = sum(held.values(), ZERO)
+        if got < line.quantity:
+            redone.append((pos, _exact_shortage(g, line, t, got, eligible[m])))
+    return redone
+
+
+def _exact_shortage(g: _Sku, line: OrderLine, t: LineTerms, got: Decimal, eligible: list[int]) -> Shortage:
+    limit = line.rule.max_lots_per_line
+    if limit is None:
+        return _shortage(g, line, t, got, got)
+    available = got + sum((g.rem[i] for i in eligible), ZERO)
+    totals = _lot_totals(g, eligible)
+    if len(totals) <= limit:
+        return _shortage(g, line, t, got, available)  # the limit does not bind
+    top = sum(sorted(totals.values(), reverse=True)[:limit], ZERO)
+    name = line.rule.display_name
+    if top < line.quantity:
+        held = "largest eligible lot holds" if limit == 1 else f"{limit} largest eligible lots hold"
+        note = f"{name} takes at most {plural(limit, 'lot')} per line; the {held} {quantity(top, g.unit)}"
+    else:
+        note = (
+            f"{name} takes at most {plural(limit, 'lot')} per line, and other lines of this wave "
+            "need the rest of the lots that could fill it"
+        )
+    return _shortage(g, line, t, got, available, note)
+
+
+def _lot_totals(g: _Sku, eligible: list[int]) -> dict[int, Decimal]:
+    totals: dict[int, Decimal] = {}
+    for i in eligible:
+        lot_id = g.entries[i].lot_id
+        totals[lot_id] = totals.get(lot_id, ZERO) + g.avail0[i]
+    return totals

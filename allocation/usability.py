@@ -10,8 +10,9 @@ UnusableKind = Literal["recalled", "hold", "quarantine", "expired"]
 QUARANTINE = "quarantine"
 
 
-def unusable(status: str, expiry: date | None, on: date | None = None,
-             location_kind: str | None = None) -> list[UnusableKind]:
+def unusable(
+    status: str, expiry: date | None, on: date | None = None, location_kind: str | None = None
+) -> list[UnusableKind]:
     """Every reason stock may not be consumed, picked or shipped on day `on`; empty when it may.
 
     A lot is usable when it is released (not on hold, not recalled), not expired on `on` (a lot

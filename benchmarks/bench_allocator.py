@@ -240,12 +240,12 @@ class Row:
         )
 
 
-def measure(size: int) -> Row:
+def measure(size: int, runs: int | None = None, naive: bool = True) -> Row:
     wave = generate(size)
     demand = sum(line.quantity for line in wave.lines)
-    ours, plan = _time(lambda: allocate(wave.lines, wave.lots), 5 if size <= 100_000 else 2)
+    ours, plan = _time(lambda: allocate(wave.lines, wave.lots), runs or (5 if size <= 100_000 else 2))
     row = Row(size, len(wave.lots), ours, plan.total_allocated / demand, len(plan.shortages))
-    if size <= NAIVE_MAX:
+    if naive and size <= NAIVE_MAX:
         naive, naive_plan = _time(lambda: _naive_fair(wave.lines, wave.lots), 1)
         row = replace(row, naive=naive, naive_filled=naive_plan.total_allocated / demand)
     return row
@@ -255,11 +255,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="*", default=list(SIZES))
     parser.add_argument("--no-write", action="store_true", help="print only, leave docs alone")
+    parser.add_argument("--runs", type=int, help="runs per size (default 5 up to 100k lines, else 2)")
+    parser.add_argument("--no-naive", action="store_true", help="skip the naive allocator")
     args = parser.parse_args(argv)
 
     rows = []
     for size in args.sizes:
-        rows.append(measure(size))
+        rows.append(measure(size, args.runs, not args.no_naive))
         print(rows[-1].text(), flush=True)
     if args.no_write:
         return

@@ -188,6 +188,7 @@ def stock_of(lots: list[StockLot]) -> dict[tuple[int, int], StockLot]:
     return {(s.lot_id, s.location_id): s for s in lots}
 
 
+@settings(deadline=None)
 @given(waves(limits=True))
 def test_no_lot_gives_more_than_it_has_and_no_line_gets_more_than_it_asked(wave: Wave) -> None:
     lines, lots = wave
@@ -199,6 +200,7 @@ def test_no_lot_gives_more_than_it_has_and_no_line_gets_more_than_it_asked(wave:
         assert plan.allocated_for(line.line_id) <= line.quantity
 
 
+@settings(deadline=None)
 @given(waves(limits=True))
 def test_every_allocated_lot_is_eligible_for_its_line(wave: Wave) -> None:
     lines, lots = wave
@@ -211,6 +213,7 @@ def test_every_allocated_lot_is_eligible_for_its_line(wave: Wave) -> None:
         assert a.lot_code == lot.lot_code and a.location_code == lot.location_code
 
 
+@settings(deadline=None)
 @given(waves(limits=True))
 def test_a_lot_count_limit_is_never_exceeded(wave: Wave) -> None:
     lines, lots = wave
@@ -221,7 +224,7 @@ def test_a_lot_count_limit_is_never_exceeded(wave: Wave) -> None:
             assert len({a.lot_id for a in plan.allocations_for(line.line_id)}) <= limit
 
 
-@settings(max_examples=150)
+@settings(max_examples=150, deadline=None)
 @given(waves() | contended_waves())
 def test_each_line_holds_the_earliest_stock_it_could(wave: Wave) -> None:
     # No line holds a lot while an earlier lot it may have is left over in the same wave.
@@ -237,6 +240,7 @@ def test_each_line_holds_the_earliest_stock_it_could(wave: Wave) -> None:
                     assert not reference_eligible(lot, line), (line.line_id, lot.lot_code)
 
 
+@settings(deadline=None)
 @given(waves(limits=True))
 def test_allocations_of_a_line_come_in_fefo_order(wave: Wave) -> None:
     lines, lots = wave
@@ -247,6 +251,7 @@ def test_allocations_of_a_line_come_in_fefo_order(wave: Wave) -> None:
         assert keys == sorted(keys)
 
 
+@settings(deadline=None)
 @given(waves(limits=True) | contended_waves())
 def test_the_plan_lists_lines_in_serving_order_each_line_together(wave: Wave) -> None:
     lines, lots = wave
@@ -259,6 +264,7 @@ def test_the_plan_lists_lines_in_serving_order_each_line_together(wave: Wave) ->
     ]
 
 
+@settings(deadline=None)
 @given(waves(limits=True), st.randoms(use_true_random=False))
 def test_the_same_wave_in_any_order_gives_the_same_plan(wave: Wave, rnd: random.Random) -> None:
     lines, lots = wave
@@ -269,14 +275,14 @@ def test_the_same_wave_in_any_order_gives_the_same_plan(wave: Wave, rnd: random.
     assert allocate(shuffled_lines, shuffled_lots) == allocate(lines, lots)
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(waves(most=8) | contended_waves())
 def test_the_wave_fills_as_much_as_an_exact_solver(wave: Wave) -> None:
     lines, lots = wave
     assert allocate(lines, lots).total_allocated == max_flow(lines, lots)
 
 
-@settings(max_examples=150)
+@settings(max_examples=150, deadline=None)
 @given(waves() | contended_waves())
 def test_no_line_is_shorted_to_fill_a_line_served_after_it(wave: Wave) -> None:
     # Every head of the serving order is filled as fully as those lines alone could be.
@@ -289,6 +295,7 @@ def test_no_line_is_shorted_to_fill_a_line_served_after_it(wave: Wave) -> None:
         assert filled == max_flow(ordered[:k], lots)
 
 
+@settings(deadline=None)
 @given(waves(limits=True))
 def test_every_short_line_has_a_shortage_that_adds_up_and_says_why(wave: Wave) -> None:
     lines, lots = wave
@@ -303,6 +310,7 @@ def test_every_short_line_has_a_shortage_that_adds_up_and_says_why(wave: Wave) -
     assert short == {}
 
 
+@settings(deadline=None)
 @given(waves(most=6), st.integers(1, 3))
 def test_a_limited_line_takes_the_fefo_earliest_set_of_lots_that_covers_it(wave: Wave, limit: int) -> None:
     # Against brute force over every set of at most `limit` lots, for the first line served.
@@ -356,7 +364,7 @@ def lot_and_line(draw: st.DrawFn) -> tuple[StockLot, OrderLine]:
     return lot, line
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(lot_and_line())
 def test_the_eligibility_rule_is_the_one_design_describes(pair: tuple[StockLot, OrderLine]) -> None:
     lot, line = pair
@@ -369,7 +377,7 @@ def test_the_eligibility_rule_is_the_one_design_describes(pair: tuple[StockLot, 
         assert why.message and why.lot_code == "L1"
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(lot_and_line())
 def test_the_earliest_acceptable_expiry_is_exactly_the_boundary(
     pair: tuple[StockLot, OrderLine],
@@ -381,7 +389,7 @@ def test_the_earliest_acceptable_expiry_is_exactly_the_boundary(
     assert reference_eligible(lot, line) == (earliest is not None and lot.expiry >= earliest)
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(lot_and_line())
 def test_the_last_ship_day_is_the_last_day_the_rule_still_accepts_the_lot(pair: tuple[StockLot, OrderLine]) -> None:
     lot, line = pair
