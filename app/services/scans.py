@@ -23,7 +23,7 @@ from app.schemas import (
     ScanProductOut,
     StockOut,
 )
-from app.services.base import transactional
+from app.services.base import one_statement
 from app.services.lookups import lot_by_label
 from scanning import Counted, Scan
 
@@ -64,7 +64,7 @@ def look_up(session: Session, scan: Scan, *, raw: str, outcome: str, message: st
     return answer.model_copy(update={"event_id": event_id})
 
 
-@transactional
+@one_statement
 def record_scan(session: Session, *, raw: str, parsed: dict[str, Any] | None, outcome: str, message: str | None,
                 station: str | None, user: User | None) -> int:
     """Log one scan or photo read (outcome "ok" or "error") and return the event's id."""
