@@ -172,6 +172,7 @@ def main() -> None:
     parser.add_argument("--profile-to", help=argparse.SUPPRESS)
     parser.add_argument("--baseline", help="measure this git revision and this tree in turn (REF, now, REF, now …)")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--write", action="store_true", help="with --baseline: write the figures to docs/")
     args = parser.parse_args()
     if args.baseline:
         compare(args)
@@ -280,9 +281,30 @@ def compare(args: argparse.Namespace) -> None:
                 r = runs[label][-1]
                 print(f"{label:>6}: server {r['server'] * 1000:.2f} ms/scan, database "
                       f"{(r['database'] or 0) * 1000:.2f} ms/scan, {r['rate']:.0f}/s, load {r['load']:.1f}", flush=True)
-    for label, rs in runs.items():
-        print(f"median {label}: server {statistics.median(r['server'] for r in rs) * 1000:.2f} ms/scan, database "
-              f"{statistics.median((r['database'] or 0) for r in rs) * 1000:.2f} ms/scan")
+    def med(label: str, key: str) -> float:
+        return statistics.median((r[key] or 0.0) for r in runs[label]) * 1000
+
+    dialect = runs["now"][0]["dialect"]
+    lines = [f"Served on {dialect}: POST /api/v1/scans/parse answered by one gunicorn worker with `lotwise serve`'s "
+             f"settings (gthread, {args.threads} threads, keep-alive), {args.clients} keep-alive connections sending "
+             f"{args.scans} scans of the load benchmark's labels back to back after 200 to warm up; CPU of the "
+             f"server's processes and of the database backends from /proc per answered scan. Before and now "
+             f"alternate, {args.rounds} rounds each; the median is shown, then every round. Load average (1 min) at "
+             f"the end: {os.getloadavg()[0]:.1f} (the machine is shared: single rounds vary by ±15 %).", "",
+             f"| per scan | before ({args.baseline}) | now |", "|---|---:|---:|",
+             f"| server CPU (median), ms | {med('before', 'server'):.2f} | {med('now', 'server'):.2f} |",
+             f"| database backend CPU (median), ms | {med('before', 'database'):.2f} | {med('now', 'database'):.2f} |",
+             "| server CPU, each round, ms | " + " / ".join(f"{r['server'] * 1000:.2f}" for r in runs["before"])
+             + " | " + " / ".join(f"{r['server'] * 1000:.2f}" for r in runs["now"]) + " |"]
+    body = "\n".join(lines)
+    print(body)
+    if args.write:
+        from benchmarks.report import write_section
+
+        command = (f"python -m benchmarks.profile_scan_served --baseline {args.baseline} --url {args.url} --scans "
+                   f"{args.scans} --rounds {args.rounds} --write")
+        write_section(f"scan-served-{dialect}", f"A scan served by gunicorn ({dialect})", command, body)
+        print("written to docs/benchmarks.md")
 
 
 if __name__ == "__main__":
