@@ -129,6 +129,12 @@ def test_a_lot_label_scan_is_three_round_trips_to_postgresql(app: Flask, api: Ap
     assert r.status_code == 401
     assert trips[-1] == "COMMIT" and "BEGIN" in trips, trips
 
+    # Every pooled connection goes back to transactions for the next request (the pool hands them out in turn).
+    for _ in range(2 * engine.pool.checkedin()):
+        with round_trips(engine) as trips:
+            assert api.get("/products").status_code == 200
+        assert trips[0] == "BEGIN", trips
+
 
 def test_a_supplier_lot_code_finds_the_lot_it_was_received_as(api: Api, jam: dict[str, Any]) -> None:
     r = api.post("/scans/parse", {"raw": "(240)RASP(10)BF-77"})
