@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import select
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
 from sqlalchemy import BigInteger, DateTime, MetaData, Numeric, create_engine, event
 from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -127,8 +129,35 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
                 conn.exec_driver_sql("BEGIN")
 
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    if not url.startswith("postgresql+psycopg://"):
+        kwargs.setdefault("pool_pre_ping", True)
+        return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        event.listen(engine, "checkout", _refuse_closed_connection)
+    return engine
+
+
+def _refuse_closed_connection(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+    """Hand out a pooled PostgreSQL connection only if the server has not closed it, without a round trip.
+
+    A connection resting in the pool has nothing to read: the server speaks only when asked, and we never LISTEN.
+    When the server restarts or ends the backend, it says so (a FATAL notice) and closes the socket, which makes
+    the socket readable. So a readable (or already closed) socket is a dead connection, and the pool replaces it
+    before the request sees it: a request after a database restart still works. This replaces a `SELECT 1` sent
+    before every request (a sixth of a scan's round trips). A connection whose server vanished without closing
+    it (a network cut) is found by the first statement instead, and the pool then drops it and its siblings.
+    """
+    if dbapi_conn.closed or dbapi_conn.broken:
+        raise DisconnectionError("the connection is closed")
+    try:
+        fd = dbapi_conn.fileno()
+    except Exception as exc:  # psycopg raises OperationalError on a connection it already knows is gone
+        raise DisconnectionError("the connection has no socket") from exc
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | select.POLLERR | select.POLLHUP)
+    if poller.poll(0):
+        raise DisconnectionError("the server closed the connection")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

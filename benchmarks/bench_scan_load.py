@@ -663,7 +663,12 @@ now three statements — the token with its user; the product with the lot, its 
 one query; the scan event's INSERT — instead of five; the scan path's statements are built once; and the scan event,
 balance and counter INSERTs go to their tables rather than through the ORM's bulk insert, which had cost over half
 the CPU of logging a scan. A booking with an Idempotency-Key locks and looks the key up once instead of twice and no
-longer reads its row back to store the answer (three statements fewer per pick or receipt)."""
+longer reads its row back to store the answer (three statements fewer per pick or receipt).
+
+Then, served (`python -m benchmarks.profile_scan_served`): gunicorn's own share of a worker's CPU is about an eighth;
+the pool's ping (a `SELECT 1` before every request) gave way to a look at the connection's socket, and a scan runs its
+statements each on its own, without BEGIN and COMMIT: three round trips (token, look-up, scan event) where there were
+six. CPU per request measured here rises with the machine's load (the generator and the server share its cores)."""
 
 
 def _cpu_ms(out: Outcome, cpu: float) -> str:

@@ -37,7 +37,7 @@ def _parse(raw: str, station: str | None, user: User) -> ScanOut:
 
 
 @endpoint("/scans/parse", "POST", summary="Parse a scan and look up the product, lot or order it names",
-          tag="scans", body=ScanIn, response=ScanOut, errors=(422,))
+          tag="scans", body=ScanIn, response=ScanOut, errors=(422,), statement_by_statement=True)
 def parse_scan(user: User, body: ScanIn) -> ScanOut:
     return _parse(body.raw, body.station or None, user)
 

@@ -37,18 +37,35 @@ T = TypeVar("T")
 
 
 _UNIT = "lotwise.unit"
+_STATEMENT_AT_A_TIME = "lotwise.statement_at_a_time"
+
+
+def statement_at_a_time(session: Session) -> None:
+    """On PostgreSQL, let each of this session's statements stand on its own, committed as it runs: no BEGIN and
+    no COMMIT, two round trips fewer. For a request that reads and logs (a scan), called before its first
+    statement; a use case it calls still runs as one transaction (`unit` opens one), unless it is `one_statement`.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        session.info[_STATEMENT_AT_A_TIME] = True
 
 
 @contextmanager
-def unit(session: Session) -> Iterator[None]:
+def unit(session: Session, *, one_statement: bool = False) -> Iterator[None]:
     """One write transaction: commit at the end, roll everything back on any error.
 
     Use cases called inside it join it instead of committing on their own, so a booking and what is
-    kept about it (an idempotency key's answer) are saved together or not at all.
+    kept about it (an idempotency key's answer) are saved together or not at all. A `one_statement` use case
+    in a session that runs a statement at a time is that statement, committed as it runs.
     """
     if session.info.get(_UNIT):
         yield
         return
+    if session.info.get(_STATEMENT_AT_A_TIME) and not one_statement:
+        # The driver sends no BEGIN of its own here; after this one it sends the COMMIT or ROLLBACK that the
+        # session asks for below (and nothing when no transaction is open), so row locks (FOR UPDATE) hold
+        # until the use case ends.
+        session.execute(text("BEGIN"))
     if session.get_bind().dialect.name == "sqlite":
         if session.in_transaction():
             # End the request's read transaction so the booking starts a write transaction, which
@@ -78,6 +95,18 @@ def transactional(fn: Callable[Concatenate[Session, P], T]) -> Callable[Concaten
     @functools.wraps(fn)
     def wrapper(session: Session, *args: P.args, **kwargs: P.kwargs) -> T:
         with unit(session):
+            return fn(session, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def one_statement(fn: Callable[Concatenate[Session, P], T]) -> Callable[Concatenate[Session, P], T]:
+    """A use case that is one statement: a transaction of its own (or part of the `unit` it is called in), and in
+    a session that runs a statement at a time, committed as it runs, without a BEGIN and a COMMIT around it."""
+
+    @functools.wraps(fn)
+    def wrapper(session: Session, *args: P.args, **kwargs: P.kwargs) -> T:
+        with unit(session, one_statement=True):
             return fn(session, *args, **kwargs)
 
     return wrapper  # type: ignore[return-value]

@@ -23,7 +23,7 @@ from app.schemas import (
     ScanProductOut,
     StockOut,
 )
-from app.services.base import transactional
+from app.services.base import one_statement
 from app.services.lookups import lot_by_label
 from scanning import Counted, Scan
 
@@ -47,8 +47,9 @@ def look_up(session: Session, scan: Scan, *, raw: str, outcome: str, message: st
             user: User | None, today: date, pairing: str | None = None) -> ScanOut:
     """What a parsed scan names, with the scan recorded: the reads first, then the event, one commit.
 
-    On PostgreSQL the reads and the insert share the request's one transaction (a handheld's scan is then a
-    handful of round trips); on SQLite the write lock is taken only for the insert. A look-up that fails
+    On PostgreSQL the scan API runs the reads and the insert each on its own (`base.statement_at_a_time`: a
+    handheld's scan is three round trips); elsewhere they share the request's transaction. On SQLite the write
+    lock is taken only for the insert. A look-up that fails
     (a lost connection, a bug) still leaves its scan in the log, marked as an error, before the failure
     goes on to the caller.
     """
@@ -64,7 +65,7 @@ def look_up(session: Session, scan: Scan, *, raw: str, outcome: str, message: st
     return answer.model_copy(update={"event_id": event_id})
 
 
-@transactional
+@one_statement
 def record_scan(session: Session, *, raw: str, parsed: dict[str, Any] | None, outcome: str, message: str | None,
                 station: str | None, user: User | None) -> int:
     """Log one scan or photo read (outcome "ok" or "error") and return the event's id."""

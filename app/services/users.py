@@ -14,7 +14,7 @@ from app.db import utcnow
 from app.errors import Conflict, NotFound, TooManyAttempts
 from app.models import ApiToken, User
 from app.schemas import UserIn
-from app.services.base import transactional
+from app.services.base import one_statement, transactional
 from app.services.throttle import (
     Counter,
     Policy,
@@ -167,7 +167,7 @@ def user_for_token(session: Session, token: str, *, address: str | None, now: da
     return None
 
 
-@transactional
+@one_statement
 def note_token_use(session: Session, token_id: int, now: datetime) -> None:
     """Record when a token was last used, to the minute: at most one write a minute per token."""
     session.execute(update(ApiToken)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -114,3 +115,48 @@ def statements(engine: Engine) -> Iterator[list[str]]:
         yield seen
     finally:
         event.remove(engine, "before_cursor_execute", record)
+
+
+@contextmanager
+def round_trips(engine: Engine) -> Iterator[list[str]]:
+    """What a PostgreSQL `engine`'s pooled connections say to the server inside the block, one entry per round trip
+    (the statement's first word: BEGIN, SELECT, INSERT, COMMIT …), read from libpq's own trace of the wire."""
+    import tempfile
+
+    from psycopg import pq
+
+    seen: list[str] = []
+    traces: dict[int, Any] = {}
+
+    def start(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+        trace = traces[id(dbapi_conn)] = (dbapi_conn, tempfile.TemporaryFile())
+        dbapi_conn.pgconn.trace(trace[1].fileno())
+        dbapi_conn.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
+
+    def stop(dbapi_conn: Any, _record: Any) -> None:
+        trace = traces.pop(id(dbapi_conn), None)
+        if trace is None:
+            return
+        dbapi_conn.pgconn.untrace()
+        trace[1].seek(0)
+        first = None
+        for line in trace[1].read().decode(errors="replace").splitlines():
+            side, _length, message, *rest = [*line.split("\t"), "", "", ""]
+            if side == "F" and message in ("Query", "Parse") and first is None:
+                # Parse carries the prepared statement's name before its text: the first quoted SQL word
+                word = re.search(r'"\s*([A-Za-z]+)', rest[0].replace('""', ""))
+                first = word.group(1).upper() if word else "?"
+            if side == "B" and message == "ReadyForQuery":
+                seen.append(first or "PREPARED")  # a statement prepared earlier: Bind, Execute, Sync
+                first = None
+        trace[1].close()
+
+    event.listen(engine, "checkout", start)
+    event.listen(engine, "checkin", stop)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "checkout", start)
+        event.remove(engine, "checkin", stop)
+        for dbapi_conn, _file in list(traces.values()):
+            stop(dbapi_conn, None)

@@ -18,7 +18,7 @@ from labels.model import LotLabel
 from labels.png import to_png
 from tests.helpers.api import Api
 from tests.helpers.bookings import TODAY, receive, refused, snapshot
-from tests.helpers.databases import statements
+from tests.helpers.databases import PG_URL, round_trips, statements
 from tests.helpers.recall_case import ship
 
 GS = "\x1d"
@@ -106,6 +106,34 @@ def test_a_lot_label_scan_takes_three_statements_however_much_the_lot_has_been_t
     assert later == first
     assert ([(s["location"], s["on_hand"]) for s in lot["stock"]], lot["shipments"]) == (
         [("COLD-01", "19"), ("DRY-01", "1"), ("KITCHEN", "2")], 2)
+
+
+@pytest.mark.skipif(not PG_URL, reason="round trips to a PostgreSQL server (set LOTWISE_TEST_DATABASE_URL)")
+def test_a_lot_label_scan_is_three_round_trips_to_postgresql(app: Flask, api: Api, jam: dict[str, Any]) -> None:
+    """No ping before it, no BEGIN and COMMIT around it: the token, the lot, the scan event, each committed as it
+    runs. A wrong token still counts against its address in one transaction (BEGIN … COMMIT)."""
+    label = {"raw": f"]C101{JAM_GTIN}17{yymmdd(EXPIRY)}10{jam['run']['output_lot_code']}"}
+    engine = app.extensions["lotwise.engine"]
+    api.post("/scans/parse", label)  # the token's last use is noted at most once a minute: not on every scan
+    for _ in range(3):
+        with round_trips(engine) as trips:
+            r = api.post("/scans/parse", label)
+        assert r.status_code == 200, r.json
+        assert r.json["found_lot"]["code"] == jam["run"]["output_lot_code"]
+        assert len(trips) == 3 and not {"BEGIN", "COMMIT", "ROLLBACK"} & set(trips), trips
+    with app.extensions["lotwise.sessions"]() as s:  # each one logged, and committed
+        assert s.scalars(select(ScanEvent.raw)).all().count(label["raw"]) == 4
+
+    with round_trips(engine) as trips:
+        r = api.client.post("/api/v1/scans/parse", json=label, headers={"Authorization": "Bearer wrong"})
+    assert r.status_code == 401
+    assert trips[-1] == "COMMIT" and "BEGIN" in trips, trips
+
+    # Every pooled connection goes back to transactions for the next request (the pool hands them out in turn).
+    for _ in range(2 * engine.pool.checkedin()):
+        with round_trips(engine) as trips:
+            assert api.get("/products").status_code == 200
+        assert trips[0] == "BEGIN", trips
 
 
 def test_a_supplier_lot_code_finds_the_lot_it_was_received_as(api: Api, jam: dict[str, Any]) -> None:
