@@ -157,8 +157,8 @@ class ExportQuery(BaseModel):
         if not chosen and not self._narrowed():
             for name, value in (("from", self.date_from), ("to", self.date_to)):
                 if value is None:
-                    raise BadInput(f"give `{name}`: without a recall, lot or product the export needs a date "
-                                   "range", name)
+                    raise BadInput(f"without a recall, lot or product the export needs a date range: give the "
+                                   f"{name} date", name)
         if self.date_from and self.date_to and self.date_from > self.date_to:
             raise BadInput(f"the range runs backwards: from {self.date_from} is after to {self.date_to}", "from")
 
