@@ -187,8 +187,9 @@ def _section(result: dict[str, Any]) -> str:
         f"`python -m benchmarks.bench_regulatory --db {db} --scale {result['scale']:g}"
         + (f" --url {result['url']}" if result.get("url") else "")
         + (f" --baseline {result['baseline']}" if result.get("baseline") else "") + "` "
-        f"({datetime.now(UTC):%Y-%m-%d %H:%M UTC}, {machine()}, shared with other test runs: load average "
-        f"{result['load']:.1f} at the end)",
+        f"({datetime.now(UTC):%Y-%m-%d %H:%M UTC}, {machine()}, "
+        + ("a quiet machine" if result["load"] < 1.5 else "shared with other test runs")
+        + f": load average {result['load']:.1f} at the end)",
         "",
         f"Dataset: {result['lots']:,} lots, {result['shipment_lines']:,} shipment lines ({made}).",
         "",
@@ -267,10 +268,10 @@ def _write(args: argparse.Namespace, results: list[dict[str, Any]], body: list[s
              "written as they come (CSV in pieces, XLSX as SpreadsheetML zipped as it goes, both sent as "
              "they are made); no ORM objects are loaded, each distinct place, product and text cell is made "
              "safe once. EPCIS is written the same way: the events of each kind streamed in order of business "
-             "date, merged a day at a time, one event a line, so its memory stays flat. These runs shared 2 "
-             "cores with other test runs (the load average is given with each): the wall times are mostly "
-             "waiting for a core; the CPU figure (this process, SQLite's work included, PostgreSQL's not) is "
-             "the work itself.")
+             "date, merged a day at a time, one event a line, so its memory stays flat. The load average is "
+             "given with each run: where other work shared the 2 cores the wall times are mostly waiting for a "
+             "core, and the CPU figure (this process, SQLite's work included, PostgreSQL's not) is the work "
+             "itself.")
     write_section("regulatory", "Regulator exports (FSMA 204, EPCIS)",
                   f"python -m benchmarks.bench_regulatory --db {args.db} --scale {args.scale:g}"
                   + (f" --url {args.url}" if args.url else "") + (f" --baseline {args.baseline}" if args.baseline
