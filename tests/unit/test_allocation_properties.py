@@ -7,7 +7,6 @@ from collections import defaultdict, deque
 from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
-from fractions import Fraction
 from itertools import combinations
 
 from hypothesis import given, settings
@@ -26,33 +25,13 @@ from allocation import (
     last_ship_day,
     serve_key,
 )
+from tests.helpers.allocation_oracle import reference_eligible
 
 BASE = date(2026, 11, 23)
 SKUS = ("JAM", "MARMALADE")
 PCTS = tuple(Decimal(p) for p in ("0", "10", "25", "33", "50", "66.5", "75", "90", "100"))
 
 Wave = tuple[list[OrderLine], list[StockLot]]
-
-
-def reference_eligible(lot: StockLot, line: OrderLine) -> bool:
-    """DESIGN.md's eligibility rule, written out plainly with fractions."""
-    if lot.sku != line.sku or lot.status != "released":
-        return False
-    if lot.expiry is None:
-        return True
-    rule = line.rule
-    arrival = line.ship_date + timedelta(days=rule.transit_days)
-    left = (lot.expiry - arrival).days
-    if lot.expiry < line.ship_date or left < 0:
-        return False
-    if rule.min_remaining_days is not None and left < rule.min_remaining_days:
-        return False
-    if rule.min_remaining_pct:
-        life = (lot.expiry - lot.made_on).days
-        if life <= 0 or Fraction(left, life) < Fraction(rule.min_remaining_pct) / 100:
-            return False
-    latest = line.latest_shipped_expiry
-    return not (rule.no_date_reversal and latest is not None and lot.expiry < latest)
 
 
 def max_flow(lines: list[OrderLine], lots: list[StockLot]) -> int:
