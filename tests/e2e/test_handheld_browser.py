@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -14,7 +13,6 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from werkzeug.serving import make_server
 
 from app.models import Lot, LotStatus, Movement, MovementKind, OrderAllocation, Receipt, Role, ScanEvent
 from labels.gs1 import gtin_check_digit, yymmdd
@@ -37,16 +35,6 @@ EXPIRY = TODAY + timedelta(days=150)
 CASE_LABEL = f"]C101{SUPPLIER_GTIN}17{yymmdd(EXPIRY)}10BF-2291{GS}3040"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync"]
-
-
-@pytest.fixture
-def live(app: Flask) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
 
 
 def _phone(extra: list[str]) -> Iterator[Any]:

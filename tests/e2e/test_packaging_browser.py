@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
@@ -11,10 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from werkzeug.serving import make_server
 
 from app.models import ReceiptLine, Role
 from labels.gs1 import gtin_check_digit, yymmdd
@@ -34,16 +31,6 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 JAM_CASE = "1950110153000" + str(gtin_check_digit("1950110153000"))
 UNKNOWN_CASE = "1950600099999" + str(gtin_check_digit("1950600099999"))
 EXPIRY = TODAY + timedelta(days=200)
-
-
-@pytest.fixture
-def live(app: Flask) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
 
 
 @pytest.fixture
