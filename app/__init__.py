@@ -71,6 +71,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     factory = make_session_factory(engine)
     app.extensions["lotwise.engine"] = engine
     app.extensions["lotwise.sessions"] = factory
+    from app.services.users import TokenCache
+
+    app.extensions["lotwise.tokens"] = TokenCache(float(cfg["TOKEN_CACHE_SECONDS"]))
     app.session_interface = DatabaseSessionInterface(factory, int(cfg["SESSION_HOURS"]), cfg["COOKIE_SECURE"])
     if cfg["PROXY_FIX"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]

@@ -17,6 +17,7 @@ from app.schemas import MAX_ID
 from app.services import idempotency
 from app.services.idempotency import IdempotencyKey
 from app.services.throttle import Policy
+from app.services.users import TokenCache
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -82,6 +83,11 @@ def now() -> datetime:
 def throttle_policy() -> Policy:
     """How many failed sign-ins and wrong tokens are allowed before a lockout (`LOTWISE_LOGIN_*`)."""
     return Policy.from_config(current_app.config)
+
+
+def token_cache() -> TokenCache:
+    """This process's cache of valid API tokens (`TOKEN_CACHE_SECONDS`)."""
+    return current_app.extensions["lotwise.tokens"]  # type: ignore[no-any-return]
 
 
 def client_address() -> str | None:

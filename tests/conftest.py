@@ -23,6 +23,7 @@ from app.db import make_engine, make_session_factory
 from app.migrate import upgrade
 from app.models import Role
 from app.sessions import DatabaseSessionInterface
+from app.services.users import TokenCache
 from tests.helpers.api import TODAY, Api, D, make_app, make_token, make_user
 from tests.helpers.clock import SuiteClock
 from tests.helpers.databases import (
@@ -100,7 +101,7 @@ def database_url(migrated_template: str, tmp_path: Path) -> Iterator[str]:
 
 
 # What create_app keeps that depends on the database; `app` repoints these at each test's own database.
-_PER_DATABASE = {"lotwise.engine", "lotwise.sessions"}
+_PER_DATABASE = {"lotwise.engine", "lotwise.sessions", "lotwise.tokens"}
 _STATELESS = {"csrf"}
 
 
@@ -127,6 +128,7 @@ def app(app_shell: Flask, database_url: str, tmp_path: Path) -> Iterator[Flask]:
     app_shell.config.update(DATABASE_URL=database_url, INSTANCE_DIR=str(tmp_path))
     app_shell.extensions["lotwise.engine"] = engine
     app_shell.extensions["lotwise.sessions"] = factory
+    app_shell.extensions["lotwise.tokens"] = TokenCache(float(app_shell.config["TOKEN_CACHE_SECONDS"]))
     app_shell.session_interface.factory = factory  # type: ignore[attr-defined]
     try:
         yield app_shell

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+import time
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, or_, select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.db import utcnow
@@ -92,6 +97,8 @@ def revoke_token(session: Session, token_id: int) -> ApiToken:
     if row is None:
         raise NotFound(f"token {token_id} does not exist", "token_id")
     row.revoked_at = utcnow()
+    # This process stops accepting it at once; other processes within their cache's few seconds.
+    forget_token_everywhere(row.token_hash)
     return row
 
 
@@ -144,19 +151,124 @@ def sign_in(session: Session, username: str, password: str, *, address: str | No
 _TOKEN_WITH_USER = (select(ApiToken).options(joinedload(ApiToken.user))
                     .where(ApiToken.token_hash == bindparam("token_hash")))
 
+# The user's columns a cached token keeps: the whole row, so the user handed to a request is the one it would read.
+_USER_COLUMNS = tuple(c.key for c in User.__table__.columns)
+
+
+@dataclass(frozen=True)
+class _Known:
+    """A valid token as last read from the database, and until when (monotonic seconds) it may be trusted."""
+
+    token_id: int
+    user: dict[str, object]
+    last_used_at: datetime | None
+    until: float
+
+
+class TokenCache:
+    """Valid API tokens of this process, each trusted for a few seconds after it was read from the database.
+
+    Every handheld sends its token with every scan, about once a second: reading the token and its user each
+    time was one round trip and a sixth of a scan's CPU. A token revoked or a user deactivated elsewhere (another
+    worker, `lotwise token revoke`) stops working here once its entry is `seconds` old; `revoke_token` in this
+    process drops it at once. Only valid tokens are kept: a wrong one is never cached and always counts toward its
+    address's lockout. Entries are keyed by the token's hash, never the token itself.
+    """
+
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds = seconds
+        self._clock = clock
+        self._known: dict[str, _Known] = {}
+        self._lock = threading.Lock()
+        _CACHES.add(self)
+
+    def get(self, token_hash: str) -> _Known | None:
+        known = self._known.get(token_hash)
+        if known is None or known.until <= self._clock():
+            return None
+        return known
+
+    def keep(self, token_hash: str, row: ApiToken, last_used_at: datetime | None) -> None:
+        if self.seconds <= 0:
+            return
+        user = {key: getattr(row.user, key) for key in _USER_COLUMNS}
+        known = _Known(row.id, user, last_used_at, self._clock() + self.seconds)
+        with self._lock:
+            if len(self._known) >= _MAX_CACHED_TOKENS:
+                self._drop_stale()
+            self._known[token_hash] = known
+
+    def noted_use(self, token_hash: str, at: datetime) -> None:
+        """The token's last use was just written: the next minute's calls need not write it again."""
+        with self._lock:
+            known = self._known.get(token_hash)
+            if known is not None:
+                self._known[token_hash] = replace(known, last_used_at=at)
+
+    def forget(self, token_hash: str) -> None:
+        with self._lock:
+            self._known.pop(token_hash, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._known.clear()
+
+    def _drop_stale(self) -> None:
+        moment = self._clock()
+        for key in [k for k, v in self._known.items() if v.until <= moment]:
+            del self._known[key]
+        if len(self._known) >= _MAX_CACHED_TOKENS:
+            self._known.clear()
+
+
+# A site has tens of handhelds; the cache never grows past this many tokens, whatever a client sends.
+_MAX_CACHED_TOKENS = 10_000
+_CACHES: weakref.WeakSet[TokenCache] = weakref.WeakSet()
+
+
+def forget_token_everywhere(token_hash: str) -> None:
+    """Drop a token from every cache of this process (it was revoked here)."""
+    for cache in list(_CACHES):
+        cache.forget(token_hash)
+
+
+def forget_all_tokens() -> None:
+    """Empty every token cache of this process: call after changing a user's role or deactivating a user here."""
+    for cache in list(_CACHES):
+        cache.clear()
+
+
+def _cached_user(session: Session, known: _Known) -> User:
+    """The cached user as an object of this session, without reading it: services may link rows to it."""
+    user = User(**known.user)
+    make_transient_to_detached(user)
+    return session.merge(user, load=False)
+
 
 def user_for_token(session: Session, token: str, *, address: str | None, now: datetime,
-                   policy: Policy) -> User | None:
+                   policy: Policy, cache: TokenCache | None = None) -> User | None:
     """The user of a valid API token, None for a wrong one, or TooManyAttempts from a guessing address.
 
     A valid token is checked first and always works, even from an address others filled with wrong
     tokens. Wrong tokens count per client address only: tokens are 256-bit random strings, so no one
-    guesses one, and a per-token count would only let anyone lock a known token's scanner out.
+    guesses one, and a per-token count would only let anyone lock a known token's scanner out. With a `cache`,
+    a token read from the database within its last few seconds is not read again.
     """
-    row = session.scalar(_TOKEN_WITH_USER, {"token_hash": hash_token(token)})
+    token_hash = hash_token(token)
+    known = cache.get(token_hash) if cache is not None else None
+    if known is not None:
+        if known.last_used_at is None or now - known.last_used_at >= TOKEN_USE_RESOLUTION:
+            note_token_use(session, known.token_id, now)
+            cache.noted_use(token_hash, now)  # type: ignore[union-attr]
+        return _cached_user(session, known)
+    row = session.scalar(_TOKEN_WITH_USER, {"token_hash": token_hash})
     if row is not None and row.revoked_at is None and row.user.active:
-        if row.last_used_at is None or now - row.last_used_at >= TOKEN_USE_RESOLUTION:
+        last_used_at = row.last_used_at
+        if last_used_at is None or now - last_used_at >= TOKEN_USE_RESOLUTION:
             note_token_use(session, row.id, now)
+            last_used_at = now
+        if cache is not None:
+            cache.keep(token_hash, row, last_used_at)
         return row.user
     counter = Counter(token_key(address), policy.address)
     until = locked_until(session, counter.key, now)

@@ -7,14 +7,15 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.api import ROUTES, openapi_path
 from app.db import utcnow
-from app.models import ROLE_RANK, ApiToken, Role, User, WebSession
-from app.services.users import revoke_token
+from app.models import ROLE_RANK, ApiToken, Movement, Role, User, WebSession
+from app.services.users import TokenCache, revoke_token
 from app.sessions import COOKIE
 from tests.helpers.api import Api, make_token, make_user
 from tests.helpers.bookings import receive, refused, snapshot
@@ -72,6 +73,68 @@ def test_the_token_of_a_deactivated_user_stops_working(client: FlaskClient, sess
     session.execute(update(User).where(User.username == "leaver").values(active=False))
     session.commit()
     refused(client.get("/api/v1/lots", headers={"Authorization": f"Bearer {token}"}), 401, None)
+
+
+class CacheClock:
+    """The token cache's clock (seconds), moved on by the test instead of by sleeping."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+    def __call__(self) -> float:
+        return self.seconds
+
+
+@pytest.fixture
+def cache_clock(app: Flask) -> CacheClock:
+    fake = CacheClock()
+    app.extensions["lotwise.tokens"] = TokenCache(app.config["TOKEN_CACHE_SECONDS"], clock=fake)
+    return fake
+
+
+def test_a_token_revoked_by_another_server_stops_working_within_seconds(client: FlaskClient, session: Session,
+                                                                         cache_clock: CacheClock) -> None:
+    token = make_token(session, "clerk", Role.OPERATOR)
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/lots", headers=headers).status_code == 200
+    # What `lotwise token revoke` in another process, or another worker, writes.
+    session.execute(update(ApiToken).values(revoked_at=utcnow()))
+    session.commit()
+    cache_clock.seconds += 5
+    err = refused(client.get("/api/v1/lots", headers=headers), 401, None, "unauthorized")
+    assert "revoked" in err["message"]
+
+
+def test_a_user_deactivated_or_demoted_elsewhere_loses_access_within_seconds(client: FlaskClient, session: Session,
+                                                                           cache_clock: CacheClock) -> None:
+    leaver, mover = make_token(session, "leaver", Role.OPERATOR), make_token(session, "mover", Role.MANAGER)
+    for token in (leaver, mover):
+        assert client.get("/api/v1/lots", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    session.execute(update(User).where(User.username == "leaver").values(active=False))
+    session.execute(update(User).where(User.username == "mover").values(role=Role.VIEWER))
+    session.commit()
+    cache_clock.seconds += 5
+    refused(client.get("/api/v1/lots", headers={"Authorization": f"Bearer {leaver}"}), 401, None)
+    refused(client.post("/api/v1/customers", json={"name": "Shop"}, headers={"Authorization": f"Bearer {mover}"}),
+            403, None, "forbidden")
+
+
+def test_a_known_token_books_as_its_user(api: Api, site: dict[str, Any], session: Session,
+                                         cache_clock: CacheClock) -> None:
+    """The second receipt is booked with the token known from the first: both name the same user."""
+    for _ in range(2):
+        assert api.post("/receipts", _receipt(site)).status_code == 201
+    users = session.scalars(select(Movement.user_id)).all()
+    admin = session.scalar(select(User.id).where(User.username == "admin"))
+    assert len(users) == 2 and set(users) == {admin}
+
+
+def test_wrong_tokens_are_never_remembered(client: FlaskClient, session: Session, cache_clock: CacheClock) -> None:
+    """Each wrong token is read and counted against its address, however often the same one is sent."""
+    wrong = {"Authorization": "Bearer lw_not-a-real-token"}
+    for _ in range(19):
+        refused(client.get("/api/v1/lots", headers=wrong), 401, None, "unauthorized")
+    refused(client.get("/api/v1/lots", headers=wrong), 429, None, "too_many_attempts")
 
 
 def test_tokens_are_stored_only_as_hashes(session: Session) -> None:
