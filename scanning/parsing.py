@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import functools
 import itertools
 import re
 import unicodedata
@@ -123,7 +124,20 @@ def parse(raw: str, *, separator: str | None = None, today: date | None = None) 
     not to send ASCII 29 (e.g. "~" or "|"); ASCII 29 is always accepted too. `today` decides the
     century of two-digit years (GS1 sliding window) and defaults to the system date.
     """
-    return _parse(raw, separator=check_separator(separator), today=today or date.today())
+    separator, today = check_separator(separator), today or date.today()
+    if len(raw) > _REMEMBERED_LENGTH:
+        return _parse(raw, separator=separator, today=today)
+    return _remembered(raw, separator, today)
+
+
+# A warehouse scans the same labels over and over (every case of a lot carries the same one), and a parse depends
+# only on the text, the separator and the day: the last few thousand labels of ordinary length are kept (a
+# megabyte or two at most). A refused scan is not kept (it is rare, and its exception is raised afresh each time).
+_REMEMBERED_LENGTH = 256
+
+@functools.lru_cache(maxsize=4096)
+def _remembered(raw: str, separator: str | None, today: date) -> Scan:
+    return _parse(raw, separator=separator, today=today)
 
 
 def check_separator(separator: str | None) -> str | None:

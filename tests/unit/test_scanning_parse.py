@@ -70,6 +70,19 @@ def test_leading_fnc1_sent_as_gs_is_ignored() -> None:
     assert scan(f"{GS}0109501101530003{GS}10ABC").lot == "ABC"
 
 
+def test_a_label_scanned_again_reads_the_same_unless_the_separator_or_the_day_changed() -> None:
+    raw = f"]C101{GTIN}1775123110L-1~21S9"
+    with pytest.raises(UnreadableScan):
+        scan(raw)  # without the configured substitute, "~" is no character of a lot code
+    first = scan(raw, separator="~")
+    assert scan(raw, separator="~") == first and (first.lot, first.serial) == ("L-1", "S9")
+    with pytest.raises(UnreadableScan):
+        scan(raw)
+    # Two-digit years take their century from the day of the scan (GS1's sliding window).
+    assert parse(raw, separator="~", today=date(2025, 6, 1)).expiry == date(2075, 12, 31)
+    assert parse(raw, separator="~", today=date(2024, 6, 1)).expiry == date(1975, 12, 31)
+
+
 @pytest.mark.parametrize("bad", ["ab", "", "A", "7", "-", " "])
 def test_separators_that_could_be_part_of_a_lot_are_refused(bad: str) -> None:
     with pytest.raises(ValueError, match=r"separator|lot codes"):
