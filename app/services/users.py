@@ -240,9 +240,13 @@ def forget_all_tokens() -> None:
 
 def _cached_user(session: Session, known: _Known) -> User:
     """The cached user as an object of this session, without reading it: services may link rows to it."""
+    existing = session.identity_map.get(session.identity_key(User, known.user["id"]))
+    if existing is not None:
+        return existing  # type: ignore[no-any-return]
     user = User(**known.user)
     make_transient_to_detached(user)
-    return session.merge(user, load=False)
+    session.add(user)  # a new object for each request: sessions never share one
+    return user
 
 
 def user_for_token(session: Session, token: str, *, address: str | None, now: datetime,
