@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 from app.db import make_engine, make_session_factory
 from app.migrate import upgrade
 from app.models import Role
-from app.sessions import DatabaseSessionInterface
 from app.services.users import TokenCache
+from app.sessions import DatabaseSessionInterface
 from tests.helpers.api import TODAY, Api, D, make_app, make_token, make_user
 from tests.helpers.clock import SuiteClock
 from tests.helpers.databases import (

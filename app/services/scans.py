@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, func, insert, select
-from sqlalchemy.orm import Session, contains_eager, joinedload
+from sqlalchemy.orm import Session, contains_eager, joinedload, load_only
 
 from allocation.usability import is_expired
 from app.models import Lot, Order, PackagingLevel, Product, ScanEvent, Supplier, User
@@ -86,6 +86,12 @@ _INSERT_EVENT = insert(_SCAN_EVENT).returning(_SCAN_EVENT.c.id)
 _PRODUCT_BY_GTIN = select(Product).where(Product.gtin == bindparam("gtin"))
 _PACK_BY_GTIN = select(PackagingLevel).where(PackagingLevel.gtin == bindparam("gtin"))
 _PRODUCT_BY_SKU = select(Product).where(Product.sku == bindparam("sku"))
+# What a scan's answer reads of a product and a lot: only those columns (the driver describes every column of every
+# result, and the ORM loads each one).
+_PRODUCT_SHOWN = load_only(Product.id, Product.sku, Product.name, Product.gtin, Product.unit, Product.shelf_life_days)
+_LOT_SHOWN = load_only(Lot.id, Lot.product_id, Lot.code, Lot.origin, Lot.supplier_id, Lot.supplier_lot_code,
+                       Lot.made_on, Lot.expiry, Lot.unit_cost, Lot.status, Lot.hold_reason)
+_SUPPLIER_SHOWN = contains_eager(Lot.supplier).load_only(Supplier.id, Supplier.name)
 # A label's product by GTIN with its lot by our lot code, the lot's supplier and genealogy counts, and one row per
 # place the lot is on hand.
 _LABELLED_LOT = (select(Product, Lot, *genealogy_columns(Lot.id), STOCK_PLACES.c.location,
@@ -93,7 +99,7 @@ _LABELLED_LOT = (select(Product, Lot, *genealogy_columns(Lot.id), STOCK_PLACES.c
                  .outerjoin(Lot, and_(Lot.product_id == Product.id, Lot.code == bindparam("lot")))
                  .outerjoin(Supplier, Supplier.id == Lot.supplier_id)
                  .outerjoin(STOCK_PLACES, STOCK_PLACES.c.lot_id == Lot.id)
-                 .options(contains_eager(Lot.supplier))
+                 .options(_PRODUCT_SHOWN, _LOT_SHOWN, _SUPPLIER_SHOWN)
                  .where(Product.gtin == bindparam("gtin"))
                  .order_by(STOCK_PLACES.c.location))
 
