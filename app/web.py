@@ -150,24 +150,31 @@ def _nul_in(value: Any, where: str) -> str | None:
     return None
 
 
+# Werkzeug reads a form (and files) only from these bodies; any other request has neither.
+_FORM_TYPES = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})
+
+
 def _nul_field() -> str | None:
     """Where the request carries a NUL character, if anywhere: PostgreSQL cannot store or even compare one."""
-    if "\x00" in request.path:
-        named = [name for name, value in (request.view_args or {}).items() if "\x00" in str(value)]
+    req = request._get_current_object()  # every request passes here: one look-up of the proxy, not one per field
+    if "\x00" in req.path:
+        named = [name for name, value in (req.view_args or {}).items() if "\x00" in str(value)]
         return named[0] if named else "path"
-    for source in (request.args, request.form):
+    sources = (req.args, req.form) if req.mimetype in _FORM_TYPES else (req.args,)
+    for source in sources:
         for name, value in source.items(multi=True):
             if "\x00" in str(name or "") or "\x00" in str(value or ""):
                 return name
-    for name in request.files:
-        if "\x00" in str(name or ""):
-            return name
-    for name, value in request.headers.items():
+    if req.mimetype in _FORM_TYPES:
+        for name in req.files:
+            if "\x00" in str(name or ""):
+                return name
+    for name, value in req.headers.items():
         if "\x00" in value:
             return name
-    if request.is_json:
+    if req.is_json:
         try:
-            return _nul_in(request.get_json(silent=True), "")
+            return _nul_in(req.get_json(silent=True), "")
         except RecursionError:  # json.loads, and the walk above, give up on thousands of nested brackets
             raise BadInput("the JSON body is nested too deeply", None) from None
     return None
