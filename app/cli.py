@@ -551,10 +551,16 @@ def export_(ctx: click.Context, file: str) -> None:
 
 
 def default_workers() -> int:
-    """Two worker processes per CPU core, plus one: enough to keep every core busy while others wait on the database."""
+    """One worker process per CPU core: each worker's threads keep its core busy while one of them waits on the
+    database. More processes than cores only take turns on them: at 200 handhelds on 2 cores, 5 workers of 2
+    threads spent more CPU per answer than 2 workers of 4 threads, and answered later (docs/benchmarks.md)."""
     import os
 
-    return 2 * (os.cpu_count() or 1) + 1
+    return os.cpu_count() or 1
+
+
+# Threads per worker: while one waits on the database (a scan's round trip), the others use the core.
+DEFAULT_THREADS = 4
 
 
 def _check_port(host: str, port: int) -> None:
@@ -575,7 +581,7 @@ def _check_port(host: str, port: int) -> None:
                                        ) from None
 
 
-def gunicorn_settings(host: str, port: int, workers: int, *, threads: int = 2,
+def gunicorn_settings(host: str, port: int, workers: int, *, threads: int = DEFAULT_THREADS,
                       access_log: bool = False) -> dict[str, Any]:
     """How `serve` and `demo` run gunicorn."""
     return {
@@ -593,8 +599,8 @@ def gunicorn_settings(host: str, port: int, workers: int, *, threads: int = 2,
     }
 
 
-def run_server(host: str, port: int, workers: int, overrides: dict[str, Any] | None = None, *, threads: int = 2,
-               access_log: bool = False) -> None:
+def run_server(host: str, port: int, workers: int, overrides: dict[str, Any] | None = None, *,
+               threads: int = DEFAULT_THREADS, access_log: bool = False) -> None:
     """Serve with gunicorn; each worker builds its own app (and database connections).
 
     Threaded workers (gthread) keep a handheld's connection open between its scans (HTTP keep-alive) and
@@ -619,8 +625,8 @@ def run_server(host: str, port: int, workers: int, overrides: dict[str, Any] | N
               help="address to listen on (0.0.0.0 for every network interface)")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="port to listen on")
 @click.option("--workers", type=click.IntRange(1, 64), default=None,
-              help="worker processes  [default: 2 per CPU core + 1]")
-@click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True,
+              help="worker processes  [default: 1 per CPU core]")
+@click.option("--threads", type=click.IntRange(min=1), default=DEFAULT_THREADS, show_default=True,
               help="threads per worker process")
 @click.option("--access-log/--no-access-log", default=False, show_default=True,
               help="log every request on standard output (the reverse proxy in front usually does)")

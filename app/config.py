@@ -40,7 +40,7 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_LOCKOUT_MAX_SECONDS": 3600,
     # Seconds a worker trusts an API token it has read (every scan sends one): a token revoked or a user
     # deactivated in another process stops working within this time; 0 reads the token on every call.
-    "TOKEN_CACHE_SECONDS": 5.0,
+    "TOKEN_CACHE_SECONDS": 5,
     "PROXY_FIX": False,
     "ALLOW_PICK_SUBSTITUTES": False,
     "MAX_UPLOAD_MB": 20,
