@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
 
-from flask import current_app, g, redirect, request, session, url_for
+from flask import Request, current_app, g, redirect, request, session, url_for
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -156,7 +156,8 @@ _FORM_TYPES = frozenset({"multipart/form-data", "application/x-www-form-urlencod
 
 def _nul_field() -> str | None:
     """Where the request carries a NUL character, if anywhere: PostgreSQL cannot store or even compare one."""
-    req = request._get_current_object()  # every request passes here: one look-up of the proxy, not one per field
+    # Every request passes here: one look-up of the proxy, not one per field.
+    req: Request = request._get_current_object()  # type: ignore[attr-defined]
     if "\x00" in req.path:
         named = [name for name, value in (req.view_args or {}).items() if "\x00" in str(value)]
         return named[0] if named else "path"

@@ -101,6 +101,7 @@ SECTIONS = [
     ("scan event: insert and commit", "app.services.scans", "record_scan"),
     ("  of which commits", "sqlalchemy.orm.session", "Session.commit"),
     ("JSON answer (jsonify)", "app.api", "jsonify"),
+    ("JSON answer (json_answer)", "app.api", "json_answer"),
 ]
 
 

@@ -78,6 +78,14 @@ def _dump(value: Any) -> Any:
     return value
 
 
+def json_answer(result: Any) -> Response:
+    """A view's answer as JSON. A model is written by pydantic itself: the same document as jsonify(model_dump) gives
+    (keys in the model's order), at a third of the CPU."""
+    if isinstance(result, BaseModel):
+        return Response(result.model_dump_json(), mimetype="application/json")
+    return jsonify(_dump(result))
+
+
 def endpoint(
     rule: str,
     method: str = "GET",
@@ -131,11 +139,7 @@ def endpoint(
                 if key is not None and keep_answer:
                     answer = idempotency.answer_once(db(), key, user, status, lambda: _dump(fn(**kwargs)))
                     return jsonify(answer.document), answer.status
-            result = fn(**kwargs)
-            if isinstance(result, BaseModel):
-                # The same document as jsonify(model_dump) gives, written by pydantic at a third of the CPU.
-                return Response(result.model_dump_json(), mimetype="application/json"), status
-            return jsonify(_dump(result)), status
+            return json_answer(fn(**kwargs)), status
 
         name = fn.__name__
         bp.add_url_rule(rule, endpoint=name, view_func=view, methods=[method])
