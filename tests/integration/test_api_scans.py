@@ -78,7 +78,7 @@ def test_our_lot_label_names_the_lot_with_its_status_expiry_and_stock(api: Api, 
     assert r.json["message"] == f"Raspberry jam 340 g, lot {code}"
 
 
-def test_a_lot_label_scan_takes_three_statements_however_much_the_lot_has_been_through(
+def test_a_lot_label_scan_takes_two_statements_however_much_the_lot_has_been_through(
         app: Flask, api: Api, jam: dict[str, Any], site: dict[str, Any]) -> None:
     """A handheld's scan of our lot label: the product with the lot, its supplier, genealogy counts and stock; the
     scan event (its token was read by the scan a moment before). More stock places, shipments and inputs do not
