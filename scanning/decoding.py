@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 import zxingcpp
-from PIL import Image
+from PIL import Image, ImageOps
 
 from labels.gs1 import gtin_check_digit
 from scanning import _zbar
@@ -137,6 +137,8 @@ class _Header:
     kind: str
     width: int
     height: int
+    transparent: bool = False
+    """Whether the image has an alpha channel or a transparent colour (PNG, WebP, GIF, TIFF)."""
 
 
 _SIGNATURES: tuple[tuple[bytes, str], ...] = (
@@ -193,6 +195,7 @@ def _check_upload(data: bytes, *, max_bytes: int, max_pixels: int) -> _Header:
             warnings.simplefilter("ignore")
             with Image.open(io.BytesIO(data)) as picture:
                 width, height = picture.size
+                transparent = picture.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in picture.info
     except Image.DecompressionBombError as error:
         limit = 2 * (Image.MAX_IMAGE_PIXELS or 0) / 1e6
         raise ImageTooLarge(
@@ -206,7 +209,7 @@ def _check_upload(data: bytes, *, max_bytes: int, max_pixels: int) -> _Header:
         )
     if width < 1 or height < 1:
         raise NotAnImage(f"This {kind} image has no pixels.")
-    return _Header(kind=kind, width=width, height=height)
+    return _Header(kind=kind, width=width, height=height, transparent=transparent)
 
 
 def _load(data: bytes, header: _Header, *, longest: int | None) -> tuple[Gray, float]:
@@ -215,8 +218,19 @@ def _load(data: bytes, header: _Header, *, longest: int | None) -> tuple[Gray, f
     Returns the image and the factor from its pixels to full-size pixels. JPEGs are shrunk while
     decoding (libjpeg scales the DCT), which is what makes a 12 MP photo cheap to try first.
     """
-    buffer = np.frombuffer(data, np.uint8)
     side = max(header.width, header.height)
+    gray = _flattened(data) if header.transparent else None
+    if gray is None:
+        gray = _decoded_gray(data, header, side, longest)
+    if longest is not None and max(gray.shape) > longest * 1.25:
+        scale = longest / max(gray.shape)
+        gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    # EXIF orientation may swap width and height, never the longest side.
+    return np.ascontiguousarray(gray), side / max(gray.shape)
+
+
+def _decoded_gray(data: bytes, header: _Header, side: int, longest: int | None) -> Gray:
+    buffer = np.frombuffer(data, np.uint8)
     flags = cv2.IMREAD_GRAYSCALE
     if longest is not None and header.kind == "JPEG":
         for factor, reduced in ((8, cv2.IMREAD_REDUCED_GRAYSCALE_8),
@@ -228,11 +242,26 @@ def _load(data: bytes, header: _Header, *, longest: int | None) -> tuple[Gray, f
     gray = cv2.imdecode(buffer, flags)
     if gray is None:
         raise NotAnImage(f"This {header.kind} image is damaged and cannot be read.")
-    if longest is not None and max(gray.shape) > longest * 1.25:
-        scale = longest / max(gray.shape)
-        gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    # EXIF orientation may swap width and height, never the longest side.
-    return np.ascontiguousarray(gray), side / max(gray.shape)
+    return np.asarray(gray, dtype=np.uint8)
+
+
+def _flattened(data: bytes) -> Gray | None:
+    """A transparent image in grayscale as a screen or a printer shows it: on white.
+
+    A code saved with a transparent background (a label exported from a web page or a design
+    tool) has its dark modules opaque and the paper transparent; read without its alpha
+    channel, the paper turns black and the code vanishes into it. None when Pillow cannot
+    decode it whole (a truncated file): OpenCV then reads what is left, without the alpha.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(io.BytesIO(data)) as picture:
+                upright = ImageOps.exif_transpose(picture).convert("RGBA")
+    except Exception:
+        return None
+    paper = Image.new("RGBA", upright.size, (255, 255, 255, 255))
+    return np.asarray(Image.alpha_composite(paper, upright).convert("L"), dtype=np.uint8)
 
 
 def load_preview(image_bytes: bytes, longest: int) -> Gray:

@@ -238,6 +238,34 @@ def test_gif() -> None:
     assert [d.text for d in decode(buffer.getvalue(), budget_ms=BUDGET)] == ["LOT-43"]
 
 
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP"])
+def test_code_on_a_transparent_background_reads(fmt: str) -> None:
+    # Saved from a design tool: black modules, the paper left transparent (black once the
+    # alpha channel is dropped, so the code would vanish into its background).
+    code = _symbol("LOT-2026-TRANSPARENT", zxingcpp.BarcodeFormat.DataMatrix, 5)
+    canvas = np.full((240, 240), 255, np.uint8)
+    canvas[40 : 40 + code.shape[0], 40 : 40 + code.shape[1]] = code
+    rgba = np.zeros((*canvas.shape, 4), np.uint8)
+    rgba[..., 3] = 255 - canvas  # opaque where dark, transparent where the paper is
+    buffer = io.BytesIO()
+    Image.fromarray(rgba, "RGBA").save(buffer, fmt, lossless=True)
+    assert [(d.format, d.text) for d in decode(buffer.getvalue(), budget_ms=BUDGET)] == [
+        ("DataMatrix", "LOT-2026-TRANSPARENT")
+    ]
+
+
+def test_transparent_gif_reads() -> None:
+    canvas = np.full((300, 500), 255, np.uint8)
+    code = _symbol("LOT-44", zxingcpp.BarcodeFormat.Code128, 3)
+    canvas[50 : 50 + code.shape[0], 50 : 50 + code.shape[1]] = code
+    # Two colours, both black in the palette; the paper's is the transparent one.
+    picture = Image.fromarray(np.where(canvas > 127, 0, 1).astype(np.uint8), "P")
+    picture.putpalette([0, 0, 0, 0, 0, 0])
+    buffer = io.BytesIO()
+    picture.save(buffer, "GIF", transparency=0)
+    assert [d.text for d in decode(buffer.getvalue(), budget_ms=BUDGET)] == ["LOT-44"]
+
+
 # -- refused uploads ------------------------------------------------------------------------------
 
 
