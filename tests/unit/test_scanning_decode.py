@@ -266,6 +266,29 @@ def test_transparent_gif_reads() -> None:
     assert [d.text for d in decode(buffer.getvalue(), budget_ms=BUDGET)] == ["LOT-44"]
 
 
+def _bent(image: np.ndarray, amplitude: float) -> np.ndarray:
+    """`image` as if printed on paper that was crumpled: every point pushed along a slow wave."""
+    height, width = image.shape
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    map_x = xx + amplitude * np.sin(2 * np.pi * yy / height)
+    map_y = yy + amplitude * np.sin(2 * np.pi * xx / width + 1)
+    return np.asarray(cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderValue=255), dtype=np.uint8)
+
+
+def test_qr_code_on_crumpled_paper_reads() -> None:
+    qr = _symbol("LOT-2026-CRUMPLED-0042", zxingcpp.BarcodeFormat.QRCode, 8, ec_level="H")
+    photo = _bent(np.pad(qr, 60, constant_values=255), amplitude=10)
+    # zxing-cpp finds the code but its straight grid misses the bend.
+    assert decode(encode(photo), budget_ms=BUDGET, engines=("zxing", "zbar")) == []
+    found = decode(encode(photo), budget_ms=BUDGET)
+    assert [(d.format, d.text, d.engine) for d in found] == [("QR Code", "LOT-2026-CRUMPLED-0042", "opencv")]
+    # Its outline is where the code is in the photo.
+    ys, xs = np.nonzero(photo < 128)
+    corners = np.array(found[0].position)
+    assert np.allclose(corners.min(axis=0), (xs.min(), ys.min()), atol=12)
+    assert np.allclose(corners.max(axis=0), (xs.max(), ys.max()), atol=12)
+
+
 # -- refused uploads ------------------------------------------------------------------------------
 
 
