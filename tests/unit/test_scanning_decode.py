@@ -266,6 +266,19 @@ def test_transparent_gif_reads() -> None:
     assert [d.text for d in decode(buffer.getvalue(), budget_ms=BUDGET)] == ["LOT-44"]
 
 
+@needs_libzbar
+def test_small_photo_of_bars_little_more_than_a_pixel_wide_reads() -> None:
+    # A 240 px photo (an old phone's, or a crop) of an EAN-13 at 1.2 px per module, slightly soft.
+    ean = _symbol("9501101530003", zxingcpp.BarcodeFormat.EAN13, 8)
+    small = cv2.resize(ean, None, fx=1.2 / 8, fy=1.2 / 8, interpolation=cv2.INTER_AREA)
+    canvas = np.full((240, 240), 230, np.uint8)
+    h, w = small.shape
+    top, left = (240 - h) // 2, (240 - w) // 2
+    canvas[top : top + h, left : left + w] = small * 0.75 + 40
+    photo = cv2.GaussianBlur(canvas, (0, 0), 0.5)
+    assert [(d.format, d.text) for d in decode(encode(photo), budget_ms=BUDGET)] == [("EAN-13", "9501101530003")]
+
+
 def _bent(image: np.ndarray, amplitude: float) -> np.ndarray:
     """`image` as if printed on paper that was crumpled: every point pushed along a slow wave."""
     height, width = image.shape
