@@ -854,8 +854,9 @@ def _sharpen(gray: Gray) -> Gray:
 def _zbar_variants(reader: _zbar.ZbarReader, gray: Gray, factor: float, *, deadline: float,
                    answer: _Answer) -> list[Decoded]:
     # What the last step cost, half as much again kept in hand for confirming a read (a few more
-    # looks), and its largest image: a step with larger images (the enlarged copies) is expected
-    # to cost more in proportion to their pixels.
+    # looks), and the pixels it looked at, at least the photo's: an enlarged copy larger than
+    # that is expected to cost more in proportion (most steps' cost is mostly confirming reads,
+    # which does not grow with their crops' size).
     last_cost, last_pixels = 0.0, gray.size
     for number, make in enumerate(_variants(gray)):
         now = time.perf_counter()
@@ -867,11 +868,11 @@ def _zbar_variants(reader: _zbar.ZbarReader, gray: Gray, factor: float, *, deadl
             image = np.ascontiguousarray(image, dtype=np.uint8)
             if time.perf_counter() + last_cost * max(1.0, image.size / last_pixels) > deadline:
                 return answer.agreed()
-            pixels = max(pixels, image.size)
+            pixels += image.size
             reads = [_from_zbar(symbol, back, factor) for symbol in reader.scan(image)]
             for decoded in answer.confirmed(reads, image, f"zbar variant {number}"):
                 found.setdefault((decoded.format, decoded.text), decoded)
-        last_cost, last_pixels = 1.5 * (time.perf_counter() - now), pixels or last_pixels
+        last_cost, last_pixels = 1.5 * (time.perf_counter() - now), max(pixels, gray.size)
         if found:
             return list(found.values())
     return answer.agreed()
