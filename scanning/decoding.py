@@ -383,8 +383,8 @@ def _bent_qr(gray: Gray, factor: float, *, deadline: float) -> list[Decoded]:
     On crumpled paper or a jar, zxing's grid (one perspective from the finder patterns) misses
     modules across the bend until the errors exceed the correction; OpenCV fits the bend from the
     code's edges and samples along it. Its read passes Reed-Solomon correction like any QR read.
-    Only a QR code zxing located is tried (that check costs under a millisecond on a small
-    photo), on a cut-out around it, as it is and sharpened at 1.5 times its size. GS1 QR codes
+    Only a QR code zxing located is tried (that check costs under a millisecond on a 240 px
+    photo, about 5 ms on a 2 MP one), on a cut-out around it, as it is and sharpened at 1.5 times its size. GS1 QR codes
     (FNC1 mode) are not decoded by OpenCV; they stay unread here rather than lose their GS1 flag.
     """
     flawed = [
