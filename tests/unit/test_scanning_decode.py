@@ -302,6 +302,29 @@ def test_qr_code_on_crumpled_paper_reads() -> None:
     assert np.allclose(corners.max(axis=0), (xs.max(), ys.max()), atol=12)
 
 
+def _sagging(image: np.ndarray, across: float, down: float) -> np.ndarray:
+    """`image` as if printed on cloth hanging loose: the middle pushed sideways and down."""
+    height, width = image.shape
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    map_x = xx + across * np.sin(np.pi * yy / height)
+    map_y = yy + down * np.sin(np.pi * xx / width)
+    return np.asarray(cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderValue=255), dtype=np.uint8)
+
+
+def test_qr_code_on_sagging_cloth_reads() -> None:
+    url = "https://lotwise.example/l/240/JAM/10/A1"
+    qr = _symbol(url, zxingcpp.BarcodeFormat.QRCode, 8, ec_level="M")
+    photo = _sagging(np.pad(qr, 40, constant_values=255), across=16, down=12)
+    # zxing-cpp finds the code, but neither its straight grid nor OpenCV's curved one reads it.
+    assert decode(encode(photo), budget_ms=BUDGET, engines=("zxing", "zbar")) == []
+    found = decode(encode(photo), budget_ms=BUDGET)
+    assert [(d.format, d.text) for d in found] == [("QR Code", url)]
+    ys, xs = np.nonzero(photo < 128)
+    corners = np.array(found[0].position)
+    assert np.allclose(corners.min(axis=0), (xs.min(), ys.min()), atol=16)
+    assert np.allclose(corners.max(axis=0), (xs.max(), ys.max()), atol=16)
+
+
 # -- refused uploads ------------------------------------------------------------------------------
 
 
