@@ -325,6 +325,18 @@ def test_qr_code_on_sagging_cloth_reads() -> None:
     assert np.allclose(corners.max(axis=0), (xs.max(), ys.max()), atol=16)
 
 
+def test_gs1_qr_code_on_sagging_cloth_reads_as_gs1() -> None:
+    barcode = zxingcpp.create_barcode("(01)09501101530003(17)261231(10)A1", zxingcpp.BarcodeFormat.QRCode,
+                                      ec_level="M", gs1=True)  # fmt: skip
+    qr = np.array(barcode.to_image(scale=8), dtype=np.uint8)
+    photo = _sagging(np.pad(qr, 40, constant_values=255), across=20, down=12)
+    assert decode(encode(photo), budget_ms=BUDGET, engines=("zxing", "zbar")) == []
+    found = decode(encode(photo), budget_ms=BUDGET)
+    assert [(d.format, d.text, d.is_gs1) for d in found] == [
+        ("GS1 QR Code", "]Q301095011015300031726123110A1", True)
+    ]
+
+
 # -- refused uploads ------------------------------------------------------------------------------
 
 
