@@ -432,7 +432,11 @@ def _bent_qr(gray: Gray, factor: float, *, deadline: float) -> list[Decoded]:
         if read or not version.isdigit():
             continue
         now = time.perf_counter()
-        if now + _REGRID_SECONDS_PER_PIXEL * crop.size * _REGRID_SCALE**2 > deadline:
+        # The cut-out is enlarged up to twice, to at most _BENT_QR_MAX_SIDE on its longest side.
+        # On a busy machine OpenCV's step ran slower than its nominal cost; this one will too.
+        pixels = min(crop.size * _REGRID_SCALE**2, _BENT_QR_MAX_SIDE**2)
+        slower = per_pixel / _BENT_QR_SECONDS_PER_PIXEL
+        if now + _REGRID_SECONDS_PER_PIXEL * slower * pixels > deadline:
             return list(found.values())
         outline = tuple((round(float(x) * factor), round(float(y) * factor)) for x, y in corners)
         for decoded in _regridded_qr(gray, corners, 17 + 4 * int(version)):
