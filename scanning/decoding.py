@@ -487,10 +487,11 @@ def _regridded_qr(gray: Gray, corners: npt.NDArray[np.float64], modules: int) ->
     xs = np.concatenate([across[1] + 0.5, down[1].astype(np.float64)])
     ys = np.concatenate([across[0].astype(np.float64), down[0] + 0.5])
     steps = np.concatenate([np.tile([0.5, 0.0], (len(across[0]), 1)), np.tile([0.0, 0.5], (len(down[0]), 1))])
-    at, ahead, behind = straight(xs, ys), straight(xs + steps[:, 0], ys + steps[:, 1]), \
-        straight(xs - steps[:, 0], ys - steps[:, 1])  # fmt: skip
+    at = straight(xs, ys)
     inside = np.all((at > -0.5 / n) & (at < 1 + 0.5 / n), axis=1)
-    terms, ahead_terms, behind_terms = _quadratic(at), _quadratic(ahead), _quadratic(behind)
+    terms = _quadratic(at)
+    ahead_terms = _quadratic(straight(xs + steps[:, 0], ys + steps[:, 1]))
+    behind_terms = _quadratic(straight(xs - steps[:, 0], ys - steps[:, 1]))
     # Start from zxing's perspective: u = n * straight u, v = n * straight v.
     fit = np.zeros((terms.shape[1], 2))
     fit[1, 0] = fit[2, 1] = n
@@ -506,8 +507,12 @@ def _regridded_qr(gray: Gray, corners: npt.NDArray[np.float64], modules: int) ->
             if use.sum() < terms.shape[1] * 4:
                 return []
             chosen = terms[use]
-            # Normal equations: six unknowns, tens of thousands of edge points.
-            fit[:, axis] = np.linalg.solve(chosen.T @ chosen, chosen.T @ target[use, axis])
+            # Normal equations: six unknowns, tens of thousands of edge points. Edges all on one
+            # line leave them singular: no grid to fit, and no reason to fail the whole photo.
+            try:
+                fit[:, axis] = np.linalg.solve(chosen.T @ chosen, chosen.T @ target[use, axis])
+            except np.linalg.LinAlgError:
+                return []
     rows, cols = np.mgrid[0 : image.shape[0], 0 : image.shape[1]]
     mapped = _quadratic(straight(cols.ravel().astype(np.float64), rows.ravel().astype(np.float64))) @ fit
     whole = np.floor(mapped)
@@ -519,7 +524,8 @@ def _regridded_qr(gray: Gray, corners: npt.NDArray[np.float64], modules: int) ->
     np.add.at(count, (row, column), 1)
     symbol = np.where(light > 0.5 * count, 255, 0).astype(np.uint8)
     clean = cv2.resize(np.pad(symbol, 4, constant_values=255), None, fx=8, fy=8, interpolation=cv2.INTER_NEAREST)
-    return [d for d in _zxing(np.asarray(clean, dtype=np.uint8), 1.0, rotate=False) if d.format in _MATRIX]
+    return [d for d in _zxing(np.asarray(clean, dtype=np.uint8), 1.0, rotate=False)
+            if d.format in ("QR Code", "GS1 QR Code")]  # fmt: skip
 
 
 def _quadratic(points: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
