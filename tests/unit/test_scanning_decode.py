@@ -238,6 +238,105 @@ def test_gif() -> None:
     assert [d.text for d in decode(buffer.getvalue(), budget_ms=BUDGET)] == ["LOT-43"]
 
 
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP"])
+def test_code_on_a_transparent_background_reads(fmt: str) -> None:
+    # Saved from a design tool: black modules, the paper left transparent (black once the
+    # alpha channel is dropped, so the code would vanish into its background).
+    code = _symbol("LOT-2026-TRANSPARENT", zxingcpp.BarcodeFormat.DataMatrix, 5)
+    canvas = np.full((240, 240), 255, np.uint8)
+    canvas[40 : 40 + code.shape[0], 40 : 40 + code.shape[1]] = code
+    rgba = np.zeros((*canvas.shape, 4), np.uint8)
+    rgba[..., 3] = 255 - canvas  # opaque where dark, transparent where the paper is
+    buffer = io.BytesIO()
+    Image.fromarray(rgba, "RGBA").save(buffer, fmt, lossless=True)
+    assert [(d.format, d.text) for d in decode(buffer.getvalue(), budget_ms=BUDGET)] == [
+        ("DataMatrix", "LOT-2026-TRANSPARENT")
+    ]
+
+
+def test_transparent_gif_reads() -> None:
+    canvas = np.full((300, 500), 255, np.uint8)
+    code = _symbol("LOT-44", zxingcpp.BarcodeFormat.Code128, 3)
+    canvas[50 : 50 + code.shape[0], 50 : 50 + code.shape[1]] = code
+    # Two colours, both black in the palette; the paper's is the transparent one.
+    picture = Image.fromarray(np.where(canvas > 127, 0, 1).astype(np.uint8), "P")
+    picture.putpalette([0, 0, 0, 0, 0, 0])
+    buffer = io.BytesIO()
+    picture.save(buffer, "GIF", transparency=0)
+    assert [d.text for d in decode(buffer.getvalue(), budget_ms=BUDGET)] == ["LOT-44"]
+
+
+@needs_libzbar
+def test_small_photo_of_bars_little_more_than_a_pixel_wide_reads() -> None:
+    # A 240 px photo (an old phone's, or a crop) of an EAN-13 at 1.2 px per module, slightly soft.
+    ean = _symbol("9501101530003", zxingcpp.BarcodeFormat.EAN13, 8)
+    small = cv2.resize(ean, None, fx=1.2 / 8, fy=1.2 / 8, interpolation=cv2.INTER_AREA)
+    canvas = np.full((240, 240), 230, np.uint8)
+    h, w = small.shape
+    top, left = (240 - h) // 2, (240 - w) // 2
+    canvas[top : top + h, left : left + w] = small * 0.75 + 40
+    photo = cv2.GaussianBlur(canvas, (0, 0), 0.5)
+    assert [(d.format, d.text) for d in decode(encode(photo), budget_ms=BUDGET)] == [("EAN-13", "9501101530003")]
+
+
+def _bent(image: np.ndarray, amplitude: float) -> np.ndarray:
+    """`image` as if printed on paper that was crumpled: every point pushed along a slow wave."""
+    height, width = image.shape
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    map_x = xx + amplitude * np.sin(2 * np.pi * yy / height)
+    map_y = yy + amplitude * np.sin(2 * np.pi * xx / width + 1)
+    return np.asarray(cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderValue=255), dtype=np.uint8)
+
+
+def test_qr_code_on_crumpled_paper_reads() -> None:
+    qr = _symbol("LOT-2026-CRUMPLED-0042", zxingcpp.BarcodeFormat.QRCode, 8, ec_level="H")
+    photo = _bent(np.pad(qr, 60, constant_values=255), amplitude=10)
+    # zxing-cpp finds the code but its straight grid misses the bend.
+    assert decode(encode(photo), budget_ms=BUDGET, engines=("zxing", "zbar")) == []
+    found = decode(encode(photo), budget_ms=BUDGET)
+    assert [(d.format, d.text, d.engine) for d in found] == [("QR Code", "LOT-2026-CRUMPLED-0042", "opencv")]
+    # Its outline is where the code is in the photo.
+    ys, xs = np.nonzero(photo < 128)
+    corners = np.array(found[0].position)
+    assert np.allclose(corners.min(axis=0), (xs.min(), ys.min()), atol=12)
+    assert np.allclose(corners.max(axis=0), (xs.max(), ys.max()), atol=12)
+
+
+def _sagging(image: np.ndarray, across: float, down: float) -> np.ndarray:
+    """`image` as if printed on cloth hanging loose: the middle pushed sideways and down."""
+    height, width = image.shape
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    map_x = xx + across * np.sin(np.pi * yy / height)
+    map_y = yy + down * np.sin(np.pi * xx / width)
+    return np.asarray(cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderValue=255), dtype=np.uint8)
+
+
+def test_qr_code_on_sagging_cloth_reads() -> None:
+    url = "https://lotwise.example/l/240/JAM/10/A1"
+    qr = _symbol(url, zxingcpp.BarcodeFormat.QRCode, 8, ec_level="M")
+    photo = _sagging(np.pad(qr, 40, constant_values=255), across=16, down=12)
+    # zxing-cpp finds the code, but neither its straight grid nor OpenCV's curved one reads it.
+    assert decode(encode(photo), budget_ms=BUDGET, engines=("zxing", "zbar")) == []
+    found = decode(encode(photo), budget_ms=BUDGET)
+    assert [(d.format, d.text) for d in found] == [("QR Code", url)]
+    ys, xs = np.nonzero(photo < 128)
+    corners = np.array(found[0].position)
+    assert np.allclose(corners.min(axis=0), (xs.min(), ys.min()), atol=16)
+    assert np.allclose(corners.max(axis=0), (xs.max(), ys.max()), atol=16)
+
+
+def test_gs1_qr_code_on_sagging_cloth_reads_as_gs1() -> None:
+    barcode = zxingcpp.create_barcode("(01)09501101530003(17)261231(10)A1", zxingcpp.BarcodeFormat.QRCode,
+                                      ec_level="M", gs1=True)  # fmt: skip
+    qr = np.array(barcode.to_image(scale=8), dtype=np.uint8)
+    photo = _sagging(np.pad(qr, 40, constant_values=255), across=20, down=12)
+    assert decode(encode(photo), budget_ms=BUDGET, engines=("zxing", "zbar")) == []
+    found = decode(encode(photo), budget_ms=BUDGET)
+    assert [(d.format, d.text, d.is_gs1) for d in found] == [
+        ("GS1 QR Code", "]Q301095011015300031726123110A1", True)
+    ]
+
+
 # -- refused uploads ------------------------------------------------------------------------------
 
 
