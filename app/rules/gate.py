@@ -145,6 +145,16 @@ def lock_products(session: Session, product_ids: Iterable[int]) -> None:
                         .with_for_update(key_share=True))
 
 
+def product_lock(shared: bool) -> dict[str, bool]:
+    """The `with_for_update` flags of `lock_products`'s lock on a product row, or of its shared form.
+
+    A pick of stock allocated to its own order (its order row locked) changes nothing another order counts on, so
+    picks of one product need not wait for each other: they take the product FOR SHARE, which still waits for, and
+    holds off, every booking that takes the lock of `lock_products` (allocating, releasing, holding, taking stock).
+    """
+    return {"read": True} if shared else {"key_share": True}
+
+
 def lot_problems(lot: Lot, on: date | None, location: Location | None = None,
                  prefix: str = "", *, name_product: bool = True) -> list[Refusal]:
     """Why stock of the lot (at `location`) may not be used on day `on`: hold, recall, quarantine, expiry."""
@@ -286,29 +296,31 @@ class Verdict:
 
 def refusals(session: Session, lot: Lot, location: Location, quantity: Decimal, purpose: Purpose, *,
              on: date, ship_to: ShipTo | None = None, already: Decimal = ZERO, prefix: str = "",
-             take_allocated: bool = False) -> tuple[list[Refusal], Shortfall | None]:
+             take_allocated: bool = False, here: Decimal | None = None) -> tuple[list[Refusal], Shortfall | None]:
     """Every reason `quantity` of `lot` may not leave `location` for `purpose` on day `on`.
 
     `already` is what this same booking takes of the lot there before this line. Availability is
     on hand less the open allocations of other orders (of every order when the stock is not
     going to a customer); with `take_allocated` the allocated stock may be taken, and the
     shortfall returned says how much and from whom. Customer rules apply whenever `ship_to` is
-    given, allocated or not.
+    given, allocated or not. `here` is what is on hand of the lot at the location, if the caller has read it.
     """
     verdict = judge(session, [Take(lot, location, quantity, already)], purpose, on=on, ship_to=ship_to,
-                    prefix=prefix, take_allocated=take_allocated)[0]
+                    prefix=prefix, take_allocated=take_allocated,
+                    stock={(lot.id, location.id): here} if here is not None else None)[0]
     return verdict.refusals, verdict.shortfall
 
 
 def judge(session: Session, takes: Sequence[Take], purpose: Purpose, *, on: date, ship_to: ShipTo | None = None,
-          prefix: str = "", take_allocated: bool = False) -> list[Verdict]:
+          prefix: str = "", take_allocated: bool = False, stock: dict[Spot, Decimal] | None = None) -> list[Verdict]:
     """`refusals` for many takes at once, one verdict each in the same order.
 
     The stock, the other orders' allocations and the customer's earlier shipments are read for all
-    of them together, in a fixed number of queries however many takes there are.
+    of them together, in a fixed number of queries however many takes there are. `stock` is what is on hand at
+    the takes' spots when the caller has read it already (under the same locks).
     """
     spots = [(t.lot.id, t.location.id) for t in takes]
-    here = on_hands(session, spots)
+    here = stock if stock is not None else on_hands(session, spots)
     holders = (allocations_elsewhere(session, spots, ship_to.order.id if ship_to is not None else None)
                if purpose is not Purpose.PICK else {})
     latest: dict[tuple[int, int], date] = {}

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from app.errors import Invalid
@@ -117,9 +117,10 @@ def booked(session: Session, kind: str, ref_id: int) -> str:
 
 
 # Set by `answer_once` while its booking runs, for the key it has locked and found unused, so the booking's own check
-# (`remembered`) does not lock and look again, and the row `remember` writes is handed back without a query.
+# (`remembered`) does not lock and look again, and what `remember` would write waits for the answer: the key's row is
+# then written once, answer included, instead of inserted and updated.
 _CHECKED = "lotwise.idempotency.checked"
-_WRITTEN = "lotwise.idempotency.written"
+_PENDING = "lotwise.idempotency.pending"
 
 
 def _checked(session: Session, key: IdempotencyKey, user: User | None) -> bool:
@@ -161,13 +162,15 @@ def remember(session: Session, key: IdempotencyKey | None, kind: str, ref_id: in
     """Record that this user's key booked `ref_id`, in the booking's own transaction."""
     if key is None:
         return
+    if _checked(session, key, user) and _PENDING not in session.info:
+        # `answer_once` writes the row with the answer when the booking returns, in the same transaction.
+        session.info[_PENDING] = {"user_id": user.id if user else None, "key": key.key,
+                                  "fingerprint": key.fingerprint, "kind": kind, "ref_id": ref_id, "created_at": key.at}
+        return
     purge(session, key.cutoff)
-    row = RequestKey(user_id=user.id if user else None, key=key.key, fingerprint=key.fingerprint, kind=kind,
-                     ref_id=ref_id, created_at=key.at)
-    session.add(row)
+    session.add(RequestKey(user_id=user.id if user else None, key=key.key, fingerprint=key.fingerprint, kind=kind,
+                           ref_id=ref_id, created_at=key.at))
     session.flush()
-    if _checked(session, key, user):
-        session.info[_WRITTEN] = row
 
 
 def purge(session: Session, before: datetime, limit: int = PURGE_BATCH) -> int:
@@ -196,10 +199,15 @@ def answer_once(session: Session, key: IdempotencyKey, user: User | None, status
             session.info[_CHECKED] = (key, user.id if user else None)
         try:
             document = booking()
-            row = session.info.pop(_WRITTEN, None) or _row(session, key, user)
+            pending = session.info.pop(_PENDING, None)
         finally:
             session.info.pop(_CHECKED, None)
-            session.info.pop(_WRITTEN, None)
+            session.info.pop(_PENDING, None)
+        if pending is not None:
+            purge(session, key.cutoff)
+            session.execute(insert(RequestKey.__table__).values(**pending, status=status, answer=document))
+            return Answer(status, document)
+        row = _row(session, key, user)
         if row is None:
             raise RuntimeError(f"the booking did not remember its {key.field}")
         row.status, row.answer = status, document

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.db import get_or_404
 from app.errors import Conflict, Invalid, NotFound
@@ -32,7 +33,7 @@ from app.models import (
     User,
 )
 from app.rules.gate import Purpose, lock_products
-from app.schemas import AdjustmentIn, HoldIn, ReceiptIn, ReleaseOut, ReturnIn, TransferIn
+from app.schemas import AdjustmentIn, HoldIn, ReceiptIn, ReceiptLineIn, ReleaseOut, ReturnIn, TransferIn
 from app.services.base import (
     book,
     document_number,
@@ -79,74 +80,84 @@ def receive(
         day = getattr(cmd, name)
         if day is not None and day > received_on:
             raise Invalid(f"{name.replace('_', ' ')} {day} is after the receipt date {received_on}", name)
-    receipt = Receipt(number=document_number(session, "R"), supplier_id=supplier.id,
+    receipt = Receipt(number=document_number(session, "R"), supplier=supplier,
                       received_on=received_on, reference=cmd.reference, note=cmd.note,
                       user_id=user.id if user else None, harvested_on=cmd.harvested_on,
                       harvest_location=cmd.harvest_location, harvester=cmd.harvester, cooled_on=cmd.cooled_on,
                       cooling_location=cmd.cooling_location, packed_on=cmd.packed_on,
                       packing_location=cmd.packing_location, landed_on=cmd.landed_on)
     session.add(receipt)
-    session.flush()
+    # The lines are all made here: known to be complete, the answer shows them without reading them back.
+    set_committed_value(receipt, "lines", [])
     seen: set[tuple[int, str]] = set()
     for i, line in enumerate(cmd.lines):
-        f = f"lines.{i}."
-        product = product_by_sku(session, line.sku, f + "sku")
-        location = location_by_code(session, line.location, f + "location")
-        quantity = positive(line.quantity, f + "quantity")
-        if line.top_up and not line.lot_code:
-            raise Invalid("name the lot_code of the lot to top up", f + "lot_code")
-        if line.expiry is not None and line.expiry < received_on:
-            raise Invalid(f"expiry {line.expiry} is before the receipt date {received_on}", f + "expiry")
-        lot = None
-        if line.lot_code:
-            lot = session.scalar(select(Lot).where(Lot.product_id == product.id, Lot.code == line.lot_code))
-        if lot is not None:
-            lot_existed(lot, received_on, "received_on")
-            if not line.top_up and (product.id, lot.code) not in seen:
-                raise Conflict(
-                    f"{product.sku} already has a lot {lot.code}; tick 'top up' to add to it",
-                    f + "lot_code",
-                )
-            if lot.origin is not LotOrigin.RECEIPT or lot.supplier_id != supplier.id:
-                raise Conflict(f"lot {lot.code} of {product.sku} did not come from this supplier",
-                               f + "lot_code")
-            if line.expiry and lot.expiry != line.expiry:
-                raise Conflict(f"lot {lot.code} expires {lot.expiry}, not {line.expiry}", f + "expiry")
-            if line.supplier_lot_code and lot.supplier_lot_code != line.supplier_lot_code:
-                raise Conflict(
-                    f"lot {lot.code} is supplier lot {lot.supplier_lot_code}, not {line.supplier_lot_code}",
-                    f + "supplier_lot_code",
-                )
-            unit_cost = lot.unit_cost if line.unit_cost is None else line.unit_cost
-            if unit_cost != lot.unit_cost:
-                # Topping up at another price: the lot's cost becomes the weighted average.
-                received = session.scalar(
-                    select(func.sum(ReceiptLine.quantity)).where(ReceiptLine.lot_id == lot.id)
-                ) or Decimal(0)
-                total = received * lot.unit_cost + quantity * unit_cost
-                lot.unit_cost = (total / (received + quantity)).quantize(Decimal("0.000001"))
-        else:
-            if line.top_up:
-                raise NotFound(f"{product.sku} has no lot {line.lot_code!r} to top up", f + "lot_code")
-            unit_cost = line.unit_cost or Decimal(0)
-            code = line.lot_code or generate_lot_code(session, product, received_on, lot_code_pattern)
-            expiry = line.expiry
-            if expiry is None and product.shelf_life_days:
-                expiry = received_on + timedelta(days=product.shelf_life_days)
-            lot = Lot(product_id=product.id, code=code, origin=LotOrigin.RECEIPT, supplier_id=supplier.id,
-                      supplier_lot_code=line.supplier_lot_code, made_on=received_on, expiry=expiry,
-                      unit_cost=unit_cost, status=LotStatus.RELEASED)
-            session.add(lot)
-            session.flush()
-        seen.add((product.id, lot.code))
-        session.add(ReceiptLine(receipt_id=receipt.id, lot_id=lot.id, location_id=location.id,
-                                quantity=quantity, unit_cost=unit_cost))
+        # What a line writes is flushed once, when it is complete, instead of object by object.
+        with session.no_autoflush:
+            lot, location, quantity = _receipt_line(session, receipt, supplier, line, f"lines.{i}.", seen,
+                                                    received_on, lot_code_pattern)
+        session.flush()
         book(session, lot=lot, location=location, quantity=quantity, kind=MovementKind.RECEIVE,
              ref_type="receipt", ref_id=receipt.id, booked_on=received_on, user=user,
-             request_key=request_key, field=f + "quantity")
+             request_key=request_key, field=f"lines.{i}.quantity")
     remember(session, request_key, "receipt", receipt.id, user)
     session.flush()
     return receipt
+
+
+def _receipt_line(session: Session, receipt: Receipt, supplier: Supplier, line: ReceiptLineIn, f: str,
+                  seen: set[tuple[int, str]], received_on: date,
+                  lot_code_pattern: str) -> tuple[Lot, Location, Decimal]:
+    """One line of a receipt checked, its lot found or made and the line added: the lot, where, how many."""
+    product = product_by_sku(session, line.sku, f + "sku")
+    location = location_by_code(session, line.location, f + "location")
+    quantity = positive(line.quantity, f + "quantity")
+    if line.top_up and not line.lot_code:
+        raise Invalid("name the lot_code of the lot to top up", f + "lot_code")
+    if line.expiry is not None and line.expiry < received_on:
+        raise Invalid(f"expiry {line.expiry} is before the receipt date {received_on}", f + "expiry")
+    lot = None
+    if line.lot_code:
+        lot = session.scalar(select(Lot).where(Lot.product_id == product.id, Lot.code == line.lot_code))
+    if lot is not None:
+        lot_existed(lot, received_on, "received_on")
+        if not line.top_up and (product.id, lot.code) not in seen:
+            raise Conflict(
+                f"{product.sku} already has a lot {lot.code}; tick 'top up' to add to it",
+                f + "lot_code",
+            )
+        if lot.origin is not LotOrigin.RECEIPT or lot.supplier_id != supplier.id:
+            raise Conflict(f"lot {lot.code} of {product.sku} did not come from this supplier",
+                           f + "lot_code")
+        if line.expiry and lot.expiry != line.expiry:
+            raise Conflict(f"lot {lot.code} expires {lot.expiry}, not {line.expiry}", f + "expiry")
+        if line.supplier_lot_code and lot.supplier_lot_code != line.supplier_lot_code:
+            raise Conflict(
+                f"lot {lot.code} is supplier lot {lot.supplier_lot_code}, not {line.supplier_lot_code}",
+                f + "supplier_lot_code",
+            )
+        unit_cost = lot.unit_cost if line.unit_cost is None else line.unit_cost
+        if unit_cost != lot.unit_cost:
+            # Topping up at another price: the lot's cost becomes the weighted average.
+            received = session.scalar(
+                select(func.sum(ReceiptLine.quantity)).where(ReceiptLine.lot_id == lot.id)
+            ) or Decimal(0)
+            total = received * lot.unit_cost + quantity * unit_cost
+            lot.unit_cost = (total / (received + quantity)).quantize(Decimal("0.000001"))
+    else:
+        if line.top_up:
+            raise NotFound(f"{product.sku} has no lot {line.lot_code!r} to top up", f + "lot_code")
+        unit_cost = line.unit_cost or Decimal(0)
+        code = line.lot_code or generate_lot_code(session, product, received_on, lot_code_pattern)
+        expiry = line.expiry
+        if expiry is None and product.shelf_life_days:
+            expiry = received_on + timedelta(days=product.shelf_life_days)
+        lot = Lot(product=product, code=code, origin=LotOrigin.RECEIPT, supplier_id=supplier.id,
+                  supplier_lot_code=line.supplier_lot_code, made_on=received_on, expiry=expiry,
+                  unit_cost=unit_cost, status=LotStatus.RELEASED)
+        session.add(lot)
+    seen.add((product.id, lot.code))
+    receipt.lines.append(ReceiptLine(lot=lot, location=location, quantity=quantity, unit_cost=unit_cost))
+    return lot, location, quantity
 
 
 @transactional
