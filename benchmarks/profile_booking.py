@@ -245,7 +245,7 @@ def main() -> None:
         statuses[status] = statuses.get(status, 0) + 1
 
     def send(path: str, body: bytes) -> None:
-        for _chunk in app(environ(path, body, token, uuid.uuid4().hex), start_response):
+        for _chunk in app(environ(path, body, token, uuid.uuid4().hex), start_response):  # type: ignore[arg-type]
             pass
 
     spent = instrument() if args.sections else {}

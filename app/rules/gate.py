@@ -8,8 +8,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 import allocation as fefo
@@ -31,6 +32,7 @@ from app.models import (
 )
 
 ZERO = Decimal(0)
+S = TypeVar("S", bound=Select)  # type: ignore[type-arg]  # any select statement
 CUSTOMER_RULES = frozenset({"min_days", "min_pct", "transit_days", "date_reversal", "lots_per_line"})
 
 
@@ -145,14 +147,14 @@ def lock_products(session: Session, product_ids: Iterable[int]) -> None:
                         .with_for_update(key_share=True))
 
 
-def product_lock(shared: bool) -> dict[str, bool]:
-    """The `with_for_update` flags of `lock_products`'s lock on a product row, or of its shared form.
+def locking_products(stmt: S, *, shared: bool) -> S:
+    """`stmt` taking the lock of `lock_products` on the product rows it reads, or with `shared` its shared form.
 
     A pick of stock allocated to its own order (its order row locked) changes nothing another order counts on, so
     picks of one product need not wait for each other: they take the product FOR SHARE, which still waits for, and
     holds off, every booking that takes the lock of `lock_products` (allocating, releasing, holding, taking stock).
     """
-    return {"read": True} if shared else {"key_share": True}
+    return stmt.with_for_update(of=Product, read=shared, key_share=not shared)
 
 
 def lot_problems(lot: Lot, on: date | None, location: Location | None = None,

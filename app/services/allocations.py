@@ -42,7 +42,7 @@ from app.rules.gate import (
     ShipTo,
     latest_shipped,
     lock_products,
-    product_lock,
+    locking_products,
     refusals,
     refuse,
     short,
@@ -370,10 +370,9 @@ def _lot_and_location(session: Session, cmd: PickIn, shared: bool) -> tuple[Lot,
     or inconsistent is left to the look-ups, which say what is wrong.
     """
     if cmd.lot_id is not None and session.get_bind().dialect.name == "postgresql":
-        row = session.execute(
+        row = session.execute(locking_products(
             select(Lot, Location).join(Lot.product).join(Location, Location.code == cmd.location)
-            .where(Lot.id == cmd.lot_id).options(contains_eager(Lot.product))
-            .with_for_update(of=Product, **product_lock(shared))
+            .where(Lot.id == cmd.lot_id).options(contains_eager(Lot.product)), shared=shared)
         ).first()
         if row is not None:
             lot = lot_by_ref(session, cmd)  # the lot just read: checks the sku and code the pick gives with its id
@@ -382,8 +381,7 @@ def _lot_and_location(session: Session, cmd: PickIn, shared: bool) -> tuple[Lot,
     lot = lot_by_ref(session, cmd)
     location = location_by_code(session, cmd.location)
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(Product.id).where(Product.id == lot.product_id)
-                        .with_for_update(**product_lock(shared)))
+        session.execute(locking_products(select(Product.id).where(Product.id == lot.product_id), shared=shared))
     return lot, location
 
 
@@ -397,7 +395,7 @@ def confirm_pick(session: Session, order_id: int, cmd: PickIn, *, user: User | N
     substitute only when substitutes are allowed, otherwise the picker is told which lot to take and
     where. Nothing moves in the ledger: stock leaves at the shipment.
 
-    Picks of the order's own stock lock its product shared (`product_lock`), so pickers working on different
+    Picks of the order's own stock lock its product shared (`locking_products`), so pickers working on different
     orders of one product never wait for each other; a substitute locks it as every other taking of stock does.
     """
     if (earlier := remembered(session, request_key, "pick", user)) is not None:

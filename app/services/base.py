@@ -7,9 +7,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, cast
 
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import Table, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
@@ -184,7 +184,7 @@ def book(
     session.flush()
 
 
-_MOVEMENT = insert(Movement.__table__)
+_MOVEMENT = insert(cast(Table, Movement.__table__))
 
 
 def on_hand_at(session: Session, lot_id: int, location_id: int) -> Decimal | None:

@@ -14,9 +14,9 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from app.errors import Invalid
@@ -205,7 +205,7 @@ def answer_once(session: Session, key: IdempotencyKey, user: User | None, status
             session.info.pop(_PENDING, None)
         if pending is not None:
             purge(session, key.cutoff)
-            session.execute(insert(RequestKey.__table__).values(**pending, status=status, answer=document))
+            session.execute(insert(cast(Table, RequestKey.__table__)).values(**pending, status=status, answer=document))
             return Answer(status, document)
         row = _row(session, key, user)
         if row is None:
