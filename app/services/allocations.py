@@ -7,10 +7,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session, contains_eager, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.elements import ColumnElement
 
 import allocation as fefo
@@ -257,13 +258,12 @@ def _release(session: Session, allocations: Iterable[OrderAllocation], reason: s
     return [allocation_out(a) for a in released]
 
 
-def _order_reserving(session: Session, order: Order, *options: Any) -> list[OrderAllocation]:
+def _order_reserving(session: Session, order: Order) -> list[OrderAllocation]:
     return list(session.scalars(
         select(OrderAllocation)
         .join(OrderLine, OrderLine.id == OrderAllocation.order_line_id)
         .where(OrderLine.order_id == order.id, OrderAllocation.state.in_(RESERVING))
         .order_by(OrderAllocation.id)
-        .options(*options)
     ))
 
 
@@ -343,21 +343,43 @@ def _pick_result(session: Session, order: Order, a: OrderAllocation, substituted
                          substituted=substituted, message=message, left_to_pick=left)
 
 
+# The pick's statements, built once (composing them anew cost more CPU than running them).
+_HOLDS_LOT = (select(OrderAllocation.id).join(OrderLine, OrderLine.id == OrderAllocation.order_line_id)
+              .where(OrderLine.order_id == Order.id, OrderAllocation.lot_id == bindparam("lot_id"),
+                     OrderAllocation.state.in_(RESERVING), OrderAllocation.quantity > OrderAllocation.picked_quantity)
+              .exists())
+_ORDER_FOR_PICK = (select(Order, _HOLDS_LOT).where(Order.id == bindparam("order_id"))
+                   .options(joinedload(Order.customer, innerjoin=True))
+                   .with_for_update(of=Order).execution_options(populate_existing=True))
+_LOT_AND_LOCATION = {shared: locking_products(
+    select(Lot, Location).join(Lot.product).join(Location, Location.code == bindparam("code"))
+    .where(Lot.id == bindparam("lot_id")).options(contains_eager(Lot.product)), shared=shared)
+    for shared in (False, True)}
+_RESERVING_WITH_LINES = (select(OrderAllocation)
+                         .join(OrderLine, OrderLine.id == OrderAllocation.order_line_id)
+                         .where(OrderLine.order_id == bindparam("order_id"), OrderAllocation.state.in_(RESERVING))
+                         .order_by(OrderAllocation.id)
+                         .options(joinedload(OrderAllocation.order_line)))
+# What is on hand of a lot at a location and what open allocations have picked of it there, in one query.
+_PICK_STOCK = select(
+    select(Balance.on_hand).where(Balance.lot_id == bindparam("lot_id"),
+                                  Balance.location_id == bindparam("location_id")).scalar_subquery(),
+    select(func.sum(OrderAllocation.picked_quantity)).where(
+        OrderAllocation.lot_id == bindparam("lot_id"), OrderAllocation.location_id == bindparam("location_id"),
+        OrderAllocation.state.in_(RESERVING)).scalar_subquery(),
+)
+_ALLOCATION = cast(Table, OrderAllocation.__table__)
+_PICKED = (update(_ALLOCATION).where(_ALLOCATION.c.id == bindparam("allocation_id"))
+           .values(picked_quantity=bindparam("picked"), state=bindparam("state")))
+
+
 def _order_for_pick(session: Session, order_id: int, lot_id: int | None) -> tuple[Order, bool]:
     """The order with its customer, locked like `_order`, if it is still open; and whether it holds stock of the lot.
 
     The second is a hint read before any product is locked, only to choose the product's lock (shared for a pick
     of the order's own stock, exclusive for a substitute); what is picked is decided on what is read after it.
     """
-    mine = (select(OrderAllocation.id).join(OrderLine, OrderLine.id == OrderAllocation.order_line_id)
-            .where(OrderLine.order_id == Order.id, OrderAllocation.lot_id == lot_id,
-                   OrderAllocation.state.in_(RESERVING), OrderAllocation.quantity > OrderAllocation.picked_quantity)
-            .exists())
-    row = session.execute(
-        select(Order, mine).where(Order.id == order_id)
-        .options(joinedload(Order.customer, innerjoin=True))
-        .with_for_update(of=Order).execution_options(populate_existing=True)
-    ).first()
+    row = session.execute(_ORDER_FOR_PICK, {"order_id": order_id, "lot_id": lot_id}).first()
     if row is None:
         return _order(session, order_id), False  # says that the order does not exist
     return _open(row[0]), bool(row[1]) and lot_id is not None
@@ -370,10 +392,7 @@ def _lot_and_location(session: Session, cmd: PickIn, shared: bool) -> tuple[Lot,
     or inconsistent is left to the look-ups, which say what is wrong.
     """
     if cmd.lot_id is not None and session.get_bind().dialect.name == "postgresql":
-        row = session.execute(locking_products(
-            select(Lot, Location).join(Lot.product).join(Location, Location.code == cmd.location)
-            .where(Lot.id == cmd.lot_id).options(contains_eager(Lot.product)), shared=shared)
-        ).first()
+        row = session.execute(_LOT_AND_LOCATION[shared], {"lot_id": cmd.lot_id, "code": cmd.location}).first()
         if row is not None:
             lot = lot_by_ref(session, cmd)  # the lot just read: checks the sku and code the pick gives with its id
             location = row[1] if row[1].active else location_by_code(session, cmd.location)
@@ -383,6 +402,21 @@ def _lot_and_location(session: Session, cmd: PickIn, shared: bool) -> tuple[Lot,
     if session.get_bind().dialect.name == "postgresql":
         session.execute(locking_products(select(Product.id).where(Product.id == lot.product_id), shared=shared))
     return lot, location
+
+
+def _pick_allocated(session: Session, here: Sequence[OrderAllocation], quantity: Decimal) -> None:
+    """Mark `quantity` picked on the allocations, in order: one UPDATE each, the objects kept as written."""
+    rest = quantity
+    for a in here:
+        take = min(rest, a.unpicked)
+        picked = a.picked_quantity + take
+        state = AllocationState.PICKED if picked >= a.quantity else a.state
+        session.execute(_PICKED, {"allocation_id": a.id, "picked": picked, "state": state})
+        set_committed_value(a, "picked_quantity", picked)
+        set_committed_value(a, "state", state)
+        rest -= take
+        if rest <= 0:
+            break
 
 
 @transactional
@@ -406,7 +440,7 @@ def confirm_pick(session: Session, order_id: int, cmd: PickIn, *, user: User | N
     quantity = positive(cmd.quantity, "quantity")
     lot, location = _lot_and_location(session, cmd, shared=holds_lot)
     unit = lot.product.unit
-    reserving = _order_reserving(session, order, joinedload(OrderAllocation.order_line))
+    reserving = list(session.scalars(_RESERVING_WITH_LINES, {"order_id": order.id}))
     mine = [a for a in reserving if a.lot_id == lot.id and a.unpicked > 0]
     if mine:
         here = [a for a in mine if a.location_id == location.id]
@@ -419,16 +453,7 @@ def confirm_pick(session: Session, order_id: int, cmd: PickIn, *, user: User | N
                            f"left to pick; {qty(quantity)} is too many", "quantity",
                            title=short("too_many", left=f"{qty(left)} {unit}"))
         refuse(_pick_refusals(session, order, here[0].order_line, lot, location, quantity, today))
-        rest = quantity
-        for a in here:
-            take = min(rest, a.unpicked)
-            a.picked_quantity += take
-            if a.picked_quantity >= a.quantity:
-                a.state = AllocationState.PICKED
-            rest -= take
-            if rest <= 0:
-                break
-        session.flush()
+        _pick_allocated(session, here, quantity)
         remember(session, request_key, "pick", here[0].id, user)
         return _pick_result(session, order, here[0], False,
                             f"picked {qty(quantity)} {unit} of lot {lot.code} for order {order.number}",
@@ -445,14 +470,7 @@ def confirm_pick(session: Session, order_id: int, cmd: PickIn, *, user: User | N
 def _pick_refusals(session: Session, order: Order, line: OrderLine, lot: Lot, location: Location,
                    quantity: Decimal, today: date) -> list[Refusal]:
     """The gate for a pick: the lot usable and fit for the customer, and never more picked than on hand."""
-    # What is on hand and what is picked of the lot there, in one query.
-    here, picked = session.execute(select(
-        select(Balance.on_hand).where(Balance.lot_id == lot.id, Balance.location_id == location.id)
-        .scalar_subquery(),
-        select(func.sum(OrderAllocation.picked_quantity)).where(
-            OrderAllocation.lot_id == lot.id, OrderAllocation.location_id == location.id,
-            OrderAllocation.state.in_(RESERVING)).scalar_subquery(),
-    )).one()
+    here, picked = session.execute(_PICK_STOCK, {"lot_id": lot.id, "location_id": location.id}).one()
     problems, _ = refusals(session, lot, location, quantity, Purpose.PICK, on=today,
                            ship_to=ShipTo(order, line, max(order.ship_date, today)), already=picked or ZERO,
                            here=here or ZERO)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, func, insert, select
+from sqlalchemy import BigInteger, Table, bindparam, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from app.errors import Invalid
@@ -99,12 +99,25 @@ def _lock(session: Session, key: IdempotencyKey, user: User | None) -> None:
     if session.get_bind().dialect.name == "postgresql":
         scoped = f"{user.id if user else ''}:{key.key}"
         lock_id = int.from_bytes(hashlib.sha256(scoped.encode()).digest()[:8], "big", signed=True)
-        session.execute(select(func.pg_advisory_xact_lock(lock_id)))
+        session.execute(_LOCK, {"lock_id": lock_id})
 
 
 def _row(session: Session, key: IdempotencyKey, user: User | None) -> RequestKey | None:
-    return session.scalar(select(RequestKey).where(RequestKey.user_id == (user.id if user else None),
-                                                   RequestKey.key == key.key))
+    if user is None:  # user_id IS NULL, which a bound parameter cannot say
+        return session.scalar(select(RequestKey).where(RequestKey.user_id.is_(None), RequestKey.key == key.key))
+    return session.scalar(_ROW, {"user_id": user.id, "key": key.key})
+
+
+# The statements of every booking with a key, built once.
+_KEYS = cast(Table, RequestKey.__table__)
+_LOCK = select(func.pg_advisory_xact_lock(bindparam("lock_id", type_=BigInteger)))
+_ROW = select(RequestKey).where(RequestKey.user_id == bindparam("user_id"), RequestKey.key == bindparam("key"))
+_COLUMNS = ("user_id", "key", "fingerprint", "kind", "ref_id", "status", "answer", "created_at")
+_EXPIRED = (select(_KEYS.c.id).where(_KEYS.c.created_at < bindparam("cutoff")).order_by(_KEYS.c.id)
+            .limit(PURGE_BATCH).with_for_update(skip_locked=True))
+_WRITE = insert(_KEYS).values({name: bindparam(name) for name in _COLUMNS})
+# On PostgreSQL the purge rides along with the key's INSERT: one round trip for both.
+_PURGE_AND_WRITE = _WRITE.add_cte(delete(_KEYS).where(_KEYS.c.id.in_(_EXPIRED)).cte("purged"))
 
 
 def booked(session: Session, kind: str, ref_id: int) -> str:
@@ -204,8 +217,12 @@ def answer_once(session: Session, key: IdempotencyKey, user: User | None, status
             session.info.pop(_CHECKED, None)
             session.info.pop(_PENDING, None)
         if pending is not None:
-            purge(session, key.cutoff)
-            session.execute(insert(cast(Table, RequestKey.__table__)).values(**pending, status=status, answer=document))
+            values = {**pending, "status": status, "answer": document}
+            if session.get_bind().dialect.name == "postgresql":
+                session.execute(_PURGE_AND_WRITE, {**values, "cutoff": key.cutoff})
+            else:
+                purge(session, key.cutoff)
+                session.execute(_WRITE, values)
             return Answer(status, document)
         row = _row(session, key, user)
         if row is None:
