@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -24,6 +24,7 @@ from app.models import (
     LotStatus,
     LotStatusChange,
     MovementKind,
+    Product,
     Receipt,
     ReceiptLine,
     Shipment,
@@ -44,6 +45,11 @@ from app.services.base import (
 )
 from app.services.idempotency import IdempotencyKey, remember, remembered
 from app.services.lookups import location_by_code, lot_by_ref, product_by_sku
+
+_SUPPLIER_PRODUCT_LOCATION = (select(Supplier, Product, Location).select_from(Supplier)
+                              .join(Product, Product.sku == bindparam("sku"))
+                              .join(Location, Location.code == bindparam("location"))
+                              .where(Supplier.id == bindparam("supplier_id")))
 
 
 def not_in_future(value: date, today: date, field: str) -> date:
@@ -74,6 +80,10 @@ def receive(
     """Book a delivery: one lot per line, new or topped up, into a receiving or storage location."""
     if (earlier := remembered(session, request_key, "receipt", user)) is not None:
         return session.get_one(Receipt, earlier)
+    # The supplier, with the first line's product and location, in one statement (most receipts are one line);
+    # whatever it does not find is looked up on its own below, which says what is wrong.
+    first = session.execute(_SUPPLIER_PRODUCT_LOCATION, {"supplier_id": cmd.supplier_id, "sku": cmd.lines[0].sku,
+                                                         "location": cmd.lines[0].location}).first()
     supplier = get_or_404(session, Supplier, cmd.supplier_id, "supplier_id", "supplier")
     received_on = not_in_future(cmd.received_on or today, today, "received_on")
     for name in ("harvested_on", "cooled_on", "packed_on", "landed_on"):
@@ -92,9 +102,11 @@ def receive(
     seen: set[tuple[int, str]] = set()
     for i, line in enumerate(cmd.lines):
         # What a line writes is flushed once, when it is complete, instead of object by object.
+        known = (first[1], first[2]) if i == 0 and first is not None and first[1].active and first[2].active \
+            else None
         with session.no_autoflush:
             lot, location, quantity = _receipt_line(session, receipt, supplier, line, f"lines.{i}.", seen,
-                                                    received_on, lot_code_pattern)
+                                                    received_on, lot_code_pattern, known)
         session.flush()
         book(session, lot=lot, location=location, quantity=quantity, kind=MovementKind.RECEIVE,
              ref_type="receipt", ref_id=receipt.id, booked_on=received_on, user=user,
@@ -105,11 +117,17 @@ def receive(
 
 
 def _receipt_line(session: Session, receipt: Receipt, supplier: Supplier, line: ReceiptLineIn, f: str,
-                  seen: set[tuple[int, str]], received_on: date,
-                  lot_code_pattern: str) -> tuple[Lot, Location, Decimal]:
-    """One line of a receipt checked, its lot found or made and the line added: the lot, where, how many."""
-    product = product_by_sku(session, line.sku, f + "sku")
-    location = location_by_code(session, line.location, f + "location")
+                  seen: set[tuple[int, str]], received_on: date, lot_code_pattern: str,
+                  known: tuple[Product, Location] | None = None) -> tuple[Lot, Location, Decimal]:
+    """One line of a receipt checked, its lot found or made and the line added: the lot, where, how many.
+
+    `known` is the line's product and location when already read (and active).
+    """
+    if known is not None:
+        product, location = known
+    else:
+        product = product_by_sku(session, line.sku, f + "sku")
+        location = location_by_code(session, line.location, f + "location")
     quantity = positive(line.quantity, f + "quantity")
     if line.top_up and not line.lot_code:
         raise Invalid("name the lot_code of the lot to top up", f + "lot_code")
