@@ -10,9 +10,10 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, cast
 
 from sqlalchemy import Table, insert, select, text, update
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from app.db import WRITE_OPTION, utcnow
 from app.errors import Conflict, InsufficientStock, Invalid
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 
 P = ParamSpec("P")
 T = TypeVar("T")
+M = TypeVar("M")
 
 
 _UNIT = "lotwise.unit"
@@ -185,6 +187,25 @@ def book(
 
 
 _MOVEMENT = insert(cast(Table, Movement.__table__))
+
+
+def add_inserted(session: Session, row: M) -> M:
+    """INSERT a new row (a transient mapped object, its columns set, no related objects) and add it as persistent.
+
+    One INSERT … RETURNING straight to the table: the ORM's unit of work, which costs several times the
+    statement's own CPU, is skipped. Columns left unset get their defaults, read back with the id. Related
+    objects are attached afterwards with `set_committed_value`, so nothing is left for a flush to write.
+    """
+    mapper = sa_inspect(type(row))
+    table = cast(Table, mapper.local_table)
+    given = {attr.columns[0].name: row.__dict__[attr.key] for attr in mapper.column_attrs if attr.key in row.__dict__}
+    stored = session.execute(insert(table).values(given).returning(*table.c)).one()._mapping
+    for attr in mapper.column_attrs:
+        if attr.key not in row.__dict__:
+            setattr(row, attr.key, stored[attr.columns[0]])
+    make_transient_to_detached(row)
+    session.add(row)
+    return row
 
 
 def on_hand_at(session: Session, lot_id: int, location_id: int) -> Decimal | None:

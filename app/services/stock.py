@@ -36,6 +36,7 @@ from app.models import (
 from app.rules.gate import Purpose, lock_products
 from app.schemas import AdjustmentIn, HoldIn, ReceiptIn, ReceiptLineIn, ReleaseOut, ReturnIn, TransferIn
 from app.services.base import (
+    add_inserted,
     book,
     document_number,
     generate_lot_code,
@@ -90,15 +91,16 @@ def receive(
         day = getattr(cmd, name)
         if day is not None and day > received_on:
             raise Invalid(f"{name.replace('_', ' ')} {day} is after the receipt date {received_on}", name)
-    receipt = Receipt(number=document_number(session, "R"), supplier=supplier,
-                      received_on=received_on, reference=cmd.reference, note=cmd.note,
-                      user_id=user.id if user else None, harvested_on=cmd.harvested_on,
-                      harvest_location=cmd.harvest_location, harvester=cmd.harvester, cooled_on=cmd.cooled_on,
-                      cooling_location=cmd.cooling_location, packed_on=cmd.packed_on,
-                      packing_location=cmd.packing_location, landed_on=cmd.landed_on)
-    session.add(receipt)
-    # The lines are all made here: known to be complete, the answer shows them without reading them back.
-    set_committed_value(receipt, "lines", [])
+    # The receipt, its new lots and its lines go straight to their tables (`add_inserted`), each known in full
+    # here, so the answer shows them without reading anything back.
+    receipt = add_inserted(session, Receipt(
+        number=document_number(session, "R"), supplier_id=supplier.id, received_on=received_on,
+        reference=cmd.reference, note=cmd.note, user_id=user.id if user else None, harvested_on=cmd.harvested_on,
+        harvest_location=cmd.harvest_location, harvester=cmd.harvester, cooled_on=cmd.cooled_on,
+        cooling_location=cmd.cooling_location, packed_on=cmd.packed_on, packing_location=cmd.packing_location,
+        landed_on=cmd.landed_on))
+    set_committed_value(receipt, "supplier", supplier)
+    lines: list[ReceiptLine] = []
     seen: set[tuple[int, str]] = set()
     for i, line in enumerate(cmd.lines):
         # What a line writes is flushed once, when it is complete, instead of object by object.
@@ -106,11 +108,12 @@ def receive(
             else None
         with session.no_autoflush:
             lot, location, quantity = _receipt_line(session, receipt, supplier, line, f"lines.{i}.", seen,
-                                                    received_on, lot_code_pattern, known)
+                                                    received_on, lot_code_pattern, known, lines)
         session.flush()
         book(session, lot=lot, location=location, quantity=quantity, kind=MovementKind.RECEIVE,
              ref_type="receipt", ref_id=receipt.id, booked_on=received_on, user=user,
              request_key=request_key, field=f"lines.{i}.quantity")
+    set_committed_value(receipt, "lines", lines)
     remember(session, request_key, "receipt", receipt.id, user)
     session.flush()
     return receipt
@@ -118,8 +121,9 @@ def receive(
 
 def _receipt_line(session: Session, receipt: Receipt, supplier: Supplier, line: ReceiptLineIn, f: str,
                   seen: set[tuple[int, str]], received_on: date, lot_code_pattern: str,
-                  known: tuple[Product, Location] | None = None) -> tuple[Lot, Location, Decimal]:
-    """One line of a receipt checked, its lot found or made and the line added: the lot, where, how many.
+                  known: tuple[Product, Location] | None, lines: list[ReceiptLine]) -> tuple[Lot, Location, Decimal]:
+    """One line of a receipt checked, its lot found or made and the line written (added to `lines`): the lot,
+    where, how many.
 
     `known` is the line's product and location when already read (and active).
     """
@@ -169,12 +173,18 @@ def _receipt_line(session: Session, receipt: Receipt, supplier: Supplier, line: 
         expiry = line.expiry
         if expiry is None and product.shelf_life_days:
             expiry = received_on + timedelta(days=product.shelf_life_days)
-        lot = Lot(product=product, code=code, origin=LotOrigin.RECEIPT, supplier_id=supplier.id,
-                  supplier_lot_code=line.supplier_lot_code, made_on=received_on, expiry=expiry,
-                  unit_cost=unit_cost, status=LotStatus.RELEASED)
-        session.add(lot)
+        lot = add_inserted(session, Lot(
+            product_id=product.id, code=code, origin=LotOrigin.RECEIPT, supplier_id=supplier.id,
+            supplier_lot_code=line.supplier_lot_code, made_on=received_on, expiry=expiry, unit_cost=unit_cost,
+            status=LotStatus.RELEASED, hold_reason=None))
+        set_committed_value(lot, "product", product)
     seen.add((product.id, lot.code))
-    receipt.lines.append(ReceiptLine(lot=lot, location=location, quantity=quantity, unit_cost=unit_cost))
+    added = add_inserted(session, ReceiptLine(receipt_id=receipt.id, lot_id=lot.id, location_id=location.id,
+                                              quantity=quantity, unit_cost=unit_cost))
+    set_committed_value(added, "receipt", receipt)
+    set_committed_value(added, "lot", lot)
+    set_committed_value(added, "location", location)
+    lines.append(added)
     return lot, location, quantity
 
 
