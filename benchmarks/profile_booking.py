@@ -329,6 +329,9 @@ besides the key's four, a document number and a lot code each drawn in a transac
 INSERT, COMMIT on a second connection), the receipt, lot and line flushed one by one through the ORM's unit of work
 (about 40 % of the receipt's own CPU in cProfile), and the answer read the supplier, lines, lot, product and location
 back. Most of the CPU was SQLAlchemy and psycopg per statement, and composing statements anew on every request.
+In the database, most of a booking's CPU was the purge of expired keys that runs with every booking: it took its
+batch in id order, so PostgreSQL walked every live key to find none expired (3.3 ms at 8,600 keys by EXPLAIN
+ANALYZE, growing with the table, which keeps a day of keys).
 
 What changed. A pick reads the order with its customer (locked), the lot with its product and the location (the
 product locked), the order's allocations with their lines, and the lot's stock with what is already picked there,
@@ -337,7 +340,8 @@ what was read. A receipt reads its supplier with the first line's product and lo
 the receipt, lot and line with one INSERT … RETURNING each (`services.base.add_inserted`, no unit of work) and the
 ledger row straight to its table, and answers from what it wrote. A counter is drawn in one statement committed as
 it runs (one round trip instead of four). An Idempotency-Key's row is written once, with its answer, and on
-PostgreSQL the purge of expired keys rides in the same statement. Every rule stays where it was: the one gate judges
+PostgreSQL the purge of expired keys rides in the same statement and finds its batch by the index on created_at
+(0.01 ms however many keys are live). Every rule stays where it was: the one gate judges
 the pick (on stock read under the same locks), availability, holds, the customer's rule and the key's semantics are
 unchanged, and the ledger row and balance are written in the booking's transaction.
 
@@ -351,6 +355,23 @@ and then releases what was picked; two receipts book side by side. The load benc
 orders (forty picks a second on eight order rows, each pick holding its order's lock until commit), which real
 pickers, each on their own order, never do: it now gives each handheld an order of its own, sharing products and
 lots."""
+
+
+def _live_keys(url: str) -> int:
+    """How many Idempotency-Keys the database keeps (every booking's purge of expired ones looks among them)."""
+    from sqlalchemy import func
+
+    from app.db import make_engine
+    from app.models import RequestKey
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.scalar(select(func.count()).select_from(RequestKey)) or 0)
+    except Exception:  # a database not built yet: the first measurement builds it
+        return 0
+    finally:
+        engine.dispose()
 
 
 def _measure(source: Path, args: argparse.Namespace) -> dict[str, Any]:
@@ -370,6 +391,7 @@ def compare(args: argparse.Namespace) -> None:
 
     root = Path(__file__).resolve().parent.parent
     runs: dict[str, list[dict[str, Any]]] = {"before": [], "now": []}
+    keys = _live_keys(args.url)
     with exported(args.baseline) as folder:
         for _ in range(args.rounds):
             runs["before"].append(_measure(folder, args))
@@ -387,7 +409,8 @@ def compare(args: argparse.Namespace) -> None:
              f"Idempotency-Key, through the WSGI app on the demo company, after 30 of each to warm up; CPU time of "
              f"the process" + (" and of the PostgreSQL backends serving it" if dialect == "postgresql" else "")
              + f", the lowest of {args.rounds} rounds, before and now measured in turn. Load average (1 min) at the "
-             f"end: {load:.1f}. Sections are inclusive CPU per booking; indented ones are parts of the one above.", ""]
+             f"end: {load:.1f}; {keys:,} Idempotency-Keys live in the database at the start. Sections are inclusive "
+             f"CPU per booking; indented ones are parts of the one above.", ""]
     for kind in KINDS:
         lines += [f"**{kind}**", "", f"| per {kind} | before ({args.baseline}) | now |", "|---|---:|---:|"]
         rows = [("app CPU", lambda r: r["app"]), ("database backend CPU", lambda r: r["database"])]
