@@ -438,7 +438,8 @@ def compare(args: argparse.Namespace) -> None:
     body = "\n".join(lines)
     print(body)
     if not args.no_write:
-        command = f"python -m benchmarks.profile_booking --baseline {args.baseline} --url {args.url}"
+        command = (f"python -m benchmarks.profile_booking --baseline {args.baseline} --url {args.url} "
+                   f"--bookings {args.bookings} --rounds {args.rounds}")
         name = "booking-profile" if dialect == "postgresql" else f"booking-profile-{dialect}"
         write_section(name, f"Where a pick's and a receipt's CPU goes ({dialect})", command, body)
         print("written to docs/benchmarks.md")
