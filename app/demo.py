@@ -43,6 +43,7 @@ from app.schemas import (
     WriteOffIn,
 )
 from app.services import allocations, masterdata, orders, production, recipes, stations, stock, users, writeoffs
+from app.services.base import STAMP_CLOCK
 
 DEMO_USER = "demo"
 DEMO_PASSWORD = "demo-lotwise"  # noqa: S105  (the published password of the demo users)
@@ -515,6 +516,7 @@ class StoryClock:
 
     def watch(self, session: Session) -> None:
         event.listen(session, "before_flush", self._before_flush)
+        session.info[STAMP_CLOCK] = self.stamp  # rows the services write without a flush
 
     def _before_flush(self, session: Session, _context: object, _instances: object) -> None:
         for obj in session.new:

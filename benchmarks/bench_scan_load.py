@@ -156,8 +156,9 @@ def workload(engine: Engine, handhelds: int, picks_needed: int, seed: int) -> Wo
             tokens.append(create_token(s, name, f"scan load {datetime.now(UTC):%H%M%S}")[1])
         admin = s.scalar(select(User).where(User.role == Role.ADMIN).limit(1))
 
-        # Picks: a big delivery of each finished product into a pickable shelf, ordered by a customer without a
-        # shelf-life rule and allocated, so every pick is one the gate lets through.
+        # Picks: a big delivery of each finished product into a pickable shelf, and one order per handheld (as a
+        # shift's pickers each work their own order), of a customer without a shelf-life rule, allocated, so every
+        # pick is one the gate lets through. The orders share the products and their lots, as real ones do.
         warehouse_code, shelf = s.execute(
             select(Location.warehouse_id, Location.code).where(Location.kind == LocationKind.STORAGE)
             .order_by(Location.id).limit(1)).one()
@@ -171,26 +172,26 @@ def workload(engine: Engine, handhelds: int, picks_needed: int, seed: int) -> Wo
         supplier = s.scalar(select(Supplier.id).order_by(Supplier.id).limit(1))
         finished = s.scalars(select(Product).where(Product.kind == ProductKind.PRODUCT).order_by(Product.id)
                              .limit(8)).all()
-        per_line = max(50, picks_needed // max(1, len(finished)) + 50)
-        lines = []
+        per_order = picks_needed // max(1, handhelds) + 5
+        per_product = -(-handhelds // max(1, len(finished)))
         for product in finished:
             expiry = today + timedelta(days=max(product.shelf_life_days or 365, 60))
             stock.receive(s, ReceiptIn.model_validate({"supplier_id": supplier, "lines": [
-                {"sku": product.sku, "quantity": str(per_line * PICK_UNITS), "location": shelf,
+                {"sku": product.sku, "quantity": str(per_order * per_product * PICK_UNITS), "location": shelf,
                  "expiry": expiry.isoformat()}]}), user=admin, today=today,
                 lot_code_pattern="{date:%y%m%d}-{seq_alpha}")
-            lines.append({"sku": product.sku, "quantity": str(per_line * PICK_UNITS)})
         order_ids = []
-        for line in lines:
+        for i in range(handhelds):
             order = orders.create_order(s, OrderIn.model_validate({
                 "customer_id": customer, "warehouse": warehouse, "ship_date": today.isoformat(),
-                "lines": [line]}), user=admin, today=today)
+                "lines": [{"sku": finished[i % len(finished)].sku, "quantity": str(per_order * PICK_UNITS)}]}),
+                user=admin, today=today)
             allocate_order(s, order.id, today=today, user=admin)
             order_ids.append(order.id)
         s.commit()
         picks = [Pick(a.order_line.order_id, a.lot_id, a.location.code, int(a.quantity - a.picked_quantity))
                  for a in s.scalars(select(OrderAllocation).join(OrderLine)
-                                    .where(OrderLine.order_id.in_(order_ids))).all()]
+                                    .where(OrderLine.order_id.in_(order_ids)).order_by(OrderLine.order_id)).all()]
 
         # Receipts: materials into a receiving location, each with the supplier's lot code from its label.
         receiving = s.scalar(select(Location.code).where(Location.kind == LocationKind.RECEIVING).order_by(Location.id)
@@ -456,7 +457,7 @@ class Traffic:
         token = self.work.tokens[handheld % len(self.work.tokens)]
         headers = {"Authorization": f"Bearer {token}"}
         if kind == "pick":
-            pick = self._pick()
+            pick = self._pick(handheld)
             if pick is None:
                 kind = "parse"
             else:
@@ -475,8 +476,15 @@ class Traffic:
         body = {"raw": raw, "station": self.work.stations[handheld % len(self.work.stations)]}
         return "parse", "/api/v1/scans/parse", json.dumps(body).encode(), headers
 
-    def _pick(self) -> Pick | None:
+    def _pick(self, handheld: int) -> Pick | None:
+        """The next unit of the handheld's own order; of another one's when its order is picked."""
         picks = self.work.picks
+        if not picks:
+            return None
+        own = picks[handheld % len(picks)]
+        if own.left >= PICK_UNITS:
+            own.left -= PICK_UNITS
+            return own
         for _ in range(len(picks)):
             self.pick_at = (self.pick_at + 1) % len(picks)
             if picks[self.pick_at].left >= PICK_UNITS:
@@ -586,12 +594,16 @@ class Run:
     mixed: Outcome
     steps: list[tuple[float, Outcome]]
     load: tuple[float, float]  # load average (1 min) before and after
+    # Picks alone and receipts alone at their rate in the mix: the CPU per answer of each kind, which mixed
+    # traffic cannot tell apart.
+    alone: dict[str, tuple[float, Outcome]]
 
 
 def run_one(label: str, source: Path, url: str, serve_args: list[str], args: argparse.Namespace) -> Run:
     engine = make_engine(url)
     mix = dict(zip(KINDS, (int(x) for x in args.mix.split("/")), strict=True))
-    picks_needed = int(args.handhelds * args.seconds * mix["pick"] / sum(mix.values()) * 1.3) + 100
+    pick_rate = args.handhelds * mix["pick"] / sum(mix.values())
+    picks_needed = int(pick_rate * (args.seconds + args.step_seconds) * 1.3) + 100
     work = workload(engine, args.handhelds, picks_needed, args.seed)
     engine.dispose()
     database = str(make_url(url).database)
@@ -602,6 +614,12 @@ def run_one(label: str, source: Path, url: str, serve_args: list[str], args: arg
         measure(server, database, traffic, min(100.0, args.handhelds), 3, args.handhelds, "parse")  # warm up
         mixed = measure(server, database, traffic, float(args.handhelds), args.seconds, args.handhelds)
         _print(label, f"{args.handhelds} handhelds", mixed)
+        alone: dict[str, tuple[float, Outcome]] = {}
+        for kind in ("pick", "receipt"):
+            rate = args.handhelds * mix[kind] / sum(mix.values())
+            if rate > 0:
+                alone[kind] = (rate, measure(server, database, traffic, rate, args.step_seconds, args.handhelds, kind))
+                _print(label, f"{kind} alone at {rate:.0f}/s", alone[kind][1])
         steps: list[tuple[float, Outcome]] = []
         for rate in (float(r) for r in args.rates.split(",")):
             out = measure(server, database, traffic, rate, args.step_seconds, args.handhelds, "parse")
@@ -609,7 +627,7 @@ def run_one(label: str, source: Path, url: str, serve_args: list[str], args: arg
             _print(label, f"parse at {rate:.0f}/s", out)
             if not passes(out, ("parse",)):
                 break
-    return Run(label, " ".join(serve_args) or "(defaults)", mixed, steps, (load_before, os.getloadavg()[0]))
+    return Run(label, " ".join(serve_args) or "(defaults)", mixed, steps, (load_before, os.getloadavg()[0]), alone)
 
 
 def _print(label: str, what: str, out: Outcome) -> None:
@@ -713,6 +731,7 @@ def section(runs: list[Run], args: argparse.Namespace, command: str) -> str:
                       f"{m.connections} connections. CPU per answered request: server {_cpu_ms(m, m.server_cpu)} ms, "
                       f"database {_cpu_ms(m, m.database_cpu)} ms; generator {m.client_cpu / m.seconds:.0%} of a "
                       f"core, at worst {m.late * 1000:.0f} ms behind its schedule.", "",
+                  *_alone_table(run),
                   "Parse/lookup alone:", "",
                   "| rate sent /s | answered /s | errors | p50 ms | p99 ms | server CPU ms/answer "
                   "| database CPU ms/answer | generator CPU | generator behind, ms |",
@@ -740,6 +759,22 @@ def section(runs: list[Run], args: argparse.Namespace, command: str) -> str:
         if sa and sb:
             lines.append(f"Sustainable parse/lookup rate, {runs[1].label} ÷ {runs[0].label}: {sb / sa:.1f}×.")
     return "\n".join(lines)
+
+
+def _alone_table(run: Run) -> list[str]:
+    """Picks alone and receipts alone: latency and the CPU of each answer."""
+    if not run.alone:
+        return []
+    lines = ["Each booking kind alone, at its rate in the mix:", "",
+             "| kind | rate sent /s | answered /s | errors | p50 ms | p99 ms | server CPU ms/answer "
+             "| database CPU ms/answer |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for kind, (rate, out) in run.alone.items():
+        lat = out.latencies[kind]
+        lines.append(f"| {kind} | {rate:.0f} | {len(lat) / out.seconds:.0f} | {out.errors[kind]} | "
+                     f"{_ms(pct(lat, .5))} | {_ms(pct(lat, .99))} | "
+                     f"{out.cpu_per_answer(out.server_cpu) * 1000:.1f} | "
+                     f"{out.cpu_per_answer(out.database_cpu) * 1000:.1f} |")
+    return [*lines, ""]
 
 
 def _pg_version(url: str) -> str:

@@ -8,8 +8,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 import allocation as fefo
@@ -31,6 +32,7 @@ from app.models import (
 )
 
 ZERO = Decimal(0)
+S = TypeVar("S", bound=Select)  # type: ignore[type-arg]  # any select statement
 CUSTOMER_RULES = frozenset({"min_days", "min_pct", "transit_days", "date_reversal", "lots_per_line"})
 
 
@@ -143,6 +145,16 @@ def lock_products(session: Session, product_ids: Iterable[int]) -> None:
     if ids and session.get_bind().dialect.name == "postgresql":
         session.execute(select(Product.id).where(Product.id.in_(ids)).order_by(Product.id)
                         .with_for_update(key_share=True))
+
+
+def locking_products(stmt: S, *, shared: bool) -> S:
+    """`stmt` taking the lock of `lock_products` on the product rows it reads, or with `shared` its shared form.
+
+    A pick of stock allocated to its own order (its order row locked) changes nothing another order counts on, so
+    picks of one product need not wait for each other: they take the product FOR SHARE, which still waits for, and
+    holds off, every booking that takes the lock of `lock_products` (allocating, releasing, holding, taking stock).
+    """
+    return stmt.with_for_update(of=Product, read=shared, key_share=not shared)
 
 
 def lot_problems(lot: Lot, on: date | None, location: Location | None = None,
@@ -286,29 +298,31 @@ class Verdict:
 
 def refusals(session: Session, lot: Lot, location: Location, quantity: Decimal, purpose: Purpose, *,
              on: date, ship_to: ShipTo | None = None, already: Decimal = ZERO, prefix: str = "",
-             take_allocated: bool = False) -> tuple[list[Refusal], Shortfall | None]:
+             take_allocated: bool = False, here: Decimal | None = None) -> tuple[list[Refusal], Shortfall | None]:
     """Every reason `quantity` of `lot` may not leave `location` for `purpose` on day `on`.
 
     `already` is what this same booking takes of the lot there before this line. Availability is
     on hand less the open allocations of other orders (of every order when the stock is not
     going to a customer); with `take_allocated` the allocated stock may be taken, and the
     shortfall returned says how much and from whom. Customer rules apply whenever `ship_to` is
-    given, allocated or not.
+    given, allocated or not. `here` is what is on hand of the lot at the location, if the caller has read it.
     """
     verdict = judge(session, [Take(lot, location, quantity, already)], purpose, on=on, ship_to=ship_to,
-                    prefix=prefix, take_allocated=take_allocated)[0]
+                    prefix=prefix, take_allocated=take_allocated,
+                    stock={(lot.id, location.id): here} if here is not None else None)[0]
     return verdict.refusals, verdict.shortfall
 
 
 def judge(session: Session, takes: Sequence[Take], purpose: Purpose, *, on: date, ship_to: ShipTo | None = None,
-          prefix: str = "", take_allocated: bool = False) -> list[Verdict]:
+          prefix: str = "", take_allocated: bool = False, stock: dict[Spot, Decimal] | None = None) -> list[Verdict]:
     """`refusals` for many takes at once, one verdict each in the same order.
 
     The stock, the other orders' allocations and the customer's earlier shipments are read for all
-    of them together, in a fixed number of queries however many takes there are.
+    of them together, in a fixed number of queries however many takes there are. `stock` is what is on hand at
+    the takes' spots when the caller has read it already (under the same locks).
     """
     spots = [(t.lot.id, t.location.id) for t in takes]
-    here = on_hands(session, spots)
+    here = stock if stock is not None else on_hands(session, spots)
     holders = (allocations_elsewhere(session, spots, ship_to.order.id if ship_to is not None else None)
                if purpose is not Purpose.PICK else {})
     latest: dict[tuple[int, int], date] = {}

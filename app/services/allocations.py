@@ -7,10 +7,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
+from sqlalchemy.orm import Session, contains_eager, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.elements import ColumnElement
 
 import allocation as fefo
@@ -36,7 +37,17 @@ from app.models import (
     User,
 )
 from app.queries.picklists import allocation_out
-from app.rules.gate import Purpose, Refusal, ShipTo, latest_shipped, lock_products, refusals, refuse, short
+from app.rules.gate import (
+    Purpose,
+    Refusal,
+    ShipTo,
+    latest_shipped,
+    lock_products,
+    locking_products,
+    refusals,
+    refuse,
+    short,
+)
 from app.rules.gate import customer_rule as _customer_rule
 from app.schemas import (
     AllocationOut,
@@ -313,7 +324,7 @@ def reallocate_shortages(session: Session, *, today: date, user: User | None = N
     return _run(session, [OrderLine.id.in_(select(LineShortage.order_line_id))], today=today)
 
 
-# --- picking ------------------------------------------------------------------------------------
+# --- picking ---------------------------------------------------------------------------------------------------
 
 
 def _left_to_pick(session: Session, order: Order) -> Decimal:
@@ -326,9 +337,86 @@ def _where(allocs: Iterable[OrderAllocation]) -> str:
 
 
 def _pick_result(session: Session, order: Order, a: OrderAllocation, substituted: bool,
-                 message: str) -> PickResultOut:
+                 message: str, left_to_pick: Decimal | None = None) -> PickResultOut:
+    left = _left_to_pick(session, order) if left_to_pick is None else left_to_pick
     return PickResultOut(order_id=order.id, order_number=order.number, allocation=allocation_out(a),
-                         substituted=substituted, message=message, left_to_pick=_left_to_pick(session, order))
+                         substituted=substituted, message=message, left_to_pick=left)
+
+
+# The pick's statements, built once (composing them anew cost more CPU than running them).
+_HOLDS_LOT = (select(OrderAllocation.id).join(OrderLine, OrderLine.id == OrderAllocation.order_line_id)
+              .where(OrderLine.order_id == Order.id, OrderAllocation.lot_id == bindparam("lot_id"),
+                     OrderAllocation.state.in_(RESERVING), OrderAllocation.quantity > OrderAllocation.picked_quantity)
+              .exists())
+_ORDER_FOR_PICK = (select(Order, _HOLDS_LOT).where(Order.id == bindparam("order_id"))
+                   .options(joinedload(Order.customer, innerjoin=True))
+                   .with_for_update(of=Order).execution_options(populate_existing=True))
+_LOT_AND_LOCATION = {shared: locking_products(
+    select(Lot, Location).join(Lot.product).join(Location, Location.code == bindparam("code"))
+    .where(Lot.id == bindparam("lot_id")).options(contains_eager(Lot.product)), shared=shared)
+    for shared in (False, True)}
+_RESERVING_WITH_LINES = (select(OrderAllocation)
+                         .join(OrderLine, OrderLine.id == OrderAllocation.order_line_id)
+                         .where(OrderLine.order_id == bindparam("order_id"), OrderAllocation.state.in_(RESERVING))
+                         .order_by(OrderAllocation.id)
+                         .options(joinedload(OrderAllocation.order_line)))
+# What is on hand of a lot at a location and what open allocations have picked of it there, in one query.
+_PICK_STOCK = select(
+    select(Balance.on_hand).where(Balance.lot_id == bindparam("lot_id"),
+                                  Balance.location_id == bindparam("location_id")).scalar_subquery(),
+    select(func.sum(OrderAllocation.picked_quantity)).where(
+        OrderAllocation.lot_id == bindparam("lot_id"), OrderAllocation.location_id == bindparam("location_id"),
+        OrderAllocation.state.in_(RESERVING)).scalar_subquery(),
+)
+_ALLOCATION = cast(Table, OrderAllocation.__table__)
+_PICKED = (update(_ALLOCATION).where(_ALLOCATION.c.id == bindparam("allocation_id"))
+           .values(picked_quantity=bindparam("picked"), state=bindparam("state")))
+
+
+def _order_for_pick(session: Session, order_id: int, lot_id: int | None) -> tuple[Order, bool]:
+    """The order with its customer, locked like `_order`, if it is still open; and whether it holds stock of the lot.
+
+    The second is a hint read before any product is locked, only to choose the product's lock (shared for a pick
+    of the order's own stock, exclusive for a substitute); what is picked is decided on what is read after it.
+    """
+    row = session.execute(_ORDER_FOR_PICK, {"order_id": order_id, "lot_id": lot_id}).first()
+    if row is None:
+        return _order(session, order_id), False  # says that the order does not exist
+    return _open(row[0]), bool(row[1]) and lot_id is not None
+
+
+def _lot_and_location(session: Session, cmd: PickIn, shared: bool) -> tuple[Lot, Location]:
+    """The lot and the location a pick names, its product locked (shared or not) before either is read.
+
+    One statement where it can: the lot by id with its product, locked, and the location by code; anything missing
+    or inconsistent is left to the look-ups, which say what is wrong.
+    """
+    if cmd.lot_id is not None and session.get_bind().dialect.name == "postgresql":
+        row = session.execute(_LOT_AND_LOCATION[shared], {"lot_id": cmd.lot_id, "code": cmd.location}).first()
+        if row is not None:
+            lot = lot_by_ref(session, cmd)  # the lot just read: checks the sku and code the pick gives with its id
+            location = row[1] if row[1].active else location_by_code(session, cmd.location)
+            return lot, location
+    lot = lot_by_ref(session, cmd)
+    location = location_by_code(session, cmd.location)
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(locking_products(select(Product.id).where(Product.id == lot.product_id), shared=shared))
+    return lot, location
+
+
+def _pick_allocated(session: Session, here: Sequence[OrderAllocation], quantity: Decimal) -> None:
+    """Mark `quantity` picked on the allocations, in order: one UPDATE each, the objects kept as written."""
+    rest = quantity
+    for a in here:
+        take = min(rest, a.unpicked)
+        picked = a.picked_quantity + take
+        state = AllocationState.PICKED if picked >= a.quantity else a.state
+        session.execute(_PICKED, {"allocation_id": a.id, "picked": picked, "state": state})
+        set_committed_value(a, "picked_quantity", picked)
+        set_committed_value(a, "state", state)
+        rest -= take
+        if rest <= 0:
+            break
 
 
 @transactional
@@ -340,18 +428,20 @@ def confirm_pick(session: Session, order_id: int, cmd: PickIn, *, user: User | N
     with the reason when it may not go to this customer on this line; an eligible one is taken as a
     substitute only when substitutes are allowed, otherwise the picker is told which lot to take and
     where. Nothing moves in the ledger: stock leaves at the shipment.
+
+    Picks of the order's own stock lock its product shared (`locking_products`), so pickers working on different
+    orders of one product never wait for each other; a substitute locks it as every other taking of stock does.
     """
     if (earlier := remembered(session, request_key, "pick", user)) is not None:
         a = session.get_one(OrderAllocation, earlier)
         order = a.order_line.order
         return _pick_result(session, order, a, False, "already recorded")
-    order = _order(session, order_id)
+    order, holds_lot = _order_for_pick(session, order_id, cmd.lot_id)
     quantity = positive(cmd.quantity, "quantity")
-    lot = lot_by_ref(session, cmd)
-    location = location_by_code(session, cmd.location)
-    lock_products(session, [lot.product_id])
+    lot, location = _lot_and_location(session, cmd, shared=holds_lot)
     unit = lot.product.unit
-    mine = [a for a in _order_reserving(session, order) if a.lot_id == lot.id and a.unpicked > 0]
+    reserving = list(session.scalars(_RESERVING_WITH_LINES, {"order_id": order.id}))
+    mine = [a for a in reserving if a.lot_id == lot.id and a.unpicked > 0]
     if mine:
         here = [a for a in mine if a.location_id == location.id]
         if not here:
@@ -363,19 +453,16 @@ def confirm_pick(session: Session, order_id: int, cmd: PickIn, *, user: User | N
                            f"left to pick; {qty(quantity)} is too many", "quantity",
                            title=short("too_many", left=f"{qty(left)} {unit}"))
         refuse(_pick_refusals(session, order, here[0].order_line, lot, location, quantity, today))
-        rest = quantity
-        for a in here:
-            take = min(rest, a.unpicked)
-            a.picked_quantity += take
-            if a.picked_quantity >= a.quantity:
-                a.state = AllocationState.PICKED
-            rest -= take
-            if rest <= 0:
-                break
-        session.flush()
+        _pick_allocated(session, here, quantity)
         remember(session, request_key, "pick", here[0].id, user)
         return _pick_result(session, order, here[0], False,
-                            f"picked {qty(quantity)} {unit} of lot {lot.code} for order {order.number}")
+                            f"picked {qty(quantity)} {unit} of lot {lot.code} for order {order.number}",
+                            left_to_pick=sum((a.unpicked for a in reserving), ZERO))
+    if holds_lot:
+        # What the order held of the lot went meanwhile (a hold, or stock taken for another purpose): a substitute
+        # needs the product's lock that every other taking of stock takes, and the lot as it is now.
+        lock_products(session, [lot.product_id])
+        session.refresh(lot)
     return _substitute(session, order, lot, location, quantity, user=user, today=today,
                        allow=allow_substitutes, request_key=request_key)
 
@@ -383,11 +470,10 @@ def confirm_pick(session: Session, order_id: int, cmd: PickIn, *, user: User | N
 def _pick_refusals(session: Session, order: Order, line: OrderLine, lot: Lot, location: Location,
                    quantity: Decimal, today: date) -> list[Refusal]:
     """The gate for a pick: the lot usable and fit for the customer, and never more picked than on hand."""
-    picked = session.scalar(select(func.sum(OrderAllocation.picked_quantity)).where(
-        OrderAllocation.lot_id == lot.id, OrderAllocation.location_id == location.id,
-        OrderAllocation.state.in_(RESERVING))) or ZERO
+    here, picked = session.execute(_PICK_STOCK, {"lot_id": lot.id, "location_id": location.id}).one()
     problems, _ = refusals(session, lot, location, quantity, Purpose.PICK, on=today,
-                           ship_to=ShipTo(order, line, max(order.ship_date, today)), already=picked)
+                           ship_to=ShipTo(order, line, max(order.ship_date, today)), already=picked or ZERO,
+                           here=here or ZERO)
     return problems
 
 

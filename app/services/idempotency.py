@@ -14,9 +14,9 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import BigInteger, Table, bindparam, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from app.errors import Invalid
@@ -99,12 +99,25 @@ def _lock(session: Session, key: IdempotencyKey, user: User | None) -> None:
     if session.get_bind().dialect.name == "postgresql":
         scoped = f"{user.id if user else ''}:{key.key}"
         lock_id = int.from_bytes(hashlib.sha256(scoped.encode()).digest()[:8], "big", signed=True)
-        session.execute(select(func.pg_advisory_xact_lock(lock_id)))
+        session.execute(_LOCK, {"lock_id": lock_id})
 
 
 def _row(session: Session, key: IdempotencyKey, user: User | None) -> RequestKey | None:
-    return session.scalar(select(RequestKey).where(RequestKey.user_id == (user.id if user else None),
-                                                   RequestKey.key == key.key))
+    if user is None:  # user_id IS NULL, which a bound parameter cannot say
+        return session.scalar(select(RequestKey).where(RequestKey.user_id.is_(None), RequestKey.key == key.key))
+    return session.scalar(_ROW, {"user_id": user.id, "key": key.key})
+
+
+# The statements of every booking with a key, built once.
+_KEYS = cast(Table, RequestKey.__table__)
+_LOCK = select(func.pg_advisory_xact_lock(bindparam("lock_id", type_=BigInteger)))
+_ROW = select(RequestKey).where(RequestKey.user_id == bindparam("user_id"), RequestKey.key == bindparam("key"))
+_COLUMNS = ("user_id", "key", "fingerprint", "kind", "ref_id", "status", "answer", "created_at")
+_EXPIRED = (select(_KEYS.c.id).where(_KEYS.c.created_at < bindparam("cutoff")).order_by(_KEYS.c.created_at)
+            .limit(PURGE_BATCH).with_for_update(skip_locked=True))
+_WRITE = insert(_KEYS).values({name: bindparam(name) for name in _COLUMNS})
+# On PostgreSQL the purge (as `purge` does it) rides along with the key's INSERT: one round trip for both.
+_PURGE_AND_WRITE = _WRITE.add_cte(delete(_KEYS).where(_KEYS.c.id.in_(_EXPIRED)).cte("purged"))
 
 
 def booked(session: Session, kind: str, ref_id: int) -> str:
@@ -117,9 +130,10 @@ def booked(session: Session, kind: str, ref_id: int) -> str:
 
 
 # Set by `answer_once` while its booking runs, for the key it has locked and found unused, so the booking's own check
-# (`remembered`) does not lock and look again, and the row `remember` writes is handed back without a query.
+# (`remembered`) does not lock and look again, and what `remember` would write waits for the answer: the key's row is
+# then written once, answer included, instead of inserted and updated.
 _CHECKED = "lotwise.idempotency.checked"
-_WRITTEN = "lotwise.idempotency.written"
+_PENDING = "lotwise.idempotency.pending"
 
 
 def _checked(session: Session, key: IdempotencyKey, user: User | None) -> bool:
@@ -161,18 +175,24 @@ def remember(session: Session, key: IdempotencyKey | None, kind: str, ref_id: in
     """Record that this user's key booked `ref_id`, in the booking's own transaction."""
     if key is None:
         return
+    if _checked(session, key, user) and _PENDING not in session.info:
+        # `answer_once` writes the row with the answer when the booking returns, in the same transaction.
+        session.info[_PENDING] = {"user_id": user.id if user else None, "key": key.key,
+                                  "fingerprint": key.fingerprint, "kind": kind, "ref_id": ref_id, "created_at": key.at}
+        return
     purge(session, key.cutoff)
-    row = RequestKey(user_id=user.id if user else None, key=key.key, fingerprint=key.fingerprint, kind=kind,
-                     ref_id=ref_id, created_at=key.at)
-    session.add(row)
+    session.add(RequestKey(user_id=user.id if user else None, key=key.key, fingerprint=key.fingerprint, kind=kind,
+                           ref_id=ref_id, created_at=key.at))
     session.flush()
-    if _checked(session, key, user):
-        session.info[_WRITTEN] = row
 
 
 def purge(session: Session, before: datetime, limit: int = PURGE_BATCH) -> int:
-    """Delete up to `limit` keys written before `before`; concurrent purges skip each other's rows."""
-    old = (select(RequestKey.id).where(RequestKey.created_at < before).order_by(RequestKey.id).limit(limit)
+    """Delete up to `limit` keys written before `before`; concurrent purges skip each other's rows.
+
+    The oldest first, in the order of the index on `created_at`: found by that index alone, however many live keys
+    there are (in id order PostgreSQL walked every key to find none expired, the table's size on every booking).
+    """
+    old = (select(RequestKey.id).where(RequestKey.created_at < before).order_by(RequestKey.created_at).limit(limit)
            .with_for_update(skip_locked=True))
     result = session.execute(delete(RequestKey).where(RequestKey.id.in_(old))
                              .execution_options(synchronize_session=False))
@@ -196,10 +216,19 @@ def answer_once(session: Session, key: IdempotencyKey, user: User | None, status
             session.info[_CHECKED] = (key, user.id if user else None)
         try:
             document = booking()
-            row = session.info.pop(_WRITTEN, None) or _row(session, key, user)
+            pending = session.info.pop(_PENDING, None)
         finally:
             session.info.pop(_CHECKED, None)
-            session.info.pop(_WRITTEN, None)
+            session.info.pop(_PENDING, None)
+        if pending is not None:
+            values = {**pending, "status": status, "answer": document}
+            if session.get_bind().dialect.name == "postgresql":
+                session.execute(_PURGE_AND_WRITE, {**values, "cutoff": key.cutoff})
+            else:
+                purge(session, key.cutoff)
+                session.execute(_WRITE, values)
+            return Answer(status, document)
+        row = _row(session, key, user)
         if row is None:
             raise RuntimeError(f"the booking did not remember its {key.field}")
         row.status, row.answer = status, document

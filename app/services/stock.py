@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.db import get_or_404
 from app.errors import Conflict, Invalid, NotFound
@@ -23,6 +24,7 @@ from app.models import (
     LotStatus,
     LotStatusChange,
     MovementKind,
+    Product,
     Receipt,
     ReceiptLine,
     Shipment,
@@ -32,8 +34,9 @@ from app.models import (
     User,
 )
 from app.rules.gate import Purpose, lock_products
-from app.schemas import AdjustmentIn, HoldIn, ReceiptIn, ReleaseOut, ReturnIn, TransferIn
+from app.schemas import AdjustmentIn, HoldIn, ReceiptIn, ReceiptLineIn, ReleaseOut, ReturnIn, TransferIn
 from app.services.base import (
+    add_inserted,
     book,
     document_number,
     generate_lot_code,
@@ -43,6 +46,11 @@ from app.services.base import (
 )
 from app.services.idempotency import IdempotencyKey, remember, remembered
 from app.services.lookups import location_by_code, lot_by_ref, product_by_sku
+
+_SUPPLIER_PRODUCT_LOCATION = (select(Supplier, Product, Location).select_from(Supplier)
+                              .join(Product, Product.sku == bindparam("sku"))
+                              .join(Location, Location.code == bindparam("location"))
+                              .where(Supplier.id == bindparam("supplier_id")))
 
 
 def not_in_future(value: date, today: date, field: str) -> date:
@@ -73,80 +81,111 @@ def receive(
     """Book a delivery: one lot per line, new or topped up, into a receiving or storage location."""
     if (earlier := remembered(session, request_key, "receipt", user)) is not None:
         return session.get_one(Receipt, earlier)
+    # The supplier, with the first line's product and location, in one statement (most receipts are one line);
+    # whatever it does not find is looked up on its own below, which says what is wrong.
+    first = session.execute(_SUPPLIER_PRODUCT_LOCATION, {"supplier_id": cmd.supplier_id, "sku": cmd.lines[0].sku,
+                                                         "location": cmd.lines[0].location}).first()
     supplier = get_or_404(session, Supplier, cmd.supplier_id, "supplier_id", "supplier")
     received_on = not_in_future(cmd.received_on or today, today, "received_on")
     for name in ("harvested_on", "cooled_on", "packed_on", "landed_on"):
         day = getattr(cmd, name)
         if day is not None and day > received_on:
             raise Invalid(f"{name.replace('_', ' ')} {day} is after the receipt date {received_on}", name)
-    receipt = Receipt(number=document_number(session, "R"), supplier_id=supplier.id,
-                      received_on=received_on, reference=cmd.reference, note=cmd.note,
-                      user_id=user.id if user else None, harvested_on=cmd.harvested_on,
-                      harvest_location=cmd.harvest_location, harvester=cmd.harvester, cooled_on=cmd.cooled_on,
-                      cooling_location=cmd.cooling_location, packed_on=cmd.packed_on,
-                      packing_location=cmd.packing_location, landed_on=cmd.landed_on)
-    session.add(receipt)
-    session.flush()
+    # The receipt, its new lots and its lines go straight to their tables (`add_inserted`), each known in full
+    # here, so the answer shows them without reading anything back.
+    receipt = add_inserted(session, Receipt(
+        number=document_number(session, "R"), supplier_id=supplier.id, received_on=received_on,
+        reference=cmd.reference, note=cmd.note, user_id=user.id if user else None, harvested_on=cmd.harvested_on,
+        harvest_location=cmd.harvest_location, harvester=cmd.harvester, cooled_on=cmd.cooled_on,
+        cooling_location=cmd.cooling_location, packed_on=cmd.packed_on, packing_location=cmd.packing_location,
+        landed_on=cmd.landed_on))
+    set_committed_value(receipt, "supplier", supplier)
+    lines: list[ReceiptLine] = []
     seen: set[tuple[int, str]] = set()
     for i, line in enumerate(cmd.lines):
-        f = f"lines.{i}."
-        product = product_by_sku(session, line.sku, f + "sku")
-        location = location_by_code(session, line.location, f + "location")
-        quantity = positive(line.quantity, f + "quantity")
-        if line.top_up and not line.lot_code:
-            raise Invalid("name the lot_code of the lot to top up", f + "lot_code")
-        if line.expiry is not None and line.expiry < received_on:
-            raise Invalid(f"expiry {line.expiry} is before the receipt date {received_on}", f + "expiry")
-        lot = None
-        if line.lot_code:
-            lot = session.scalar(select(Lot).where(Lot.product_id == product.id, Lot.code == line.lot_code))
-        if lot is not None:
-            lot_existed(lot, received_on, "received_on")
-            if not line.top_up and (product.id, lot.code) not in seen:
-                raise Conflict(
-                    f"{product.sku} already has a lot {lot.code}; tick 'top up' to add to it",
-                    f + "lot_code",
-                )
-            if lot.origin is not LotOrigin.RECEIPT or lot.supplier_id != supplier.id:
-                raise Conflict(f"lot {lot.code} of {product.sku} did not come from this supplier",
-                               f + "lot_code")
-            if line.expiry and lot.expiry != line.expiry:
-                raise Conflict(f"lot {lot.code} expires {lot.expiry}, not {line.expiry}", f + "expiry")
-            if line.supplier_lot_code and lot.supplier_lot_code != line.supplier_lot_code:
-                raise Conflict(
-                    f"lot {lot.code} is supplier lot {lot.supplier_lot_code}, not {line.supplier_lot_code}",
-                    f + "supplier_lot_code",
-                )
-            unit_cost = lot.unit_cost if line.unit_cost is None else line.unit_cost
-            if unit_cost != lot.unit_cost:
-                # Topping up at another price: the lot's cost becomes the weighted average.
-                received = session.scalar(
-                    select(func.sum(ReceiptLine.quantity)).where(ReceiptLine.lot_id == lot.id)
-                ) or Decimal(0)
-                total = received * lot.unit_cost + quantity * unit_cost
-                lot.unit_cost = (total / (received + quantity)).quantize(Decimal("0.000001"))
-        else:
-            if line.top_up:
-                raise NotFound(f"{product.sku} has no lot {line.lot_code!r} to top up", f + "lot_code")
-            unit_cost = line.unit_cost or Decimal(0)
-            code = line.lot_code or generate_lot_code(session, product, received_on, lot_code_pattern)
-            expiry = line.expiry
-            if expiry is None and product.shelf_life_days:
-                expiry = received_on + timedelta(days=product.shelf_life_days)
-            lot = Lot(product_id=product.id, code=code, origin=LotOrigin.RECEIPT, supplier_id=supplier.id,
-                      supplier_lot_code=line.supplier_lot_code, made_on=received_on, expiry=expiry,
-                      unit_cost=unit_cost, status=LotStatus.RELEASED)
-            session.add(lot)
-            session.flush()
-        seen.add((product.id, lot.code))
-        session.add(ReceiptLine(receipt_id=receipt.id, lot_id=lot.id, location_id=location.id,
-                                quantity=quantity, unit_cost=unit_cost))
+        # What a line writes is flushed once, when it is complete, instead of object by object.
+        known = (first[1], first[2]) if i == 0 and first is not None and first[1].active and first[2].active \
+            else None
+        with session.no_autoflush:
+            lot, location, quantity = _receipt_line(session, receipt, supplier, line, f"lines.{i}.", seen,
+                                                    received_on, lot_code_pattern, known, lines)
+        session.flush()
         book(session, lot=lot, location=location, quantity=quantity, kind=MovementKind.RECEIVE,
              ref_type="receipt", ref_id=receipt.id, booked_on=received_on, user=user,
-             request_key=request_key, field=f + "quantity")
+             request_key=request_key, field=f"lines.{i}.quantity")
+    set_committed_value(receipt, "lines", lines)
     remember(session, request_key, "receipt", receipt.id, user)
     session.flush()
     return receipt
+
+
+def _receipt_line(session: Session, receipt: Receipt, supplier: Supplier, line: ReceiptLineIn, f: str,
+                  seen: set[tuple[int, str]], received_on: date, lot_code_pattern: str,
+                  known: tuple[Product, Location] | None, lines: list[ReceiptLine]) -> tuple[Lot, Location, Decimal]:
+    """One line of a receipt checked, its lot found or made and the line written (added to `lines`): the lot,
+    where, how many.
+
+    `known` is the line's product and location when already read (and active).
+    """
+    if known is not None:
+        product, location = known
+    else:
+        product = product_by_sku(session, line.sku, f + "sku")
+        location = location_by_code(session, line.location, f + "location")
+    quantity = positive(line.quantity, f + "quantity")
+    if line.top_up and not line.lot_code:
+        raise Invalid("name the lot_code of the lot to top up", f + "lot_code")
+    if line.expiry is not None and line.expiry < received_on:
+        raise Invalid(f"expiry {line.expiry} is before the receipt date {received_on}", f + "expiry")
+    lot = None
+    if line.lot_code:
+        lot = session.scalar(select(Lot).where(Lot.product_id == product.id, Lot.code == line.lot_code))
+    if lot is not None:
+        lot_existed(lot, received_on, "received_on")
+        if not line.top_up and (product.id, lot.code) not in seen:
+            raise Conflict(
+                f"{product.sku} already has a lot {lot.code}; tick 'top up' to add to it",
+                f + "lot_code",
+            )
+        if lot.origin is not LotOrigin.RECEIPT or lot.supplier_id != supplier.id:
+            raise Conflict(f"lot {lot.code} of {product.sku} did not come from this supplier",
+                           f + "lot_code")
+        if line.expiry and lot.expiry != line.expiry:
+            raise Conflict(f"lot {lot.code} expires {lot.expiry}, not {line.expiry}", f + "expiry")
+        if line.supplier_lot_code and lot.supplier_lot_code != line.supplier_lot_code:
+            raise Conflict(
+                f"lot {lot.code} is supplier lot {lot.supplier_lot_code}, not {line.supplier_lot_code}",
+                f + "supplier_lot_code",
+            )
+        unit_cost = lot.unit_cost if line.unit_cost is None else line.unit_cost
+        if unit_cost != lot.unit_cost:
+            # Topping up at another price: the lot's cost becomes the weighted average.
+            received = session.scalar(
+                select(func.sum(ReceiptLine.quantity)).where(ReceiptLine.lot_id == lot.id)
+            ) or Decimal(0)
+            total = received * lot.unit_cost + quantity * unit_cost
+            lot.unit_cost = (total / (received + quantity)).quantize(Decimal("0.000001"))
+    else:
+        if line.top_up:
+            raise NotFound(f"{product.sku} has no lot {line.lot_code!r} to top up", f + "lot_code")
+        unit_cost = line.unit_cost or Decimal(0)
+        code = line.lot_code or generate_lot_code(session, product, received_on, lot_code_pattern)
+        expiry = line.expiry
+        if expiry is None and product.shelf_life_days:
+            expiry = received_on + timedelta(days=product.shelf_life_days)
+        lot = add_inserted(session, Lot(
+            product_id=product.id, code=code, origin=LotOrigin.RECEIPT, supplier_id=supplier.id,
+            supplier_lot_code=line.supplier_lot_code, made_on=received_on, expiry=expiry, unit_cost=unit_cost,
+            status=LotStatus.RELEASED, hold_reason=None))
+        set_committed_value(lot, "product", product)
+    seen.add((product.id, lot.code))
+    added = add_inserted(session, ReceiptLine(receipt_id=receipt.id, lot_id=lot.id, location_id=location.id,
+                                              quantity=quantity, unit_cost=unit_cost))
+    set_committed_value(added, "receipt", receipt)
+    set_committed_value(added, "lot", lot)
+    set_committed_value(added, "location", location)
+    lines.append(added)
+    return lot, location, quantity
 
 
 @transactional

@@ -10,15 +10,25 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db import make_engine, make_session_factory
 from app.errors import Conflict, InsufficientStock, LotBlocked, NotFound
-from app.models import Balance, Lot, OrderLine, Receipt, User
+from app.models import RESERVING, Balance, Lot, OrderAllocation, OrderLine, Receipt, User
 from app.queries.check import check_ledger
-from app.schemas import OrderIn, ProductionRunIn, ReceiptIn, ReturnIn, ShipmentIn, TransferIn
-from app.services import orders, production, stock
+from app.schemas import (
+    HoldIn,
+    OrderIn,
+    PickIn,
+    PickResultOut,
+    ProductionRunIn,
+    ReceiptIn,
+    ReturnIn,
+    ShipmentIn,
+    TransferIn,
+)
+from app.services import allocations, orders, production, stock
 from app.services.base import unit
 from tests.helpers.api import Api
 from tests.helpers.bookings import TODAY, receive, request_key
@@ -334,6 +344,78 @@ def test_postgresql_two_receipts_book_side_by_side_without_waiting_for_each_othe
     session.commit()
     assert sorted(session.scalars(select(Receipt.number))) == ["R-000001", "R-000002"]
     assert sorted(session.scalars(select(Lot.code))) == [f"{TODAY:%y%m%d}-A", f"{TODAY:%y%m%d}-B"]
+    assert check_ledger(session) == []
+
+
+def _allocated_order(session: Session, site: dict[str, Any], qty: str) -> int:
+    order = _order(session, site, qty)
+    allocations.allocate_order(session, order.id, today=TODAY)
+    return int(order.id)
+
+
+def _pick(order_id: int, lot_id: int, qty: str = "1") -> Callable[[Session, User], Any]:
+    cmd = PickIn.model_validate({"lot_id": lot_id, "location": "COLD-01", "quantity": qty})
+    return lambda s, u: allocations.confirm_pick(s, order_id, cmd, user=u, today=TODAY)
+
+
+@pytest.mark.skipif(not PG_URL, reason="bookings running side by side need PostgreSQL; SQLite runs one booking at a "
+                                       "time (set LOTWISE_TEST_DATABASE_URL)")
+def test_postgresql_two_pickers_of_one_lot_on_different_orders_do_not_wait_for_each_others_commit(
+        api: Api, site: dict[str, Any], session: Session, factories: Any) -> None:
+    """Pickers work on different orders of the same product, even the same lot: none waits for another's commit.
+
+    The first pick is confirmed and left uncommitted; the second, on another connection, must be confirmed in full
+    before the first commits.
+    """
+    lot = receive(api, site["supplier"], "JAM-RASP", "100", lot_code="J1")["lot_id"]
+    first_order, second_order = _allocated_order(session, site, "10"), _allocated_order(session, site, "10")
+    session.commit()
+    second: list[Any] = []
+    with factories()() as s:
+        user = s.scalars(select(User).where(User.username == "admin")).one()
+        with unit(s):
+            first = _pick(first_order, lot, "4")(s, user)
+            other = threading.Thread(target=lambda: second.extend(race(factories, [_pick(second_order, lot, "3")])))
+            other.start()
+            other.join(timeout=30)
+            picked_while_first_open = not other.is_alive()
+        other.join(timeout=60)
+    assert picked_while_first_open, "the second pick waited for the first one's commit"
+    assert isinstance(second[0], PickResultOut), second
+    assert (first.left_to_pick, second[0].left_to_pick) == (D(6), D(7))
+    session.commit()
+    picked = session.execute(select(OrderLine.order_id, OrderAllocation.picked_quantity)
+                             .join(OrderLine, OrderLine.id == OrderAllocation.order_line_id)
+                             .order_by(OrderLine.order_id)).all()
+    assert picked == [(first_order, D(4)), (second_order, D(3))]
+    assert check_ledger(session) == []
+
+
+@pytest.mark.skipif(not PG_URL, reason="bookings running side by side need PostgreSQL; SQLite runs one booking at a "
+                                       "time (set LOTWISE_TEST_DATABASE_URL)")
+def test_postgresql_a_hold_waits_for_an_open_pick_and_then_releases_what_it_picked(
+        api: Api, site: dict[str, Any], session: Session, factories: Any) -> None:
+    """Picks of one product run side by side, but a hold of the lot still waits until a pick has ended."""
+    lot = receive(api, site["supplier"], "JAM-RASP", "100", lot_code="J1")["lot_id"]
+    order = _allocated_order(session, site, "10")
+    session.commit()
+    held: list[Any] = []
+    with factories()() as s:
+        user = s.scalars(select(User).where(User.username == "admin")).one()
+        with unit(s):
+            _pick(order, lot, "4")(s, user)
+            other = threading.Thread(target=lambda: held.extend(race(factories, [
+                lambda s2, u: stock.hold_lot(s2, lot, HoldIn(reason="mould found"), user=u)])))
+            other.start()
+            other.join(timeout=2)
+            hold_waited = other.is_alive()
+        other.join(timeout=60)
+    assert hold_waited, "the hold went ahead while a pick of the lot was being booked"
+    assert type(held[0]).__name__ == "Held", held
+    assert [a.picked_quantity for a in held[0].allocations.released] == [D(4)]
+    session.commit()
+    assert session.scalar(select(func.count()).select_from(OrderAllocation)
+                          .where(OrderAllocation.state.in_(RESERVING))) == 0
     assert check_ledger(session) == []
 
 
