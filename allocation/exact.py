@@ -34,6 +34,7 @@ of the tree at once.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import cast
 
 Flow = list[dict[int, int]]  # per line: entry index -> units
 Key = tuple[int, ...]
@@ -108,26 +109,29 @@ def solve(problem: Problem, incumbent: Flow | None = None) -> Flow:
     p = problem
     if incumbent is not None and not p.feasible(incumbent):
         incumbent = None
+    incumbent_key = None if incumbent is None else p.key(incumbent)
     nodes = _Nodes(p)
     flow, bound = nodes.solve({})
-    if incumbent is not None and p.key(incumbent) == bound:
-        return incumbent
+    if incumbent_key == bound:
+        return cast(Flow, incumbent)
     if nodes.over(flow) is None:
-        best = flow
+        best, best_key = flow, bound
     else:
-        repaired = incumbent
-        found_key = None if incumbent is None else p.key(incumbent)
+        repaired, found_key = incumbent, incumbent_key
         for start, cover in ((flow, False), (None, True), (None, False)):
-            found = nodes.repair(start, cover)
-            key = p.key(found)
+            found, key = nodes.repair(start, cover)
             if found_key is None or key < found_key:
                 repaired, found_key = found, key
             if found_key == bound:
                 break
-        assert repaired is not None  # every repair keeps every limit
-        best = repaired if found_key == bound else branch_and_bound(p, repaired, nodes)
-    if incumbent is not None and p.key(incumbent) <= p.key(best):
-        return incumbent
+        assert repaired is not None and found_key is not None  # every repair keeps every limit
+        if found_key == bound:
+            best, best_key = repaired, found_key
+        else:
+            best = branch_and_bound(p, repaired, nodes, known_key=found_key)
+            best_key = p.key(best)
+    if incumbent_key is not None and incumbent_key <= best_key:
+        return cast(Flow, incumbent)
     return _earliest_within_classes(p, best)
 
 
@@ -273,23 +277,36 @@ class _Nodes:
             return [(allowed, cap)]
         lot, cls, avail = p.lot, p.cls, p.avail
         # Per class boundary (positions in `allowed` where the class changes): the cap on what
-        # the line may take from the stock before it, and what that stock holds.
+        # the line may take from the stock before it, where it binds (what that stock holds
+        # is more), else -1.
         bounds: list[tuple[int, int]] = []  # (position where the next class starts, cap)
         inside = 0  # units of given lots seen so far
         others: dict[int, int] = {}  # other lots seen so far -> their units so far
         held = 0
+        binds = False
+        current = cls[allowed[0]]
         for at, j in enumerate(allowed):
+            if cls[j] != current:
+                current = cls[j]
+                bound = -1
+                # With no more other lots than slots, the cap is all the stock: it never binds.
+                if len(others) > slots:
+                    values = others.values()
+                    bound = inside + (max(values) if slots == 1 else sum(sorted(values, reverse=True)[:slots]))
+                    if bound < held:
+                        binds = True
+                    else:
+                        bound = -1
+                bounds.append((at, bound))
             a = avail[j]
             held += a
             if lot[j] in given:
                 inside += a
             else:
                 others[lot[j]] = others.get(lot[j], 0) + a
-            if at + 1 == len(allowed) or cls[allowed[at + 1]] != cls[j]:
-                top = sorted(others.values(), reverse=True)[:slots] if len(others) > slots else others.values()
-                bound = inside + sum(top)
-                # A cap the stock before the boundary cannot reach never binds.
-                bounds.append((at + 1, bound if bound < held else -1))
+        if not binds:
+            return [(allowed, cap)]
+        bounds.append((len(allowed), -1))  # the whole stock: the line's own cap
         # Caps that bind, made nondecreasing from the end (a later cap also caps every
         # earlier prefix); the last is the line's own cap.
         effective = [0] * len(bounds)
@@ -317,7 +334,7 @@ class _Nodes:
                 return i
         return None
 
-    def repair(self, start: Flow | None, cover: bool = False) -> Flow:
+    def repair(self, start: Flow | None, cover: bool = False) -> tuple[Flow, Key]:
         """A flow keeping every limit: from `start`, each line over its limit is kept to the
         lots it uses most, and the rest re-planned, until none is over. With no start, each
         limited line is first kept to its largest lots, or with `cover`, tightest limit first, to
@@ -342,20 +359,20 @@ class _Nodes:
                     lots = _covering([totals[lot] for lot in fefo], sum(relaxed[i].values()), limit, fefo) or lots
                 taken.update(lots)
                 node[i] = (frozenset(lots), frozenset())
-            flow = self.solve(node)[0]
+            flow, key = self.solve(node)
         else:
-            flow = start
+            flow, key = start, p.key(start)
         while True:
             over = [i for i in self.limited if len(p.lots_of(flow[i])) > (p.limit[i] or 0)]
             if not over:
-                return flow
+                return flow, key
             for i in over:
                 used: dict[int, int] = {}
                 for j, units in flow[i].items():
                     used[p.lot[j]] = used.get(p.lot[j], 0) + units
                 lots = sorted(used, key=lambda lot: (-used[lot], -self.lot_total[lot], lot))
                 node[i] = (frozenset(lots[: p.limit[i] or 0]), frozenset())
-            flow = self.solve(node)[0]
+            flow, key = self.solve(node)
 
 
 def _covering(sizes: list[int], need: int, limit: int, names: list[int]) -> list[int] | None:
@@ -381,13 +398,23 @@ def _covering(sizes: list[int], need: int, limit: int, names: list[int]) -> list
     return chosen
 
 
-def branch_and_bound(problem: Problem, incumbent: Flow | None = None, nodes: _Nodes | None = None) -> Flow:
-    """The best flow by branch and bound over the lots of limited lines (see the module notes)."""
+def branch_and_bound(
+    problem: Problem,
+    incumbent: Flow | None = None,
+    nodes: _Nodes | None = None,
+    *,
+    known_key: Key | None = None,
+) -> Flow:
+    """The best flow by branch and bound over the lots of limited lines (see the module notes).
+
+    `known_key`, when given, is the key of `incumbent`, already known to be feasible."""
     p = problem
     nodes = nodes or _Nodes(p)
     best: Flow | None = None
     best_key: Key | None = None
-    if incumbent is not None and p.feasible(incumbent):
+    if incumbent is not None and known_key is not None:
+        best, best_key = incumbent, known_key
+    elif incumbent is not None and p.feasible(incumbent):
         best, best_key = incumbent, p.key(incumbent)
     stack: list[Node] = [{}]
     while stack:
