@@ -565,7 +565,9 @@ def _take_greedy(
     while i < n and got < need:
         if not check_pct or exp[i] == NO_EXPIRY or meets_pct(exp[i], made[i], t):
             got += _take(g, line, i, need - got, rec, out)
-        i = _find(parent, i + 1)
+        i += 1
+        if parent[i] != i:  # most often the next entry has stock: skip the call
+            i = _find(parent, i)
     return got
 
 
@@ -587,7 +589,9 @@ def _first_lots(g: _Sku, t: LineTerms, start: int, need: Decimal, limit: int) ->
                 lots.add(lot_id)
             taken.append(i)
             total += rem[i]
-        i = _find(parent, i + 1)
+        i += 1
+        if parent[i] != i:  # most often the next entry has stock: skip the call
+            i = _find(parent, i)
     return taken
 
 
@@ -609,7 +613,9 @@ def _candidates(g: _Sku, t: LineTerms, start: int) -> list[tuple[list[int], Deci
                 entries, total = found[index]
                 entries.append(i)
                 found[index] = (entries, total + rem[i])
-        i = _find(parent, i + 1)
+        i += 1
+        if parent[i] != i:  # most often the next entry has stock: skip the call
+            i = _find(parent, i)
     return found
 
 
@@ -887,20 +893,32 @@ def _top_lots(g: _Sku, t: LineTerms, start: int, limit: int) -> Decimal:
 def _matches_relaxation(g: _Sku, missing: dict[int, Decimal]) -> bool:
     n, avail0 = g.n, g.avail0
     rem = list(avail0)
+    # Per shared list of usable entries: where its first entry with stock left may be (stock
+    # only runs out, so this only moves on).
+    first: dict[int, int] = {}
+    top: dict[tuple[int, int, int], Decimal] = {}
     for _, line, t, start, _, _ in g.members:
         want = line.quantity
         limit = line.rule.max_lots_per_line
         if limit is not None:
-            want = min(want, _top_lots(g, t, start, limit))
+            cap = top.get((id(t), start, limit))
+            if cap is None:
+                cap = top[(id(t), start, limit)] = _top_lots(g, t, start, limit)
+            want = min(want, cap)
         need = want
-        for i in _usable(g, t, start):
-            if not need:
-                break
+        usable = _usable(g, t, start)
+        k, end = first.get(id(usable), 0), len(usable)
+        while k < end and not rem[usable[k]]:
+            k += 1
+        first[id(usable)] = k
+        while need and k < end:
+            i = usable[k]
             r = rem[i]
             if r:
                 take = need if r >= need else r
                 rem[i] = r - take
                 need -= take
+            k += 1
         if want - need != line.quantity - missing.get(line.line_id, ZERO):
             return False
     exp = g.exp
