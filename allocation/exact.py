@@ -82,10 +82,12 @@ class Problem:
         used = [0] * len(self.avail)
         sets: dict[int, set[int]] = {}  # lines often share one eligible list
         for i, held in enumerate(flow):
+            if not held:
+                continue
             allowed = sets.get(id(self.eligible[i]))
             if allowed is None:
                 allowed = sets[id(self.eligible[i])] = set(self.eligible[i])
-            if any(units < 0 or j not in allowed for j, units in held.items()):
+            if not held.keys() <= allowed or min(held.values()) < 0:
                 return False
             if sum(held.values()) > self.demand[i]:
                 return False
@@ -94,7 +96,7 @@ class Problem:
                 return False
             for j, units in held.items():
                 used[j] += units
-        return all(u <= a for u, a in zip(used, self.avail, strict=True))
+        return all(map(int.__le__, used, self.avail))
 
 
 def solve(problem: Problem, incumbent: Flow | None = None) -> Flow:
