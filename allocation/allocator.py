@@ -257,12 +257,13 @@ def _allocation_maker() -> Callable[[int, int, str, int, str, Decimal], Allocati
     through object.__setattr__, and a wave makes one Allocation per line or more)."""
     slots = Allocation.__dict__
     set_line, set_lot, set_code, set_location, set_location_code, set_quantity = (
-        slots[name].__set__
-        for name in ("line_id", "lot_id", "lot_code", "location_id", "location_code", "quantity")
+        slots[name].__set__ for name in ("line_id", "lot_id", "lot_code", "location_id", "location_code", "quantity")
     )
     blank = object.__new__
 
-    def make(line_id: int, lot_id: int, lot_code: str, location_id: int, location_code: str, qty: Decimal) -> Allocation:
+    def make(
+        line_id: int, lot_id: int, lot_code: str, location_id: int, location_code: str, qty: Decimal
+    ) -> Allocation:
         made = blank(Allocation)
         set_line(made, line_id)
         set_lot(made, lot_id)
@@ -1073,7 +1074,7 @@ def _solve_exactly(
             lo,
             hi,
             [
-                Allocation(
+                _new_allocation(
                     line.line_id,
                     entries[i].lot_id,
                     entries[i].lot_code,

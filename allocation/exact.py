@@ -175,6 +175,11 @@ def _lot_totals(p: Problem) -> dict[int, int]:
 # How many of a one-more-lot line's sets by size are capped (see `_Nodes._pieces_by_size`).
 _SIZE_CAPS = 3
 
+# A piece of a limited line in a node's relaxation: the entries it may use and its cap.
+_Piece = tuple[list[int], int]
+# A limited line in a node: its allowed entries, its cap and its pieces.
+_Line = tuple[list[int], int, list[_Piece]]
+
 # A node of the search: per limited line, the lots it has been given (they count against its
 # limit) and the lots barred to it.
 Node = dict[int, tuple[frozenset[int], frozenset[int]]]
@@ -190,7 +195,7 @@ class _Nodes:
         self.limited = [i for i, k in enumerate(p.limit) if k is not None]
         self.known: dict[tuple[object, ...], tuple[Flow, Key]] = {}
         # Per (limited line, given lots, barred lots): its allowed entries, cap and pieces.
-        self.line_at: dict[tuple[int, frozenset[int], frozenset[int]], tuple[list[int], int, list[tuple[list[int], int]]]] = {}
+        self.line_at: dict[tuple[int, frozenset[int], frozenset[int]], _Line] = {}
         # Each limited line's lots, largest first.
         self.largest = {
             i: sorted({p.lot[j] for j in p.eligible[i]}, key=lambda lot: (-self.lot_total[lot], lot))
@@ -222,9 +227,7 @@ class _Nodes:
             known = self.known[sig] = (flow, p.key(flow))
         return known
 
-    def _line(
-        self, i: int, given: frozenset[int], barred: frozenset[int]
-    ) -> tuple[list[int], int, list[tuple[list[int], int]]]:
+    def _line(self, i: int, given: frozenset[int], barred: frozenset[int]) -> _Line:
         """Limited line i in a node: its allowed entries, its cap, and its pieces."""
         p = self.p
         limit = p.limit[i] or 0
