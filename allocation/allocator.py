@@ -489,10 +489,11 @@ def _serve_special(
     got = ZERO
     limit_bit = False
     if first is not None:
-        # The earliest lots cover the line within the limit (or are all there is).
-        available = sum((g.rem[i] for i in first), ZERO)
+        # The earliest lots cover the line within the limit (or are all there is: then the
+        # line takes all of them, and what it got is what was available to it).
         for i in first:
             got += _take(g, line, i, need - got, rec, out)
+        available = got
     else:
         g.plain = False
         candidates = _candidates(g, t, start)
