@@ -301,9 +301,10 @@ class _Nodes:
             return [(allowed, cap)]
         others = sorted(totals, key=lambda other: (totals[other], other))
         # The cap of the k + 1 smallest is the (k + 1)-th smallest; of all lots, the line's cap.
-        # Only the sets without its few largest lots are capped: lower caps seldom cut a node
-        # and each adds a piece to every flow (on the 10,000-line benchmark wave, capping
-        # every set searches as many nodes, a tenth slower).
+        # Only the largest sets are capped (all its other lots, then without the largest, then
+        # without the two largest): smaller sets' caps seldom cut a node and each adds a piece
+        # to every flow (on the 10,000-line benchmark wave, capping every set searches as many
+        # nodes, a tenth slower).
         effective = [0] * len(others)
         running = cap
         lowest = max(1, len(others) - _SIZE_CAPS)  # the smallest alone: its cap never binds
