@@ -937,6 +937,79 @@ def _matches_relaxation(g: _Sku, missing: dict[int, Decimal]) -> bool:
     return True
 
 
+def _no_better_plan(g: _Sku, part: list[int], eligible: list[list[int]], served: list[dict[int, Decimal]]) -> bool:
+    """Whether no plan of the part, even one ignoring lot limits, beats its served plan.
+
+    Two plans differ by moves along alternating paths of the served plan: a line takes a unit
+    of an entry it may use, the entry's holder gives it up and takes another, and so on. Such a
+    path changes the plan's rank (`exact.Problem.key`) only at its ends, so the served plan is
+    best when no path improves it at its ends:
+      - from a short line to stock left over (one more unit allocated);
+      - from a short line to a line served after it, which gives the unit up (the earlier line
+        fuller, the same stock used);
+      - from stock left over to held stock of a later expiry (the same fill, later stock left).
+    A difference of plans splits into such paths, each no better, and their ends add up to a
+    rank no better either. The served plan keeps every limit, so it is then the exact best.
+    """
+    members, rem, exp = g.members, g.rem, g.exp
+    takers: dict[int, list[int]] = {}  # entry -> the part's lines (local) that may use it
+    holders: dict[int, list[int]] = {}  # entry -> the part's lines (local) holding some of it
+    for k, m in enumerate(part):
+        for i in eligible[m]:
+            found = takers.get(i)
+            if found is None:
+                takers[i] = [k]
+            else:
+                found.append(k)
+        for i, q in served[k].items():
+            if q:
+                holders.setdefault(i, []).append(k)
+    # Searches share what they reached: short lines go in serving order (a line reached from
+    # an earlier one was served before it), left-over stock in FEFO order (stock reached from
+    # an earlier entry was checked against an earlier expiry).
+    seen_lines: set[int] = set()
+    seen_entries: set[int] = set()
+    for k, m in enumerate(part):
+        if sum(served[k].values(), ZERO) == members[m][1].quantity or k in seen_lines:
+            continue
+        seen_lines.add(k)
+        queue = [k]
+        while queue:
+            a = queue.pop()
+            for i in eligible[part[a]]:
+                if i in seen_entries:
+                    continue
+                if rem[i]:
+                    return False
+                seen_entries.add(i)
+                for b in holders.get(i, ()):
+                    if b > k:
+                        return False
+                    if b not in seen_lines:
+                        seen_lines.add(b)
+                        queue.append(b)
+    seen_lines.clear()
+    seen_entries.clear()
+    for u in sorted(takers):
+        if not rem[u] or u in seen_entries:
+            continue
+        seen_entries.add(u)
+        queue = [u]
+        while queue:
+            for a in takers[queue.pop()]:
+                if a in seen_lines:
+                    continue
+                seen_lines.add(a)
+                for w in served[a]:
+                    if w in seen_entries or not served[a][w]:
+                        continue
+                    if exp[w] > exp[u]:
+                        return False
+                    seen_entries.add(w)
+                    queue.append(w)
+    return True
+
+
 def _places(value: Decimal) -> int:
     exponent = value.as_tuple().exponent
     return -exponent if isinstance(exponent, int) and exponent < 0 else 0
@@ -1006,13 +1079,17 @@ def _solve_exactly(
     for part in parts.values():
         if not g.flow and all(members[m][1].rule.max_lots_per_line is None for m in part):
             continue
+        served = [served_of(m) for m in part]
+        # Parts of nested skus got here failing `_matches_relaxation`, a stronger proof; those
+        # of skus with crossing percentage rules had no proof yet and mostly pass this one.
+        if g.flow and _no_better_plan(g, part, eligible, served):
+            continue
         lists = {id(eligible[m]): eligible[m] for m in part}
         if len(lists) == 1:
             used = next(iter(lists.values()))  # ascending already
         else:
             used = sorted({i for found in lists.values() for i in found})
         local = {i: k for k, i in enumerate(used)}
-        served = [served_of(m) for m in part]
         quantities = [members[m][1].quantity for m in part]
         stock = [avail0[i] for i in used]
         # Whole units unless some quantity has decimals (int() and == are cheap on Decimals).
