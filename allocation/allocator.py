@@ -77,7 +77,9 @@ MAX_LOTS_NAMED = 5
 # by stock they may share) that has a limited line, or belongs to a non-nested sku, is solved
 # by `exact.solve` with the served plan as the answer to beat (see allocation/exact.py: the
 # relaxation without limits, plans repaired from it, then branch and bound; all exact, all in
-# whole units). Other skus keep the greedy, which is already best there.
+# whole units). Other skus keep the greedy, which is already best there. A part of a non-nested
+# sku is first checked along the alternating paths of its served plan (`_no_better_plan`): when
+# none improves on it, it is already best and is not solved.
 
 
 class _FlowLine:
