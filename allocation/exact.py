@@ -21,8 +21,9 @@ one along a residual path) is part 3; one flow has both (the Mendelsohn-Dulmage 
 
 A limited line is also capped on a chain of nested sets of its lots: from a set it can take at
 most what its given lots and its largest other lots in the set hold (the chain is by size when
-it has room for one more lot, by expiry date otherwise). Nested caps on one line are the same as splitting it into pieces, each
-barred from a smaller set, so the node stays a plain flow (`_Nodes._capped_flow`).
+it has room for one more lot, by expiry date otherwise). Nested caps on one line are the same as
+splitting it into pieces, each barred from a smaller set, so the node stays a plain flow
+(`_Nodes._capped_flow`).
 
 A node whose flow keeps every limit is feasible and, the node being a relaxation of its
 subtree, the best of it. Otherwise the first line over its limit is branched on the largest
