@@ -6,7 +6,7 @@ import gc
 import heapq
 from bisect import bisect_left
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
@@ -77,7 +77,9 @@ MAX_LOTS_NAMED = 5
 # by stock they may share) that has a limited line, or belongs to a non-nested sku, is solved
 # by `exact.solve` with the served plan as the answer to beat (see allocation/exact.py: the
 # relaxation without limits, plans repaired from it, then branch and bound; all exact, all in
-# whole units). Other skus keep the greedy, which is already best there.
+# whole units). Other skus keep the greedy, which is already best there. A part of a non-nested
+# sku is first checked along the alternating paths of its served plan (`_no_better_plan`): when
+# none improves on it, it is already best and is not solved.
 
 
 class _FlowLine:
@@ -251,6 +253,44 @@ class _Sku:
         return self.views
 
 
+def _allocation_maker() -> Callable[[int, int, str, int, str, Decimal], Allocation]:
+    """Build Allocations by setting their slots directly: the same frozen objects as
+    `Allocation(...)`, in half the time (its generated __init__ looks each field up by name
+    through object.__setattr__, and a wave makes one Allocation per line or more)."""
+    slots = Allocation.__dict__
+    set_line, set_lot, set_code, set_location, set_location_code, set_quantity = (
+        slots[name].__set__ for name in ("line_id", "lot_id", "lot_code", "location_id", "location_code", "quantity")
+    )
+    blank = object.__new__
+
+    def make(
+        line_id: int, lot_id: int, lot_code: str, location_id: int, location_code: str, qty: Decimal
+    ) -> Allocation:
+        made = blank(Allocation)
+        set_line(made, line_id)
+        set_lot(made, lot_id)
+        set_code(made, lot_code)
+        set_location(made, location_id)
+        set_location_code(made, location_code)
+        set_quantity(made, qty)
+        return made
+
+    # Should Allocation gain a field or a check, this maker must learn it too: refuse to run.
+    if list(Allocation.__dataclass_fields__) != [
+        "line_id",
+        "lot_id",
+        "lot_code",
+        "location_id",
+        "location_code",
+        "quantity",
+    ] or hasattr(Allocation, "__post_init__"):
+        raise TypeError("Allocation changed: update allocation.allocator._allocation_maker")
+    return make
+
+
+_new_allocation = _allocation_maker()
+
+
 def _find(parent: list[int], i: int) -> int:
     """The first entry at or after i with stock left (path-compressing)."""
     root = i
@@ -327,7 +367,7 @@ def _allocate(lines: Iterable[OrderLine], lots: Iterable[StockLot]) -> Plan:
     signatures: dict[tuple[int, int | None, Decimal | None, bool], int] = {}
     signature_of: dict[int, tuple[int, bool]] = {}
     terms_cache: dict[tuple[int, date, date | None], LineTerms] = {}
-    new_allocation = Allocation
+    new_allocation = _new_allocation
 
     for pos, line in enumerate(ordered):
         need = line.quantity
@@ -451,10 +491,11 @@ def _serve_special(
     got = ZERO
     limit_bit = False
     if first is not None:
-        # The earliest lots cover the line within the limit (or are all there is).
-        available = sum((g.rem[i] for i in first), ZERO)
+        # The earliest lots cover the line within the limit (or are all there is: then the
+        # line takes all of them, and what it got is what was available to it).
         for i in first:
             got += _take(g, line, i, need - got, rec, out)
+        available = got
     else:
         g.plain = False
         candidates = _candidates(g, t, start)
@@ -496,7 +537,7 @@ def _take(
         g.next_free[i] = i + 1
     if rec is None:
         e = g.entries[i]
-        out.append(Allocation(line.line_id, e.lot_id, e.lot_code, e.location_id, e.location_code, take))
+        out.append(_new_allocation(line.line_id, e.lot_id, e.lot_code, e.location_id, e.location_code, take))
     else:
         rec.alloc[i] = rec.alloc.get(i, ZERO) + take
         g.holders[i][rec.pos] = g.holders[i].get(rec.pos, ZERO) + take
@@ -528,7 +569,9 @@ def _take_greedy(
     while i < n and got < need:
         if not check_pct or exp[i] == NO_EXPIRY or meets_pct(exp[i], made[i], t):
             got += _take(g, line, i, need - got, rec, out)
-        i = _find(parent, i + 1)
+        i += 1
+        if parent[i] != i:  # most often the next entry has stock: skip the call
+            i = _find(parent, i)
     return got
 
 
@@ -550,7 +593,9 @@ def _first_lots(g: _Sku, t: LineTerms, start: int, need: Decimal, limit: int) ->
                 lots.add(lot_id)
             taken.append(i)
             total += rem[i]
-        i = _find(parent, i + 1)
+        i += 1
+        if parent[i] != i:  # most often the next entry has stock: skip the call
+            i = _find(parent, i)
     return taken
 
 
@@ -572,7 +617,9 @@ def _candidates(g: _Sku, t: LineTerms, start: int) -> list[tuple[list[int], Deci
                 entries, total = found[index]
                 entries.append(i)
                 found[index] = (entries, total + rem[i])
-        i = _find(parent, i + 1)
+        i += 1
+        if parent[i] != i:  # most often the next entry has stock: skip the call
+            i = _find(parent, i)
     return found
 
 
@@ -850,20 +897,32 @@ def _top_lots(g: _Sku, t: LineTerms, start: int, limit: int) -> Decimal:
 def _matches_relaxation(g: _Sku, missing: dict[int, Decimal]) -> bool:
     n, avail0 = g.n, g.avail0
     rem = list(avail0)
+    # Per shared list of usable entries: where its first entry with stock left may be (stock
+    # only runs out, so this only moves on).
+    first: dict[int, int] = {}
+    top: dict[tuple[int, int, int], Decimal] = {}
     for _, line, t, start, _, _ in g.members:
         want = line.quantity
         limit = line.rule.max_lots_per_line
         if limit is not None:
-            want = min(want, _top_lots(g, t, start, limit))
+            cap = top.get((id(t), start, limit))
+            if cap is None:
+                cap = top[(id(t), start, limit)] = _top_lots(g, t, start, limit)
+            want = min(want, cap)
         need = want
-        for i in _usable(g, t, start):
-            if not need:
-                break
+        usable = _usable(g, t, start)
+        k, end = first.get(id(usable), 0), len(usable)
+        while k < end and not rem[usable[k]]:
+            k += 1
+        first[id(usable)] = k
+        while need and k < end:
+            i = usable[k]
             r = rem[i]
             if r:
                 take = need if r >= need else r
                 rem[i] = r - take
                 need -= take
+            k += 1
         if want - need != line.quantity - missing.get(line.line_id, ZERO):
             return False
     exp = g.exp
@@ -877,6 +936,79 @@ def _matches_relaxation(g: _Sku, missing: dict[int, Decimal]) -> bool:
         if ours != best:
             return False
         i = k
+    return True
+
+
+def _no_better_plan(g: _Sku, part: list[int], eligible: list[list[int]], served: list[dict[int, Decimal]]) -> bool:
+    """Whether no plan of the part, even one ignoring lot limits, beats its served plan.
+
+    Two plans differ by moves along alternating paths of the served plan: a line takes a unit
+    of an entry it may use, the entry's holder gives it up and takes another, and so on. Such a
+    path changes the plan's rank (`exact.Problem.key`) only at its ends, so the served plan is
+    best when no path improves it at its ends:
+      - from a short line to stock left over (one more unit allocated);
+      - from a short line to a line served after it, which gives the unit up (the earlier line
+        fuller, the same stock used);
+      - from stock left over to held stock of a later expiry (the same fill, later stock left).
+    A difference of plans splits into such paths, each no better, and their ends add up to a
+    rank no better either. The served plan keeps every limit, so it is then the exact best.
+    """
+    members, rem, exp = g.members, g.rem, g.exp
+    takers: dict[int, list[int]] = {}  # entry -> the part's lines (local) that may use it
+    holders: dict[int, list[int]] = {}  # entry -> the part's lines (local) holding some of it
+    for k, m in enumerate(part):
+        for i in eligible[m]:
+            found = takers.get(i)
+            if found is None:
+                takers[i] = [k]
+            else:
+                found.append(k)
+        for i, q in served[k].items():
+            if q:
+                holders.setdefault(i, []).append(k)
+    # Searches share what they reached: short lines go in serving order (a line reached from
+    # an earlier one was served before it), left-over stock in FEFO order (stock reached from
+    # an earlier entry was checked against an earlier expiry).
+    seen_lines: set[int] = set()
+    seen_entries: set[int] = set()
+    for k, m in enumerate(part):
+        if sum(served[k].values(), ZERO) == members[m][1].quantity or k in seen_lines:
+            continue
+        seen_lines.add(k)
+        queue = [k]
+        while queue:
+            a = queue.pop()
+            for i in eligible[part[a]]:
+                if i in seen_entries:
+                    continue
+                if rem[i]:
+                    return False
+                seen_entries.add(i)
+                for b in holders.get(i, ()):
+                    if b > k:
+                        return False
+                    if b not in seen_lines:
+                        seen_lines.add(b)
+                        queue.append(b)
+    seen_lines.clear()
+    seen_entries.clear()
+    for u in sorted(takers):
+        if not rem[u] or u in seen_entries:
+            continue
+        seen_entries.add(u)
+        queue = [u]
+        while queue:
+            for a in takers[queue.pop()]:
+                if a in seen_lines:
+                    continue
+                seen_lines.add(a)
+                for w in served[a]:
+                    if w in seen_entries or not served[a][w]:
+                        continue
+                    if exp[w] > exp[u]:
+                        return False
+                    seen_entries.add(w)
+                    queue.append(w)
     return True
 
 
@@ -904,19 +1036,21 @@ def _solve_exactly(
     for _, _, t, start, _, _ in members:
         found = shared[(id(t), start)] = _usable(g, t, start)
         eligible.append(found)
-    # The served plan, per member: entry -> quantity.
-    entry_of = {(e.lot_id, e.location_id): i for i, e in enumerate(entries)}
-    served: list[dict[int, Decimal]] = []
-    for pos, _, _, _, lo, hi in members:
+    # The served plan of a member: entry -> quantity, read when its part is solved.
+    entry_of: dict[tuple[int, int], int] = {}
+
+    def served_of(m: int) -> dict[int, Decimal]:
+        pos, _, _, _, lo, hi = members[m]
         if g.indexed:
-            served.append(dict(g.flow_lines[pos].alloc))
-            continue
+            return dict(g.flow_lines[pos].alloc)
+        if not entry_of:
+            entry_of.update({(e.lot_id, e.location_id): i for i, e in enumerate(entries)})
         held: dict[int, Decimal] = {}
         for item in out[lo:hi]:
             assert isinstance(item, Allocation)
             i = entry_of[(item.lot_id, item.location_id)]
             held[i] = held.get(i, ZERO) + item.quantity
-        served.append(held)
+        return held
 
     # Union-find with the smallest entry as each root; most entries are roots or one step away.
     link = list(range(n))
@@ -941,45 +1075,75 @@ def _solve_exactly(
         if found:
             parts.setdefault(_find(link, found[0]), []).append(m)
 
-    final = [dict(held) for held in served]
+    final: dict[int, dict[int, Decimal]] = {}  # the new plan of each changed member
+    was: dict[int, dict[int, Decimal]] = {}  # and its served plan
     changed: list[int] = []
     for part in parts.values():
         if not g.flow and all(members[m][1].rule.max_lots_per_line is None for m in part):
             continue
+        served = [served_of(m) for m in part]
+        # Parts of nested skus got here failing `_matches_relaxation`, a stronger proof; those
+        # of skus with crossing percentage rules had no proof yet and mostly pass this one.
+        if g.flow and _no_better_plan(g, part, eligible, served):
+            continue
         lists = {id(eligible[m]): eligible[m] for m in part}
-        used = sorted({i for found in lists.values() for i in found})
+        if len(lists) == 1:
+            used = next(iter(lists.values()))  # ascending already
+        else:
+            used = sorted({i for found in lists.values() for i in found})
         local = {i: k for k, i in enumerate(used)}
-        places = max(
-            max((_places(q) for q in {members[m][1].quantity for m in part}), default=0),
-            max((_places(avail0[i]) for i in used), default=0),
-        )
+        quantities = [members[m][1].quantity for m in part]
+        stock = [avail0[i] for i in used]
+        # Whole units unless some quantity has decimals (int() and == are cheap on Decimals).
+        places = 0
+        if any(q != int(q) for q in quantities) or any(q != int(q) for q in stock):
+            places = max(_places(q) for q in (*quantities, *stock))
+        if places:
+            demand = [int(q.scaleb(places)) for q in quantities]
+            avail = [int(q.scaleb(places)) for q in stock]
+            incumbent = [{local[i]: int(q.scaleb(places)) for i, q in held.items() if q} for held in served]
+        else:
+            demand = [int(q) for q in quantities]
+            avail = [int(q) for q in stock]
+            incumbent = [{local[i]: int(q) for i, q in held.items() if q} for held in served]
         # Lines sharing eligible stock share its local list too.
         local_lists = {key: [local[i] for i in found] for key, found in lists.items()}
-        classes = sorted({exp[i] for i in used})
-        class_of = {e: k for k, e in enumerate(classes)}
-        lots = {entries[i].lot_id for i in used}
-        lot_index = {lot_id: k for k, lot_id in enumerate(sorted(lots))}
+        # Entries are in FEFO order, so expiry classes rise along `used`.
+        cls: list[int] = []
+        last_exp, k = None, -1
+        for i in used:
+            if exp[i] != last_exp:
+                last_exp, k = exp[i], k + 1
+            cls.append(k)
+        lot_ids = [entries[i].lot_id for i in used]
+        lot_index = {lot_id: k for k, lot_id in enumerate(sorted(set(lot_ids)))}
         problem = Problem(
-            demand=[int(members[m][1].quantity.scaleb(places)) for m in part],
+            demand=demand,
             limit=[members[m][1].rule.max_lots_per_line for m in part],
             eligible=[local_lists[id(eligible[m])] for m in part],
-            avail=[int(avail0[i].scaleb(places)) for i in used],
-            cls=[class_of[exp[i]] for i in used],
-            lot=[lot_index[entries[i].lot_id] for i in used],
+            avail=avail,
+            cls=cls,
+            lot=[lot_index[lot_id] for lot_id in lot_ids],
         )
-        incumbent = [{local[i]: int(q.scaleb(places)) for i, q in served[m].items() if q} for m in part]
         best = solve(problem, incumbent)
-        if best == incumbent:
+        if best is incumbent or best == incumbent:
             continue
-        for m, units_of in zip(part, best, strict=True):
-            final[m] = {used[k]: Decimal(units).scaleb(-places) for k, units in sorted(units_of.items()) if units}
+        for m, units_of, held in zip(part, best, served, strict=True):
+            final[m] = {
+                used[k]: Decimal(units).scaleb(-places) if places else Decimal(units)
+                for k, units in sorted(units_of.items())
+                if units
+            }
+            was[m] = held
             changed.append(m)
     if not changed:
         return []
 
-    rem = list(avail0)
-    for held in final:
-        for i, q in held.items():
+    rem = list(g.rem)
+    for m in changed:
+        for i, q in was[m].items():
+            rem[i] += q
+        for i, q in final[m].items():
             rem[i] -= q
     g.rem = rem
     redone: list[tuple[int, Shortage]] = []
@@ -990,7 +1154,7 @@ def _solve_exactly(
             lo,
             hi,
             [
-                Allocation(
+                _new_allocation(
                     line.line_id,
                     entries[i].lot_id,
                     entries[i].lot_code,

@@ -19,9 +19,15 @@ maximum flow with the fewest units of the latest class, then the next: key parts
 each class's total then held, the greedy of the line side (no earlier line can gain from a later
 one along a residual path) is part 3; one flow has both (the Mendelsohn-Dulmage linking theorem).
 
+A limited line is also capped on a chain of nested sets of its lots: from a set it can take at
+most what its given lots and its largest other lots in the set hold (the chain is by size when
+it has room for one more lot, by expiry date otherwise). Nested caps on one line are the same as
+splitting it into pieces, each barred from a smaller set, so the node stays a plain flow
+(`_Nodes._capped_flow`).
+
 A node whose flow keeps every limit is feasible and, the node being a relaxation of its
-subtree, the best of it. Otherwise the first line over its limit is branched on the lot it
-uses most: that lot is one of its lots, or barred to it. A node whose relaxed key is no better
+subtree, the best of it. Otherwise the first line over its limit is branched on the largest
+lot it uses: that lot is one of its lots, or barred to it. A node whose relaxed key is no better
 than the best answer so far is cut, so the served plan, passed in as the first answer, cuts most
 of the tree at once.
 """
@@ -29,6 +35,7 @@ of the tree at once.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import cast
 
 Flow = list[dict[int, int]]  # per line: entry index -> units
 Key = tuple[int, ...]
@@ -76,10 +83,12 @@ class Problem:
         used = [0] * len(self.avail)
         sets: dict[int, set[int]] = {}  # lines often share one eligible list
         for i, held in enumerate(flow):
+            if not held:
+                continue
             allowed = sets.get(id(self.eligible[i]))
             if allowed is None:
                 allowed = sets[id(self.eligible[i])] = set(self.eligible[i])
-            if any(units < 0 or j not in allowed for j, units in held.items()):
+            if not held.keys() <= allowed or min(held.values()) < 0:
                 return False
             if sum(held.values()) > self.demand[i]:
                 return False
@@ -88,7 +97,7 @@ class Problem:
                 return False
             for j, units in held.items():
                 used[j] += units
-        return all(u <= a for u, a in zip(used, self.avail, strict=True))
+        return all(map(int.__le__, used, self.avail))
 
 
 def solve(problem: Problem, incumbent: Flow | None = None) -> Flow:
@@ -103,26 +112,29 @@ def solve(problem: Problem, incumbent: Flow | None = None) -> Flow:
     p = problem
     if incumbent is not None and not p.feasible(incumbent):
         incumbent = None
+    incumbent_key = None if incumbent is None else p.key(incumbent)
     nodes = _Nodes(p)
     flow, bound = nodes.solve({})
-    if incumbent is not None and p.key(incumbent) == bound:
-        return incumbent
+    if incumbent_key == bound:
+        return cast(Flow, incumbent)
     if nodes.over(flow) is None:
-        best = flow
+        best, best_key = flow, bound
     else:
-        repaired = incumbent
-        found_key = None if incumbent is None else p.key(incumbent)
+        repaired, found_key = incumbent, incumbent_key
         for start, cover in ((flow, False), (None, True), (None, False)):
-            found = nodes.repair(start, cover)
-            key = p.key(found)
+            found, key = nodes.repair(start, cover)
             if found_key is None or key < found_key:
                 repaired, found_key = found, key
             if found_key == bound:
                 break
-        assert repaired is not None  # every repair keeps every limit
-        best = repaired if found_key == bound else branch_and_bound(p, repaired, nodes)
-    if incumbent is not None and p.key(incumbent) <= p.key(best):
-        return incumbent
+        assert repaired is not None and found_key is not None  # every repair keeps every limit
+        if found_key == bound:
+            best, best_key = repaired, found_key
+        else:
+            best = branch_and_bound(p, repaired, nodes, known_key=found_key)
+            best_key = p.key(best)
+    if incumbent_key is not None and incumbent_key <= best_key:
+        return cast(Flow, incumbent)
     return _earliest_within_classes(p, best)
 
 
@@ -161,6 +173,14 @@ def _lot_totals(p: Problem) -> dict[int, int]:
     return totals
 
 
+# How many of a one-more-lot line's sets by size are capped (see `_Nodes._pieces_by_size`).
+_SIZE_CAPS = 3
+
+# A piece of a limited line in a node's relaxation: the entries it may use and its cap.
+_Piece = tuple[list[int], int]
+# A limited line in a node: its allowed entries, its cap and its pieces.
+_Line = tuple[list[int], int, list[_Piece]]
+
 # A node of the search: per limited line, the lots it has been given (they count against its
 # limit) and the lots barred to it.
 Node = dict[int, tuple[frozenset[int], frozenset[int]]]
@@ -168,14 +188,15 @@ Node = dict[int, tuple[frozenset[int], frozenset[int]]]
 
 class _Nodes:
     """The relaxations of one problem's nodes, each solved once: nodes that leave every line
-    the same stock and cap (a lot given while the limit still has room changes nothing)
-    share one answer."""
+    the same stock, cap and prefix caps share one answer."""
 
     def __init__(self, p: Problem) -> None:
         self.p = p
         self.lot_total = _lot_totals(p)
         self.limited = [i for i, k in enumerate(p.limit) if k is not None]
         self.known: dict[tuple[object, ...], tuple[Flow, Key]] = {}
+        # Per (limited line, given lots, barred lots): its allowed entries, cap and pieces.
+        self.line_at: dict[tuple[int, frozenset[int], frozenset[int]], _Line] = {}
         # Each limited line's lots, largest first.
         self.largest = {
             i: sorted({p.lot[j] for j in p.eligible[i]}, key=lambda lot: (-self.lot_total[lot], lot))
@@ -186,32 +207,182 @@ class _Nodes:
         p = self.p
         eligible = list(p.eligible)
         caps = list(p.demand)
+        split: dict[int, list[tuple[list[int], int]]] = {}
         signature: list[object] = []
         for i in self.limited:
-            limit = p.limit[i] or 0
-            allowed = p.eligible[i]
             given, barred = node.get(i, (frozenset(), frozenset()))
-            if len(given) >= limit:
-                allowed = [j for j in allowed if p.lot[j] in given]
-            elif barred:
-                allowed = [j for j in allowed if p.lot[j] not in barred]
-            room = sum(self.lot_total[lot] for lot in given)
-            slots = limit - len(given)
-            for lot in self.largest[i]:
-                if slots <= 0:
-                    break
-                if lot not in given and lot not in barred:
-                    room += self.lot_total[lot]
-                    slots -= 1
+            line = self.line_at.get((i, given, barred))
+            if line is None:
+                line = self.line_at[(i, given, barred)] = self._line(i, given, barred)
+            allowed, cap, pieces = line
             eligible[i] = allowed
-            caps[i] = min(caps[i], room)
-            signature += (len(allowed), *allowed, caps[i])
+            caps[i] = cap
+            if len(pieces) > 1:
+                split[i] = pieces
+            signature += (len(allowed), *allowed, cap, len(pieces), *(len(part) for part, _ in pieces))
+            signature += (piece_cap for _, piece_cap in pieces)
         sig = tuple(signature)
         known = self.known.get(sig)
         if known is None:
-            flow = lex_flow(caps, eligible, p.avail, p.cls)
+            flow = self._capped_flow(eligible, caps, split)
             known = self.known[sig] = (flow, p.key(flow))
         return known
+
+    def _line(self, i: int, given: frozenset[int], barred: frozenset[int]) -> _Line:
+        """Limited line i in a node: its allowed entries, its cap, and its pieces."""
+        p = self.p
+        limit = p.limit[i] or 0
+        allowed = p.eligible[i]
+        if len(given) >= limit:
+            allowed = [j for j in allowed if p.lot[j] in given]
+        elif barred:
+            allowed = [j for j in allowed if p.lot[j] not in barred]
+        room = sum(self.lot_total[lot] for lot in given)
+        slots = limit - len(given)
+        for lot in self.largest[i]:
+            if slots <= 0:
+                break
+            if lot not in given and lot not in barred:
+                room += self.lot_total[lot]
+                slots -= 1
+        cap = min(p.demand[i], room)
+        # Caps on nested sets of lots keep the node a plain flow; which chain is tighter
+        # depends on the room left (see `_capped_flow`).
+        if limit - len(given) == 1:
+            return allowed, cap, self._pieces_by_size(given, allowed, cap)
+        return allowed, cap, self._pieces(i, given, allowed, cap)
+
+    def _capped_flow(
+        self, eligible: list[list[int]], caps: list[int], split: dict[int, list[tuple[list[int], int]]]
+    ) -> Flow:
+        """The node's relaxation with every limited line also capped on a chain of sets.
+
+        In any plan of the node, a line limited to k lots, g of them given, takes from any set
+        of its other lots at most what the k - g largest of them hold. Caps on a chain of
+        nested sets S1 ⊂ S2 ⊂ ... are the same as splitting the line into pieces: piece d may
+        not take from S(d-1) and holds at most the rise of the cap from S(d-1) to Sd, so the
+        relaxation stays a plain flow. The pieces come at the line's place in serving order and
+        are summed back into the line. With room for one more lot the chain is the line's
+        lots by size (`_pieces_by_size`: for a line limited to one lot, exactly the flows it
+        can take); with more, the stock by expiry date (`_pieces`: what early stock it can use,
+        which is what FEFO order asks of it).
+        """
+        p = self.p
+        if not split:
+            return lex_flow(caps, eligible, p.avail, p.cls)
+        owner: list[int] = []
+        wide_caps: list[int] = []
+        wide_eligible: list[list[int]] = []
+        for i in range(len(caps)):
+            for allowed, cap in split.get(i, ((eligible[i], caps[i]),)):
+                owner.append(i)
+                wide_caps.append(cap)
+                wide_eligible.append(allowed)
+        flow: Flow = [{} for _ in caps]
+        for i, held in zip(owner, lex_flow(wide_caps, wide_eligible, p.avail, p.cls), strict=True):
+            into = flow[i]
+            for j, units in held.items():
+                into[j] = into.get(j, 0) + units
+        return flow
+
+    def _pieces_by_size(self, given: frozenset[int], allowed: list[int], cap: int) -> list[tuple[list[int], int]]:
+        """The pieces of a line with room for one more lot besides `given`: from its other
+        lots, the smallest j of them can give it at most the largest of those j, so the caps
+        are on the chain of lots by size. (For a line limited to one lot these caps describe
+        exactly what it can take from each set of lots: at most its largest lot.)"""
+        p = self.p
+        if cap <= 0 or not allowed:
+            return [(allowed, cap)]
+        lot, avail = p.lot, p.avail
+        totals: dict[int, int] = {}
+        for j in allowed:
+            if lot[j] not in given:
+                totals[lot[j]] = totals.get(lot[j], 0) + avail[j]
+        if len(totals) <= 1:
+            return [(allowed, cap)]
+        others = sorted(totals, key=lambda other: (totals[other], other))
+        # The cap of the k + 1 smallest is the (k + 1)-th smallest; of all lots, the line's cap.
+        # Only the largest sets are capped (all its other lots, then without the largest, then
+        # without the two largest): smaller sets' caps seldom cut a node and each adds a piece
+        # to every flow (on the 10,000-line benchmark wave, capping every set searches as many
+        # nodes, a tenth slower).
+        effective = [0] * len(others)
+        running = cap
+        lowest = max(1, len(others) - _SIZE_CAPS)  # the smallest alone: its cap never binds
+        for k in range(len(others) - 1, -1, -1):
+            if k >= lowest and totals[others[k]] < running:
+                running = totals[others[k]]
+            effective[k] = running
+        pieces: list[tuple[list[int], int]] = []
+        below = 0  # the cap of the lots left out of this piece
+        left_out: set[int] = set()
+        for k, other in enumerate(others):
+            if effective[k] > below:
+                part = [j for j in allowed if lot[j] not in left_out] if left_out else allowed
+                pieces.append((part, effective[k] - below))
+                below = effective[k]
+            left_out.add(other)
+        if cap > below:
+            pieces.append(([j for j in allowed if lot[j] not in left_out], cap - below))
+        return pieces
+
+    def _pieces(self, i: int, given: frozenset[int], allowed: list[int], cap: int) -> list[tuple[list[int], int]]:
+        """Line i's pieces for caps per expiry prefix: from the stock expiring by a date it can
+        take at most what its given lots and its largest other lots hold there."""
+        p = self.p
+        slots = (p.limit[i] or 0) - len(given)
+        if slots <= 0 or cap <= 0 or not allowed:
+            return [(allowed, cap)]
+        lot, cls, avail = p.lot, p.cls, p.avail
+        # Per class boundary (positions in `allowed` where the class changes): the cap on what
+        # the line may take from the stock before it, where it binds (what that stock holds
+        # is more), else -1.
+        bounds: list[tuple[int, int]] = []  # (position where the next class starts, cap)
+        inside = 0  # units of given lots seen so far
+        others: dict[int, int] = {}  # other lots seen so far -> their units so far
+        held = 0
+        binds = False
+        current = cls[allowed[0]]
+        for at, j in enumerate(allowed):
+            if cls[j] != current:
+                current = cls[j]
+                bound = -1
+                # With no more other lots than slots, the cap is all the stock: it never binds.
+                if len(others) > slots:
+                    values = others.values()
+                    bound = inside + (max(values) if slots == 1 else sum(sorted(values, reverse=True)[:slots]))
+                    if bound < held:
+                        binds = True
+                    else:
+                        bound = -1
+                bounds.append((at, bound))
+            a = avail[j]
+            held += a
+            if lot[j] in given:
+                inside += a
+            else:
+                others[lot[j]] = others.get(lot[j], 0) + a
+        if not binds:
+            return [(allowed, cap)]
+        bounds.append((len(allowed), -1))  # the whole stock: the line's own cap
+        # Caps that bind, made nondecreasing from the end (a later cap also caps every
+        # earlier prefix); the last is the line's own cap.
+        effective = [0] * len(bounds)
+        running = cap
+        for k in range(len(bounds) - 1, -1, -1):
+            bound = bounds[k][1]
+            if 0 <= bound < running:
+                running = bound
+            effective[k] = running
+        pieces: list[tuple[list[int], int]] = []
+        below = 0  # the cap of the prefix before this class
+        begin = 0  # where this class starts in `allowed`
+        for (end, _), c in zip(bounds, effective, strict=True):
+            if c > below:
+                pieces.append((allowed[begin:], c - below))
+                below = c
+            begin = end
+        return pieces
 
     def over(self, flow: Flow) -> int | None:
         """The first limited line of the flow using more lots than its limit, if any."""
@@ -221,7 +392,7 @@ class _Nodes:
                 return i
         return None
 
-    def repair(self, start: Flow | None, cover: bool = False) -> Flow:
+    def repair(self, start: Flow | None, cover: bool = False) -> tuple[Flow, Key]:
         """A flow keeping every limit: from `start`, each line over its limit is kept to the
         lots it uses most, and the rest re-planned, until none is over. With no start, each
         limited line is first kept to its largest lots, or with `cover`, tightest limit first, to
@@ -246,20 +417,20 @@ class _Nodes:
                     lots = _covering([totals[lot] for lot in fefo], sum(relaxed[i].values()), limit, fefo) or lots
                 taken.update(lots)
                 node[i] = (frozenset(lots), frozenset())
-            flow = self.solve(node)[0]
+            flow, key = self.solve(node)
         else:
-            flow = start
+            flow, key = start, p.key(start)
         while True:
             over = [i for i in self.limited if len(p.lots_of(flow[i])) > (p.limit[i] or 0)]
             if not over:
-                return flow
+                return flow, key
             for i in over:
                 used: dict[int, int] = {}
                 for j, units in flow[i].items():
                     used[p.lot[j]] = used.get(p.lot[j], 0) + units
                 lots = sorted(used, key=lambda lot: (-used[lot], -self.lot_total[lot], lot))
                 node[i] = (frozenset(lots[: p.limit[i] or 0]), frozenset())
-            flow = self.solve(node)[0]
+            flow, key = self.solve(node)
 
 
 def _covering(sizes: list[int], need: int, limit: int, names: list[int]) -> list[int] | None:
@@ -285,13 +456,23 @@ def _covering(sizes: list[int], need: int, limit: int, names: list[int]) -> list
     return chosen
 
 
-def branch_and_bound(problem: Problem, incumbent: Flow | None = None, nodes: _Nodes | None = None) -> Flow:
-    """The best flow by branch and bound over the lots of limited lines (see the module notes)."""
+def branch_and_bound(
+    problem: Problem,
+    incumbent: Flow | None = None,
+    nodes: _Nodes | None = None,
+    *,
+    known_key: Key | None = None,
+) -> Flow:
+    """The best flow by branch and bound over the lots of limited lines (see the module notes).
+
+    `known_key`, when given, is the key of `incumbent`, already known to be feasible."""
     p = problem
     nodes = nodes or _Nodes(p)
     best: Flow | None = None
     best_key: Key | None = None
-    if incumbent is not None and p.feasible(incumbent):
+    if incumbent is not None and known_key is not None:
+        best, best_key = incumbent, known_key
+    elif incumbent is not None and p.feasible(incumbent):
         best, best_key = incumbent, p.key(incumbent)
     stack: list[Node] = [{}]
     while stack:
@@ -308,9 +489,12 @@ def branch_and_bound(problem: Problem, incumbent: Flow | None = None, nodes: _No
         for j, units in flow[over].items():
             if units and p.lot[j] not in given:
                 per_lot[p.lot[j]] = per_lot.get(p.lot[j], 0) + units
-        # Branch on the lot the line leans on most: either it is one of the line's lots, or
-        # the line may not use it. The first is explored first.
-        lot = min(per_lot, key=lambda lot: (-per_lot[lot], lot))
+        # Branch on the largest lot the line uses (then the one it leans on most): either it
+        # is one of the line's lots, or the line may not use it. The first is explored first.
+        # Its cap is its largest allowed lots, so barring the largest tightens the bound the
+        # most, and giving it is most often the answer: this searches about a third as many
+        # nodes as branching on the most-used lot.
+        lot = min(per_lot, key=lambda lot: (-nodes.lot_total[lot], -per_lot[lot], lot))
         without = dict(node)
         without[over] = (given, barred | {lot})
         stack.append(without)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 import sys
-from dataclasses import replace
+from dataclasses import FrozenInstanceError, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from allocation import (
+    Allocation,
     CustomerRule,
     OrderLine,
     Plan,
@@ -148,6 +149,18 @@ def test_a_line_takes_earliest_lots_first_and_splits_across_lots_and_locations()
         ("B", "A-01", 5),
         ("C", "A-01", 3),
     ]
+
+
+def test_a_plans_allocations_are_ordinary_frozen_allocation_values() -> None:
+    stock = [lot(1, "A", 30, 4, location=2), lot(2, "B", 60, 5)]
+    plan = allocate([line(1, 6)], stock)
+
+    first = plan.allocations[0]
+    assert first == Allocation(1, 1, "A", 2, "A-02", Decimal(4))
+    assert hash(first) == hash(Allocation(1, 1, "A", 2, "A-02", Decimal(4)))
+    assert repr(first) == repr(Allocation(1, 1, "A", 2, "A-02", Decimal(4)))
+    with pytest.raises(FrozenInstanceError):
+        first.quantity = Decimal(5)  # type: ignore[misc]
 
 
 def test_lines_share_a_wave_and_later_lines_get_what_is_left() -> None:

@@ -76,6 +76,55 @@ def test_an_unlimited_line_moves_to_other_lots_to_make_room_for_a_one_lot_line()
     assert plan.shortages == ()
 
 
+def test_a_line_moves_to_a_later_lot_so_a_picky_line_leaves_the_latest_lot_behind() -> None:
+    # B is old stock (made long ago), so the 50 % customer may not have it; A and C suit both.
+    lots = [
+        StockLot(1, "A", "JAM", BASE + timedelta(days=10), BASE - timedelta(days=2), Decimal(5)),
+        StockLot(2, "B", "JAM", BASE + timedelta(days=20), BASE - timedelta(days=60), Decimal(5)),
+        StockLot(3, "C", "JAM", BASE + timedelta(days=30), BASE - timedelta(days=2), Decimal(5)),
+    ]
+    picky = CustomerRule("Half Life Ltd", min_remaining_pct=Decimal(50))
+    lines = [
+        OrderLine(1, "JAM", Decimal(5), BASE, sequence=1),
+        OrderLine(2, "JAM", Decimal(5), BASE, picky, sequence=2),
+    ]
+
+    plan = allocate(lines, lots)
+
+    # Served in order, line 1 would take A and line 2 then C; swapping A for B keeps C, the
+    # latest lot, in stock.
+    assert taken(plan, 1) == [("B", 5)]
+    assert taken(plan, 2) == [("A", 5)]
+    assert plan.shortages == ()
+
+
+def test_one_lot_lines_take_the_lots_only_they_can_use_whole_and_others_the_small_lots() -> None:
+    # Only F covers the first one-lot line and only E the second; the unlimited line fits in
+    # the small early lots, so every unit ships and each one-lot line gets its one lot.
+    lots = [
+        StockLot(1, "A", "JAM", BASE + timedelta(days=30), BASE, Decimal(4)),
+        StockLot(2, "B", "JAM", BASE + timedelta(days=40), BASE, Decimal(6)),
+        StockLot(3, "C", "JAM", BASE + timedelta(days=50), BASE, Decimal(5)),
+        StockLot(4, "D", "JAM", BASE + timedelta(days=60), BASE, Decimal(3)),
+        StockLot(5, "E", "JAM", BASE + timedelta(days=70), BASE, Decimal(9)),
+        StockLot(6, "F", "JAM", BASE + timedelta(days=80), BASE, Decimal(12)),
+    ]
+    one_lot = CustomerRule("One Lot Ltd", max_lots_per_line=1)
+    lines = [
+        OrderLine(1, "JAM", Decimal(12), BASE, one_lot, sequence=1),
+        OrderLine(2, "JAM", Decimal(9), BASE, one_lot, sequence=2),
+        OrderLine(3, "JAM", Decimal(18), BASE, sequence=3),
+    ]
+
+    plan = allocate(lines, lots)
+
+    assert taken(plan, 1) == [("F", 12)]
+    assert taken(plan, 2) == [("E", 9)]
+    assert taken(plan, 3) == [("A", 4), ("B", 6), ("C", 5), ("D", 3)]
+    assert plan.shortages == ()
+    assert plan_key(plan, lines, lots) == milp_key(lines, lots)
+
+
 def test_among_full_fills_the_dated_lot_ships_before_undated_stock() -> None:
     # Old dated lot D suits only the deli (no percentage rule); the fresh lot F suits both; the
     # undated lot U suits both. Filling both lines from F and U would leave D behind.
