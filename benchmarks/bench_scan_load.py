@@ -53,6 +53,7 @@ from sqlalchemy.orm import Session
 
 from app.db import make_engine
 from app.migrate import upgrade
+from benchmarks.procstat import backends
 from benchmarks.report import write_section
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -328,18 +329,6 @@ def _tree(pid: int) -> list[int]:
     return out
 
 
-def _backends(database: str) -> list[int]:
-    """The PostgreSQL server processes serving connections to `database`."""
-    out = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                cmd = (entry / "cmdline").read_bytes().decode(errors="replace")
-            except OSError:
-                continue
-            if cmd.startswith("postgres: ") and f" {database} " in cmd:
-                out.append(int(entry.name))
-    return out
 
 
 # --- the load generator -------------------------------------------------------------------------------------------
@@ -564,13 +553,13 @@ def measure(server: Server, database: str, traffic: Traffic, rate: float, second
     """One phase of load, with the CPU the generator, the server and the database's backends spent on it."""
     asyncio.run(_settle(server, traffic))
     client = resource.getrusage(resource.RUSAGE_SELF)
-    servers, backends = _cpu_of(_tree(server.pid)), _cpu_of(_backends(database))
+    servers, database_procs = _cpu_of(_tree(server.pid)), _cpu_of(backends(database))
     out = asyncio.run(_load(server, traffic, rate, seconds, devices, only))
     after = resource.getrusage(resource.RUSAGE_SELF)
     out.client_cpu = (after.ru_utime + after.ru_stime) - (client.ru_utime + client.ru_stime)
     out.server_cpu = _spent(servers, _cpu_of(_tree(server.pid)))
     # Backends that ended during the phase are not counted: the pools keep theirs open.
-    out.database_cpu = _spent(backends, _cpu_of(_backends(database)))
+    out.database_cpu = _spent(database_procs, _cpu_of(backends(database)))
     return out
 
 

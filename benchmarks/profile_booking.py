@@ -35,32 +35,16 @@ from typing import Any
 from sqlalchemy import event, select
 from sqlalchemy.engine import make_url
 
+from benchmarks.procstat import backends, cpu_seconds, timed
+
 PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/lotwise_bookfast_load"
 KINDS = ("pick", "receipt")
 EXPECTED = {"pick": "200 OK", "receipt": "201 CREATED"}
 ORDERS = 200  # open orders to pick from, one after the other: no two consecutive picks on one order
 
 
-def _cpu_of(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _backends(database: str) -> list[int]:
-    """The PostgreSQL server processes serving connections to `database` (the counter's connection too)."""
-    out = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                cmd = (entry / "cmdline").read_bytes().decode(errors="replace")
-            except OSError:
-                continue
-            if cmd.startswith("postgres: ") and f" {database} " in cmd:
-                out.append(int(entry.name))
-    return out
 
 
 def environ(path: str, body: bytes, token: str, key: str) -> dict[str, Any]:
@@ -170,14 +154,6 @@ SECTIONS = [
 ]
 
 
-def _timed(fn: Any, spent: list[int]) -> Any:
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        t0 = time.process_time_ns()
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            spent[0] += time.process_time_ns() - t0
-    return wrapper
 
 
 def instrument() -> dict[str, list[int]]:
@@ -195,7 +171,7 @@ def instrument() -> dict[str, list[int]]:
         if owner is None or not hasattr(owner, name):
             continue
         spent[label] = [0]
-        setattr(owner, name, _timed(getattr(owner, name), spent[label]))
+        setattr(owner, name, timed(getattr(owner, name), spent[label]))
     return spent
 
 
@@ -268,8 +244,8 @@ def main() -> None:
         statements[0] = 0
         for cell in spent.values():
             cell[0] = 0
-        backends = _backends(database) if database else []
-        db0 = sum(_cpu_of(pid) for pid in backends)
+        serving = backends(database) if database else []
+        db0 = sum(cpu_seconds(pid) for pid in serving)
         cpu0, wall0 = time.process_time(), time.perf_counter()
         profile = cProfile.Profile(time.process_time) if args.profile else None
         if profile:
@@ -281,7 +257,7 @@ def main() -> None:
         cpu = time.process_time() - cpu0
         wall = time.perf_counter() - wall0
         # Backends of connections opened meanwhile count from zero.
-        db_cpu = (sum(_cpu_of(pid) for pid in _backends(database)) - db0) if database else None
+        db_cpu = (sum(cpu_seconds(pid) for pid in backends(database)) - db0) if database else None
         n = len(todo)
         figures = {"app": cpu / n, "database": db_cpu / n if db_cpu is not None else None,
                    "statements": statements[0] / n, "sections": {k: v[0] / n / 1e9 for k, v in spent.items()},

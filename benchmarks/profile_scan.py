@@ -32,6 +32,7 @@ from typing import Any
 from sqlalchemy import event, select, text
 
 from benchmarks.bench_scan_load import _gs1_check
+from benchmarks.procstat import timed
 
 PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/lotwise_scanbench"
 
@@ -105,14 +106,6 @@ SECTIONS = [
 ]
 
 
-def _timed(fn: Any, spent: list[int]) -> Any:
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        t0 = time.process_time_ns()
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            spent[0] += time.process_time_ns() - t0
-    return wrapper
 
 
 def instrument(app: Any) -> dict[str, list[int]]:
@@ -128,21 +121,21 @@ def instrument(app: Any) -> dict[str, list[int]]:
         if not hasattr(owner, name):  # an older revision without this part
             continue
         spent[label] = [0]
-        setattr(owner, name, _timed(getattr(owner, name), spent[label]))
+        setattr(owner, name, timed(getattr(owner, name), spent[label]))
     hooks = [("request guard (NUL, ids)", app.before_request_funcs),
              ("security headers", app.after_request_funcs),
              ("teardown: session closed", app.teardown_appcontext_funcs)]
     for label, registry in hooks:
         spent[label] = [0]
         if isinstance(registry, list):
-            registry[:] = [_timed(f, spent[label]) for f in registry]
+            registry[:] = [timed(f, spent[label]) for f in registry]
             continue
         for key, funcs in registry.items():
-            registry[key] = [_timed(f, spent[label]) for f in funcs]
+            registry[key] = [timed(f, spent[label]) for f in funcs]
     spent["page session: open and save"] = cookie = [0]
     interface = app.session_interface
-    interface.open_session = _timed(interface.open_session, cookie)
-    interface.save_session = _timed(interface.save_session, cookie)
+    interface.open_session = timed(interface.open_session, cookie)
+    interface.save_session = timed(interface.save_session, cookie)
     return spent
 
 

@@ -30,17 +30,12 @@ from typing import Any
 
 from sqlalchemy import select, text
 
+from benchmarks.procstat import cpu_seconds
 from benchmarks.profile_scan import PG_DEFAULT, labels
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _cpu(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _children(pid: int) -> list[int]:
@@ -222,12 +217,12 @@ def main() -> None:
 
         procs = [server.pid, *_children(server.pid)]
         pg = backends()
-        cpu0 = {p: _cpu(p) for p in procs + pg}
+        cpu0 = {p: cpu_seconds(p) for p in procs + pg}
         wall0 = time.perf_counter()
         answers = _send(port, token, bodies, args.scans, args.clients)
         wall = time.perf_counter() - wall0
         pg_after = backends()
-        cpu1 = {p: _cpu(p) for p in procs + pg_after}
+        cpu1 = {p: cpu_seconds(p) for p in procs + pg_after}
         n = sum(answers.values())
         server_cpu = sum(cpu1[p] - cpu0[p] for p in procs)
         db_cpu = sum(cpu1[p] - cpu0.get(p, 0.0) for p in pg_after)
