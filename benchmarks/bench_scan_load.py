@@ -53,7 +53,7 @@ from sqlalchemy.orm import Session
 
 from app.db import make_engine
 from app.migrate import upgrade
-from benchmarks.procstat import backends
+from benchmarks.procstat import backends, cpu_by_pid
 from benchmarks.report import write_section
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -295,19 +295,6 @@ def served(source: Path, url: str, serve_args: list[str]) -> Iterator[Server]:
             proc.kill()
             proc.wait()
         log.close()
-
-
-def _cpu_of(pids: list[int]) -> dict[int, float]:
-    """CPU seconds (user + system) each process has used so far."""
-    tick = os.sysconf("SC_CLK_TCK")
-    out = {}
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            out[pid] = (int(fields[11]) + int(fields[12])) / tick
-        except (OSError, IndexError, ValueError):
-            continue
-    return out
 
 
 def _spent(before: dict[int, float], after: dict[int, float]) -> float:
@@ -553,13 +540,13 @@ def measure(server: Server, database: str, traffic: Traffic, rate: float, second
     """One phase of load, with the CPU the generator, the server and the database's backends spent on it."""
     asyncio.run(_settle(server, traffic))
     client = resource.getrusage(resource.RUSAGE_SELF)
-    servers, database_procs = _cpu_of(_tree(server.pid)), _cpu_of(backends(database))
+    servers, database_procs = cpu_by_pid(_tree(server.pid)), cpu_by_pid(backends(database))
     out = asyncio.run(_load(server, traffic, rate, seconds, devices, only))
     after = resource.getrusage(resource.RUSAGE_SELF)
     out.client_cpu = (after.ru_utime + after.ru_stime) - (client.ru_utime + client.ru_stime)
-    out.server_cpu = _spent(servers, _cpu_of(_tree(server.pid)))
+    out.server_cpu = _spent(servers, cpu_by_pid(_tree(server.pid)))
     # Backends that ended during the phase are not counted: the pools keep theirs open.
-    out.database_cpu = _spent(database_procs, _cpu_of(backends(database)))
+    out.database_cpu = _spent(database_procs, cpu_by_pid(backends(database)))
     return out
 
 

@@ -9,13 +9,22 @@ from pathlib import Path
 from typing import Any
 
 
+def cpu_by_pid(pids: list[int]) -> dict[int, float]:
+    """CPU seconds (user + system) each process has used so far; a process that has gone is left out."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            out[pid] = (int(fields[11]) + int(fields[12])) / tick
+        except (OSError, IndexError, ValueError):
+            continue
+    return out
+
+
 def cpu_seconds(pid: int) -> float:
     """CPU seconds (user + system) the process has used so far; 0 for a process that has gone."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return 0.0
+    return cpu_by_pid([pid]).get(pid, 0.0)
 
 
 def backends(database: str) -> list[int]:
