@@ -35,6 +35,10 @@ CONTENT_SECURITY_POLICY = "; ".join([
     "form-action 'self'",
 ])
 
+# Sent with every answer (unless a view set its own): no MIME sniffing, no framing, no full URL sent elsewhere.
+ALWAYS_HEADERS = (("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DENY"),
+                  ("Referrer-Policy", "same-origin"))
+
 
 def _secret_key(cfg: dict[str, Any]) -> str:
     """The configured key, or one generated once and kept beside the data (never in the repo)."""
@@ -93,13 +97,17 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     @app.after_request
     def _security_headers(resp: Response) -> Response:
-        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
-        resp.headers.setdefault("X-Frame-Options", "DENY")
-        resp.headers.setdefault("Referrer-Policy", "same-origin")
-        if resp.mimetype == "text/html":
-            resp.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        if request.is_secure:  # after ProxyFix, so also behind a TLS-terminating proxy
-            resp.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        # Every answer passes here: the headers already set are read once, not once per header added.
+        headers = resp.headers
+        present = {name.lower() for name, _ in headers.items()}
+        for name, value in ALWAYS_HEADERS:
+            if name.lower() not in present:
+                headers.add(name, value)
+        if resp.mimetype == "text/html" and "content-security-policy" not in present:
+            headers.add("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        # After ProxyFix, so also behind a TLS-terminating proxy.
+        if request.is_secure and "strict-transport-security" not in present:
+            headers.add("Strict-Transport-Security", "max-age=31536000")
         return resp
 
     def _wants_json() -> bool:

@@ -152,30 +152,55 @@ def _nul_in(value: Any, where: str) -> str | None:
 
 # Werkzeug reads a form (and files) only from these bodies; any other request has neither.
 _FORM_TYPES = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})
+# The environ keys Werkzeug's request.headers are read from.
+_CONTENT_KEYS = frozenset({"CONTENT_TYPE", "CONTENT_LENGTH"})
+
+
+def _json_may_hold_nul(data: bytes) -> bool:
+    """Whether a JSON body could decode to text with a NUL in it.
+
+    JSON refuses a raw control character inside a string, so in a UTF-8 body a NUL can only arrive written as the
+    escape \\u0000 (whose digits have no case); a body in UTF-16 or UTF-32, which json.loads also reads, holds zero
+    bytes and is always walked.
+    """
+    return b"\x00" in data or b"\\u0000" in data
 
 
 def _nul_field() -> str | None:
     """Where the request carries a NUL character, if anywhere: PostgreSQL cannot store or even compare one."""
-    # Every request passes here: one look-up of the proxy, not one per field.
+    # Every request passes here: one look-up of the proxy, not one per field, and the raw environ is looked at first,
+    # so the parsed (and named) sources are only walked when they could hold a NUL at all.
     req: Request = request._get_current_object()  # type: ignore[attr-defined]
+    environ = req.environ
     if "\x00" in req.path:
         named = [name for name, value in (req.view_args or {}).items() if "\x00" in str(value)]
         return named[0] if named else "path"
-    sources = (req.args, req.form) if req.mimetype in _FORM_TYPES else (req.args,)
+    query = environ.get("QUERY_STRING", "")
+    is_form = req.mimetype in _FORM_TYPES
+    # A query string decodes to a NUL only from a raw NUL or %00 ("0" has no case).
+    may_in_args = "\x00" in query or "%00" in query
+    sources = ((req.args,) if may_in_args else ()) + ((req.form,) if is_form else ())
     for source in sources:
         for name, value in source.items(multi=True):
             if "\x00" in str(name or "") or "\x00" in str(value or ""):
                 return name
-    if req.mimetype in _FORM_TYPES:
+    if is_form:
         for name in req.files:
             if "\x00" in str(name or ""):
                 return name
-    for name, value in req.headers.items():
-        if "\x00" in value:
-            return name
+    for key, value in environ.items():
+        if (key.startswith("HTTP_") or key in _CONTENT_KEYS) and "\x00" in value:
+            # Rare: name the header as request.headers spells it.
+            for name, header in req.headers.items():
+                if "\x00" in header:
+                    return name
     if req.is_json:
         try:
-            return _nul_in(req.get_json(silent=True), "")
+            # Parsed here even without a NUL, so a body nested too deeply is a 400 for every route; the view reuses
+            # the parsed body (Werkzeug keeps it).
+            body = req.get_json(silent=True)
+            if body is not None and _json_may_hold_nul(req.get_data(cache=True)):
+                return _nul_in(body, "")
         except RecursionError:  # json.loads, and the walk above, give up on thousands of nested brackets
             raise BadInput("the JSON body is nested too deeply", None) from None
     return None
@@ -191,6 +216,8 @@ def guard_request() -> None:
     if field is not None:
         field = field.replace("\x00", "\\0")  # a field name may be the hostile text itself
         raise BadInput(f"{field} must not contain NUL characters", field)
-    for name, value in (request.view_args or {}).items():
-        if isinstance(value, int) and not 0 < value <= MAX_ID:
-            raise NotFound(f"{name.replace('_', ' ')} {value} does not exist", name)
+    view_args = request.view_args
+    if view_args:
+        for name, value in view_args.items():
+            if isinstance(value, int) and not 0 < value <= MAX_ID:
+                raise NotFound(f"{name.replace('_', ' ')} {value} does not exist", name)

