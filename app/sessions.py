@@ -39,6 +39,30 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
         self.modified = False
 
 
+class NoSession(ServerSession):
+    """The session of a call to the API with a bearer token: empty, and refusing writes.
+
+    Such a call is authenticated by its token alone and never reads the page session, so none is looked up or
+    saved (a handheld sends one with every scan). One shared instance serves them all: it can never change.
+    """
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("a call authenticated with an API token has no page session")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = update = setdefault = _refuse  # type: ignore[assignment]
+
+
+_NO_SESSION = NoSession()
+
+
+def token_call(request: Request) -> bool:
+    """Whether the request is an API call that `api.authenticate` will judge by its bearer token alone."""
+    if not request.path.startswith("/api/"):
+        return False
+    scheme = request.headers.get("Authorization", "").strip().partition(" ")[0]
+    return scheme.lower() == "bearer"  # the scheme is case-insensitive (RFC 7235)
+
+
 def _hash(sid: str) -> str:
     return hashlib.sha256(sid.encode()).hexdigest()
 
@@ -54,7 +78,11 @@ class DatabaseSessionInterface(SessionInterface):
     def _signer(self, app: Flask) -> URLSafeTimedSerializer:
         return URLSafeTimedSerializer(str(app.secret_key), salt="lotwise-anonymous-session")
 
+    null_session_class = NoSession
+
     def open_session(self, app: Flask, request: Request) -> ServerSession:
+        if token_call(request):
+            return _NO_SESSION
         value = request.cookies.get(COOKIE)
         if value and "." in value:  # signed anonymous data (server ids are URL-safe base64, no dots)
             try:

@@ -16,7 +16,7 @@ from app.api import ROUTES, openapi_path
 from app.db import utcnow
 from app.models import ROLE_RANK, ApiToken, Movement, Role, User, WebSession
 from app.services.users import TokenCache, revoke_token
-from app.sessions import COOKIE
+from app.sessions import COOKIE, NoSession
 from tests.helpers.api import Api, make_token, make_user
 from tests.helpers.bookings import receive, refused, snapshot
 
@@ -254,6 +254,23 @@ def test_a_browser_post_needs_the_csrf_header(client: FlaskClient, site: dict[st
     assert snapshot(session) == before
     r = client.post("/api/v1/receipts", json=_receipt(site), headers={"X-CSRFToken": _csrf(client)})
     assert r.status_code == 201, r.json
+
+
+def test_a_token_call_from_a_logged_in_browser_is_its_token_user_and_leaves_the_page_session_alone(
+        client: FlaskClient, site: dict[str, Any], session: Session) -> None:
+    make_user(session, "ann", Role.VIEWER)
+    assert _login(client, "ann").status_code == 302
+    sid, rows = _sid(client), _sessions(session)
+    token = make_token(session, "clerk", Role.OPERATOR)
+    # The token decides: the viewer's cookie neither lends its role nor asks for a CSRF header.
+    r = client.post("/api/v1/receipts", json=_receipt(site), headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 201, r.json
+    assert "Set-Cookie" not in r.headers and r.headers["X-Frame-Options"] == "DENY"
+    assert client.post("/api/v1/receipts", json=_receipt(site)).status_code in (400, 403)  # the cookie still needs it
+    assert _sid(client) == sid and _sessions(session) == rows
+    assert client.get("/api/v1/lots").status_code == 200  # the page session is still there
+    with pytest.raises(RuntimeError):
+        NoSession()["uid"] = 1
 
 
 def test_the_session_cookie_is_httponly_and_samesite_lax(client: FlaskClient, session: Session) -> None:
