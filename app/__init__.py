@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,29 @@ def _secret_key(cfg: dict[str, Any]) -> str:
     return key
 
 
+class LotwiseFlask(Flask):
+    """Flask, asking once per function rather than on every call whether a view or hook is a coroutine.
+
+    Flask asks it of the view and of every before/after/teardown hook of every request (six times a scan), and
+    inspect's answer is costlier than a set look-up; a coroutine is still handed to Flask's own wrapping each time.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._plain_functions: set[Any] = set()
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        try:
+            if func in self._plain_functions:
+                return func
+        except TypeError:  # an unhashable callable: asked every time, as Flask does
+            return super().ensure_sync(func)
+        sync = super().ensure_sync(func)
+        if sync is func:
+            self._plain_functions.add(func)
+        return sync
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """The Flask app for the configured database (defaults < LOTWISE_* environment < `config`)."""
     cfg = config_module.load(config)
@@ -62,7 +86,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         check_pattern(cfg["LOT_CODE_PATTERN"])
     except PatternError as exc:
         raise ValueError(f"LOTWISE_LOT_CODE_PATTERN: {exc}") from None
-    app = Flask(__name__, static_folder=str(ROOT / "static"), template_folder="templates")
+    app = LotwiseFlask(__name__, static_folder=str(ROOT / "static"), template_folder="templates")
     app.config.update(cfg)
     app.config["SECRET_KEY"] = _secret_key(cfg)
     app.config["MAX_CONTENT_LENGTH"] = int(cfg["MAX_UPLOAD_MB"]) * 1024 * 1024 + 64 * 1024

@@ -49,7 +49,7 @@ class NoSession(ServerSession):
     def _refuse(self, *args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("a call authenticated with an API token has no page session")
 
-    __setitem__ = __delitem__ = clear = pop = popitem = update = setdefault = _refuse  # type: ignore[assignment]
+    __setitem__ = __delitem__ = clear = pop = popitem = update = setdefault = _refuse
 
 
 _NO_SESSION = NoSession()
@@ -78,7 +78,8 @@ class DatabaseSessionInterface(SessionInterface):
     def _signer(self, app: Flask) -> URLSafeTimedSerializer:
         return URLSafeTimedSerializer(str(app.secret_key), salt="lotwise-anonymous-session")
 
-    null_session_class = NoSession
+    def is_null_session(self, obj: object) -> bool:
+        return isinstance(obj, NoSession) or super().is_null_session(obj)
 
     def open_session(self, app: Flask, request: Request) -> ServerSession:
         if token_call(request):

@@ -25,9 +25,12 @@ T = TypeVar("T")
 
 def db() -> Session:
     """The request's database session, opened on first use and closed at teardown."""
-    if "db" not in g:
-        g.db = current_app.extensions["lotwise.sessions"]()
-    return g.db  # type: ignore[no-any-return]
+    # Called several times a request: one look-up of the `g` proxy, not two.
+    ctx_g = g._get_current_object()
+    session: Session | None = ctx_g.get("db")
+    if session is None:
+        session = ctx_g.db = current_app.extensions["lotwise.sessions"]()
+    return session
 
 
 def close_db(_exc: BaseException | None = None) -> None:

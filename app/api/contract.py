@@ -41,23 +41,35 @@ class _Unsupported(Exception):
     """The schema uses a keyword the fast look does not know: jsonschema checks every body of the model."""
 
 
-def _is_type(value: Any, name: str) -> bool:
-    """JSON schema's types for what json.loads gives; an integral float is left to jsonschema (its "integer")."""
-    if name == "string":
-        return isinstance(value, str)
-    if name == "object":
-        return isinstance(value, dict)
-    if name == "array":
-        return isinstance(value, list)
-    if name == "null":
-        return value is None
-    if name == "boolean":
-        return isinstance(value, bool)
-    if name == "integer":
-        return isinstance(value, int) and not isinstance(value, bool)
-    if name == "number":
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    raise _Unsupported(name)
+# JSON schema's types for what json.loads gives; an integral float is left to jsonschema (its "integer").
+_TYPE_CHECKS: dict[str, Check] = {
+    "string": lambda value: isinstance(value, str),
+    "object": lambda value: isinstance(value, dict),
+    "array": lambda value: isinstance(value, list),
+    "null": lambda value: value is None,
+    "boolean": lambda value: isinstance(value, bool),
+    "integer": lambda value: isinstance(value, int) and not isinstance(value, bool),
+    "number": lambda value: isinstance(value, (int, float)) and not isinstance(value, bool),
+}
+
+
+def _every(checks: list[Check]) -> Check:
+    """All of `checks`, as one plain call where there are only one or two (every body passes through these)."""
+    if not checks:
+        return lambda value: True
+    if len(checks) == 1:
+        return checks[0]
+    if len(checks) == 2:
+        first, second = checks
+        return lambda value: first(value) and second(value)
+
+    def every(value: Any) -> bool:
+        for check in checks:
+            if not check(value):
+                return False
+        return True
+
+    return every
 
 
 def _same(value: Any, expected: Any) -> bool:
@@ -76,23 +88,33 @@ def _compile(schema: Any, root: Mapping[str, Any], refs: dict[str, Check]) -> Ch
         if keyword in _ANNOTATIONS or (keyword == "$defs" and schema is root):
             continue
         checks.append(_keyword(keyword, arg, schema, root, refs))
-    return lambda value: all(check(value) for check in checks)
+    return _every(checks)
 
 
 def _keyword(keyword: str, arg: Any, schema: Mapping[str, Any], root: Mapping[str, Any],
              refs: dict[str, Check]) -> Check:
     if keyword == "type":
         names = [arg] if isinstance(arg, str) else list(arg)
-        for name in names:
-            _is_type(None, name)  # an unknown type name is refused now, not at the first body
-        return lambda value: any(_is_type(value, name) for name in names)
+        if any(name not in _TYPE_CHECKS for name in names):
+            raise _Unsupported(f"type {names}")
+        if len(names) == 1:
+            return _TYPE_CHECKS[names[0]]
+        return lambda value: any(_TYPE_CHECKS[name](value) for name in names)
     if keyword == "properties":
         props = {name: _compile(sub, root, refs) for name, sub in arg.items()}
-        return lambda value: not isinstance(value, dict) or all(
-            props[name](item) for name, item in value.items() if name in props)
+
+        def properties(value: Any) -> bool:
+            if isinstance(value, dict):
+                for name, item in value.items():
+                    check = props.get(name)
+                    if check is not None and not check(item):
+                        return False
+            return True
+
+        return properties
     if keyword == "required":
-        names = list(arg)
-        return lambda value: not isinstance(value, dict) or all(name in value for name in names)
+        needed = frozenset(arg)
+        return lambda value: not isinstance(value, dict) or value.keys() >= needed
     if keyword == "additionalProperties":
         if arg is not False or "patternProperties" in schema:
             raise _Unsupported(keyword)
@@ -110,18 +132,29 @@ def _keyword(keyword: str, arg: Any, schema: Mapping[str, Any], root: Mapping[st
     if keyword in ("maximum", "minimum"):
         if not isinstance(arg, (int, float)) or isinstance(arg, bool):
             raise _Unsupported(keyword)
-        within = (lambda v: v <= arg) if keyword == "maximum" else (lambda v: v >= arg)
-        return lambda value: not _is_type(value, "number") or within(value)
+        is_number = _TYPE_CHECKS["number"]
+        if keyword == "maximum":
+            return lambda value: not is_number(value) or value <= arg
+        return lambda value: not is_number(value) or value >= arg
     if keyword in ("maxItems", "minItems"):
-        fits = (lambda n: n <= arg) if keyword == "maxItems" else (lambda n: n >= arg)
-        return lambda value: not isinstance(value, list) or fits(len(value))
+        if keyword == "maxItems":
+            return lambda value: not isinstance(value, list) or len(value) <= arg
+        return lambda value: not isinstance(value, list) or len(value) >= arg
     if keyword == "items":
         each = _compile(arg, root, refs)
         return lambda value: not isinstance(value, list) or all(each(item) for item in value)
     if keyword in ("anyOf", "allOf"):
         branches = [_compile(sub, root, refs) for sub in arg]
-        combine = any if keyword == "anyOf" else all
-        return lambda value: combine(branch(value) for branch in branches)
+        if keyword == "allOf":
+            return _every(branches)
+
+        def any_of(value: Any) -> bool:
+            for branch in branches:
+                if branch(value):
+                    return True
+            return False
+
+        return any_of
     if keyword == "enum":
         options = list(arg)
         return lambda value: any(_same(value, option) for option in options)

@@ -10,6 +10,7 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
@@ -153,7 +154,8 @@ _TOKEN_WITH_USER = (select(ApiToken).options(joinedload(ApiToken.user))
 
 # The user's columns a cached token keeps: the whole row, so the user handed to a request is the one it would read.
 _USER_COLUMNS = tuple(c.key for c in User.__table__.columns)
-_USER_MANAGER = User.__mapper__.class_manager
+_USER_MAPPER = User.__mapper__
+_USER_MANAGER = _USER_MAPPER.class_manager
 
 
 @dataclass(frozen=True)
@@ -164,6 +166,8 @@ class _Known:
     user: dict[str, object]
     last_used_at: datetime | None
     until: float
+    # The user's key in a session's identity map, worked out once rather than on every call.
+    identity: tuple[Any, ...]
 
 
 class TokenCache:
@@ -193,7 +197,8 @@ class TokenCache:
         if self.seconds <= 0:
             return
         user = {key: getattr(row.user, key) for key in _USER_COLUMNS}
-        known = _Known(row.id, user, last_used_at, self._clock() + self.seconds)
+        known = _Known(row.id, user, last_used_at, self._clock() + self.seconds,
+                       _USER_MAPPER.identity_key_from_primary_key((row.user.id,)))
         with self._lock:
             if len(self._known) >= _MAX_CACHED_TOKENS:
                 self._drop_stale()
@@ -241,11 +246,11 @@ def forget_all_tokens() -> None:
 
 def _cached_user(session: Session, known: _Known) -> User:
     """The cached user as an object of this session, without reading it: services may link rows to it."""
-    existing = session.identity_map.get(session.identity_key(User, known.user["id"]))
+    existing: User | None = session.identity_map.get(known.identity)
     if existing is not None:
-        return existing  # type: ignore[no-any-return]
+        return existing
     # Made as a query makes a loaded row (no constructor, no attribute events): half the CPU of User(**columns).
-    user = _USER_MANAGER.new_instance()
+    user: User = _USER_MANAGER.new_instance()
     user.__dict__.update(known.user)
     make_transient_to_detached(user)
     session.add(user)  # a new object for each request: sessions never share one

@@ -43,7 +43,7 @@ def _sample(schema: Any, root: Mapping[str, Any], rng: random.Random, depth: int
             if combined in schema:
                 return _sample(rng.choice(schema[combined]), root, rng, depth + 1, odd)
     if "enum" in schema:
-        return rng.choice(list(schema["enum"]) + ["not-an-option", 1])
+        return rng.choice([*schema["enum"], "not-an-option", 1])
     if "const" in schema:
         return rng.choice([schema["const"], "other"])
     kind = schema.get("type", rng.choice(["string", "integer", "object"]))
@@ -53,7 +53,7 @@ def _sample(schema: Any, root: Mapping[str, Any], rng: random.Random, depth: int
         props = schema.get("properties", {})
         required = set(schema.get("required", ()))
         out = {name: _sample(sub, root, rng, depth + 1, odd) for name, sub in props.items()
-               if name in required and not odd or rng.random() < (0.97 if name in required else 0.6)}
+               if (name in required and not odd) or rng.random() < (0.97 if name in required else 0.6)}
         if odd and rng.random() < 0.1:
             out["unexpected"] = 1
         return out
@@ -69,7 +69,7 @@ def _sample(schema: Any, root: Mapping[str, Any], rng: random.Random, depth: int
         if "pattern" in schema and (not odd or rng.random() < 0.7):
             fitting = [t for t in [*schema.get("examples", ()), *WORDS] if re.search(schema["pattern"], t)]
             return rng.choice(fitting or WORDS)
-        lengths = [low, min(high, low + 3), high] if not odd else [low, max(low - 1, 0), min(high, low + 3), high, high + 1]
+        lengths = [low, min(high, low + 3), high] + ([max(low - 1, 0), high + 1] if odd else [])
         length = rng.choice(lengths)
         return "".join(rng.choice("0123456789.-eAbz ") for _ in range(length))
     if kind == "integer":
