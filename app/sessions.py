@@ -4,6 +4,7 @@ A visitor who has not logged in (the login page, a consignee's recall page) need
 kept in a cookie signed with the app's secret key: nothing is written on the server, so anonymous
 requests can neither grow a table nor queue for the database's write lock. Logging in creates the
 `web_session` row under a new random id, which is all the cookie then holds; logging out deletes it.
+A call to the API with a bearer token has no page session at all (`NoSession`): its token is all it is judged by.
 """
 
 from __future__ import annotations
