@@ -12,13 +12,24 @@ from sqlalchemy.orm import Session
 
 from allocation.usability import is_expired
 from app.db import Prepared, utcnow
-from app.models import Lot, LotOrigin, LotStatus, Order, OrderStatus, PackagingLevel, Product, ScanEvent, Supplier, User
+from app.models import (
+    Balance,
+    Lot,
+    LotOrigin,
+    LotStatus,
+    Order,
+    OrderStatus,
+    PackagingLevel,
+    Product,
+    ScanEvent,
+    Supplier,
+    User,
+)
 from app.queries.lots import (
     STOCK_PLACE_COLUMNS,
     STOCK_PLACES,
     genealogy_columns,
     genealogy_counts,
-    lot_candidates,
     stock_of,
     stock_out,
 )
@@ -280,17 +291,28 @@ _LOT_BY_CODE = Prepared(_LOTS.where(Lot.product_id == bindparam("product_id"), L
 _LOT_BY_SUPPLIER_CODE = Prepared(_LOTS.where(Lot.product_id == bindparam("product_id"),
                                              Lot.supplier_lot_code == bindparam("code"))
                                  .order_by(Lot.made_on.desc(), Lot.id.desc()).limit(1))
-# A typed code: the lots with it as our lot code, then those with it as the supplier's.
-_LOTS_BY_TYPED_CODE = tuple(Prepared(_LOTS.where(column == bindparam("code")).order_by(Lot.id).limit(MAX_CANDIDATES))
+# A typed code: the lots with it as our lot code, then those with it as the supplier's, each with its total on hand
+# (what a person choosing among several needs).
+_ON_HAND = select(func.sum(Balance.on_hand)).where(Balance.lot_id == Lot.id).correlate(Lot).scalar_subquery()
+_LOTS_BY_TYPED_CODE = tuple(Prepared(_LOTS.add_columns(_ON_HAND).where(column == bindparam("code")).order_by(Lot.id)
+                                     .limit(MAX_CANDIDATES))
                             for column in (Lot.code, Lot.supplier_lot_code))
 
 
 def _lots(rows: list[tuple[Any, ...]]) -> list[LotRow]:
-    return [_lot_row(row[:_L], ProductRow(*row[_L:])) for row in rows]
+    return [_lot_row(row[:_L], ProductRow(*row[_L:_L + _P])) for row in rows]
 
 
-def _lot(session: Session, scan: Scan, product: ProductRow | None) -> tuple[LotRow | None, list[int]]:
-    """The lot the scan names, or, when a bare code fits several lots, none and their ids."""
+def _candidates(rows: list[tuple[Any, ...]]) -> list[LotCandidateOut]:
+    """The lots a shared code may mean, by product: what a person needs to choose one."""
+    return sorted((LotCandidateOut(lot_id=lot.id, sku=lot.product.sku, product_name=lot.product.name, code=lot.code,
+                                   expiry=lot.expiry, on_hand=row[-1] or Decimal(0), unit=lot.product.unit,
+                                   status=lot.status.value)
+                   for lot, row in zip(_lots(rows), rows, strict=True)), key=lambda c: (c.sku, c.lot_id))
+
+
+def _lot(session: Session, scan: Scan, product: ProductRow | None) -> tuple[LotRow | None, list[LotCandidateOut]]:
+    """The lot the scan names, or, when a bare code fits several lots, none and those lots to choose from."""
     if product is not None and scan.lot:
         found = _lots(_LOT_BY_CODE.rows(session, {"product_id": product.id, "code": scan.lot}))
         if not found:
@@ -302,9 +324,9 @@ def _lot(session: Session, scan: Scan, product: ProductRow | None) -> tuple[LotR
         # first, then the supplier's lot code the clerk reads off a case or a complaint. A code
         # several lots share is never settled by guessing: the person chooses.
         for statement in _LOTS_BY_TYPED_CODE:
-            lots = _lots(statement.rows(session, {"code": scan.text}))
-            if lots:
-                return (lots[0], []) if len(lots) == 1 else (None, [x.id for x in lots])
+            rows = statement.rows(session, {"code": scan.text})
+            if rows:
+                return (_lots(rows)[0], []) if len(rows) == 1 else (None, _candidates(rows))
         plain = lot_by_label(session, scan.text)
         if plain is not None:
             return _lot_row_of(plain), []
@@ -361,10 +383,9 @@ def resolve(session: Session, scan: Scan, *, event_id: int, today: date, pairing
     pack: PackRow | None = None
     if product is None:
         product, pack = _product(session, scan)
-    shared: list[int] = []
+    candidates: list[LotCandidateOut] = []
     if lot is None:
-        lot, shared = _lot(session, scan, product)
-    candidates = lot_candidates(session, shared)
+        lot, candidates = _lot(session, scan, product)
     if lot is not None and product is None:
         product = lot.product
     order: OrderRow | None = None
