@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table, and_, bindparam, func, insert, select
+from sqlalchemy import Table, and_, bindparam, case, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from allocation.usability import is_expired
@@ -294,9 +294,11 @@ _LOT_BY_SUPPLIER_CODE = Prepared(_LOTS.where(Lot.product_id == bindparam("produc
 # A typed code: the lots with it as our lot code, then those with it as the supplier's, each with its total on hand
 # (what a person choosing among several needs).
 _ON_HAND = select(func.sum(Balance.on_hand)).where(Balance.lot_id == Lot.id).correlate(Lot).scalar_subquery()
-_LOTS_BY_TYPED_CODE = tuple(Prepared(_LOTS.add_columns(_ON_HAND).where(column == bindparam("code")).order_by(Lot.id)
-                                     .limit(MAX_CANDIDATES))
-                            for column in (Lot.code, Lot.supplier_lot_code))
+# Both in one query, ours first: only when no lot has it as our code do the supplier's codes count.
+_OURS = Lot.code == bindparam("code")
+_LOTS_BY_TYPED_CODE = Prepared(_LOTS.add_columns(_ON_HAND, _OURS)
+                               .where(or_(_OURS, Lot.supplier_lot_code == bindparam("code")))
+                               .order_by(case((_OURS, 0), else_=1), Lot.id).limit(MAX_CANDIDATES))
 
 
 def _lots(rows: list[tuple[Any, ...]]) -> list[LotRow]:
@@ -306,7 +308,7 @@ def _lots(rows: list[tuple[Any, ...]]) -> list[LotRow]:
 def _candidates(rows: list[tuple[Any, ...]]) -> list[LotCandidateOut]:
     """The lots a shared code may mean, by product: what a person needs to choose one."""
     return sorted((LotCandidateOut(lot_id=lot.id, sku=lot.product.sku, product_name=lot.product.name, code=lot.code,
-                                   expiry=lot.expiry, on_hand=row[-1] or Decimal(0), unit=lot.product.unit,
+                                   expiry=lot.expiry, on_hand=row[-2] or Decimal(0), unit=lot.product.unit,
                                    status=lot.status.value)
                    for lot, row in zip(_lots(rows), rows, strict=True)), key=lambda c: (c.sku, c.lot_id))
 
@@ -323,10 +325,11 @@ def _lot(session: Session, scan: Scan, product: ProductRow | None) -> tuple[LotR
         # A typed or plain-barcode code names a lot only when no other lot has it: our lot code
         # first, then the supplier's lot code the clerk reads off a case or a complaint. A code
         # several lots share is never settled by guessing: the person chooses.
-        for statement in _LOTS_BY_TYPED_CODE:
-            rows = statement.rows(session, {"code": scan.text})
-            if rows:
-                return (_lots(rows)[0], []) if len(rows) == 1 else (None, _candidates(rows))
+        rows = _LOTS_BY_TYPED_CODE.rows(session, {"code": scan.text})
+        ours = [row for row in rows if row[-1]]
+        rows = ours or rows
+        if rows:
+            return (_lots(rows)[0], []) if len(rows) == 1 else (None, _candidates(rows))
         plain = lot_by_label(session, scan.text)
         if plain is not None:
             return _lot_row_of(plain), []
