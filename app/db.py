@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import select
+import weakref
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -134,9 +135,30 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         kwargs.setdefault("pool_pre_ping", True)
         return create_engine(url, **kwargs)
     engine = create_engine(url, **kwargs)
+    twin = create_engine(url, **{**kwargs, "isolation_level": "AUTOCOMMIT", "connect_args": {
+        **kwargs.get("connect_args", {}), "options": "-c synchronous_commit=off"}})
+    _STATEMENT_ENGINES[engine] = twin
+    event.listen(engine, "engine_disposed", lambda _engine: twin.dispose())
     if not kwargs.get("pool_pre_ping"):
         event.listen(engine, "checkout", _refuse_closed_connection)
+        event.listen(twin, "checkout", _refuse_closed_connection)
     return engine
+
+
+# Each PostgreSQL engine's twin for sessions that run a statement at a time (`statement_engine`).
+_STATEMENT_ENGINES: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+
+
+def statement_engine(engine: Engine) -> Engine | None:
+    """The PostgreSQL engine's twin for a request that reads and logs, each statement on its own (a scan), or None.
+
+    The same database through a pool of its own, whose connections are in autocommit from the start (no BEGIN and
+    COMMIT round trips, and no switching a pooled connection to autocommit and back on every request) and whose
+    commits do not wait for the WAL to reach the disk (`synchronous_commit` off). That wait was half of a scan
+    event's database CPU; what a crash of the database server can lose is the last fraction of a second of the scan
+    log, never a booking: a transaction opened on the twin (`services.base.unit`) commits durably again.
+    """
+    return _STATEMENT_ENGINES.get(engine)
 
 
 def _refuse_closed_connection(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:

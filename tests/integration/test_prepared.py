@@ -1,4 +1,5 @@
-"""`app.db.Prepared`: statements run straight through the driver give what SQLAlchemy would, on both databases."""
+"""The scan path's database plumbing: `app.db.Prepared` gives what SQLAlchemy would, on both databases, and a session
+that runs a statement at a time does so on the engine's twin."""
 
 from __future__ import annotations
 
@@ -8,13 +9,15 @@ from typing import Any
 
 import pytest
 import sqlalchemy.exc
-from sqlalchemy import bindparam, func, insert, select
+from flask import Flask
+from sqlalchemy import bindparam, func, insert, select, text
 from sqlalchemy.orm import Session
 
-from app.db import Prepared
+from app.db import Prepared, statement_engine
 from app.models import Balance, Lot, LotStatus, Product, ScanEvent
+from app.services.base import statement_at_a_time, unit
 from tests.helpers.bookings import receive
-from tests.helpers.databases import statements
+from tests.helpers.databases import PG_URL, statements
 
 # A lot's exact quantities (scaled integers on SQLite), dates, an enum, a sum and a NULL, as the scan path reads them.
 _LOTS = (select(Lot.id, Lot.code, Lot.made_on, Lot.expiry, Lot.unit_cost, Lot.status, Lot.hold_reason, Product.sku,
@@ -75,3 +78,27 @@ def test_statements_it_cannot_run_as_compiled_are_refused(session: Session) -> N
     python_default = Prepared(insert(ScanEvent).values(raw=bindparam("raw"), outcome=bindparam("outcome")))
     with pytest.raises(ValueError, match="Python defaults"):
         python_default.rows(session, {"raw": "x", "outcome": "ok"})
+
+
+@pytest.mark.skipif(not PG_URL, reason="the twin engine is PostgreSQL's (set LOTWISE_TEST_DATABASE_URL)")
+def test_a_scan_s_statements_need_not_wait_for_the_disk_but_a_use_case_does(app: Flask) -> None:
+    """A session that runs a statement at a time (a scan) commits its scan event without waiting for the WAL to
+    reach the disk; a booking's session, and a use case such a session opens, wait as always."""
+    factory = app.extensions["lotwise.sessions"]
+
+    def durability(session: Session) -> str:
+        return str(session.execute(text("SHOW synchronous_commit")).scalar_one())
+
+    with factory() as booking:
+        assert durability(booking) == "on"
+    with factory() as scan:
+        statement_at_a_time(scan)
+        assert scan.get_bind() is statement_engine(app.extensions["lotwise.engine"])
+        assert durability(scan) == "off"
+        with unit(scan):
+            assert durability(scan) == "on"
+        assert durability(scan) == "off"
+    with factory() as late:
+        late.execute(text("SELECT 1"))
+        with pytest.raises(RuntimeError, match="before the session's first statement"):
+            statement_at_a_time(late)
