@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import select
+import weakref
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -133,9 +135,30 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         kwargs.setdefault("pool_pre_ping", True)
         return create_engine(url, **kwargs)
     engine = create_engine(url, **kwargs)
+    twin = create_engine(url, **{**kwargs, "isolation_level": "AUTOCOMMIT", "connect_args": {
+        **kwargs.get("connect_args", {}), "options": "-c synchronous_commit=off"}})
+    _STATEMENT_ENGINES[engine] = twin
+    event.listen(engine, "engine_disposed", lambda _engine: twin.dispose())
     if not kwargs.get("pool_pre_ping"):
         event.listen(engine, "checkout", _refuse_closed_connection)
+        event.listen(twin, "checkout", _refuse_closed_connection)
     return engine
+
+
+# Each PostgreSQL engine's twin for sessions that run a statement at a time (`statement_engine`).
+_STATEMENT_ENGINES: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+
+
+def statement_engine(engine: Engine) -> Engine | None:
+    """The PostgreSQL engine's twin for a request that reads and logs, each statement on its own (a scan), or None.
+
+    The same database through a pool of its own, whose connections are in autocommit from the start (no BEGIN and
+    COMMIT round trips, and no switching a pooled connection to autocommit and back on every request) and whose
+    commits do not wait for the WAL to reach the disk (`synchronous_commit` off). That wait was half of a scan
+    event's database CPU; what a crash of the database server can lose is the last fraction of a second of the scan
+    log, never a booking: a transaction opened on the twin (`services.base.unit`) commits durably again.
+    """
+    return _STATEMENT_ENGINES.get(engine)
 
 
 def _refuse_closed_connection(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
@@ -181,3 +204,101 @@ def get_or_404(session: Session, model: type[M], ident: int, field: str, label: 
     if obj is None:
         raise NotFound(f"{label} {ident} does not exist", field)
     return obj
+
+
+class Prepared:
+    """A statement built once and run straight through the database driver's cursor, for the few statements every
+    handheld sends with every scan.
+
+    Through SQLAlchemy each statement also builds an execution context, asks the driver to describe every result
+    column (psycopg makes an object per column per statement) and loads ORM objects: several times the driver's own
+    CPU for a one-row look-up. Here the statement is compiled once per dialect, its parameters and result columns
+    are converted by their SQLAlchemy types exactly as a normal execution would, and rows come back as plain tuples.
+    It runs on the session's connection, inside whatever transaction the session has open, and behaves like any
+    other statement towards the rest of the app: statement listeners see it, and a driver error is raised as
+    SQLAlchemy's (a lost connection invalidates it, so the pool replaces it).
+
+    Only for statements that return rows (a SELECT, an INSERT … RETURNING) and whose every value is given when run:
+    no IN lists expanded at run time, no Python-side column defaults (an INSERT names each column it fills).
+    """
+
+    def __init__(self, statement: Any) -> None:
+        self.statement = statement
+        self._plans: dict[str, _Plan] = {}
+
+    def rows(self, session: Session, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        conn = session.connection()
+        dialect = conn.dialect
+        plan = self._plans.get(dialect.name)
+        if plan is None:
+            plan = self._plans[dialect.name] = _Plan(self.statement, dialect)
+        args = plan.arguments(params)
+        dbapi_conn = conn.connection.dbapi_connection
+        assert dbapi_conn is not None
+        cursor = dbapi_conn.cursor()
+        listened = conn._has_events or conn.engine._has_events  # as SQLAlchemy itself checks before dispatching
+        try:
+            if listened:
+                for fn in conn.dispatch.before_cursor_execute:
+                    fn(conn, cursor, plan.sql, args, None, False)
+            cursor.execute(plan.sql, args)
+            if listened:
+                for fn in conn.dispatch.after_cursor_execute:
+                    fn(conn, cursor, plan.sql, args, None, False)
+            fetched = cursor.fetchall()
+            # psycopg builds the description anew on every call: read once, to learn how to convert the columns.
+            description = cursor.description if plan.readers is None else None
+        except Exception as exc:
+            # Wrapped as SQLAlchemy's own error; a disconnect invalidates the connection.
+            conn._handle_dbapi_exception(exc, plan.sql, args, cursor, None)
+        finally:
+            cursor.close()
+        return plan.converted(fetched, description)
+
+    def first(self, session: Session, params: dict[str, Any]) -> tuple[Any, ...] | None:
+        rows = self.rows(session, params)
+        return rows[0] if rows else None
+
+
+class _Plan:
+    """A statement compiled for one dialect: its SQL, how to give it values and how to read its columns."""
+
+    def __init__(self, statement: Any, dialect: Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        if compiled.literal_execute_params or compiled.post_compile_params or getattr(compiled, "prefetch", None):
+            raise ValueError("a prepared statement takes every value when run: no expanding IN, no Python defaults")
+        self.compiled = compiled
+        self.sql: str = compiled.string
+        self.positional: tuple[str, ...] | None = tuple(compiled.positiontup) if compiled.positional else None
+        self.binds = {key: fn for key, fn in (compiled._bind_processors or {}).items() if fn is not None}
+        self.dialect = dialect
+        self.readers: list[tuple[int, Any]] | None = None
+
+    def arguments(self, params: dict[str, Any]) -> Any:
+        values = self.compiled.construct_params(params)
+        for key, fn in self.binds.items():
+            if key in values:
+                values[key] = fn(values[key])
+        if self.positional is not None:
+            return tuple(values[key] for key in self.positional)
+        return values
+
+    def converted(self, rows: Sequence[Any], description: Any) -> list[tuple[Any, ...]]:
+        if self.readers is None:
+            # What each column needs may depend on the type the driver reports (psycopg's numerics do): learnt from
+            # the first result, the same for every later one of this statement.
+            readers = []
+            for i, column in enumerate(self.compiled._result_columns):
+                fn = column.type._cached_result_processor(self.dialect, description[i][1] if description else None)
+                if fn is not None:
+                    readers.append((i, fn))
+            self.readers = readers
+        if not self.readers or not rows:
+            return [tuple(row) for row in rows]
+        out = []
+        for row in rows:
+            values = list(row)
+            for i, fn in self.readers:
+                values[i] = fn(values[i])
+            out.append(tuple(values))
+        return out

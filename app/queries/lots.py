@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, ScalarSelect, bindparam, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
-from app.db import get_or_404
+from app.db import Prepared, get_or_404
 from app.formatting import qty_unit
 from app.models import (
     Balance,
@@ -122,11 +122,13 @@ STOCK_PLACES = (select(Balance.lot_id, Location.code.label("location"), Location
                 .join(Warehouse, Location.warehouse_id == Warehouse.id)
                 .where(Balance.on_hand != 0)
                 .subquery("stock_place"))
-# Every scan of a lot asks for its stock: the statement is built once, and reads only the four columns shown.
-_STOCK_OF = (select(STOCK_PLACES.c.location, STOCK_PLACES.c.location_kind, STOCK_PLACES.c.warehouse,
-                    STOCK_PLACES.c.on_hand)
-             .where(STOCK_PLACES.c.lot_id == bindparam("lot_id"))
-             .order_by(STOCK_PLACES.c.location))
+# What a lot's stock shows of each place, in `stock_out`'s order.
+STOCK_PLACE_COLUMNS = (STOCK_PLACES.c.location, STOCK_PLACES.c.location_kind, STOCK_PLACES.c.warehouse,
+                       STOCK_PLACES.c.on_hand)
+# Every scan of a lot asks for its stock: the statement is built once, reads only the four columns shown, and runs
+# straight through the driver.
+_STOCK_OF = Prepared(select(*STOCK_PLACE_COLUMNS).where(STOCK_PLACES.c.lot_id == bindparam("lot_id"))
+                     .order_by(STOCK_PLACES.c.location))
 
 
 def stock_out(location: str, location_kind: LocationKind, warehouse: str, on_hand: Decimal) -> StockOut:
@@ -134,7 +136,7 @@ def stock_out(location: str, location_kind: LocationKind, warehouse: str, on_han
 
 
 def stock_of(session: Session, lot_id: int) -> list[StockOut]:
-    return [stock_out(*row) for row in session.execute(_STOCK_OF, {"lot_id": lot_id})]
+    return [stock_out(*row) for row in _STOCK_OF.rows(session, {"lot_id": lot_id})]
 
 
 def history_of(session: Session, lot_id: int) -> list[MovementOut]:
@@ -198,7 +200,7 @@ def genealogy_columns(lot_id: ColumnElement[Any] | InstrumentedAttribute[int],
     return inputs, outputs, shipments
 
 
-_GENEALOGY_COUNTS = select(*genealogy_columns(bindparam("lot_id")))
+_GENEALOGY_COUNTS = Prepared(select(*genealogy_columns(bindparam("lot_id"))))
 
 
 def genealogy_counts(session: Session, lot_id: int) -> tuple[int, int, int]:
@@ -206,8 +208,8 @@ def genealogy_counts(session: Session, lot_id: int) -> tuple[int, int, int]:
 
     Counted in one round trip for scan answers, which show the numbers and link to the full lot page.
     """
-    row = session.execute(_GENEALOGY_COUNTS, {"lot_id": lot_id}).one()
-    return int(row[0]), int(row[1]), int(row[2])
+    [(inputs, outputs, shipments)] = _GENEALOGY_COUNTS.rows(session, {"lot_id": lot_id})
+    return int(inputs), int(outputs), int(shipments)
 
 
 def lot_detail(session: Session, lot_id: int) -> LotDetailOut:

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -23,6 +23,7 @@ from app.models import (
     Customer,
     Location,
     Lot,
+    LotStatus,
     Order,
     OrderAllocation,
     OrderLine,
@@ -34,6 +35,26 @@ from app.models import (
 ZERO = Decimal(0)
 S = TypeVar("S", bound=Select)  # type: ignore[type-arg]  # any select statement
 CUSTOMER_RULES = frozenset({"min_days", "min_pct", "transit_days", "date_reversal", "lots_per_line"})
+
+
+class _Named(Protocol):
+    @property
+    def sku(self) -> str: ...
+
+
+class LotFacts(Protocol):
+    """What judging a lot's usability reads of it: a loaded `Lot`, or the plain row a scan reads."""
+
+    @property
+    def code(self) -> str: ...
+    @property
+    def status(self) -> LotStatus: ...
+    @property
+    def expiry(self) -> date | None: ...
+    @property
+    def hold_reason(self) -> str | None: ...
+    @property
+    def product(self) -> _Named: ...
 
 
 class Purpose(enum.StrEnum):
@@ -157,7 +178,7 @@ def locking_products(stmt: S, *, shared: bool) -> S:
     return stmt.with_for_update(of=Product, read=shared, key_share=not shared)
 
 
-def lot_problems(lot: Lot, on: date | None, location: Location | None = None,
+def lot_problems(lot: LotFacts, on: date | None, location: Location | None = None,
                  prefix: str = "", *, name_product: bool = True) -> list[Refusal]:
     """Why stock of the lot (at `location`) may not be used on day `on`: hold, recall, quarantine, expiry."""
     what = f"lot {lot.code} of {lot.product.sku}" if name_product else f"lot {lot.code}"
@@ -178,7 +199,7 @@ def lot_problems(lot: Lot, on: date | None, location: Location | None = None,
     return out
 
 
-def problem_of(lot: Lot, on: date, location: Location | None = None) -> str | None:
+def problem_of(lot: LotFacts, on: date, location: Location | None = None) -> str | None:
     """Why the lot may not be used, in words (for a scan that already shows the product); None when it may."""
     problems = lot_problems(lot, on, location, name_product=False)
     return "; ".join(p.message for p in problems) if problems else None

@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, cast
 from sqlalchemy import Table, insert, select, text, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, make_transient_to_detached
 
-from app.db import WRITE_OPTION, utcnow
+from app.db import WRITE_OPTION, statement_engine, utcnow
 from app.errors import Conflict, InsufficientStock, Invalid
 from app.formatting import qty_unit
 from app.models import (
@@ -46,10 +47,14 @@ _STATEMENT_AT_A_TIME = "lotwise.statement_at_a_time"
 def statement_at_a_time(session: Session) -> None:
     """On PostgreSQL, let each of this session's statements stand on its own, committed as it runs: no BEGIN and
     no COMMIT, two round trips fewer. For a request that reads and logs (a scan), called before its first
-    statement; a use case it calls still runs as one transaction (`unit` opens one), unless it is `one_statement`.
+    statement: the session then runs on its engine's twin (`db.statement_engine`). A use case it calls still runs
+    as one transaction (`unit` opens one), committed durably, unless it is `one_statement`.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    twin = statement_engine(cast(Engine, session.get_bind()))
+    if twin is not None:
+        if session.in_transaction():
+            raise RuntimeError("statement_at_a_time comes before the session's first statement")
+        session.bind = twin
         session.info[_STATEMENT_AT_A_TIME] = True
 
 
@@ -69,6 +74,8 @@ def unit(session: Session, *, one_statement: bool = False) -> Iterator[None]:
         # session asks for below (and nothing when no transaction is open), so row locks (FOR UPDATE) hold
         # until the use case ends.
         session.execute(text("BEGIN"))
+        # Its connection does not wait for the disk at commit (`db.statement_engine`); a use case does.
+        session.execute(text("SET LOCAL synchronous_commit TO on"))
     if session.get_bind().dialect.name == "sqlite":
         if session.in_transaction():
             # End the request's read transaction so the booking starts a write transaction, which
@@ -78,10 +85,14 @@ def unit(session: Session, *, one_statement: bool = False) -> Iterator[None]:
     # On PostgreSQL the request's read transaction simply goes on as the booking's: under READ
     # COMMITTED every statement sees what is committed when it runs, so ending it first would only
     # cost a COMMIT and a BEGIN (two round trips) per booking.
+    # A statement that runs on its own is committed by the server as it runs: the session has nothing to commit, and
+    # keeping its connection saves handing it back to the pool and taking it out again for the next statement.
+    committed_as_it_runs = one_statement and bool(session.info.get(_STATEMENT_AT_A_TIME))
     session.info[_UNIT] = True
     try:
         yield
-        session.commit()
+        if not committed_as_it_runs:
+            session.commit()
     except IntegrityError as exc:
         session.rollback()
         raise Conflict(f"conflicting change, nothing was saved: {exc.orig}") from exc

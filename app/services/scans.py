@@ -5,14 +5,34 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table, and_, bindparam, func, insert, select
-from sqlalchemy.orm import Session, contains_eager, joinedload, load_only
+from sqlalchemy import Table, and_, bindparam, case, func, insert, or_, select
+from sqlalchemy.orm import Session
 
 from allocation.usability import is_expired
-from app.models import Lot, Order, PackagingLevel, Product, ScanEvent, Supplier, User
-from app.queries.lots import STOCK_PLACES, genealogy_columns, genealogy_counts, lot_candidates, stock_of, stock_out
+from app.db import Prepared, utcnow
+from app.models import (
+    Balance,
+    Lot,
+    LotOrigin,
+    LotStatus,
+    Order,
+    OrderStatus,
+    PackagingLevel,
+    Product,
+    ScanEvent,
+    Supplier,
+    User,
+)
+from app.queries.lots import (
+    STOCK_PLACE_COLUMNS,
+    STOCK_PLACES,
+    genealogy_columns,
+    genealogy_counts,
+    stock_of,
+    stock_out,
+)
 from app.rules.gate import lot_problems, problem_of
 from app.schemas import (
     LotCandidateOut,
@@ -69,54 +89,120 @@ def look_up(session: Session, scan: Scan, *, raw: str, outcome: str, message: st
 def record_scan(session: Session, *, raw: str, parsed: dict[str, Any] | None, outcome: str, message: str | None,
                 station: str | None, user: User | None) -> int:
     """Log one scan or photo read (outcome "ok" or "error") and return the event's id."""
-    return int(session.execute(_INSERT_EVENT, {
+    [(event_id,)] = _INSERT_EVENT.rows(session, {
         # PostgreSQL text cannot hold NUL, which a misconfigured scanner can send.
         "raw": raw.replace("\x00", ""), "parsed": _json(parsed) if parsed is not None else None, "outcome": outcome,
-        "message": message, "station": station, "user_id": user.id if user else None}).scalar_one())
+        "message": message, "station": station, "user_id": user.id if user else None, "created_at": utcnow()})
+    return int(event_id)
 
 
-# Every scan is logged: one INSERT … RETURNING id into the table itself. Given the mapped class instead, the same
-# statement goes through the ORM's bulk insert, which took over half the CPU of logging a scan.
+# Every scan is logged: one INSERT … RETURNING id, run straight through the driver (`Prepared`), as are the
+# look-ups below; through the ORM's bulk insert the same statement cost over half the CPU of logging a scan.
 _SCAN_EVENT = cast(Table, ScanEvent.__table__)
-_INSERT_EVENT = insert(_SCAN_EVENT).returning(_SCAN_EVENT.c.id)
+_INSERT_EVENT = Prepared(insert(_SCAN_EVENT).values(
+    {name: bindparam(name) for name in ("raw", "parsed", "outcome", "message", "station", "user_id", "created_at")})
+    .returning(_SCAN_EVENT.c.id))
 
 
-# The scan path runs on every read of every handheld: its statements are built once (composing one costs about as
-# much CPU as running it) and given their values when run.
-_PRODUCT_BY_GTIN = select(Product).where(Product.gtin == bindparam("gtin"))
-_PACK_BY_GTIN = select(PackagingLevel).where(PackagingLevel.gtin == bindparam("gtin"))
-_PRODUCT_BY_SKU = select(Product).where(Product.sku == bindparam("sku"))
-# What a scan's answer reads of a product and a lot: only those columns (the driver describes every column of every
-# result, and the ORM loads each one).
-_PRODUCT_SHOWN = load_only(Product.id, Product.sku, Product.name, Product.gtin, Product.unit, Product.shelf_life_days)
-_LOT_SHOWN = load_only(Lot.id, Lot.product_id, Lot.code, Lot.origin, Lot.supplier_id, Lot.supplier_lot_code,
-                       Lot.made_on, Lot.expiry, Lot.unit_cost, Lot.status, Lot.hold_reason)
-_SUPPLIER_SHOWN = contains_eager(Lot.supplier).load_only(Supplier.id, Supplier.name)
+class ProductRow(NamedTuple):
+    """What a scan's answer shows of a product."""
+
+    id: int
+    sku: str
+    name: str
+    gtin: str | None
+    unit: str
+    shelf_life_days: int | None
+
+
+class PackRow(NamedTuple):
+    """A case or pallet of a product, named by its own GTIN."""
+
+    id: int
+    product_id: int
+    level: str
+    gtin: str
+    content: Decimal
+
+
+class LotRow(NamedTuple):
+    """What a scan's answer shows of a lot, with its product and its supplier's name: what the gate judges too."""
+
+    id: int
+    code: str
+    origin: LotOrigin
+    supplier_id: int | None
+    supplier_lot_code: str | None
+    made_on: date
+    expiry: date | None
+    unit_cost: Decimal
+    status: LotStatus
+    hold_reason: str | None
+    supplier_name: str | None
+    product: ProductRow
+
+
+class OrderRow(NamedTuple):
+    id: int
+    number: str
+    status: OrderStatus
+
+
+# The scan path runs on every read of every handheld: its statements are built once, read only the columns the
+# answer shows, and run straight through the driver (`Prepared`): rows of plain values, no ORM objects.
+_PRODUCT_COLUMNS = (Product.id, Product.sku, Product.name, Product.gtin, Product.unit, Product.shelf_life_days)
+_LOT_COLUMNS = (Lot.id, Lot.code, Lot.origin, Lot.supplier_id, Lot.supplier_lot_code, Lot.made_on, Lot.expiry,
+                Lot.unit_cost, Lot.status, Lot.hold_reason, Supplier.name)
+_P, _L = len(_PRODUCT_COLUMNS), len(_LOT_COLUMNS)
+_PRODUCT_BY_GTIN = Prepared(select(*_PRODUCT_COLUMNS).where(Product.gtin == bindparam("gtin")))
+_PRODUCT_BY_ID = Prepared(select(*_PRODUCT_COLUMNS).where(Product.id == bindparam("id")))
+_PRODUCT_BY_SKU = Prepared(select(*_PRODUCT_COLUMNS).where(Product.sku == bindparam("sku")))
+_PACK_BY_GTIN = Prepared(select(PackagingLevel.id, PackagingLevel.product_id, PackagingLevel.level,
+                                PackagingLevel.gtin, PackagingLevel.content)
+                         .where(PackagingLevel.gtin == bindparam("gtin")))
 # A label's product by GTIN with its lot by our lot code, the lot's supplier and genealogy counts, and one row per
 # place the lot is on hand.
-_LABELLED_LOT = (select(Product, Lot, *genealogy_columns(Lot.id), STOCK_PLACES.c.location,
-                        STOCK_PLACES.c.location_kind, STOCK_PLACES.c.warehouse, STOCK_PLACES.c.on_hand)
-                 .outerjoin(Lot, and_(Lot.product_id == Product.id, Lot.code == bindparam("lot")))
-                 .outerjoin(Supplier, Supplier.id == Lot.supplier_id)
-                 .outerjoin(STOCK_PLACES, STOCK_PLACES.c.lot_id == Lot.id)
-                 .options(_PRODUCT_SHOWN, _LOT_SHOWN, _SUPPLIER_SHOWN)
-                 .where(Product.gtin == bindparam("gtin"))
-                 .order_by(STOCK_PLACES.c.location))
+_LABELLED_LOT = Prepared(
+    select(*_PRODUCT_COLUMNS, *_LOT_COLUMNS, *genealogy_columns(Lot.id), *STOCK_PLACE_COLUMNS)
+    .select_from(Product)
+    .outerjoin(Lot, and_(Lot.product_id == Product.id, Lot.code == bindparam("lot")))
+    .outerjoin(Supplier, Supplier.id == Lot.supplier_id)
+    .outerjoin(STOCK_PLACES, STOCK_PLACES.c.lot_id == Lot.id)
+    .where(Product.gtin == bindparam("gtin"))
+    .order_by(STOCK_PLACES.c.location))
 
 
-def _product(session: Session, scan: Scan) -> tuple[Product | None, PackagingLevel | None]:
+def _product_row(row: tuple[Any, ...]) -> ProductRow:
+    return ProductRow(*row[:_P])
+
+
+def _lot_row(values: tuple[Any, ...], product: ProductRow) -> LotRow:
+    return LotRow._make((*values, product))
+
+
+def _lot_row_of(lot: Lot) -> LotRow:
+    """A lot loaded by the ORM (a rare look-up's), as the scan path's row."""
+    p = lot.product
+    return LotRow(lot.id, lot.code, lot.origin, lot.supplier_id, lot.supplier_lot_code, lot.made_on, lot.expiry,
+                  lot.unit_cost, lot.status, lot.hold_reason, lot.supplier.name if lot.supplier else None,
+                  ProductRow(p.id, p.sku, p.name, p.gtin, p.unit, p.shelf_life_days))
+
+
+def _product(session: Session, scan: Scan) -> tuple[ProductRow | None, PackRow | None]:
     """The product the label names, and the case or pallet of it when the GTIN is a pack's."""
     if scan.gtin:
-        product = session.scalar(_PRODUCT_BY_GTIN, {"gtin": scan.gtin})
-        if product is not None:
-            return product, None
-        pack = session.scalar(_PACK_BY_GTIN, {"gtin": scan.gtin})
+        row = _PRODUCT_BY_GTIN.first(session, {"gtin": scan.gtin})
+        if row is not None:
+            return ProductRow(*row), None
+        pack = _PACK_BY_GTIN.first(session, {"gtin": scan.gtin})
         if pack is None:
             return None, None
-        return session.get(Product, pack.product_id), pack
+        product = _PRODUCT_BY_ID.first(session, {"id": pack[1]})
+        return (ProductRow(*product) if product else None), PackRow(*pack)
     key = scan.sku or (scan.text if scan.kind == "text" else None)
     if key:
-        return session.scalar(_PRODUCT_BY_SKU, {"sku": key}), None
+        row = _PRODUCT_BY_SKU.first(session, {"sku": key})
+        return (ProductRow(*row) if row else None), None
     return None, None
 
 
@@ -131,7 +217,7 @@ class _Known:
     stock: list[StockOut]
 
 
-def _labelled_lot(session: Session, scan: Scan) -> tuple[Product | None, Lot | None, _Known | None]:
+def _labelled_lot(session: Session, scan: Scan) -> tuple[ProductRow | None, LotRow | None, _Known | None]:
     """A label's product by GTIN with its lot by our lot code, the lot's supplier, how many lots went into it, were
     made from it and shipments carried it, and where it is on hand, in one query.
 
@@ -140,14 +226,16 @@ def _labelled_lot(session: Session, scan: Scan) -> tuple[Product | None, Lot | N
     """
     if not (scan.gtin and scan.lot):
         return None, None, None
-    rows = session.execute(_LABELLED_LOT, {"gtin": scan.gtin, "lot": scan.lot}).all()
+    rows = _LABELLED_LOT.rows(session, {"gtin": scan.gtin, "lot": scan.lot})
     if not rows:
         return None, None, None
-    # The lot's supplier came with it, and its product is the one the caller keeps: neither costs a query.
-    product, lot, inputs, outputs, shipments = rows[0][:5]
-    if lot is None:
+    first = rows[0]
+    product = _product_row(first)
+    if first[_P] is None:
         return product, None, None
-    stock = [stock_out(*row[5:]) for row in rows if row.location is not None]
+    lot = _lot_row(first[_P:_P + _L], product)
+    inputs, outputs, shipments = first[_P + _L:_P + _L + 3]
+    stock = [stock_out(*row[_P + _L + 3:]) for row in rows if row[_P + _L + 3] is not None]
     return product, lot, _Known((int(inputs), int(outputs), int(shipments)), stock)
 
 
@@ -155,7 +243,7 @@ def _first(scan: Scan, ais: tuple[str, ...]) -> str | None:
     return next((ai for ai, _ in scan.elements if ai in ais), None)
 
 
-def _counted(scan: Scan, product: Product, pack: PackagingLevel | None) -> Counted | str | None:
+def _counted(scan: Scan, product: ProductRow, pack: PackRow | None) -> Counted | str | None:
     """What the label's count comes to in the product's unit, or why it cannot be known."""
     if scan.quantity is None:
         if pack is not None and _first(scan, ("02",)) is None:
@@ -196,48 +284,66 @@ def _unknown(scan: Scan) -> str | None:
 MAX_CANDIDATES = 50
 
 
-# The answer names the lot's product and supplier: loaded with the lot, not one query each after it.
-_WITH_NAMES = (joinedload(Lot.product), joinedload(Lot.supplier))
-_LOT_BY_CODE = (select(Lot).options(*_WITH_NAMES)
-                .where(Lot.product_id == bindparam("product_id"), Lot.code == bindparam("code")))
-_LOT_BY_SUPPLIER_CODE = (select(Lot).options(*_WITH_NAMES)
-                         .where(Lot.product_id == bindparam("product_id"), Lot.supplier_lot_code == bindparam("code"))
-                         .order_by(Lot.made_on.desc(), Lot.id.desc()).limit(1))
-# A typed code: the lots with it as our lot code, then those with it as the supplier's.
-_LOTS_BY_TYPED_CODE = tuple(select(Lot).options(*_WITH_NAMES).where(column == bindparam("code")).order_by(Lot.id)
-                            .limit(MAX_CANDIDATES) for column in (Lot.code, Lot.supplier_lot_code))
+# A lot by code, with its product and its supplier's name.
+_LOTS = (select(*_LOT_COLUMNS, *_PRODUCT_COLUMNS).join(Product, Product.id == Lot.product_id)
+         .outerjoin(Supplier, Supplier.id == Lot.supplier_id))
+_LOT_BY_CODE = Prepared(_LOTS.where(Lot.product_id == bindparam("product_id"), Lot.code == bindparam("code")))
+_LOT_BY_SUPPLIER_CODE = Prepared(_LOTS.where(Lot.product_id == bindparam("product_id"),
+                                             Lot.supplier_lot_code == bindparam("code"))
+                                 .order_by(Lot.made_on.desc(), Lot.id.desc()).limit(1))
+# A typed code: the lots with it as our lot code, then those with it as the supplier's, each with its total on hand
+# (what a person choosing among several needs).
+_ON_HAND = select(func.sum(Balance.on_hand)).where(Balance.lot_id == Lot.id).correlate(Lot).scalar_subquery()
+# Both in one query, ours first: only when no lot has it as our code do the supplier's codes count.
+_OURS = Lot.code == bindparam("code")
+_LOTS_BY_TYPED_CODE = Prepared(_LOTS.add_columns(_ON_HAND, _OURS)
+                               .where(or_(_OURS, Lot.supplier_lot_code == bindparam("code")))
+                               .order_by(case((_OURS, 0), else_=1), Lot.id).limit(MAX_CANDIDATES))
 
 
-def _lot(session: Session, scan: Scan, product: Product | None) -> tuple[Lot | None, list[int]]:
-    """The lot the scan names, or, when a bare code fits several lots, none and their ids."""
+def _lots(rows: list[tuple[Any, ...]]) -> list[LotRow]:
+    return [_lot_row(row[:_L], ProductRow(*row[_L:_L + _P])) for row in rows]
+
+
+def _candidates(rows: list[tuple[Any, ...]]) -> list[LotCandidateOut]:
+    """The lots a shared code may mean, by product: what a person needs to choose one."""
+    return sorted((LotCandidateOut(lot_id=lot.id, sku=lot.product.sku, product_name=lot.product.name, code=lot.code,
+                                   expiry=lot.expiry, on_hand=row[-2] or Decimal(0), unit=lot.product.unit,
+                                   status=lot.status.value)
+                   for lot, row in zip(_lots(rows), rows, strict=True)), key=lambda c: (c.sku, c.lot_id))
+
+
+def _lot(session: Session, scan: Scan, product: ProductRow | None) -> tuple[LotRow | None, list[LotCandidateOut]]:
+    """The lot the scan names, or, when a bare code fits several lots, none and those lots to choose from."""
     if product is not None and scan.lot:
-        lot = session.scalar(_LOT_BY_CODE, {"product_id": product.id, "code": scan.lot})
-        if lot is None:
+        found = _lots(_LOT_BY_CODE.rows(session, {"product_id": product.id, "code": scan.lot}))
+        if not found:
             # A supplier's case label carries the supplier's lot code, which receiving recorded.
-            lot = session.scalar(_LOT_BY_SUPPLIER_CODE, {"product_id": product.id, "code": scan.lot})
-        return lot, []
+            found = _lots(_LOT_BY_SUPPLIER_CODE.rows(session, {"product_id": product.id, "code": scan.lot}))
+        return (found[0] if found else None), []
     if scan.kind == "text" and scan.text and product is None:
         # A typed or plain-barcode code names a lot only when no other lot has it: our lot code
         # first, then the supplier's lot code the clerk reads off a case or a complaint. A code
         # several lots share is never settled by guessing: the person chooses.
-        for statement in _LOTS_BY_TYPED_CODE:
-            lots = session.scalars(statement, {"code": scan.text}).all()
-            if lots:
-                return (lots[0], []) if len(lots) == 1 else (None, [x.id for x in lots])
+        rows = _LOTS_BY_TYPED_CODE.rows(session, {"code": scan.text})
+        ours = [row for row in rows if row[-1]]
+        rows = ours or rows
+        if rows:
+            return (_lots(rows)[0], []) if len(rows) == 1 else (None, _candidates(rows))
         plain = lot_by_label(session, scan.text)
         if plain is not None:
-            return plain, []
+            return _lot_row_of(plain), []
     return None, []
 
 
-def _lot_out(session: Session, lot: Lot, today: date, known: _Known | None) -> ScanLotOut:
+def _lot_out(session: Session, lot: LotRow, today: date, known: _Known | None) -> ScanLotOut:
     """The lot as a scan answers it; what the query that found it already read (`known`) is not read again."""
     stock = known.stock if known is not None else stock_of(session, lot.id)
     inputs, outputs, shipments = known.counts if known is not None else genealogy_counts(session, lot.id)
     product = lot.product
     return ScanLotOut(
         id=lot.id, sku=product.sku, product_name=product.name, code=lot.code, origin=lot.origin,
-        supplier_id=lot.supplier_id, supplier_name=lot.supplier.name if lot.supplier else None,
+        supplier_id=lot.supplier_id, supplier_name=lot.supplier_name,
         supplier_lot_code=lot.supplier_lot_code, made_on=lot.made_on, expiry=lot.expiry, unit_cost=lot.unit_cost,
         unit=product.unit, status=lot.status, hold_reason=lot.hold_reason,
         on_hand=sum((s.on_hand for s in stock), Decimal(0)), stock=stock,
@@ -246,7 +352,7 @@ def _lot_out(session: Session, lot: Lot, today: date, known: _Known | None) -> S
         inputs=inputs, outputs=outputs, shipments=shipments)
 
 
-def _message(scan: Scan, product: Product | None, lot: Lot | None, order: Order | None,
+def _message(scan: Scan, product: ProductRow | None, lot: LotRow | None, order: OrderRow | None,
              candidates: list[LotCandidateOut]) -> str:
     if candidates:
         return f"{len(candidates)} lots are known as {scan.text!r}: choose the product"
@@ -265,7 +371,8 @@ def _message(scan: Scan, product: Product | None, lot: Lot | None, order: Order 
     return "read, but it names no product"
 
 
-_ORDER_BY_NUMBER = select(Order).where(func.upper(Order.number) == bindparam("number"))
+_ORDER_BY_NUMBER = Prepared(select(Order.id, Order.number, Order.status)
+                            .where(func.upper(Order.number) == bindparam("number")))
 
 
 def resolve(session: Session, scan: Scan, *, event_id: int, today: date, pairing: str | None = None) -> ScanOut:
@@ -276,18 +383,18 @@ def resolve(session: Session, scan: Scan, *, event_id: int, today: date, pairing
     share names none of them: the candidates are listed for the person to choose.
     """
     product, lot, known = _labelled_lot(session, scan)
-    pack = None
+    pack: PackRow | None = None
     if product is None:
         product, pack = _product(session, scan)
-    shared: list[int] = []
+    candidates: list[LotCandidateOut] = []
     if lot is None:
-        lot, shared = _lot(session, scan, product)
-    candidates = lot_candidates(session, shared)
+        lot, candidates = _lot(session, scan, product)
     if lot is not None and product is None:
         product = lot.product
-    order = None
+    order: OrderRow | None = None
     if scan.kind == "text" and scan.text and lot is None and product is None and not candidates:
-        order = session.scalar(_ORDER_BY_NUMBER, {"number": scan.text.upper()})
+        found = _ORDER_BY_NUMBER.first(session, {"number": scan.text.upper()})
+        order = OrderRow(*found) if found else None
     counted = _counted(scan, product, pack) if product is not None else None
     missing: str | None = None
     if isinstance(counted, str):

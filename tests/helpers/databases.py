@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
 
-from app.db import Base, make_engine
+from app.db import Base, make_engine, statement_engine
 
 PG_URL = os.environ.get("LOTWISE_TEST_DATABASE_URL")  # run the database tests on PostgreSQL
 
@@ -110,11 +110,20 @@ def statements(engine: Engine) -> Iterator[list[str]]:
     def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         seen.append(statement)
 
-    event.listen(engine, "before_cursor_execute", record)
+    engines = _with_twin(engine)
+    for e in engines:
+        event.listen(e, "before_cursor_execute", record)
     try:
         yield seen
     finally:
-        event.remove(engine, "before_cursor_execute", record)
+        for e in engines:
+            event.remove(e, "before_cursor_execute", record)
+
+
+def _with_twin(engine: Engine) -> list[Engine]:
+    """The engine and, on PostgreSQL, the twin a scan's statements run on (`app.db.statement_engine`)."""
+    twin = statement_engine(engine)
+    return [engine] if twin is None else [engine, twin]
 
 
 @contextmanager
@@ -151,12 +160,15 @@ def round_trips(engine: Engine) -> Iterator[list[str]]:
                 first = None
         trace[1].close()
 
-    event.listen(engine, "checkout", start)
-    event.listen(engine, "checkin", stop)
+    engines = _with_twin(engine)
+    for e in engines:
+        event.listen(e, "checkout", start)
+        event.listen(e, "checkin", stop)
     try:
         yield seen
     finally:
-        event.remove(engine, "checkout", start)
-        event.remove(engine, "checkin", stop)
+        for e in engines:
+            event.remove(e, "checkout", start)
+            event.remove(e, "checkin", stop)
         for dbapi_conn, _file in list(traces.values()):
             stop(dbapi_conn, None)

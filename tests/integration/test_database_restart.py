@@ -9,7 +9,7 @@ from flask import Flask
 from sqlalchemy import event, text
 from sqlalchemy.pool import NullPool
 
-from app.db import make_engine
+from app.db import make_engine, statement_engine
 from tests.helpers.api import Api
 from tests.helpers.databases import PG_URL
 
@@ -32,7 +32,8 @@ def _end_every_other_backend(url: str) -> int:
 def test_a_scan_after_the_database_restarts_is_answered(app: Flask, api: Api, site: dict[str, Any]) -> None:
     engine = app.extensions["lotwise.engine"]
     opened: list[Any] = []
-    event.listen(engine, "connect", lambda conn, _record: opened.append(conn))
+    for pool in (engine, statement_engine(engine)):  # a scan runs on the engine's twin
+        event.listen(pool, "connect", lambda conn, _record: opened.append(conn))
     label = {"raw": "RASP"}
 
     for _ in range(5):  # a healthy pooled connection is used again, not replaced on every request

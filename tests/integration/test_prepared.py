@@ -1,0 +1,104 @@
+"""The scan path's database plumbing: `app.db.Prepared` gives what SQLAlchemy would, on both databases, and a session
+that runs a statement at a time does so on the engine's twin."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import sqlalchemy.exc
+from flask import Flask
+from sqlalchemy import bindparam, func, insert, select, text
+from sqlalchemy.orm import Session
+
+from app.db import Prepared, statement_engine
+from app.models import Balance, Lot, LotStatus, Product, ScanEvent
+from app.services.base import statement_at_a_time, unit
+from tests.helpers.bookings import receive
+from tests.helpers.databases import PG_URL, statements
+
+# A lot's exact quantities (scaled integers on SQLite), dates, an enum, a sum and a NULL, as the scan path reads them.
+_LOTS = (select(Lot.id, Lot.code, Lot.made_on, Lot.expiry, Lot.unit_cost, Lot.status, Lot.hold_reason, Product.sku,
+                select(func.sum(Balance.on_hand)).where(Balance.lot_id == Lot.id).correlate(Lot).scalar_subquery())
+         .join(Product, Product.id == Lot.product_id)
+         .where(Product.sku == bindparam("sku"))
+         .order_by(Lot.id))
+_EVENT = insert(ScanEvent).values({name: bindparam(name) for name in ("raw", "parsed", "outcome", "created_at")})
+
+
+def test_rows_are_what_sqlalchemy_gives(site: dict[str, Any], session: Session, api: Any) -> None:
+    receive(api, site["supplier"], "RASP", "12.5", unit_cost="4.125", expiry="2031-05-01")
+    receive(api, site["supplier"], "RASP", "0.001", unit_cost="0")
+    expected = [tuple(row) for row in session.execute(_LOTS, {"sku": "RASP"})]
+    got = Prepared(_LOTS).rows(session, {"sku": "RASP"})
+    assert got == expected and len(got) == 2
+    # The values, not only their equality: a Decimal with its places, a date, the enum member.
+    first = got[0]
+    assert (type(first[4]), first[4], first[5], first[8]) == (Decimal, Decimal("4.125"), LotStatus.RELEASED,
+                                                               Decimal("12.5"))
+    assert Prepared(_LOTS).rows(session, {"sku": "NO-SUCH"}) == []
+    assert Prepared(_LOTS).first(session, {"sku": "NO-SUCH"}) is None
+
+
+def test_an_insert_stores_what_the_orm_would(site: dict[str, Any], session: Session) -> None:
+    stamp = datetime(2026, 12, 6, 7, 30, 15, tzinfo=UTC)
+    [(event_id,)] = Prepared(_EVENT.returning(ScanEvent.id)).rows(session, {
+        "raw": "]C10105012345000114", "parsed": {"gtin": "05012345000114", "lot": None, "elements": [["01", "x"]]},
+        "outcome": "ok", "created_at": stamp})
+    session.commit()
+    event = session.get(ScanEvent, event_id)
+    assert event is not None
+    assert (event.raw, event.parsed, event.outcome, event.created_at) == (
+        "]C10105012345000114", {"gtin": "05012345000114", "lot": None, "elements": [["01", "x"]]}, "ok", stamp)
+
+
+def test_statement_listeners_see_it(site: dict[str, Any], session: Session) -> None:
+    engine = session.get_bind()
+    with statements(engine) as seen:  # type: ignore[arg-type]
+        Prepared(_LOTS).rows(session, {"sku": "RASP"})
+    # (SQLite's BEGIN, which SQLAlchemy sends itself, is seen too.)
+    assert [s.split()[0] for s in seen if s != "BEGIN"] == ["SELECT"]
+
+
+def test_a_driver_error_is_sqlalchemys_and_the_session_goes_on(site: dict[str, Any], session: Session) -> None:
+    with pytest.raises(sqlalchemy.exc.IntegrityError):
+        # outcome is NOT NULL
+        Prepared(_EVENT.returning(ScanEvent.id)).rows(session, {
+            "raw": "x", "parsed": None, "outcome": None, "created_at": datetime.now(UTC)})
+    session.rollback()
+    assert Prepared(select(func.count(ScanEvent.id))).rows(session, {}) == [(0,)]
+
+
+def test_statements_it_cannot_run_as_compiled_are_refused(session: Session) -> None:
+    expanding = Prepared(select(Lot.id).where(Lot.id.in_(bindparam("ids", expanding=True))))
+    with pytest.raises(ValueError, match="expanding IN"):
+        expanding.rows(session, {"ids": [1, 2]})
+    python_default = Prepared(insert(ScanEvent).values(raw=bindparam("raw"), outcome=bindparam("outcome")))
+    with pytest.raises(ValueError, match="Python defaults"):
+        python_default.rows(session, {"raw": "x", "outcome": "ok"})
+
+
+@pytest.mark.skipif(not PG_URL, reason="the twin engine is PostgreSQL's (set LOTWISE_TEST_DATABASE_URL)")
+def test_a_scan_s_statements_need_not_wait_for_the_disk_but_a_use_case_does(app: Flask) -> None:
+    """A session that runs a statement at a time (a scan) commits its scan event without waiting for the WAL to
+    reach the disk; a booking's session, and a use case such a session opens, wait as always."""
+    factory = app.extensions["lotwise.sessions"]
+
+    def durability(session: Session) -> str:
+        return str(session.execute(text("SHOW synchronous_commit")).scalar_one())
+
+    with factory() as booking:
+        assert durability(booking) == "on"
+    with factory() as scan:
+        statement_at_a_time(scan)
+        assert scan.get_bind() is statement_engine(app.extensions["lotwise.engine"])
+        assert durability(scan) == "off"
+        with unit(scan):
+            assert durability(scan) == "on"
+        assert durability(scan) == "off"
+    with factory() as late:
+        late.execute(text("SELECT 1"))
+        with pytest.raises(RuntimeError, match="before the session's first statement"):
+            statement_at_a_time(late)
