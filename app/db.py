@@ -227,6 +227,9 @@ class Prepared:
         self._plans: dict[str, _Plan] = {}
 
     def rows(self, session: Session, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        if session.autoflush:
+            # As a query through the session would: it sees what the session has pending (a no-op when nothing is).
+            session.flush()
         conn = session.connection()
         dialect = conn.dialect
         plan = self._plans.get(dialect.name)

@@ -102,3 +102,10 @@ def test_a_scan_s_statements_need_not_wait_for_the_disk_but_a_use_case_does(app:
         late.execute(text("SELECT 1"))
         with pytest.raises(RuntimeError, match="before the session's first statement"):
             statement_at_a_time(late)
+
+
+def test_it_sees_what_the_session_has_pending(site: dict[str, Any], session: Session) -> None:
+    """Like a query through the session, it runs after the session's pending changes are flushed."""
+    session.add(ScanEvent(raw="pending", outcome="ok", created_at=datetime.now(UTC)))
+    assert Prepared(select(ScanEvent.raw)).rows(session, {}) == [("pending",)]
+    session.rollback()
