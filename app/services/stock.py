@@ -34,13 +34,19 @@ from app.models import (
     User,
 )
 from app.rules.gate import Purpose, lock_products
+from app.rules.lotcodes import PatternError, lot_code
 from app.schemas import AdjustmentIn, HoldIn, ReceiptIn, ReceiptLineIn, ReleaseOut, ReturnIn, TransferIn
 from app.services.base import (
-    add_inserted,
     book,
     document_number,
-    generate_lot_code,
+    insert_booked_in,
+    insert_new,
+    insert_row,
     lock_lot,
+    lot_counter,
+    next_number,
+    next_numbers,
+    numbered,
     positive,
     transactional,
 )
@@ -91,10 +97,19 @@ def receive(
         day = getattr(cmd, name)
         if day is not None and day > received_on:
             raise Invalid(f"{name.replace('_', ' ')} {day} is after the receipt date {received_on}", name)
-    # The receipt, its new lots and its lines go straight to their tables (`add_inserted`), each known in full
+    # The first line's product and location, when read above and active; a line naming neither a lot code nor a
+    # top-up gets a new lot whose code is drawn from a counter of the product and day.
+    known = (first[1], first[2]) if first is not None and first[1].active and first[2].active else None
+    head = cmd.lines[0]
+    counters = ["doc:R"]
+    if known is not None and not head.lot_code and not head.top_up:
+        counters.append(lot_counter(known[0].id, received_on))
+    # The receipt's number and its first new lot's sequence are drawn in one round trip (`next_numbers`).
+    drawn = next_numbers(session, counters)
+    # The receipt, its new lots and its lines go straight to their tables (`insert_row`), each known in full
     # here, so the answer shows them without reading anything back.
-    receipt = add_inserted(session, Receipt(
-        number=document_number(session, "R"), supplier_id=supplier.id, received_on=received_on,
+    receipt = insert_row(session, Receipt(
+        number=numbered("R", drawn["doc:R"]), supplier_id=supplier.id, received_on=received_on,
         reference=cmd.reference, note=cmd.note, user_id=user.id if user else None, harvested_on=cmd.harvested_on,
         harvest_location=cmd.harvest_location, harvester=cmd.harvester, cooled_on=cmd.cooled_on,
         cooling_location=cmd.cooling_location, packed_on=cmd.packed_on, packing_location=cmd.packing_location,
@@ -103,16 +118,10 @@ def receive(
     lines: list[ReceiptLine] = []
     seen: set[tuple[int, str]] = set()
     for i, line in enumerate(cmd.lines):
-        # What a line writes is flushed once, when it is complete, instead of object by object.
-        known = (first[1], first[2]) if i == 0 and first is not None and first[1].active and first[2].active \
-            else None
         with session.no_autoflush:
-            lot, location, quantity = _receipt_line(session, receipt, supplier, line, f"lines.{i}.", seen,
-                                                    received_on, lot_code_pattern, known, lines)
-        session.flush()
-        book(session, lot=lot, location=location, quantity=quantity, kind=MovementKind.RECEIVE,
-             ref_type="receipt", ref_id=receipt.id, booked_on=received_on, user=user,
-             request_key=request_key, field=f"lines.{i}.quantity")
+            _receipt_line(session, receipt, supplier, line, f"lines.{i}.", seen, received_on, lot_code_pattern,
+                          known if i == 0 else None, drawn.get(counters[-1]) if i == 0 and len(counters) > 1 else None,
+                          lines, user=user, request_key=request_key)
     set_committed_value(receipt, "lines", lines)
     remember(session, request_key, "receipt", receipt.id, user)
     session.flush()
@@ -121,11 +130,13 @@ def receive(
 
 def _receipt_line(session: Session, receipt: Receipt, supplier: Supplier, line: ReceiptLineIn, f: str,
                   seen: set[tuple[int, str]], received_on: date, lot_code_pattern: str,
-                  known: tuple[Product, Location] | None, lines: list[ReceiptLine]) -> tuple[Lot, Location, Decimal]:
-    """One line of a receipt checked, its lot found or made and the line written (added to `lines`): the lot,
-    where, how many.
+                  known: tuple[Product, Location] | None, seq: int | None, lines: list[ReceiptLine], *,
+                  user: User | None, request_key: IdempotencyKey | None) -> None:
+    """One line of a receipt checked, its lot found or made, the line written (added to `lines`) and its stock
+    booked in.
 
-    `known` is the line's product and location when already read (and active).
+    `known` is the line's product and location when already read (and active); `seq` the sequence already drawn
+    for the line's new lot code, if it needs one.
     """
     if known is not None:
         product, location = known
@@ -165,27 +176,54 @@ def _receipt_line(session: Session, receipt: Receipt, supplier: Supplier, line: 
             ) or Decimal(0)
             total = received * lot.unit_cost + quantity * unit_cost
             lot.unit_cost = (total / (received + quantity)).quantize(Decimal("0.000001"))
+            session.flush()
     else:
         if line.top_up:
             raise NotFound(f"{product.sku} has no lot {line.lot_code!r} to top up", f + "lot_code")
         unit_cost = line.unit_cost or Decimal(0)
-        code = line.lot_code or generate_lot_code(session, product, received_on, lot_code_pattern)
         expiry = line.expiry
         if expiry is None and product.shelf_life_days:
             expiry = received_on + timedelta(days=product.shelf_life_days)
-        lot = add_inserted(session, Lot(
-            product_id=product.id, code=code, origin=LotOrigin.RECEIPT, supplier_id=supplier.id,
-            supplier_lot_code=line.supplier_lot_code, made_on=received_on, expiry=expiry, unit_cost=unit_cost,
-            status=LotStatus.RELEASED, hold_reason=None))
+        new = Lot(product_id=product.id, code=line.lot_code, origin=LotOrigin.RECEIPT, supplier_id=supplier.id,
+                  supplier_lot_code=line.supplier_lot_code, made_on=received_on, expiry=expiry, unit_cost=unit_cost,
+                  status=LotStatus.RELEASED, hold_reason=None)
+        # A named code was looked up above; a generated one is checked by its INSERT.
+        lot = insert_row(session, new) if line.lot_code else \
+            _new_lot(session, new, product, received_on, lot_code_pattern, seq)
         set_committed_value(lot, "product", product)
     seen.add((product.id, lot.code))
-    added = add_inserted(session, ReceiptLine(receipt_id=receipt.id, lot_id=lot.id, location_id=location.id,
-                                              quantity=quantity, unit_cost=unit_cost))
+    added = insert_booked_in(session, ReceiptLine(receipt_id=receipt.id, lot_id=lot.id, location_id=location.id,
+                                                  quantity=quantity, unit_cost=unit_cost),
+                             lot=lot, location=location, quantity=quantity, kind=MovementKind.RECEIVE,
+                             ref_type="receipt", ref_id=receipt.id, booked_on=received_on, user=user,
+                             request_key=request_key)
     set_committed_value(added, "receipt", receipt)
     set_committed_value(added, "lot", lot)
     set_committed_value(added, "location", location)
     lines.append(added)
-    return lot, location, quantity
+
+
+def _new_lot(session: Session, lot: Lot, product: Product, on: date, pattern: str, seq: int | None) -> Lot:
+    """`lot` written with the next code of the day from the pattern (`generate_lot_code`'s codes): the INSERT itself
+    finds a code already taken (typed by hand, or a counter behind), and the next one is tried.
+
+    `seq` is the sequence already drawn for the first try, if any.
+    """
+    previous = None
+    while True:
+        if seq is None:
+            seq = next_number(session, lot_counter(product.id, on))
+        try:
+            lot.code = lot_code(pattern, on, product.sku, seq)
+        except PatternError as exc:
+            raise Conflict(f"{exc}; give the lot code", "lot_code") from None
+        added = insert_new(session, lot, ("product_id", "code"))
+        if added is not None:
+            return added
+        if lot.code == previous:  # the pattern has no {seq}: it cannot make a second code for the day
+            raise Conflict(f"{product.sku} already has lot {lot.code}, and the lot code pattern {pattern!r} "
+                           f"makes no other; give the lot code", "lot_code")
+        previous, seq = lot.code, None
 
 
 @transactional
