@@ -323,8 +323,8 @@ def lock_lot(session: Session, lot: Lot) -> Lot:
 # (its values, the column proxies of its RETURNING, its cache key) cost more CPU than running it; these are built
 # once per table and sent on the session's connection, past the ORM's execute.
 
-_INSERT_RETURNING: dict[Table, Any] = {}
-_INSERT_NEW: dict[tuple[str, Table, tuple[str, ...]], Any] = {}
+_INSERT_RETURNING: dict[tuple[Table, tuple[str, ...]], Any] = {}
+_INSERT_NEW: dict[tuple[str, Table, tuple[str, ...], tuple[str, ...]], Any] = {}
 _INSERT_BOOKED_IN: dict[tuple[Table, tuple[str, ...]], Any] = {}
 
 
@@ -349,13 +349,19 @@ def _persistent(session: Session, mapper: Any, row: M, stored: Any) -> M:
 
 
 def insert_row(session: Session, row: M) -> M:
-    """`add_inserted` with its INSERT … RETURNING built once per table (the columns sent vary by row; SQLAlchemy
-    compiles one form per set of columns and keeps it)."""
+    """`add_inserted` with its INSERT built once per table and set of columns given, returning only the columns
+    not given (the id, defaults): the driver describes every returned column of every row, which for a whole row
+    cost more than the INSERT itself."""
     mapper, table, given = _given(session, row)
-    stmt = _INSERT_RETURNING.get(table)
+    columns = tuple(sorted(given))
+    stmt = _INSERT_RETURNING.get((table, columns))
     if stmt is None:
-        stmt = _INSERT_RETURNING[table] = insert(table).returning(*table.c)
+        stmt = _INSERT_RETURNING[(table, columns)] = insert(table).returning(*_unset(table, columns))
     return _persistent(session, mapper, row, session.connection().execute(stmt, given).one()._mapping)
+
+
+def _unset(table: Table, columns: tuple[str, ...]) -> list[Any]:
+    return [c for c in table.c if c.key not in columns]
 
 
 def insert_new(session: Session, row: M, unique: tuple[str, ...]) -> M | None:
@@ -364,11 +370,12 @@ def insert_new(session: Session, row: M, unique: tuple[str, ...]) -> M | None:
     writing the same key instead of failing at its commit."""
     mapper, table, given = _given(session, row)
     dialect = session.get_bind().dialect.name
-    stmt = _INSERT_NEW.get((dialect, table, unique))
+    columns = tuple(sorted(given))
+    stmt = _INSERT_NEW.get((dialect, table, unique, columns))
     if stmt is None:
-        stmt = _INSERT_NEW[(dialect, table, unique)] = (
+        stmt = _INSERT_NEW[(dialect, table, unique, columns)] = (
             _insert(session, mapper.class_).on_conflict_do_nothing(index_elements=list(unique))
-            .returning(*table.c))
+            .returning(*_unset(table, columns)))
     stored = session.connection().execute(stmt, given).first()
     return None if stored is None else _persistent(session, mapper, row, stored._mapping)
 
@@ -413,7 +420,7 @@ def _booked_in_statement(table: Table, columns: tuple[str, ...]) -> Any:
     balance = balance.on_conflict_do_update(index_elements=[balances.c.lot_id, balances.c.location_id],
                                             set_={"on_hand": balances.c.on_hand + balance.excluded.on_hand})
     line = insert(table).values({name: bindparam(f"line_{name}") for name in columns})
-    return line.returning(*table.c).add_cte(moved.cte("moved")).add_cte(balance.cte("balanced"))
+    return line.returning(*_unset(table, columns)).add_cte(moved.cte("moved")).add_cte(balance.cte("balanced"))
 
 
 def next_numbers(session: Session, names: list[str]) -> dict[str, int]:
