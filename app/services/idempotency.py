@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, Table, bindparam, delete, func, insert, select
+from sqlalchemy import BigInteger, Row, Table, bindparam, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from app.errors import Invalid
@@ -102,6 +102,18 @@ def _lock(session: Session, key: IdempotencyKey, user: User | None) -> None:
         session.execute(_LOCK, {"lock_id": lock_id})
 
 
+KeyRow = Row[*tuple[Any, ...]]
+"""A key's row as `_found` reads it: id, fingerprint, kind, ref_id, status, answer, created_at."""
+
+
+def _found(session: Session, key: IdempotencyKey, user: User | None) -> KeyRow | None:
+    """The columns of this user's row for the key, if any: read as plain columns, without loading a RequestKey (most
+    keys are new, and every booking asks)."""
+    if user is None:  # user_id IS NULL, which a bound parameter cannot say
+        return session.execute(_FOUND.where(_KEYS.c.user_id.is_(None), _KEYS.c.key == key.key)).first()
+    return session.execute(_FOUND_OF_USER, {"user_id": user.id, "key": key.key}).first()
+
+
 def _row(session: Session, key: IdempotencyKey, user: User | None) -> RequestKey | None:
     if user is None:  # user_id IS NULL, which a bound parameter cannot say
         return session.scalar(select(RequestKey).where(RequestKey.user_id.is_(None), RequestKey.key == key.key))
@@ -112,6 +124,10 @@ def _row(session: Session, key: IdempotencyKey, user: User | None) -> RequestKey
 _KEYS = cast(Table, RequestKey.__table__)
 _LOCK = select(func.pg_advisory_xact_lock(bindparam("lock_id", type_=BigInteger)))
 _ROW = select(RequestKey).where(RequestKey.user_id == bindparam("user_id"), RequestKey.key == bindparam("key"))
+_FOUND = select(_KEYS.c.id, _KEYS.c.fingerprint, _KEYS.c.kind, _KEYS.c.ref_id, _KEYS.c.status, _KEYS.c.answer,
+                _KEYS.c.created_at)
+_FOUND_OF_USER = _FOUND.where(_KEYS.c.user_id == bindparam("user_id"), _KEYS.c.key == bindparam("key"))
+_FORGET = delete(_KEYS).where(_KEYS.c.id == bindparam("id"))
 _COLUMNS = ("user_id", "key", "fingerprint", "kind", "ref_id", "status", "answer", "created_at")
 _EXPIRED = (select(_KEYS.c.id).where(_KEYS.c.created_at < bindparam("cutoff")).order_by(_KEYS.c.created_at)
             .limit(PURGE_BATCH).with_for_update(skip_locked=True))
@@ -141,17 +157,16 @@ def _checked(session: Session, key: IdempotencyKey, user: User | None) -> bool:
     return checked is not None and checked[0] is key and checked[1] == (user.id if user else None)
 
 
-def _earlier(session: Session, key: IdempotencyKey, user: User | None, kind: str | None) -> RequestKey | None:
+def _earlier(session: Session, key: IdempotencyKey, user: User | None, kind: str | None) -> KeyRow | None:
     """This user's live row for the key, if any; a 422 when it was used for another request."""
     if _checked(session, key, user):
         return None  # locked and looked up in this transaction already: nobody else can have used it since
     _lock(session, key, user)
-    row = _row(session, key, user)
+    row = _found(session, key, user)
     if row is None:
         return None
     if row.created_at < key.cutoff:
-        session.delete(row)
-        session.flush()
+        session.execute(_FORGET, {"id": row.id})
         return None
     if row.fingerprint != key.fingerprint or (kind is not None and row.kind != kind):
         what = booked(session, row.kind, row.ref_id)
@@ -228,9 +243,9 @@ def answer_once(session: Session, key: IdempotencyKey, user: User | None, status
                 purge(session, key.cutoff)
                 session.execute(_WRITE, values)
             return Answer(status, document)
-        row = _row(session, key, user)
-        if row is None:
+        kept = _row(session, key, user)
+        if kept is None:
             raise RuntimeError(f"the booking did not remember its {key.field}")
-        row.status, row.answer = status, document
+        kept.status, kept.answer = status, document
         session.flush()
     return Answer(status, document)

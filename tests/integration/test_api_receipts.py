@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from app.models import Role
+from app.queries.check import check_ledger
 from tests.helpers.api import TODAY, Api, make_token
 from tests.helpers.bookings import receive, refused, snapshot
 
@@ -159,6 +160,26 @@ def test_receipt_defaults_lot_code_expiry_and_date(api: Api, site: dict[str, Any
     # RASP keeps 180 days.
     assert {x["expiry"] for x in receipt["lines"]} == {(TODAY + timedelta(days=180)).isoformat()}
     assert api.get(f"/receipts/{receipt['id']}").json == receipt
+
+
+def test_a_generated_lot_code_already_typed_by_hand_is_passed_over(
+        api: Api, site: dict[str, Any], session: Session) -> None:
+    typed = receive(api, site["supplier"], "RASP", "4", lot_code=f"{TODAY:%y%m%d}-A")
+    made = receive(api, site["supplier"], "RASP", "6")
+    assert made["lot_code"] == f"{TODAY:%y%m%d}-B" and made["lot_id"] != typed["lot_id"]
+    assert [Decimal(api.get(f"/lots/{x['lot_id']}").json["on_hand"]) for x in (typed, made)] == [4, 6]
+    assert check_ledger(session) == []
+
+
+def test_a_receipt_books_each_line_in_the_ledger_and_the_balance(
+        api: Api, site: dict[str, Any], session: Session) -> None:
+    r = api.post("/receipts", _body(site, lines=[_line(quantity="7.5"), _line(quantity="2", location="DRY-01")]))
+    assert r.status_code == 201, r.json
+    for line in r.json["lines"]:
+        lot = api.get(f"/lots/{line['lot_id']}").json
+        assert [(m["kind"], Decimal(m["quantity"])) for m in lot["history"]] == [("receive", Decimal(line["quantity"]))]
+        assert Decimal(lot["on_hand"]) == Decimal(line["quantity"])
+    assert check_ledger(session) == []
 
 
 def test_a_receipt_in_the_past_dates_its_lots_and_movements(api: Api, site: dict[str, Any]) -> None:
