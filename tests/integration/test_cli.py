@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner, Result
+from flask import Flask
 from sqlalchemy import text
 
 from app import create_app
@@ -377,7 +378,6 @@ def test_gunicorn_runs_without_its_shared_control_socket() -> None:
     assert cfg.control_socket_disable is True
 
 
-
 def test_gunicorn_freezes_what_the_master_made_before_each_fork() -> None:
     import gc
 
@@ -390,6 +390,21 @@ def test_gunicorn_freezes_what_the_master_made_before_each_fork() -> None:
         assert not any(obj is gunicorn_settings for obj in gc.get_objects())
     finally:
         gc.unfreeze()
+
+
+def test_each_gunicorn_worker_freezes_the_app_it_built(app: Flask) -> None:
+    import gc
+
+    hook = gunicorn_settings("127.0.0.1", 8000, 2)["post_worker_init"]
+    assert gc.get_freeze_count() == 0
+    try:
+        hook(None)
+        # The app the worker loaded before this hook runs is no longer walked by the worker's full collections.
+        assert gc.get_freeze_count() > 10_000
+        assert not any(obj is app for obj in gc.get_objects())
+    finally:
+        gc.unfreeze()
+
 
 @pytest.mark.postgres
 @pytest.mark.skipif(not PG_URL, reason="needs LOTWISE_TEST_DATABASE_URL")
