@@ -339,7 +339,7 @@ _INSERT_NEW: dict[tuple[str, Table, tuple[str, ...], tuple[str, ...]], Any] = {}
 _INSERT_BOOKED_IN: dict[tuple[Table, tuple[str, ...]], Any] = {}
 
 
-def row_values(session: Session, row: Any) -> tuple[Any, Table, dict[str, Any]]:
+def _given(session: Session, row: Any) -> tuple[Any, Table, dict[str, Any]]:
     """The row's mapper, its table and the values set on it (`created_at` stamped when left unset)."""
     mapper = sa_inspect(type(row))
     table = cast(Table, mapper.local_table)
@@ -349,7 +349,7 @@ def row_values(session: Session, row: Any) -> tuple[Any, Table, dict[str, Any]]:
     return mapper, table, given
 
 
-def as_stored(session: Session, mapper: Any, row: M, stored: Any) -> M:
+def _persistent(session: Session, mapper: Any, row: M, stored: Any) -> M:
     """`row` completed with what its INSERT returned (id, defaults) and added to the session as stored."""
     for attr in mapper.column_attrs:
         if attr.key not in row.__dict__:
@@ -363,12 +363,12 @@ def insert_row(session: Session, row: M) -> M:
     """`add_inserted` with its INSERT built once per table and set of columns given, returning only the columns
     not given (the id, defaults): the driver describes every returned column of every row, which for a whole row
     cost more than the INSERT itself."""
-    mapper, table, given = row_values(session, row)
+    mapper, table, given = _given(session, row)
     columns = tuple(sorted(given))
     stmt = _INSERT_RETURNING.get((table, columns))
     if stmt is None:
         stmt = _INSERT_RETURNING[(table, columns)] = insert(table).returning(*_unset(table, columns))
-    return as_stored(session, mapper, row, session.connection().execute(stmt, given).one()._mapping)
+    return _persistent(session, mapper, row, session.connection().execute(stmt, given).one()._mapping)
 
 
 def _unset(table: Table, columns: tuple[str, ...]) -> list[Any]:
@@ -379,7 +379,7 @@ def insert_new(session: Session, row: M, unique: tuple[str, ...]) -> M | None:
     """INSERT the row unless one with the same values of the `unique` columns exists (then None, and the
     transaction goes on): the look-up and the write in one statement, which also waits for a concurrent booking
     writing the same key instead of failing at its commit."""
-    mapper, table, given = row_values(session, row)
+    mapper, table, given = _given(session, row)
     dialect = session.get_bind().dialect.name
     columns = tuple(sorted(given))
     stmt = _INSERT_NEW.get((dialect, table, unique, columns))
@@ -388,7 +388,7 @@ def insert_new(session: Session, row: M, unique: tuple[str, ...]) -> M | None:
             _insert(session, mapper.class_).on_conflict_do_nothing(index_elements=list(unique))
             .returning(*_unset(table, columns)))
     stored = session.connection().execute(stmt, given).first()
-    return None if stored is None else as_stored(session, mapper, row, stored._mapping)
+    return None if stored is None else _persistent(session, mapper, row, stored._mapping)
 
 
 def insert_booked_in(session: Session, row: M, *, lot: Lot, location: Location, quantity: Decimal,
@@ -407,7 +407,7 @@ def insert_booked_in(session: Session, row: M, *, lot: Lot, location: Location, 
         book(session, lot=lot, location=location, quantity=quantity, kind=kind, ref_type=ref_type, ref_id=ref_id,
              booked_on=booked_on, user=user, request_key=request_key)
         return added
-    mapper, table, given = row_values(session, row)
+    mapper, table, given = _given(session, row)
     columns = tuple(sorted(given))
     stmt = _INSERT_BOOKED_IN.get((table, columns))
     if stmt is None:
@@ -419,7 +419,7 @@ def insert_booked_in(session: Session, row: M, *, lot: Lot, location: Location, 
         "request_key": request_key.key if request_key else None, "created_at": stamped_now(session),
     })
     stored = session.connection().execute(stmt, params).one()._mapping
-    return as_stored(session, mapper, row, stored)
+    return _persistent(session, mapper, row, stored)
 
 
 def _booked_in_statement(table: Table, columns: tuple[str, ...]) -> Any:

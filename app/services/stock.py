@@ -5,10 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, insert, select, true
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -17,7 +15,6 @@ from app.errors import Conflict, Invalid, NotFound
 from app.formatting import qty, qty_unit
 from app.models import (
     Adjustment,
-    Balance,
     Customer,
     CustomerReturn,
     Location,
@@ -26,7 +23,6 @@ from app.models import (
     LotOrigin,
     LotStatus,
     LotStatusChange,
-    Movement,
     MovementKind,
     Product,
     Receipt,
@@ -41,7 +37,6 @@ from app.rules.gate import Purpose, lock_products
 from app.rules.lotcodes import PatternError, lot_code
 from app.schemas import AdjustmentIn, HoldIn, ReceiptIn, ReceiptLineIn, ReleaseOut, ReturnIn, TransferIn
 from app.services.base import (
-    as_stored,
     book,
     document_number,
     insert_booked_in,
@@ -53,8 +48,6 @@ from app.services.base import (
     next_numbers,
     numbered,
     positive,
-    row_values,
-    stamped_now,
     transactional,
 )
 from app.services.idempotency import IdempotencyKey, remember, remembered
@@ -113,45 +106,29 @@ def receive(
         counters.append(lot_counter(known[0].id, received_on))
     # The receipt's number and its first new lot's sequence are drawn in one round trip (`next_numbers`).
     drawn = next_numbers(session, counters)
-    # The receipt, its new lots and its lines go straight to their tables, each known in full here, so the answer
-    # shows them without reading anything back. The receipt is written with its first line (`_Draft`).
-    draft = _Draft(Receipt(
+    # The receipt, its new lots and its lines go straight to their tables (`insert_row`), each known in full
+    # here, so the answer shows them without reading anything back.
+    receipt = insert_row(session, Receipt(
         number=numbered("R", drawn["doc:R"]), supplier_id=supplier.id, received_on=received_on,
         reference=cmd.reference, note=cmd.note, user_id=user.id if user else None, harvested_on=cmd.harvested_on,
         harvest_location=cmd.harvest_location, harvester=cmd.harvester, cooled_on=cmd.cooled_on,
         cooling_location=cmd.cooling_location, packed_on=cmd.packed_on, packing_location=cmd.packing_location,
         landed_on=cmd.landed_on))
+    set_committed_value(receipt, "supplier", supplier)
     lines: list[ReceiptLine] = []
     seen: set[tuple[int, str]] = set()
     for i, line in enumerate(cmd.lines):
         with session.no_autoflush:
-            _receipt_line(session, draft, supplier, line, f"lines.{i}.", seen, received_on, lot_code_pattern,
+            _receipt_line(session, receipt, supplier, line, f"lines.{i}.", seen, received_on, lot_code_pattern,
                           known if i == 0 else None, drawn.get(counters[-1]) if i == 0 and len(counters) > 1 else None,
                           lines, user=user, request_key=request_key)
-    receipt = draft.written(session)
-    set_committed_value(receipt, "supplier", supplier)
     set_committed_value(receipt, "lines", lines)
     remember(session, request_key, "receipt", receipt.id, user)
     session.flush()
     return receipt
 
 
-@dataclass
-class _Draft:
-    """The receipt being booked, written to its table once: on PostgreSQL together with its first line when that
-    line makes a new lot with a generated code (`_receipt_with_new_lot`), otherwise just before its first line."""
-
-    receipt: Receipt
-    stored: bool = False
-
-    def written(self, session: Session) -> Receipt:
-        if not self.stored:
-            insert_row(session, self.receipt)
-            self.stored = True
-        return self.receipt
-
-
-def _receipt_line(session: Session, draft: _Draft, supplier: Supplier, line: ReceiptLineIn, f: str,
+def _receipt_line(session: Session, receipt: Receipt, supplier: Supplier, line: ReceiptLineIn, f: str,
                   seen: set[tuple[int, str]], received_on: date, lot_code_pattern: str,
                   known: tuple[Product, Location] | None, seq: int | None, lines: list[ReceiptLine], *,
                   user: User | None, request_key: IdempotencyKey | None) -> None:
@@ -172,7 +149,6 @@ def _receipt_line(session: Session, draft: _Draft, supplier: Supplier, line: Rec
     if line.expiry is not None and line.expiry < received_on:
         raise Invalid(f"expiry {line.expiry} is before the receipt date {received_on}", f + "expiry")
     lot = None
-    added: ReceiptLine | None = None  # the line, once written
     if line.lot_code:
         lot = session.scalar(select(Lot).where(Lot.product_id == product.id, Lot.code == line.lot_code))
     if lot is not None:
@@ -212,26 +188,15 @@ def _receipt_line(session: Session, draft: _Draft, supplier: Supplier, line: Rec
                   supplier_lot_code=line.supplier_lot_code, made_on=received_on, expiry=expiry, unit_cost=unit_cost,
                   status=LotStatus.RELEASED, hold_reason=None)
         # A named code was looked up above; a generated one is checked by its INSERT.
-        if line.lot_code:
-            lot = insert_row(session, new)
-        else:
-            if seq is not None and not draft.stored and session.get_bind().dialect.name == "postgresql":
-                new.code = _lot_code(lot_code_pattern, received_on, product.sku, seq)
-                added = _receipt_with_new_lot(session, draft, new, ReceiptLine(
-                    location_id=location.id, quantity=quantity, unit_cost=unit_cost), received_on=received_on,
-                    user=user, request_key=request_key)
-                if added is None and draft.stored:
-                    seq = None  # the code was taken: the next one is drawn
-            lot = new if added is not None else _new_lot(session, new, product, received_on, lot_code_pattern, seq)
+        lot = insert_row(session, new) if line.lot_code else \
+            _new_lot(session, new, product, received_on, lot_code_pattern, seq)
         set_committed_value(lot, "product", product)
     seen.add((product.id, lot.code))
-    receipt = draft.written(session)
-    if added is None:
-        added = insert_booked_in(session, ReceiptLine(receipt_id=receipt.id, lot_id=lot.id, location_id=location.id,
-                                                      quantity=quantity, unit_cost=unit_cost),
-                                 lot=lot, location=location, quantity=quantity, kind=MovementKind.RECEIVE,
-                                 ref_type="receipt", ref_id=receipt.id, booked_on=received_on, user=user,
-                                 request_key=request_key)
+    added = insert_booked_in(session, ReceiptLine(receipt_id=receipt.id, lot_id=lot.id, location_id=location.id,
+                                                  quantity=quantity, unit_cost=unit_cost),
+                             lot=lot, location=location, quantity=quantity, kind=MovementKind.RECEIVE,
+                             ref_type="receipt", ref_id=receipt.id, booked_on=received_on, user=user,
+                             request_key=request_key)
     set_committed_value(added, "receipt", receipt)
     set_committed_value(added, "lot", lot)
     set_committed_value(added, "location", location)
@@ -248,7 +213,10 @@ def _new_lot(session: Session, lot: Lot, product: Product, on: date, pattern: st
     while True:
         if seq is None:
             seq = next_number(session, lot_counter(product.id, on))
-        lot.code = _lot_code(pattern, on, product.sku, seq)
+        try:
+            lot.code = lot_code(pattern, on, product.sku, seq)
+        except PatternError as exc:
+            raise Conflict(f"{exc}; give the lot code", "lot_code") from None
         added = insert_new(session, lot, ("product_id", "code"))
         if added is not None:
             return added
@@ -256,80 +224,6 @@ def _new_lot(session: Session, lot: Lot, product: Product, on: date, pattern: st
             raise Conflict(f"{product.sku} already has lot {lot.code}, and the lot code pattern {pattern!r} "
                            f"makes no other; give the lot code", "lot_code")
         previous, seq = lot.code, None
-
-
-def _lot_code(pattern: str, on: date, sku: str, seq: int) -> str:
-    try:
-        return lot_code(pattern, on, sku, seq)
-    except PatternError as exc:
-        raise Conflict(f"{exc}; give the lot code", "lot_code") from None
-
-
-def _receipt_with_new_lot(session: Session, draft: _Draft, lot: Lot, line: ReceiptLine, *, received_on: date,
-                          user: User | None, request_key: IdempotencyKey | None) -> ReceiptLine | None:
-    """The receipt, its first line's new lot, the line, its ledger row and balance written in one statement
-    (PostgreSQL), the lot and line added to the session as stored; None when the lot's code was taken meanwhile
-    (the receipt alone is then written, and the line is booked as any other).
-
-    Columns the statement does not send (a model's later additions with defaults) send the rows the usual way.
-    """
-    r_mapper, _, receipt_values = row_values(session, draft.receipt)
-    l_mapper, _, lot_values = row_values(session, lot)
-    line_mapper, _, _ = row_values(session, line)
-    if set(receipt_values) != _SENT[_RECEIPTS] or set(lot_values) != _SENT[_LOTS]:
-        return None
-    params = {**{f"r_{k}": v for k, v in receipt_values.items()}, **{f"l_{k}": v for k, v in lot_values.items()},
-              "location_id": line.location_id, "quantity": line.quantity, "unit_cost": line.unit_cost,
-              "kind": MovementKind.RECEIVE, "ref_type": "receipt", "user_id": user.id if user else None,
-              "booked_on": received_on, "request_key": request_key.key if request_key else None,
-              "created_at": stamped_now(session)}
-    receipt_id, lot_id, line_id = session.connection().execute(_RECEIPT_WITH_NEW_LOT, params).one()
-    as_stored(session, r_mapper, draft.receipt, {_RECEIPTS.c.id: receipt_id})
-    draft.stored = True
-    if lot_id is None:
-        return None
-    as_stored(session, l_mapper, lot, {_LOTS.c.id: lot_id})
-    line.receipt_id, line.lot_id = receipt_id, lot_id
-    return as_stored(session, line_mapper, line, {_LINES.c.id: line_id})
-
-
-def _receipt_with_new_lot_statement() -> Any:
-    def sent(table: Table, prefix: str) -> dict[str, Any]:
-        return {name: bindparam(prefix + name, type_=table.c[name].type) for name in sorted(_SENT[table])}
-
-    def param(name: str, table: Table) -> Any:
-        return bindparam(name, type_=table.c[name].type)
-
-    receipt = insert(_RECEIPTS).values(sent(_RECEIPTS, "r_")).returning(_RECEIPTS.c.id).cte("r")
-    lot = (postgresql.insert(_LOTS).values(sent(_LOTS, "l_"))
-           .on_conflict_do_nothing(index_elements=[_LOTS.c.product_id, _LOTS.c.code]).returning(_LOTS.c.id).cte("l"))
-    both = receipt.join(lot, true())  # one row each: the receipt and, unless its code was taken, the lot
-    line = insert(_LINES).from_select(
-        ["receipt_id", "lot_id", "location_id", "quantity", "unit_cost"],
-        select(receipt.c.id, lot.c.id, param("location_id", _LINES), param("quantity", _LINES),
-               param("unit_cost", _LINES)).select_from(both)).returning(_LINES.c.id).cte("ln")
-    moved = insert(_MOVEMENTS).from_select(
-        ["lot_id", "location_id", "quantity", "kind", "ref_type", "ref_id", "user_id", "booked_on", "request_key",
-         "created_at"],
-        select(lot.c.id, param("location_id", _MOVEMENTS), param("quantity", _MOVEMENTS), param("kind", _MOVEMENTS),
-               param("ref_type", _MOVEMENTS), receipt.c.id, param("user_id", _MOVEMENTS),
-               param("booked_on", _MOVEMENTS), param("request_key", _MOVEMENTS), param("created_at", _MOVEMENTS))
-        .select_from(both),
-    ).cte("moved")
-    # A new lot has no balance yet: a plain INSERT.
-    balanced = insert(_BALANCES).from_select(
-        ["lot_id", "location_id", "on_hand"],
-        select(lot.c.id, param("location_id", _BALANCES), param("quantity", _MOVEMENTS))).cte("balanced")
-    return (select(receipt.c.id, lot.c.id, line.c.id)
-            .select_from(receipt.outerjoin(lot, true()).outerjoin(line, true()))
-            .add_cte(moved).add_cte(balanced))
-
-
-_RECEIPTS, _LOTS, _LINES, _MOVEMENTS, _BALANCES = (cast(Table, model.__table__)
-                                                   for model in (Receipt, Lot, ReceiptLine, Movement, Balance))
-# What `receive` sets of a receipt and of a new lot: every column but the id.
-_SENT = {table: {c.key for c in table.c if c.key != "id"} for table in (_RECEIPTS, _LOTS)}
-_RECEIPT_WITH_NEW_LOT = _receipt_with_new_lot_statement()
 
 
 @transactional
