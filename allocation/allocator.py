@@ -837,8 +837,9 @@ def _eligible_at(g: _Sku, t: LineTerms, i: int) -> bool:
 def _usable(g: _Sku, t: LineTerms, start: int) -> list[int]:
     """The entries a line may use that held stock at the start of the wave, in FEFO order.
 
-    Lines of one rule and ship date share their terms, and so this list (kept on the sku)."""
-    key = (id(t), start)
+    Lines of one rule and ship date share their terms, and so this list (kept on the sku);
+    lines without a percentage rule share it whenever they start at the same entry."""
+    key = (id(t) if t.pct_num else 0, start)
     found = g.usable.get(key)
     if found is None:
         avail0 = g.avail0
@@ -900,17 +901,17 @@ def _matches_relaxation(g: _Sku, missing: dict[int, Decimal]) -> bool:
     # Per shared list of usable entries: where its first entry with stock left may be (stock
     # only runs out, so this only moves on).
     first: dict[int, int] = {}
-    top: dict[tuple[int, int, int], Decimal] = {}
+    top: dict[tuple[int, int], Decimal] = {}
     for _, line, t, start, _, _ in g.members:
         want = line.quantity
+        usable = _usable(g, t, start)
         limit = line.rule.max_lots_per_line
         if limit is not None:
-            cap = top.get((id(t), start, limit))
+            cap = top.get((id(usable), limit))
             if cap is None:
-                cap = top[(id(t), start, limit)] = _top_lots(g, t, start, limit)
+                cap = top[(id(usable), limit)] = _top_lots(g, t, start, limit)
             want = min(want, cap)
         need = want
-        usable = _usable(g, t, start)
         k, end = first.get(id(usable), 0), len(usable)
         while k < end and not rem[usable[k]]:
             k += 1
@@ -1052,28 +1053,36 @@ def _solve_exactly(
             held[i] = held.get(i, ZERO) + item.quantity
         return held
 
-    # Union-find with the smallest entry as each root; most entries are roots or one step away.
-    link = list(range(n))
-    for found in shared.values():
-        if not found:
-            continue
-        a = found[0]
-        if link[a] != a:
-            a = _find(link, a)
-        for i in found[1:]:
-            b = link[i]
-            if link[b] != b:
-                b = _find(link, b)
-            if a != b:
-                if a < b:
-                    link[b] = a
-                else:
-                    link[a] = b
-                    a = b
     parts: dict[int, list[int]] = {}
-    for m, found in enumerate(eligible):
-        if found:
-            parts.setdefault(_find(link, found[0]), []).append(m)
+    if not g.flow:
+        # Every line's usable stock is a FEFO suffix of the stock held at the start, so all
+        # lines that may use anything share the last such entry: the sku is one part.
+        joined = [m for m, found in enumerate(eligible) if found]
+        if joined:
+            parts[0] = joined
+    else:
+        # Union-find with the smallest entry as each root; most entries are roots or one step
+        # away. Lines without a percentage rule share lists (`_usable`): each is joined once.
+        link = list(range(n))
+        for found in {id(found): found for found in shared.values()}.values():
+            if not found:
+                continue
+            a = found[0]
+            if link[a] != a:
+                a = _find(link, a)
+            for i in found[1:]:
+                b = link[i]
+                if link[b] != b:
+                    b = _find(link, b)
+                if a != b:
+                    if a < b:
+                        link[b] = a
+                    else:
+                        link[a] = b
+                        a = b
+        for m, found in enumerate(eligible):
+            if found:
+                parts.setdefault(_find(link, found[0]), []).append(m)
 
     final: dict[int, dict[int, Decimal]] = {}  # the new plan of each changed member
     was: dict[int, dict[int, Decimal]] = {}  # and its served plan
