@@ -7,14 +7,12 @@ import heapq
 from bisect import bisect_left
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import cast
 
 from allocation.eligibility import (
     LineTerms,
-    accepts_expiry,
     ineligibility,
     line_terms,
     meets_pct,
@@ -758,6 +756,21 @@ def _flatten(
     return tuple(flat)
 
 
+def _whole_lot(first: StockLot, total: Decimal) -> StockLot:
+    """A lot held at several locations as one row: what `dataclasses.replace` would make, built
+    directly (replace looks every field up by name)."""
+    return StockLot(
+        lot_id=first.lot_id,
+        lot_code=first.lot_code,
+        sku=first.sku,
+        expiry=first.expiry,
+        made_on=first.made_on,
+        available=total,
+        status=first.status,
+        unit=first.unit,
+    )
+
+
 def _shortage(
     g: _Sku,
     line: OrderLine,
@@ -775,15 +788,15 @@ def _shortage(
     named = 0
     unnamed = 0
     ineligible = ZERO
+    # `accepts_expiry`, inlined: a short sku's every lot is checked for every short line.
+    floor, pct = t.floor, t.pct_num
     for first, total, released, expiry, made in g.lot_views():
-        if released and accepts_expiry(expiry, made, t):
+        if released and (expiry is None or (expiry >= floor and (not pct or meets_pct(expiry, made, t)))):
             continue
         ineligible += total
         if named < MAX_LOTS_NAMED:
             # The lot as a whole, its quantity summed over locations.
-            view = (
-                first if total == first.available else replace(first, available=total, location_id=0, location_code="")
-            )
+            view = first if total == first.available else _whole_lot(first, total)
             why = ineligibility(view, line, t)
             if why is not None:
                 lots.append(why.message)
