@@ -143,10 +143,10 @@ class _Sku:
         self.n = n = len(entries)
         self.exp = [NO_EXPIRY if e.expiry is None else e.expiry.toordinal() for e in entries]
         self.made = [e.made_on.toordinal() for e in entries]
-        self.rem = [e.available if e.available > 0 else ZERO for e in entries]
-        self.avail0 = list(self.rem)
+        self.rem = rem = [e.available if e.available > ZERO else ZERO for e in entries]
+        self.avail0 = list(rem)
         # next_free[i] == i when entry i has stock; index n is the end sentinel.
-        self.next_free = [i if i == n or self.rem[i] else i + 1 for i in range(n + 1)]
+        self.next_free = [i if i == n or rem[i] else i + 1 for i in range(n + 1)]
         # nested: made dates rise with expiry and every life is positive, so a percentage rule
         # ((100 - p) * expiry + p * made >= 100 * arrival) is a threshold along FEFO order too
         # and every line's eligible stock is still a FEFO suffix.
@@ -365,6 +365,7 @@ def _allocate(lines: Iterable[OrderLine], lots: Iterable[StockLot]) -> Plan:
     signatures: dict[tuple[int, int | None, Decimal | None, bool], int] = {}
     signature_of: dict[int, tuple[int, bool]] = {}
     terms_cache: dict[tuple[int, date, date | None], LineTerms] = {}
+    terms_seen: dict[tuple[int, date, date | None], LineTerms] = {}
     new_allocation = _new_allocation
 
     for pos, line in enumerate(ordered):
@@ -377,17 +378,23 @@ def _allocate(lines: Iterable[OrderLine], lots: Iterable[StockLot]) -> Plan:
             shortages.append(Shortage(line.line_id, line.sku, need, ZERO, need, (reason,)))
             continue
         rule = line.rule
-        # Terms depend on the rule's values, not on which customer holds them: customers sharing
-        # values share one signature, so terms are worked out once per (values, ship date).
-        known = signature_of.get(id(rule))
-        if known is None:
-            values = (rule.transit_days, rule.min_remaining_days, rule.min_remaining_pct, rule.no_date_reversal)
-            known = signature_of[id(rule)] = (signatures.setdefault(values, len(signatures)), rule.no_date_reversal)
-        signature, reversal = known
-        key = (signature, line.ship_date, line.latest_shipped_expiry if reversal else None)
-        t = terms_cache.get(key)
+        # Most lines find their terms by their rule object and dates at once.
+        seen_key = (id(rule), line.ship_date, line.latest_shipped_expiry)
+        t = terms_seen.get(seen_key)
         if t is None:
-            t = terms_cache[key] = line_terms(line)
+            # Terms depend on the rule's values, not on which customer holds them: customers
+            # sharing values share one signature, so terms are worked out once per (values,
+            # ship date) and lines with equal terms share their usable stock later.
+            known = signature_of.get(id(rule))
+            if known is None:
+                values = (rule.transit_days, rule.min_remaining_days, rule.min_remaining_pct, rule.no_date_reversal)
+                known = signature_of[id(rule)] = (signatures.setdefault(values, len(signatures)), rule.no_date_reversal)
+            signature, reversal = known
+            key = (signature, line.ship_date, line.latest_shipped_expiry if reversal else None)
+            t = terms_cache.get(key)
+            if t is None:
+                t = terms_cache[key] = line_terms(line)
+            terms_seen[seen_key] = t
         start = bisect_left(g.exp, t.floor)
 
         if g.indexed or rule.max_lots_per_line is not None:
