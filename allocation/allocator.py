@@ -9,7 +9,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from datetime import date
 from decimal import Decimal
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import cast
 
 from allocation.eligibility import (
@@ -368,7 +368,7 @@ def _allocate(lines: Iterable[OrderLine], lots: Iterable[StockLot]) -> Plan:
                     g.flow = True
 
     out: list[Allocation | _FlowLine] = []
-    shortages: list[Shortage] = []
+    shortages: list[tuple[int, Shortage]] = []  # (position in serving order, shortage)
     tables: dict[tuple[int, int | None, Decimal | None, bool], dict[object, LineTerms]] = {}
     table_of: dict[int, tuple[dict[object, LineTerms], bool]] = {}
     new_allocation = _new_allocation
@@ -380,7 +380,7 @@ def _allocate(lines: Iterable[OrderLine], lots: Iterable[StockLot]) -> Plan:
         g = stock.get(line.sku)
         if g is None:
             reason = f"not enough stock: {number(need)} requested, none on hand"
-            shortages.append(Shortage(line.line_id, line.sku, need, ZERO, need, (reason,)))
+            shortages.append((pos, Shortage(line.line_id, line.sku, need, ZERO, need, (reason,))))
             continue
         rule = line.rule
         # Terms depend on the rule's values, not on which customer holds them: customers sharing
@@ -441,13 +441,13 @@ def _allocate(lines: Iterable[OrderLine], lots: Iterable[StockLot]) -> Plan:
                 need -= _augment(g, g.flow_lines[pos], need)
         if need:
             got = line.quantity - need
-            shortages.append(_shortage(g, line, t, got, got))
+            shortages.append((pos, _shortage(g, line, t, got, got)))
 
     replaced: dict[int, tuple[int, int, list[Allocation]]] = {}
     hard = [g for g in stock.values() if g.members]
     if hard:
         missing: dict[str, dict[int, Decimal]] = {}
-        for s in shortages:
+        for _, s in shortages:
             missing.setdefault(s.sku, {})[s.line_id] = s.missing
         redone: list[tuple[int, Shortage]] = []
         for g in hard:
@@ -459,11 +459,9 @@ def _allocate(lines: Iterable[OrderLine], lots: Iterable[StockLot]) -> Plan:
             if not _certified(g, missing.get(g.sku, {})):
                 redone += _solve_exactly(g, out, replaced)
         if replaced:
-            pos_of = {line.line_id: pos for pos, line in enumerate(ordered)}
-            again = {ordered[pos].line_id for pos in replaced}
-            kept = [(pos_of[s.line_id], s) for s in shortages if s.line_id not in again]
-            shortages = [s for _, s in sorted(kept + redone, key=lambda item: item[0])]
-    return Plan(_flatten(out, stock, replaced), tuple(shortages))
+            kept = [item for item in shortages if item[0] not in replaced]
+            shortages = sorted(kept + redone, key=itemgetter(0))
+    return Plan(_flatten(out, stock, replaced), tuple(s for _, s in shortages))
 
 
 def _serve_special(
@@ -474,7 +472,7 @@ def _serve_special(
     start: int,
     need: Decimal,
     out: list[Allocation | _FlowLine],
-    shortages: list[Shortage],
+    shortages: list[tuple[int, Shortage]],
 ) -> None:
     """Serve a line with a lot-count limit, or any line of an indexed sku."""
     limit = line.rule.max_lots_per_line
@@ -490,7 +488,7 @@ def _serve_special(
         if got < need and rec is not None and g.has_stock():
             got += _augment(g, rec, need - got)
         if got < need:
-            shortages.append(_shortage(g, line, t, got, got))
+            shortages.append((pos, _shortage(g, line, t, got, got)))
         return
 
     first = _first_lots(g, t, start, need, limit)
@@ -522,7 +520,7 @@ def _serve_special(
                 f"{line.rule.display_name} takes at most {plural(limit, 'lot')} per line; "
                 f"the {held} {quantity(got, g.unit)}"
             )
-        shortages.append(_shortage(g, line, t, got, available, note))
+        shortages.append((pos, _shortage(g, line, t, got, available, note)))
 
 
 def _take(
