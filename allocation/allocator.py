@@ -9,7 +9,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from datetime import date
 from decimal import Decimal
-from operator import attrgetter, itemgetter
+from operator import attrgetter, gt, itemgetter, le
 from typing import cast
 
 from allocation.eligibility import (
@@ -156,9 +156,7 @@ class _Sku:
         # and every line's eligible stock is still a FEFO suffix.
         exp, made = self.exp, self.made
         dated = bisect_left(exp, NO_EXPIRY)  # undated stock sorts last
-        self.nested = all(exp[k] > made[k] for k in range(dated)) and all(
-            made[k] <= made[k + 1] for k in range(dated - 1)
-        )
+        self.nested = all(map(gt, exp[:dated], made)) and all(map(le, made, made[1:dated]))
         # flow: eligible sets may not be nested, so a short line may need rerouting.
         self.flow = False
         # limited: some line of the sku has a lot-count limit.

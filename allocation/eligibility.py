@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from typing import Literal, cast
 
 from allocation.model import OrderLine, StockLot
 from allocation.text import number, plural, quantity
@@ -46,6 +47,48 @@ class LineTerms:
     pct_den: int
 
 
+class _NewLineTerms:
+    """LineTerms being made: the same slots without the frozen guard, so that its fields are
+    stored as plain slot writes; it turns into a LineTerms (`__class__`, allowed between classes
+    of one layout) before anyone sees it. The dataclass's own __init__ sets each field through
+    object.__setattr__, several times slower, and a wave works out terms thousands of times."""
+
+    __slots__ = LineTerms.__slots__
+
+    def __init__(
+        self,
+        ship: int,
+        arrival: int,
+        days_floor: int,
+        reversal_floor: int | None,
+        floor: int,
+        pct_num: int,
+        pct_den: int,
+    ) -> None:
+        self.ship = ship
+        self.arrival = arrival
+        self.days_floor = days_floor
+        self.reversal_floor = reversal_floor
+        self.floor = floor
+        self.pct_num = pct_num
+        self.pct_den = pct_den
+        self.__class__ = LineTerms  # type: ignore[assignment]
+
+
+# Should LineTerms gain a field or a check, _NewLineTerms must learn it too: refuse to run.
+if list(LineTerms.__dataclass_fields__) != [
+    "ship",
+    "arrival",
+    "days_floor",
+    "reversal_floor",
+    "floor",
+    "pct_num",
+    "pct_den",
+] or hasattr(LineTerms, "__post_init__"):
+    raise TypeError("LineTerms changed: update allocation.eligibility._NewLineTerms")
+_new_terms = cast(Callable[[int, int, int, int | None, int, int, int], LineTerms], _NewLineTerms)
+
+
 def line_terms(line: OrderLine) -> LineTerms:
     """Translate a line's ship date and customer rule into the thresholds of the rule."""
     rule = line.rule
@@ -59,7 +102,7 @@ def line_terms(line: OrderLine) -> LineTerms:
     pct_num, pct_den = (0, 1)
     if rule.min_remaining_pct:
         pct_num, pct_den = rule.min_remaining_pct.as_integer_ratio()
-    return LineTerms(ship, arrival, days_floor, reversal, floor, pct_num, pct_den)
+    return _new_terms(ship, arrival, days_floor, reversal, floor, pct_num, pct_den)
 
 
 def meets_pct(expiry: int, made: int, terms: LineTerms) -> bool:
