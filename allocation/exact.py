@@ -777,13 +777,18 @@ def _lex_flow_lines(caps: list[int], eligible: list[list[int]], avail: list[int]
     lines = len(caps)
     entries = len(avail)
     flow = _stock_side(caps, eligible, avail)
+    # Most often every line is full, or no line after a short one holds anything: then the
+    # stock side is the answer, and the line side's indexes are not built.
+    spare = [caps[i] - sum(held.values()) for i, held in enumerate(flow)]
+    filled = [caps[i] - spare[i] for i in range(lines)]
+    waiting = [i for i in range(lines) if spare[i] and eligible[i]]
+    if not waiting or not any(filled[b] for b in range(waiting[0] + 1, lines)):
+        return flow
     holders: list[dict[int, int]] = [{} for _ in range(entries)]
-    spare = list(caps)
     left = list(avail)
     for i, held in enumerate(flow):
         for j, units in held.items():
             holders[j][i] = units
-            spare[i] -= units
             left[j] -= units
 
     def give(i: int, j: int, units: int) -> None:
@@ -799,10 +804,6 @@ def _lex_flow_lines(caps: list[int], eligible: list[list[int]], avail: list[int]
 
     # The line side. Nodes: lines, then entries, then classes (an entry with stock left may
     # stand in for any entry of its class, which keeps every class's total).
-    filled = [caps[i] - spare[i] for i in range(lines)]
-    waiting = [i for i in range(lines) if spare[i] and eligible[i]]
-    if not waiting or not any(filled[b] for b in range(waiting[0] + 1, lines)):
-        return flow
     of_class: dict[int, list[int]] = {}
     for j in range(entries):
         of_class.setdefault(cls[j], []).append(j)
