@@ -63,15 +63,12 @@ class Problem:
 
     def key(self, flow: Flow) -> Key:
         """The part's objective as a tuple, smaller is better (see the module notes)."""
+        cls = self.cls
         used = [0] * self.classes
-        fills = []
         for held in flow:
-            got = 0
             for j, units in held.items():
-                used[self.cls[j]] += units
-                got += units
-            fills.append(-got)
-        return (-sum(used), *reversed(used), *fills)
+                used[cls[j]] += units
+        return (-sum(used), *reversed(used), *[-sum(held.values()) for held in flow])
 
     def lots_of(self, held: dict[int, int]) -> set[int]:
         return {self.lot[j] for j, units in held.items() if units}
@@ -205,25 +202,28 @@ class _Nodes:
 
     def solve(self, node: Node) -> tuple[Flow, Key]:
         p = self.p
-        eligible = list(p.eligible)
-        caps = list(p.demand)
-        split: dict[int, list[tuple[list[int], int]]] = {}
+        lines: list[_Line] = []
         signature: list[object] = []
         for i in self.limited:
             given, barred = node.get(i, (frozenset(), frozenset()))
             line = self.line_at.get((i, given, barred))
             if line is None:
                 line = self.line_at[(i, given, barred)] = self._line(i, given, barred)
+            lines.append(line)
             allowed, cap, pieces = line
-            eligible[i] = allowed
-            caps[i] = cap
-            if len(pieces) > 1:
-                split[i] = pieces
             signature += (len(allowed), *allowed, cap, len(pieces), *(len(part) for part, _ in pieces))
             signature += (piece_cap for _, piece_cap in pieces)
         sig = tuple(signature)
         known = self.known.get(sig)
         if known is None:
+            eligible = list(p.eligible)
+            caps = list(p.demand)
+            split: dict[int, list[tuple[list[int], int]]] = {}
+            for i, (allowed, cap, pieces) in zip(self.limited, lines, strict=True):
+                eligible[i] = allowed
+                caps[i] = cap
+                if len(pieces) > 1:
+                    split[i] = pieces
             flow = self._capped_flow(eligible, caps, split)
             known = self.known[sig] = (flow, p.key(flow))
         return known
