@@ -680,14 +680,13 @@ def _stock_side(caps: list[int], eligible: list[list[int]], avail: list[int]) ->
     lines = len(caps)
     entries = len(avail)
     takers: list[list[int]] = [[] for _ in range(entries)]  # who may use each entry, serving order
-    lists: dict[int, list[list[int]]] = {}  # lines often share one eligible list
     for i in range(lines):
         if caps[i] > 0:
-            usable = lists.get(id(eligible[i]))
-            if usable is None:
-                usable = lists[id(eligible[i])] = [takers[j] for j in eligible[i] if avail[j] > 0]
-            for who in usable:
-                who.append(i)
+            # Straight appends: lines seldom share a list here (limited lines' pieces are
+            # their own), so listing a shared list's entries once does not pay.
+            for j in eligible[i]:
+                if avail[j] > 0:
+                    takers[j].append(i)
     flow: Flow = [{} for _ in range(lines)]
     holders: list[dict[int, int]] = [{} for _ in range(entries)]
     spare = list(caps)
