@@ -688,7 +688,6 @@ def _stock_side(caps: list[int], eligible: list[list[int]], avail: list[int]) ->
                 if avail[j] > 0:
                     takers[j].append(i)
     flow: Flow = [{} for _ in range(lines)]
-    holders: list[dict[int, int]] = [{} for _ in range(entries)]
     spare = list(caps)
     left = list(avail)
 
@@ -696,10 +695,8 @@ def _stock_side(caps: list[int], eligible: list[list[int]], avail: list[int]) ->
         held = flow[i].get(j, 0) + units
         if held:
             flow[i][j] = held
-            holders[j][i] = held
         else:
             del flow[i][j]
-            del holders[j][i]
         spare[i] -= units
         left[j] -= units
 
@@ -715,12 +712,11 @@ def _stock_side(caps: list[int], eligible: list[list[int]], avail: list[int]) ->
             continue
         # Nobody holds entry j yet: lines take it in serving order while it lasts.
         lj = left[j]
-        took = holders[j]
         for i in takers[j]:
             s = spare[i]
             if s:
                 units = s if s < lj else lj
-                flow[i][j] = took[i] = units
+                flow[i][j] = units
                 spare[i] = s - units
                 wanted -= units
                 lj -= units
