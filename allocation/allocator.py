@@ -408,7 +408,11 @@ def _allocate(lines: Iterable[OrderLine], lots: Iterable[StockLot]) -> Plan:
         exp, made = g.exp, g.made
         check_pct = t.pct_num != 0
         lo = len(out)
-        i = start if parent[start] == start else _find(parent, start)
+        i = start
+        if parent[i] != i:
+            i = parent[i]  # most often the next entry with stock itself: skip the call
+            if parent[i] != i:
+                i = _find(parent, start)
         while i < n:
             if check_pct and exp[i] != NO_EXPIRY and not meets_pct(exp[i], made[i], t):
                 i += 1
@@ -426,10 +430,13 @@ def _allocate(lines: Iterable[OrderLine], lots: Iterable[StockLot]) -> Plan:
                 parent[i] = i + 1
             if not need:
                 break
-            # Most often the next entry has stock: skip the call.
+            # Most often the next entry has stock, or points straight at the one that has:
+            # skip the call.
             i += 1
             if parent[i] != i:
-                i = _find(parent, i)
+                i = parent[i]
+                if parent[i] != i:
+                    i = _find(parent, i)
         if g.flow or g.limited:
             g.members.append((pos, line, t, start, lo, len(out)))
         if g.flow:
@@ -885,7 +892,8 @@ def _no_earlier_stock_left(g: _Sku) -> bool:
     picky: list[tuple[LineTerms, int]] = []
     for _, _, t, start, _, _ in g.members:
         if not t.pct_num:
-            plain = min(plain, start)
+            if start < plain:
+                plain = start
         elif (id(t), start) not in seen:  # lines of one rule and ship date share their terms
             seen.add((id(t), start))
             picky.append((t, start))
@@ -1067,7 +1075,10 @@ def _solve_exactly(
         for item in out[lo:hi]:
             assert isinstance(item, Allocation)
             i = entry_of[(item.lot_id, item.location_id)]
-            held[i] = held.get(i, ZERO) + item.quantity
+            if i in held:
+                held[i] += item.quantity
+            else:
+                held[i] = item.quantity
         return held
 
     parts: dict[int, list[int]] = {}
