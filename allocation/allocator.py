@@ -104,10 +104,6 @@ class _FlowLine:
 # A line of a flow or limited sku: (pos, line, terms, start, lo, hi), out[lo:hi] its output.
 _Member = tuple[int, OrderLine, LineTerms, int, int, int]
 
-# A line served before its sku was indexed: (pos, line, terms, start, limited, lo, hi), where
-# output[lo:hi] are its allocations.
-_Served = tuple[int, OrderLine, LineTerms, int, bool, int, int]
-
 
 class _Sku:
     """One sku's stock in FEFO order with the quantities still free during the wave."""
@@ -129,7 +125,6 @@ class _Sku:
         "next_free",
         "plain",
         "rem",
-        "served",
         "sku",
         "stock",
         "unit",
@@ -167,7 +162,6 @@ class _Sku:
         # The lines of a flow or limited sku as served: (pos, line, terms, start, lo, hi), where
         # out[lo:hi] is the line's slice of the output.
         self.members: list[_Member] = []
-        self.served: list[_Served] = []
         # indexed: who-holds-what is kept from here on, in flow_lines and holders.
         self.indexed = False
         self.dead: set[int] = set()
@@ -181,11 +175,12 @@ class _Sku:
         return _find(self.next_free, 0) < self.n
 
     def build_index(self, out: list[Allocation | _FlowLine]) -> None:
-        """Index who holds what from the output of the lines served so far."""
+        """Index who holds what from the output of the lines served so far (the sku's members:
+        every line of a flow sku is one)."""
         entry_of = {(e.lot_id, e.location_id): i for i, e in enumerate(self.entries)}
         holders: list[dict[int, Decimal]] = [{} for _ in range(self.n)]
-        for pos, line, terms, start, limited, lo, hi in self.served:
-            rec = _FlowLine(pos, line, terms, start, limited)
+        for pos, line, terms, start, lo, hi in self.members:
+            rec = _FlowLine(pos, line, terms, start, line.rule.max_lots_per_line is not None)
             rec.span = (lo, hi)
             for item in out[lo:hi]:
                 if isinstance(item, Allocation):
@@ -194,7 +189,6 @@ class _Sku:
                     holders[i][pos] = holders[i].get(pos, ZERO) + item.quantity
             self.flow_lines[pos] = rec
         self.holders = holders
-        self.served = []
         self.indexed = True
 
     def eligible_of(self, rec: _FlowLine) -> list[int]:
@@ -440,7 +434,6 @@ def _allocate(lines: Iterable[OrderLine], lots: Iterable[StockLot]) -> Plan:
         if g.flow or g.limited:
             g.members.append((pos, line, t, start, lo, len(out)))
         if g.flow:
-            g.served.append((pos, line, t, start, False, lo, len(out)))
             if need and g.has_stock() and (need < line.quantity or _any_eligible(g, t, start)):
                 g.build_index(out)
                 need -= _augment(g, g.flow_lines[pos], need)
@@ -487,7 +480,6 @@ def _serve_special(
         rec.span = (len(out), len(out) + 1)
         g.flow_lines[pos] = rec
         out.append(rec)
-    lo = len(out)
     if limit is None:
         got = _take_greedy(g, line, t, start, need, rec, out)
         if got < need and rec is not None and g.has_stock():
@@ -515,8 +507,6 @@ def _serve_special(
                 if got == need:
                     break
                 got += _take(g, line, i, need - got, rec, out)
-    if g.flow and not g.indexed:
-        g.served.append((pos, line, t, start, True, lo, len(out)))
     if got < need:
         note = None
         if limit_bit:
