@@ -227,7 +227,7 @@ class _Sku:
             totals: dict[int, Decimal] = {}
             first: dict[int, StockLot] = {}
             for s in self.stock:
-                if s.available > 0:
+                if s.available > ZERO:  # Decimal to Decimal: quicker than to an int
                     lot_id = s.lot_id
                     if lot_id in totals:
                         totals[lot_id] += s.available
@@ -343,10 +343,18 @@ def allocate(lines: Iterable[OrderLine], lots: Iterable[StockLot]) -> Plan:
 
 def _allocate(lines: Iterable[OrderLine], lots: Iterable[StockLot]) -> Plan:
     stock = _index_stock(lots)
-    # Serving order, `serve_key`, in two stable passes: by priority and entry order, then by
-    # ship date. Quicker than one pass over 4-tuples led by dates, whose comparisons dominate.
-    ordered = sorted(lines, key=_AFTER_SHIP_DATE)
-    ordered.sort(key=_SHIP_DATE)
+    # Serving order, `serve_key`: by priority and entry order, then gathered by ship date (a
+    # wave spans a handful of days) keeping that order. Quicker than sorting 4-tuples led by
+    # dates, whose comparisons dominate.
+    by_rest = sorted(lines, key=_AFTER_SHIP_DATE)
+    on_day: dict[date, list[OrderLine]] = {}
+    for line, ship_date in zip(by_rest, map(_SHIP_DATE, by_rest), strict=True):
+        found = on_day.get(ship_date)
+        if found is None:
+            on_day[ship_date] = [line]
+        else:
+            found.append(line)
+    ordered = [line for ship_date in sorted(on_day) for line in on_day[ship_date]]
     if len({line.line_id for line in ordered}) != len(ordered):
         raise ValueError("order line ids must be unique within a wave")
     for line in ordered:
