@@ -916,14 +916,17 @@ def _no_earlier_stock_left(g: _Sku) -> bool:
     return True
 
 
-def _top_lots(g: _Sku, t: LineTerms, start: int, limit: int) -> Decimal:
-    """What the line's `limit` largest eligible lots held at the start of the wave."""
+def _lot_sizes(g: _Sku, usable: list[int]) -> list[Decimal]:
+    """What each lot among these entries held at the start of the wave, largest first."""
     totals: dict[int, Decimal] = {}
     entries, avail0 = g.entries, g.avail0
-    for i in _usable(g, t, start):
+    for i in usable:
         lot_id = entries[i].lot_id
-        totals[lot_id] = totals.get(lot_id, ZERO) + avail0[i]
-    return sum(sorted(totals.values(), reverse=True)[:limit], ZERO)
+        if lot_id in totals:
+            totals[lot_id] += avail0[i]
+        else:
+            totals[lot_id] = avail0[i]
+    return sorted(totals.values(), reverse=True)
 
 
 def _matches_relaxation(g: _Sku, missing: dict[int, Decimal]) -> bool:
@@ -932,7 +935,10 @@ def _matches_relaxation(g: _Sku, missing: dict[int, Decimal]) -> bool:
     # Per shared list of usable entries: where its first entry with stock left may be (stock
     # only runs out, so this only moves on).
     first: dict[int, int] = {}
+    # A limited line's cap: what its `limit` largest usable lots held at the start (lots are
+    # sized once per list of usable entries, lines of one rule and ship date sharing one).
     top: dict[tuple[int, int], Decimal] = {}
+    sizes: dict[int, list[Decimal]] = {}
     for _, line, t, start, _, _ in g.members:
         want = line.quantity
         usable = _usable(g, t, start)
@@ -940,7 +946,10 @@ def _matches_relaxation(g: _Sku, missing: dict[int, Decimal]) -> bool:
         if limit is not None:
             cap = top.get((id(usable), limit))
             if cap is None:
-                cap = top[(id(usable), limit)] = _top_lots(g, t, start, limit)
+                largest = sizes.get(id(usable))
+                if largest is None:
+                    largest = sizes[id(usable)] = _lot_sizes(g, usable)
+                cap = top[(id(usable), limit)] = sum(largest[:limit], ZERO)
             want = min(want, cap)
         need = want
         k, end = first.get(id(usable), 0), len(usable)
