@@ -379,7 +379,7 @@ def _allocate(lines: Iterable[OrderLine], lots: Iterable[StockLot]) -> Plan:
     shortages: list[tuple[int, Shortage]] = []  # (position in serving order, shortage)
     tables: dict[tuple[int, int | None, Decimal | None, bool], dict[object, LineTerms]] = {}
     table_of: dict[int, tuple[dict[object, LineTerms], bool]] = {}
-    new_allocation = _new_allocation
+    blank = _blank
 
     for pos, line in enumerate(ordered):
         need = line.quantity
@@ -431,8 +431,17 @@ def _allocate(lines: Iterable[OrderLine], lots: Iterable[StockLot]) -> Plan:
                 continue
             r = rem[i]
             take = need if r >= need else r
+            # `_new_allocation`, inlined: this runs once per allocation of the wave.
             e = entries[i]
-            out.append(new_allocation(line_id, e.lot_id, e.lot_code, e.location_id, e.location_code, take))
+            item = blank(_NewAllocation)
+            item.line_id = line_id
+            item.lot_id = e.lot_id
+            item.lot_code = e.lot_code
+            item.location_id = e.location_id
+            item.location_code = e.location_code
+            item.quantity = take
+            item.__class__ = Allocation  # type: ignore[assignment]
+            out.append(item)  # type: ignore[arg-type]  # an Allocation now
             r -= take
             rem[i] = r
             need -= take
