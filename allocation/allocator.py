@@ -14,7 +14,7 @@ from typing import cast
 
 from allocation.eligibility import (
     LineTerms,
-    ineligibility,
+    ineligibility_message,
     line_terms,
     meets_pct,
 )
@@ -782,21 +782,6 @@ def _flatten(
     return tuple(flat)
 
 
-def _whole_lot(first: StockLot, total: Decimal) -> StockLot:
-    """A lot held at several locations as one row: what `dataclasses.replace` would make, built
-    directly (replace looks every field up by name)."""
-    return StockLot(
-        lot_id=first.lot_id,
-        lot_code=first.lot_code,
-        sku=first.sku,
-        expiry=first.expiry,
-        made_on=first.made_on,
-        available=total,
-        status=first.status,
-        unit=first.unit,
-    )
-
-
 def _shortage(
     g: _Sku,
     line: OrderLine,
@@ -822,10 +807,9 @@ def _shortage(
         ineligible += total
         if named < MAX_LOTS_NAMED:
             # The lot as a whole, its quantity summed over locations.
-            view = first if total == first.available else _whole_lot(first, total)
-            why = ineligibility(view, line, t)
+            why = ineligibility_message(first, total, line, t)
             if why is not None:
-                lots.append(why.message)
+                lots.append(why)
             named += 1
         else:
             unnamed += 1
