@@ -6,21 +6,20 @@ import gc
 import heapq
 from bisect import bisect_left
 from collections import deque
-from collections.abc import Callable, Iterable
-from dataclasses import replace
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
+from operator import attrgetter, gt, itemgetter, le
 from typing import cast
 
 from allocation.eligibility import (
     LineTerms,
-    accepts_expiry,
-    ineligibility,
+    ineligibility_message,
     line_terms,
     meets_pct,
 )
 from allocation.exact import Problem, solve
-from allocation.fefo import fefo_key, serve_key
+from allocation.fefo import fefo_key
 from allocation.model import Allocation, OrderLine, Plan, Shortage, StockLot
 from allocation.text import number, plural, quantity
 
@@ -29,6 +28,9 @@ ZERO = Decimal(0)
 NO_EXPIRY = date.max.toordinal() + 1
 # Shortages name this many ineligible lots, then count the rest.
 MAX_LOTS_NAMED = 5
+# `serve_key` in two parts: what follows the ship date, and the ship date.
+_AFTER_SHIP_DATE = attrgetter("priority", "sequence", "line_id")
+_SHIP_DATE = attrgetter("ship_date")
 
 # How the allocator works, and why it fills as much as an exact solver would.
 #
@@ -102,10 +104,6 @@ class _FlowLine:
 # A line of a flow or limited sku: (pos, line, terms, start, lo, hi), out[lo:hi] its output.
 _Member = tuple[int, OrderLine, LineTerms, int, int, int]
 
-# A line served before its sku was indexed: (pos, line, terms, start, limited, lo, hi), where
-# output[lo:hi] are its allocations.
-_Served = tuple[int, OrderLine, LineTerms, int, bool, int, int]
-
 
 class _Sku:
     """One sku's stock in FEFO order with the quantities still free during the wave."""
@@ -127,7 +125,6 @@ class _Sku:
         "next_free",
         "plain",
         "rem",
-        "served",
         "sku",
         "stock",
         "unit",
@@ -145,18 +142,16 @@ class _Sku:
         self.n = n = len(entries)
         self.exp = [NO_EXPIRY if e.expiry is None else e.expiry.toordinal() for e in entries]
         self.made = [e.made_on.toordinal() for e in entries]
-        self.rem = [e.available if e.available > 0 else ZERO for e in entries]
-        self.avail0 = list(self.rem)
+        self.rem = rem = [e.available if e.available > ZERO else ZERO for e in entries]
+        self.avail0 = list(rem)
         # next_free[i] == i when entry i has stock; index n is the end sentinel.
-        self.next_free = [i if i == n or self.rem[i] else i + 1 for i in range(n + 1)]
+        self.next_free = [i if i == n or rem[i] else i + 1 for i in range(n + 1)]
         # nested: made dates rise with expiry and every life is positive, so a percentage rule
         # ((100 - p) * expiry + p * made >= 100 * arrival) is a threshold along FEFO order too
         # and every line's eligible stock is still a FEFO suffix.
         exp, made = self.exp, self.made
         dated = bisect_left(exp, NO_EXPIRY)  # undated stock sorts last
-        self.nested = all(exp[k] > made[k] for k in range(dated)) and all(
-            made[k] <= made[k + 1] for k in range(dated - 1)
-        )
+        self.nested = all(map(gt, exp[:dated], made)) and all(map(le, made, made[1:dated]))
         # flow: eligible sets may not be nested, so a short line may need rerouting.
         self.flow = False
         # limited: some line of the sku has a lot-count limit.
@@ -167,7 +162,6 @@ class _Sku:
         # The lines of a flow or limited sku as served: (pos, line, terms, start, lo, hi), where
         # out[lo:hi] is the line's slice of the output.
         self.members: list[_Member] = []
-        self.served: list[_Served] = []
         # indexed: who-holds-what is kept from here on, in flow_lines and holders.
         self.indexed = False
         self.dead: set[int] = set()
@@ -181,11 +175,12 @@ class _Sku:
         return _find(self.next_free, 0) < self.n
 
     def build_index(self, out: list[Allocation | _FlowLine]) -> None:
-        """Index who holds what from the output of the lines served so far."""
+        """Index who holds what from the output of the lines served so far (the sku's members:
+        every line of a flow sku is one)."""
         entry_of = {(e.lot_id, e.location_id): i for i, e in enumerate(self.entries)}
         holders: list[dict[int, Decimal]] = [{} for _ in range(self.n)]
-        for pos, line, terms, start, limited, lo, hi in self.served:
-            rec = _FlowLine(pos, line, terms, start, limited)
+        for pos, line, terms, start, lo, hi in self.members:
+            rec = _FlowLine(pos, line, terms, start, line.rule.max_lots_per_line is not None)
             rec.span = (lo, hi)
             for item in out[lo:hi]:
                 if isinstance(item, Allocation):
@@ -194,7 +189,6 @@ class _Sku:
                     holders[i][pos] = holders[i].get(pos, ZERO) + item.quantity
             self.flow_lines[pos] = rec
         self.holders = holders
-        self.served = []
         self.indexed = True
 
     def eligible_of(self, rec: _FlowLine) -> list[int]:
@@ -233,7 +227,7 @@ class _Sku:
             totals: dict[int, Decimal] = {}
             first: dict[int, StockLot] = {}
             for s in self.stock:
-                if s.available > 0:
+                if s.available > ZERO:  # Decimal to Decimal: quicker than to an int
                     lot_id = s.lot_id
                     if lot_id in totals:
                         totals[lot_id] += s.available
@@ -253,42 +247,50 @@ class _Sku:
         return self.views
 
 
-def _allocation_maker() -> Callable[[int, int, str, int, str, Decimal], Allocation]:
-    """Build Allocations by setting their slots directly: the same frozen objects as
-    `Allocation(...)`, in half the time (its generated __init__ looks each field up by name
-    through object.__setattr__, and a wave makes one Allocation per line or more)."""
-    slots = Allocation.__dict__
-    set_line, set_lot, set_code, set_location, set_location_code, set_quantity = (
-        slots[name].__set__ for name in ("line_id", "lot_id", "lot_code", "location_id", "location_code", "quantity")
-    )
-    blank = object.__new__
+class _NewAllocation:
+    """An Allocation being made: the same slots without the frozen guard, so that its fields
+    are stored as plain slot writes; it turns into an Allocation (`__class__`, allowed between
+    classes of one layout) before anyone sees it."""
 
-    def make(
-        line_id: int, lot_id: int, lot_code: str, location_id: int, location_code: str, qty: Decimal
-    ) -> Allocation:
-        made = blank(Allocation)
-        set_line(made, line_id)
-        set_lot(made, lot_id)
-        set_code(made, lot_code)
-        set_location(made, location_id)
-        set_location_code(made, location_code)
-        set_quantity(made, qty)
-        return made
-
-    # Should Allocation gain a field or a check, this maker must learn it too: refuse to run.
-    if list(Allocation.__dataclass_fields__) != [
-        "line_id",
-        "lot_id",
-        "lot_code",
-        "location_id",
-        "location_code",
-        "quantity",
-    ] or hasattr(Allocation, "__post_init__"):
-        raise TypeError("Allocation changed: update allocation.allocator._allocation_maker")
-    return make
+    __slots__ = Allocation.__slots__
+    line_id: int
+    lot_id: int
+    lot_code: str
+    location_id: int
+    location_code: str
+    quantity: Decimal
 
 
-_new_allocation = _allocation_maker()
+_blank = object.__new__
+
+
+def _new_allocation(
+    line_id: int, lot_id: int, lot_code: str, location_id: int, location_code: str, quantity: Decimal
+) -> Allocation:
+    """The same frozen object as `Allocation(...)` in a third of the time (its generated
+    __init__ sets each field through object.__setattr__), and a wave makes one Allocation per
+    line or more."""
+    made = _blank(_NewAllocation)
+    made.line_id = line_id
+    made.lot_id = lot_id
+    made.lot_code = lot_code
+    made.location_id = location_id
+    made.location_code = location_code
+    made.quantity = quantity
+    made.__class__ = Allocation  # type: ignore[assignment]
+    return made  # type: ignore[return-value]  # an Allocation now (cast would cost a call)
+
+
+# Should Allocation gain a field or a check, _new_allocation must learn it too: refuse to run.
+if list(Allocation.__dataclass_fields__) != [
+    "line_id",
+    "lot_id",
+    "lot_code",
+    "location_id",
+    "location_code",
+    "quantity",
+] or hasattr(Allocation, "__post_init__"):
+    raise TypeError("Allocation changed: update allocation.allocator._new_allocation")
 
 
 def _find(parent: list[int], i: int) -> int:
@@ -349,7 +351,18 @@ def allocate(lines: Iterable[OrderLine], lots: Iterable[StockLot]) -> Plan:
 
 def _allocate(lines: Iterable[OrderLine], lots: Iterable[StockLot]) -> Plan:
     stock = _index_stock(lots)
-    ordered = sorted(lines, key=serve_key)
+    # Serving order, `serve_key`: by priority and entry order, then gathered by ship date (a
+    # wave spans a handful of days) keeping that order. Quicker than sorting 4-tuples led by
+    # dates, whose comparisons dominate.
+    by_rest = sorted(lines, key=_AFTER_SHIP_DATE)
+    on_day: dict[date, list[OrderLine]] = {}
+    for line, ship_date in zip(by_rest, map(_SHIP_DATE, by_rest), strict=True):
+        found = on_day.get(ship_date)
+        if found is None:
+            on_day[ship_date] = [line]
+        else:
+            found.append(line)
+    ordered = [line for ship_date in sorted(on_day) for line in on_day[ship_date]]
     if len({line.line_id for line in ordered}) != len(ordered):
         raise ValueError("order line ids must be unique within a wave")
     for line in ordered:
@@ -363,11 +376,10 @@ def _allocate(lines: Iterable[OrderLine], lots: Iterable[StockLot]) -> Plan:
                     g.flow = True
 
     out: list[Allocation | _FlowLine] = []
-    shortages: list[Shortage] = []
-    signatures: dict[tuple[int, int | None, Decimal | None, bool], int] = {}
-    signature_of: dict[int, tuple[int, bool]] = {}
-    terms_cache: dict[tuple[int, date, date | None], LineTerms] = {}
-    new_allocation = _new_allocation
+    shortages: list[tuple[int, Shortage]] = []  # (position in serving order, shortage)
+    tables: dict[tuple[int, int | None, Decimal | None, bool], dict[object, LineTerms]] = {}
+    table_of: dict[int, tuple[dict[object, LineTerms], bool]] = {}
+    blank = _blank
 
     for pos, line in enumerate(ordered):
         need = line.quantity
@@ -376,20 +388,22 @@ def _allocate(lines: Iterable[OrderLine], lots: Iterable[StockLot]) -> Plan:
         g = stock.get(line.sku)
         if g is None:
             reason = f"not enough stock: {number(need)} requested, none on hand"
-            shortages.append(Shortage(line.line_id, line.sku, need, ZERO, need, (reason,)))
+            shortages.append((pos, Shortage(line.line_id, line.sku, need, ZERO, need, (reason,))))
             continue
         rule = line.rule
         # Terms depend on the rule's values, not on which customer holds them: customers sharing
-        # values share one signature, so terms are worked out once per (values, ship date).
-        known = signature_of.get(id(rule))
+        # values share one table of terms by ship date (and, under no-date-reversal, the latest
+        # expiry shipped), so terms are worked out once per (values, ship date) and lines with
+        # equal terms share their usable stock later.
+        known = table_of.get(id(rule))
         if known is None:
             values = (rule.transit_days, rule.min_remaining_days, rule.min_remaining_pct, rule.no_date_reversal)
-            known = signature_of[id(rule)] = (signatures.setdefault(values, len(signatures)), rule.no_date_reversal)
-        signature, reversal = known
-        key = (signature, line.ship_date, line.latest_shipped_expiry if reversal else None)
-        t = terms_cache.get(key)
+            known = table_of[id(rule)] = (tables.setdefault(values, {}), rule.no_date_reversal)
+        by_day, reversal = known
+        day = (line.ship_date, line.latest_shipped_expiry) if reversal else line.ship_date
+        t = by_day.get(day)
         if t is None:
-            t = terms_cache[key] = line_terms(line)
+            t = by_day[day] = line_terms(line)
         start = bisect_left(g.exp, t.floor)
 
         if g.indexed or rule.max_lots_per_line is not None:
@@ -404,7 +418,11 @@ def _allocate(lines: Iterable[OrderLine], lots: Iterable[StockLot]) -> Plan:
         exp, made = g.exp, g.made
         check_pct = t.pct_num != 0
         lo = len(out)
-        i = start if parent[start] == start else _find(parent, start)
+        i = start
+        if parent[i] != i:
+            i = parent[i]  # most often the next entry with stock itself: skip the call
+            if parent[i] != i:
+                i = _find(parent, start)
         while i < n:
             if check_pct and exp[i] != NO_EXPIRY and not meets_pct(exp[i], made[i], t):
                 i += 1
@@ -413,8 +431,17 @@ def _allocate(lines: Iterable[OrderLine], lots: Iterable[StockLot]) -> Plan:
                 continue
             r = rem[i]
             take = need if r >= need else r
+            # `_new_allocation`, inlined: this runs once per allocation of the wave.
             e = entries[i]
-            out.append(new_allocation(line_id, e.lot_id, e.lot_code, e.location_id, e.location_code, take))
+            item = blank(_NewAllocation)
+            item.line_id = line_id
+            item.lot_id = e.lot_id
+            item.lot_code = e.lot_code
+            item.location_id = e.location_id
+            item.location_code = e.location_code
+            item.quantity = take
+            item.__class__ = Allocation  # type: ignore[assignment]
+            out.append(item)  # type: ignore[arg-type]  # an Allocation now
             r -= take
             rem[i] = r
             need -= take
@@ -422,26 +449,28 @@ def _allocate(lines: Iterable[OrderLine], lots: Iterable[StockLot]) -> Plan:
                 parent[i] = i + 1
             if not need:
                 break
-            # Most often the next entry has stock: skip the call.
+            # Most often the next entry has stock, or points straight at the one that has:
+            # skip the call.
             i += 1
             if parent[i] != i:
-                i = _find(parent, i)
+                i = parent[i]
+                if parent[i] != i:
+                    i = _find(parent, i)
         if g.flow or g.limited:
             g.members.append((pos, line, t, start, lo, len(out)))
         if g.flow:
-            g.served.append((pos, line, t, start, False, lo, len(out)))
             if need and g.has_stock() and (need < line.quantity or _any_eligible(g, t, start)):
                 g.build_index(out)
                 need -= _augment(g, g.flow_lines[pos], need)
         if need:
             got = line.quantity - need
-            shortages.append(_shortage(g, line, t, got, got))
+            shortages.append((pos, _shortage(g, line, t, got, got)))
 
     replaced: dict[int, tuple[int, int, list[Allocation]]] = {}
     hard = [g for g in stock.values() if g.members]
     if hard:
         missing: dict[str, dict[int, Decimal]] = {}
-        for s in shortages:
+        for _, s in shortages:
             missing.setdefault(s.sku, {})[s.line_id] = s.missing
         redone: list[tuple[int, Shortage]] = []
         for g in hard:
@@ -453,11 +482,9 @@ def _allocate(lines: Iterable[OrderLine], lots: Iterable[StockLot]) -> Plan:
             if not _certified(g, missing.get(g.sku, {})):
                 redone += _solve_exactly(g, out, replaced)
         if replaced:
-            pos_of = {line.line_id: pos for pos, line in enumerate(ordered)}
-            again = {ordered[pos].line_id for pos in replaced}
-            kept = [(pos_of[s.line_id], s) for s in shortages if s.line_id not in again]
-            shortages = [s for _, s in sorted(kept + redone, key=lambda item: item[0])]
-    return Plan(_flatten(out, stock, replaced), tuple(shortages))
+            kept = [item for item in shortages if item[0] not in replaced]
+            shortages = sorted(kept + redone, key=itemgetter(0))
+    return Plan(_flatten(out, stock, replaced), tuple(s for _, s in shortages))
 
 
 def _serve_special(
@@ -468,7 +495,7 @@ def _serve_special(
     start: int,
     need: Decimal,
     out: list[Allocation | _FlowLine],
-    shortages: list[Shortage],
+    shortages: list[tuple[int, Shortage]],
 ) -> None:
     """Serve a line with a lot-count limit, or any line of an indexed sku."""
     limit = line.rule.max_lots_per_line
@@ -478,13 +505,12 @@ def _serve_special(
         rec.span = (len(out), len(out) + 1)
         g.flow_lines[pos] = rec
         out.append(rec)
-    lo = len(out)
     if limit is None:
         got = _take_greedy(g, line, t, start, need, rec, out)
         if got < need and rec is not None and g.has_stock():
             got += _augment(g, rec, need - got)
         if got < need:
-            shortages.append(_shortage(g, line, t, got, got))
+            shortages.append((pos, _shortage(g, line, t, got, got)))
         return
 
     first = _first_lots(g, t, start, need, limit)
@@ -506,8 +532,6 @@ def _serve_special(
                 if got == need:
                     break
                 got += _take(g, line, i, need - got, rec, out)
-    if g.flow and not g.indexed:
-        g.served.append((pos, line, t, start, True, lo, len(out)))
     if got < need:
         note = None
         if limit_bit:
@@ -516,7 +540,7 @@ def _serve_special(
                 f"{line.rule.display_name} takes at most {plural(limit, 'lot')} per line; "
                 f"the {held} {quantity(got, g.unit)}"
             )
-        shortages.append(_shortage(g, line, t, got, available, note))
+        shortages.append((pos, _shortage(g, line, t, got, available, note)))
 
 
 def _take(
@@ -775,18 +799,17 @@ def _shortage(
     named = 0
     unnamed = 0
     ineligible = ZERO
+    # `accepts_expiry`, inlined: a short sku's every lot is checked for every short line.
+    floor, pct = t.floor, t.pct_num
     for first, total, released, expiry, made in g.lot_views():
-        if released and accepts_expiry(expiry, made, t):
+        if released and (expiry is None or (expiry >= floor and (not pct or meets_pct(expiry, made, t)))):
             continue
         ineligible += total
         if named < MAX_LOTS_NAMED:
             # The lot as a whole, its quantity summed over locations.
-            view = (
-                first if total == first.available else replace(first, available=total, location_id=0, location_code="")
-            )
-            why = ineligibility(view, line, t)
+            why = ineligibility_message(first, total, line, t)
             if why is not None:
-                lots.append(why.message)
+                lots.append(why)
             named += 1
         else:
             unnamed += 1
@@ -837,8 +860,9 @@ def _eligible_at(g: _Sku, t: LineTerms, i: int) -> bool:
 def _usable(g: _Sku, t: LineTerms, start: int) -> list[int]:
     """The entries a line may use that held stock at the start of the wave, in FEFO order.
 
-    Lines of one rule and ship date share their terms, and so this list (kept on the sku)."""
-    key = (id(t), start)
+    Lines of one rule and ship date share their terms, and so this list (kept on the sku);
+    lines without a percentage rule share it whenever they start at the same entry."""
+    key = (id(t) if t.pct_num else 0, start)
     found = g.usable.get(key)
     if found is None:
         avail0 = g.avail0
@@ -867,7 +891,8 @@ def _no_earlier_stock_left(g: _Sku) -> bool:
     picky: list[tuple[LineTerms, int]] = []
     for _, _, t, start, _, _ in g.members:
         if not t.pct_num:
-            plain = min(plain, start)
+            if start < plain:
+                plain = start
         elif (id(t), start) not in seen:  # lines of one rule and ship date share their terms
             seen.add((id(t), start))
             picky.append((t, start))
@@ -884,14 +909,17 @@ def _no_earlier_stock_left(g: _Sku) -> bool:
     return True
 
 
-def _top_lots(g: _Sku, t: LineTerms, start: int, limit: int) -> Decimal:
-    """What the line's `limit` largest eligible lots held at the start of the wave."""
+def _lot_sizes(g: _Sku, usable: list[int]) -> list[Decimal]:
+    """What each lot among these entries held at the start of the wave, largest first."""
     totals: dict[int, Decimal] = {}
     entries, avail0 = g.entries, g.avail0
-    for i in _usable(g, t, start):
+    for i in usable:
         lot_id = entries[i].lot_id
-        totals[lot_id] = totals.get(lot_id, ZERO) + avail0[i]
-    return sum(sorted(totals.values(), reverse=True)[:limit], ZERO)
+        if lot_id in totals:
+            totals[lot_id] += avail0[i]
+        else:
+            totals[lot_id] = avail0[i]
+    return sorted(totals.values(), reverse=True)
 
 
 def _matches_relaxation(g: _Sku, missing: dict[int, Decimal]) -> bool:
@@ -900,17 +928,23 @@ def _matches_relaxation(g: _Sku, missing: dict[int, Decimal]) -> bool:
     # Per shared list of usable entries: where its first entry with stock left may be (stock
     # only runs out, so this only moves on).
     first: dict[int, int] = {}
-    top: dict[tuple[int, int, int], Decimal] = {}
+    # A limited line's cap: what its `limit` largest usable lots held at the start (lots are
+    # sized once per list of usable entries, lines of one rule and ship date sharing one).
+    top: dict[tuple[int, int], Decimal] = {}
+    sizes: dict[int, list[Decimal]] = {}
     for _, line, t, start, _, _ in g.members:
         want = line.quantity
+        usable = _usable(g, t, start)
         limit = line.rule.max_lots_per_line
         if limit is not None:
-            cap = top.get((id(t), start, limit))
+            cap = top.get((id(usable), limit))
             if cap is None:
-                cap = top[(id(t), start, limit)] = _top_lots(g, t, start, limit)
+                largest = sizes.get(id(usable))
+                if largest is None:
+                    largest = sizes[id(usable)] = _lot_sizes(g, usable)
+                cap = top[(id(usable), limit)] = sum(largest[:limit], ZERO)
             want = min(want, cap)
         need = want
-        usable = _usable(g, t, start)
         k, end = first.get(id(usable), 0), len(usable)
         while k < end and not rem[usable[k]]:
             k += 1
@@ -1049,31 +1083,42 @@ def _solve_exactly(
         for item in out[lo:hi]:
             assert isinstance(item, Allocation)
             i = entry_of[(item.lot_id, item.location_id)]
-            held[i] = held.get(i, ZERO) + item.quantity
+            if i in held:
+                held[i] += item.quantity
+            else:
+                held[i] = item.quantity
         return held
 
-    # Union-find with the smallest entry as each root; most entries are roots or one step away.
-    link = list(range(n))
-    for found in shared.values():
-        if not found:
-            continue
-        a = found[0]
-        if link[a] != a:
-            a = _find(link, a)
-        for i in found[1:]:
-            b = link[i]
-            if link[b] != b:
-                b = _find(link, b)
-            if a != b:
-                if a < b:
-                    link[b] = a
-                else:
-                    link[a] = b
-                    a = b
     parts: dict[int, list[int]] = {}
-    for m, found in enumerate(eligible):
-        if found:
-            parts.setdefault(_find(link, found[0]), []).append(m)
+    if not g.flow:
+        # Every line's usable stock is a FEFO suffix of the stock held at the start, so all
+        # lines that may use anything share the last such entry: the sku is one part.
+        joined = [m for m, found in enumerate(eligible) if found]
+        if joined:
+            parts[0] = joined
+    else:
+        # Union-find with the smallest entry as each root; most entries are roots or one step
+        # away. Lines without a percentage rule share lists (`_usable`): each is joined once.
+        link = list(range(n))
+        for found in {id(found): found for found in shared.values()}.values():
+            if not found:
+                continue
+            a = found[0]
+            if link[a] != a:
+                a = _find(link, a)
+            for i in found[1:]:
+                b = link[i]
+                if link[b] != b:
+                    b = _find(link, b)
+                if a != b:
+                    if a < b:
+                        link[b] = a
+                    else:
+                        link[a] = b
+                        a = b
+        for m, found in enumerate(eligible):
+            if found:
+                parts.setdefault(_find(link, found[0]), []).append(m)
 
     final: dict[int, dict[int, Decimal]] = {}  # the new plan of each changed member
     was: dict[int, dict[int, Decimal]] = {}  # and its served plan

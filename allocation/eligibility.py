@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Literal
 
 from allocation.model import OrderLine, StockLot
@@ -46,6 +47,51 @@ class LineTerms:
     pct_den: int
 
 
+class _NewLineTerms:
+    """LineTerms being made: the same slots without the frozen guard, so that its fields are
+    stored as plain slot writes; it turns into a LineTerms (`__class__`, allowed between classes
+    of one layout) before anyone sees it."""
+
+    __slots__ = LineTerms.__slots__
+    ship: int
+    arrival: int
+    days_floor: int
+    reversal_floor: int | None
+    floor: int
+    pct_num: int
+    pct_den: int
+
+
+def _new_terms(
+    ship: int, arrival: int, days_floor: int, reversal_floor: int | None, floor: int, pct_num: int, pct_den: int
+) -> LineTerms:
+    """The same frozen object as `LineTerms(...)`, several times quicker (its generated __init__
+    sets each field through object.__setattr__), and a wave works out terms thousands of times."""
+    made = object.__new__(_NewLineTerms)
+    made.ship = ship
+    made.arrival = arrival
+    made.days_floor = days_floor
+    made.reversal_floor = reversal_floor
+    made.floor = floor
+    made.pct_num = pct_num
+    made.pct_den = pct_den
+    made.__class__ = LineTerms  # type: ignore[assignment]
+    return made  # type: ignore[return-value]  # a LineTerms now
+
+
+# Should LineTerms gain a field or a check, _new_terms must learn it too: refuse to run.
+if list(LineTerms.__dataclass_fields__) != [
+    "ship",
+    "arrival",
+    "days_floor",
+    "reversal_floor",
+    "floor",
+    "pct_num",
+    "pct_den",
+] or hasattr(LineTerms, "__post_init__"):
+    raise TypeError("LineTerms changed: update allocation.eligibility._new_terms")
+
+
 def line_terms(line: OrderLine) -> LineTerms:
     """Translate a line's ship date and customer rule into the thresholds of the rule."""
     rule = line.rule
@@ -59,7 +105,7 @@ def line_terms(line: OrderLine) -> LineTerms:
     pct_num, pct_den = (0, 1)
     if rule.min_remaining_pct:
         pct_num, pct_den = rule.min_remaining_pct.as_integer_ratio()
-    return LineTerms(ship, arrival, days_floor, reversal, floor, pct_num, pct_den)
+    return _new_terms(ship, arrival, days_floor, reversal, floor, pct_num, pct_den)
 
 
 def meets_pct(expiry: int, made: int, terms: LineTerms) -> bool:
@@ -182,31 +228,42 @@ def ineligibility(lot: StockLot, line: OrderLine, terms: LineTerms | None = None
     kind = _failure(lot, line, t)
     if kind is None:
         return None
-    what = f"{quantity(lot.available, lot.unit)} of lot {lot.lot_code}"
+    message = _message(kind, lot, lot.available, line, t)
+    if kind in ("wrong_sku", "recalled", "hold"):
+        return Ineligible(kind, message, lot.lot_id, lot.lot_code)
+    return Ineligible(kind, message, lot.lot_id, lot.lot_code, _earliest(t, lot.made_on.toordinal()))
+
+
+def ineligibility_message(lot: StockLot, available: Decimal, line: OrderLine, terms: LineTerms) -> str | None:
+    """`ineligibility(...).message`, naming `available` of the lot (a shortage names a lot's
+    quantity summed over its locations), without building the Ineligible."""
+    kind = _failure(lot, line, terms)
+    return None if kind is None else _message(kind, lot, available, line, terms)
+
+
+def _message(kind: IneligibleKind, lot: StockLot, available: Decimal, line: OrderLine, t: LineTerms) -> str:
+    what = f"{quantity(available, lot.unit)} of lot {lot.lot_code}"
     customer = line.rule.display_name
     if kind == "wrong_sku":
-        message = f"lot {lot.lot_code} is {lot.sku}, not {line.sku}"
-        return Ineligible(kind, message, lot.lot_id, lot.lot_code)
+        return f"lot {lot.lot_code} is {lot.sku}, not {line.sku}"
     if kind == "recalled":
-        return Ineligible(kind, f"{what} are recalled", lot.lot_id, lot.lot_code)
+        return f"{what} are recalled"
     if kind == "hold":
-        return Ineligible(kind, f"{what} are on hold", lot.lot_id, lot.lot_code)
+        return f"{what} are on hold"
     assert lot.expiry is not None  # only dated lots fail the date rules
     expires = f"{what} expire {lot.expiry.isoformat()}"
-    earliest = _earliest(t, lot.made_on.toordinal())
     arrival = date.fromordinal(t.arrival)
     if kind == "expired":
         if lot.expiry < line.ship_date:
-            message = f"{expires}, before the ship date {line.ship_date.isoformat()}"
-        else:
-            message = f"{expires}, before they arrive at {customer} on {arrival.isoformat()}"
-    elif kind == "min_days":
+            return f"{expires}, before the ship date {line.ship_date.isoformat()}"
+        return f"{expires}, before they arrive at {customer} on {arrival.isoformat()}"
+    if kind == "min_days":
         days = line.rule.min_remaining_days or 0
-        message = (
+        return (
             f"{expires}; {customer} needs ≥ {plural(days, 'day')} on arrival "
             f"{arrival.isoformat()}, so expiry ≥ {date.fromordinal(t.days_floor).isoformat()}"
         )
-    elif kind == "min_pct":
+    if kind == "min_pct":
         pct = number(line.rule.min_remaining_pct or 0)
         needs = (
             f"{expires}; {customer} needs ≥ {pct}% of the lot's life left on arrival "
@@ -214,14 +271,11 @@ def ineligibility(lot: StockLot, line: OrderLine, terms: LineTerms | None = None
         )
         by_pct = pct_floor(lot.made_on.toordinal(), t)
         if by_pct is None:
-            message = f"{needs}, which no lot made before arrival can have"
-        else:
-            message = f"{needs}, so expiry ≥ {date.fromordinal(by_pct).isoformat()}"
-    else:
-        assert line.latest_shipped_expiry is not None
-        message = (
-            f"{expires}; {customer} already received expiry "
-            f"{line.latest_shipped_expiry.isoformat()} of this product; "
-            "never ship an earlier date"
-        )
-    return Ineligible(kind, message, lot.lot_id, lot.lot_code, earliest)
+            return f"{needs}, which no lot made before arrival can have"
+        return f"{needs}, so expiry ≥ {date.fromordinal(by_pct).isoformat()}"
+    assert line.latest_shipped_expiry is not None
+    return (
+        f"{expires}; {customer} already received expiry "
+        f"{line.latest_shipped_expiry.isoformat()} of this product; "
+        "never ship an earlier date"
+    )

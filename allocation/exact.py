@@ -63,15 +63,12 @@ class Problem:
 
     def key(self, flow: Flow) -> Key:
         """The part's objective as a tuple, smaller is better (see the module notes)."""
+        cls = self.cls
         used = [0] * self.classes
-        fills = []
         for held in flow:
-            got = 0
             for j, units in held.items():
-                used[self.cls[j]] += units
-                got += units
-            fills.append(-got)
-        return (-sum(used), *reversed(used), *fills)
+                used[cls[j]] += units
+        return (-sum(used), *reversed(used), *[-sum(held.values()) for held in flow])
 
     def lots_of(self, held: dict[int, int]) -> set[int]:
         return {self.lot[j] for j, units in held.items() if units}
@@ -205,25 +202,28 @@ class _Nodes:
 
     def solve(self, node: Node) -> tuple[Flow, Key]:
         p = self.p
-        eligible = list(p.eligible)
-        caps = list(p.demand)
-        split: dict[int, list[tuple[list[int], int]]] = {}
+        lines: list[_Line] = []
         signature: list[object] = []
         for i in self.limited:
             given, barred = node.get(i, (frozenset(), frozenset()))
             line = self.line_at.get((i, given, barred))
             if line is None:
                 line = self.line_at[(i, given, barred)] = self._line(i, given, barred)
+            lines.append(line)
             allowed, cap, pieces = line
-            eligible[i] = allowed
-            caps[i] = cap
-            if len(pieces) > 1:
-                split[i] = pieces
             signature += (len(allowed), *allowed, cap, len(pieces), *(len(part) for part, _ in pieces))
             signature += (piece_cap for _, piece_cap in pieces)
         sig = tuple(signature)
         known = self.known.get(sig)
         if known is None:
+            eligible = list(p.eligible)
+            caps = list(p.demand)
+            split: dict[int, list[tuple[list[int], int]]] = {}
+            for i, (allowed, cap, pieces) in zip(self.limited, lines, strict=True):
+                eligible[i] = allowed
+                caps[i] = cap
+                if len(pieces) > 1:
+                    split[i] = pieces
             flow = self._capped_flow(eligible, caps, split)
             known = self.known[sig] = (flow, p.key(flow))
         return known
@@ -680,16 +680,14 @@ def _stock_side(caps: list[int], eligible: list[list[int]], avail: list[int]) ->
     lines = len(caps)
     entries = len(avail)
     takers: list[list[int]] = [[] for _ in range(entries)]  # who may use each entry, serving order
-    lists: dict[int, list[list[int]]] = {}  # lines often share one eligible list
     for i in range(lines):
         if caps[i] > 0:
-            usable = lists.get(id(eligible[i]))
-            if usable is None:
-                usable = lists[id(eligible[i])] = [takers[j] for j in eligible[i] if avail[j] > 0]
-            for who in usable:
-                who.append(i)
+            # Straight appends: lines seldom share a list here (limited lines' pieces are
+            # their own), so listing a shared list's entries once does not pay.
+            for j in eligible[i]:
+                if avail[j] > 0:
+                    takers[j].append(i)
     flow: Flow = [{} for _ in range(lines)]
-    holders: list[dict[int, int]] = [{} for _ in range(entries)]
     spare = list(caps)
     left = list(avail)
 
@@ -697,10 +695,8 @@ def _stock_side(caps: list[int], eligible: list[list[int]], avail: list[int]) ->
         held = flow[i].get(j, 0) + units
         if held:
             flow[i][j] = held
-            holders[j][i] = held
         else:
             del flow[i][j]
-            del holders[j][i]
         spare[i] -= units
         left[j] -= units
 
@@ -716,12 +712,11 @@ def _stock_side(caps: list[int], eligible: list[list[int]], avail: list[int]) ->
             continue
         # Nobody holds entry j yet: lines take it in serving order while it lasts.
         lj = left[j]
-        took = holders[j]
         for i in takers[j]:
             s = spare[i]
             if s:
                 units = s if s < lj else lj
-                flow[i][j] = took[i] = units
+                flow[i][j] = units
                 spare[i] = s - units
                 wanted -= units
                 lj -= units
@@ -777,13 +772,18 @@ def _lex_flow_lines(caps: list[int], eligible: list[list[int]], avail: list[int]
     lines = len(caps)
     entries = len(avail)
     flow = _stock_side(caps, eligible, avail)
+    # Most often every line is full, or no line after a short one holds anything: then the
+    # stock side is the answer, and the line side's indexes are not built.
+    spare = [caps[i] - sum(held.values()) for i, held in enumerate(flow)]
+    filled = [caps[i] - spare[i] for i in range(lines)]
+    waiting = [i for i in range(lines) if spare[i] and eligible[i]]
+    if not waiting or not any(filled[b] for b in range(waiting[0] + 1, lines)):
+        return flow
     holders: list[dict[int, int]] = [{} for _ in range(entries)]
-    spare = list(caps)
     left = list(avail)
     for i, held in enumerate(flow):
         for j, units in held.items():
             holders[j][i] = units
-            spare[i] -= units
             left[j] -= units
 
     def give(i: int, j: int, units: int) -> None:
@@ -799,10 +799,6 @@ def _lex_flow_lines(caps: list[int], eligible: list[list[int]], avail: list[int]
 
     # The line side. Nodes: lines, then entries, then classes (an entry with stock left may
     # stand in for any entry of its class, which keeps every class's total).
-    filled = [caps[i] - spare[i] for i in range(lines)]
-    waiting = [i for i in range(lines) if spare[i] and eligible[i]]
-    if not waiting or not any(filled[b] for b in range(waiting[0] + 1, lines)):
-        return flow
     of_class: dict[int, list[int]] = {}
     for j in range(entries):
         of_class.setdefault(cls[j], []).append(j)

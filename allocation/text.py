@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 
 
+# Shortage reasons write the same few quantities over and over; equal values write the same
+# text (typed: an int and a Decimal of equal value are kept apart, as are True and 1).
+@lru_cache(maxsize=4096, typed=True)
 def number(value: Decimal | int) -> str:
     """A quantity or percentage as people write it: no exponent, no trailing zeros."""
     if isinstance(value, int):

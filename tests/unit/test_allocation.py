@@ -14,6 +14,7 @@ import pytest
 from allocation import (
     Allocation,
     CustomerRule,
+    LineTerms,
     OrderLine,
     Plan,
     StockLot,
@@ -22,6 +23,7 @@ from allocation import (
     fefo_key,
     ineligibility,
     is_eligible,
+    line_terms,
 )
 
 SHIP = date(2026, 11, 23)
@@ -156,11 +158,26 @@ def test_a_plans_allocations_are_ordinary_frozen_allocation_values() -> None:
     plan = allocate([line(1, 6)], stock)
 
     first = plan.allocations[0]
+    assert type(first) is Allocation
     assert first == Allocation(1, 1, "A", 2, "A-02", Decimal(4))
     assert hash(first) == hash(Allocation(1, 1, "A", 2, "A-02", Decimal(4)))
     assert repr(first) == repr(Allocation(1, 1, "A", 2, "A-02", Decimal(4)))
     with pytest.raises(FrozenInstanceError):
         first.quantity = Decimal(5)  # type: ignore[misc]
+
+
+def test_a_lines_terms_are_ordinary_frozen_values() -> None:
+    rule = CustomerRule(min_remaining_days=30, min_remaining_pct=Decimal("62.5"), transit_days=2)
+    terms = line_terms(line(1, 6, rule))
+
+    ship = SHIP.toordinal()
+    expected = LineTerms(ship, ship + 2, ship + 32, None, ship + 32, 125, 2)
+    assert type(terms) is LineTerms
+    assert terms == expected
+    assert hash(terms) == hash(expected)
+    assert repr(terms) == repr(expected)
+    with pytest.raises(FrozenInstanceError):
+        terms.floor = 0  # type: ignore[misc]
 
 
 def test_lines_share_a_wave_and_later_lines_get_what_is_left() -> None:
