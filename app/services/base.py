@@ -211,27 +211,6 @@ def stamped_now(session: Session) -> datetime:
     return stamp() if stamp is not None else utcnow()
 
 
-def add_inserted(session: Session, row: M) -> M:
-    """INSERT a new row (a transient mapped object, its columns set, no related objects) and add it as persistent.
-
-    One INSERT … RETURNING straight to the table: the ORM's unit of work, which costs several times the
-    statement's own CPU, is skipped. Columns left unset get their defaults, read back with the id. Related
-    objects are attached afterwards with `set_committed_value`, so nothing is left for a flush to write.
-    """
-    mapper = sa_inspect(type(row))
-    table = cast(Table, mapper.local_table)
-    if "created_at" in mapper.column_attrs and "created_at" not in row.__dict__:
-        row.created_at = stamped_now(session)  # type: ignore[attr-defined]
-    given = {attr.columns[0].name: row.__dict__[attr.key] for attr in mapper.column_attrs if attr.key in row.__dict__}
-    stored = session.execute(insert(table).values(given).returning(*table.c)).one()._mapping
-    for attr in mapper.column_attrs:
-        if attr.key not in row.__dict__:
-            setattr(row, attr.key, stored[attr.columns[0]])
-    make_transient_to_detached(row)
-    session.add(row)
-    return row
-
-
 def on_hand_at(session: Session, lot_id: int, location_id: int) -> Decimal | None:
     return session.scalar(
         select(Balance.on_hand).where(Balance.lot_id == lot_id, Balance.location_id == location_id)
@@ -360,9 +339,12 @@ def _persistent(session: Session, mapper: Any, row: M, stored: Any) -> M:
 
 
 def insert_row(session: Session, row: M) -> M:
-    """`add_inserted` with its INSERT built once per table and set of columns given, returning only the columns
-    not given (the id, defaults): the driver describes every returned column of every row, which for a whole row
-    cost more than the INSERT itself."""
+    """INSERT a new row (a transient mapped object, its columns set, no related objects) and add it as persistent.
+
+    Past the ORM's unit of work, which costs several times the statement's own CPU; related objects are attached
+    afterwards with `set_committed_value`, so nothing is left for a flush to write. The INSERT is built once per
+    table and set of columns given and returns only the columns not given (the id, defaults): the driver describes
+    every returned column of every row, which for a whole row cost more than the INSERT itself."""
     mapper, table, given = _given(session, row)
     columns = tuple(sorted(given))
     stmt = _INSERT_RETURNING.get((table, columns))
