@@ -56,12 +56,15 @@ class NoSession(ServerSession):
 _NO_SESSION = NoSession()
 
 
+def bearer_token(request: Request) -> str | None:
+    """The API token the request sends (`Authorization: Bearer <token>`), or None when it sends none."""
+    scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None  # the scheme is case-insensitive (RFC 7235)
+
+
 def token_call(request: Request) -> bool:
     """Whether the request is an API call that `api.authenticate` will judge by its bearer token alone."""
-    if not request.path.startswith("/api/"):
-        return False
-    scheme = request.headers.get("Authorization", "").strip().partition(" ")[0]
-    return scheme.lower() == "bearer"  # the scheme is case-insensitive (RFC 7235)
+    return request.path.startswith("/api/") and bearer_token(request) is not None
 
 
 def _hash(sid: str) -> str:

@@ -18,6 +18,7 @@ from app.services import idempotency
 from app.services.base import statement_at_a_time
 from app.services.idempotency import IdempotencyKey
 from app.services.users import user_for_token
+from app.sessions import bearer_token
 from app.web import booking_key, client_address, current_user, db, now, streamed, throttle_policy, token_cache
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -52,9 +53,9 @@ ROUTES: list[Route] = []
 
 def authenticate(role: Role) -> User:
     """The caller: a bearer token, or a logged-in browser session (which must then send the CSRF header)."""
-    scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
-    if scheme.lower() == "bearer":  # the scheme is case-insensitive (RFC 7235)
-        user = user_for_token(db(), token.strip(), address=client_address(), now=now(), policy=throttle_policy(),
+    token = bearer_token(request)
+    if token is not None:
+        user = user_for_token(db(), token, address=client_address(), now=now(), policy=throttle_policy(),
                               cache=token_cache())
         if user is None:
             raise Unauthorized("the API token is unknown or revoked")

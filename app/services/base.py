@@ -163,12 +163,11 @@ def book(
     """
     if quantity == 0:
         raise Invalid(f"{field} must not be zero", field)
+    movement = _movement(session, lot=lot, location=location, quantity=quantity, kind=kind, ref_type=ref_type,
+                         ref_id=ref_id, booked_on=booked_on, user=user, reason=reason, request_key=request_key)
     if quantity > 0:
-        add = _insert(session, Balance).values(lot_id=lot.id, location_id=location.id, on_hand=quantity)
-        session.execute(add.on_conflict_do_update(
-            index_elements=[Balance.lot_id, Balance.location_id],
-            set_={"on_hand": Balance.on_hand + add.excluded.on_hand},
-        ))
+        session.execute(_balance_in(session.get_bind().dialect.name),
+                        {"lot_id": lot.id, "location_id": location.id, "quantity": quantity})
     else:
         result = session.execute(
             update(Balance)
@@ -189,15 +188,35 @@ def book(
             )
     # The ledger row goes straight to its table: nothing reads it back in the booking, and the ORM's unit of work
     # would only add CPU to every movement.
-    session.execute(_MOVEMENT, {
-        "lot_id": lot.id, "location_id": location.id, "quantity": quantity, "kind": kind, "ref_type": ref_type,
-        "ref_id": ref_id, "user_id": user.id if user else None, "booked_on": booked_on, "reason": reason,
-        "request_key": request_key.key if request_key else None, "created_at": stamped_now(session),
-    })
+    session.execute(_MOVEMENT, movement)
     session.flush()
 
 
-_MOVEMENT = insert(cast(Table, Movement.__table__))
+def _movement(session: Session, *, lot: Lot, location: Location, quantity: Decimal, kind: MovementKind, ref_type: str,
+              ref_id: int, booked_on: date, user: User | None, reason: str | None,
+              request_key: IdempotencyKey | None) -> dict[str, Any]:
+    """A ledger row's values (lot, location and quantity are also what `_balance_in` takes)."""
+    return {"lot_id": lot.id, "location_id": location.id, "quantity": quantity, "kind": kind, "ref_type": ref_type,
+            "ref_id": ref_id, "user_id": user.id if user else None, "booked_on": booked_on, "reason": reason,
+            "request_key": request_key.key if request_key else None, "created_at": stamped_now(session)}
+
+
+_MOVEMENTS = cast(Table, Movement.__table__)
+_MOVEMENT = insert(_MOVEMENTS).values({c.key: bindparam(c.key) for c in _MOVEMENTS.c if c.key != "id"})
+_BALANCES_IN: dict[str, Any] = {}
+
+
+def _balance_in(dialect: str) -> Any:
+    """Stock coming in: one upsert adding `quantity` to the balance of `lot_id` at `location_id`, built once."""
+    stmt = _BALANCES_IN.get(dialect)
+    if stmt is None:
+        table = cast(Table, Balance.__table__)
+        add = (postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)).values(
+            lot_id=bindparam("lot_id"), location_id=bindparam("location_id"), on_hand=bindparam("quantity"))
+        stmt = _BALANCES_IN[dialect] = add.on_conflict_do_update(
+            index_elements=[table.c.lot_id, table.c.location_id],
+            set_={"on_hand": table.c.on_hand + add.excluded.on_hand})
+    return stmt
 
 
 # A session whose rows are stamped with another clock than the real one (the demo tells a story of six months) keeps
@@ -250,20 +269,7 @@ def next_number(session: Session, name: str) -> int:
         stmt = stmt.on_conflict_do_update(index_elements=[Counter.name],
                                           set_={"value": Counter.value + 1}).returning(Counter.value)
         return int(session.execute(stmt).scalar_one())
-    # One statement, committed as it runs (no BEGIN, no COMMIT: one round trip instead of four).
-    with bind.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        return int(conn.execute(_DRAW, {"name": name}).scalar_one())
-
-
-# The counter moved on in a transaction of one statement. Durable enough without a flush of its own: a booking that
-# uses the number commits synchronously after this, and flushing its commit record flushes this one before it; so
-# the statement turns synchronous commit off for its own transaction (set_config(…, true) lasts until that
-# transaction's commit, which happens right after the statement).
-_DRAW = text(
-    "WITH drawn AS (INSERT INTO counter (name, value) VALUES (:name, 1) "
-    "ON CONFLICT (name) DO UPDATE SET value = counter.value + 1 RETURNING value) "
-    "SELECT value FROM drawn, set_config('synchronous_commit', 'off', true) AS quick"
-)
+    return next_numbers(session, [name])[name]
 
 
 def reserve_numbers(session: Session, name: str, count: int) -> int:
@@ -276,25 +282,32 @@ def reserve_numbers(session: Session, name: str, count: int) -> int:
 
 def document_number(session: Session, prefix: str) -> str:
     """A document number such as R-000042 for receipts."""
-    return f"{prefix}-{next_number(session, 'doc:' + prefix):06d}"
+    return numbered(prefix, next_number(session, "doc:" + prefix))
 
 
-def generate_lot_code(session: Session, product: Product, on: date, pattern: str) -> str:
-    """A new lot code for `product` from the configured pattern, unique for the product."""
+def lot_codes(session: Session, product: Product, on: date, pattern: str, seq: int | None = None) -> Iterator[str]:
+    """The codes a new lot of `product` made on day `on` may take, in turn: each from the pattern and the next value of
+    the product's counter of the day (`seq` when the first is already drawn). The caller takes the first one free;
+    a pattern that cannot make a code, or no other than the one just found taken, ends it with a Conflict."""
     previous = None
     while True:
-        seq = next_number(session, f"lot:{product.id}:{on.isoformat()}")
+        if seq is None:
+            seq = next_number(session, lot_counter(product.id, on))
         try:
             code = lot_code(pattern, on, product.sku, seq)
         except PatternError as exc:
             raise Conflict(f"{exc}; give the lot code", "lot_code") from None
-        exists = session.scalar(select(Lot.id).where(Lot.product_id == product.id, Lot.code == code))
-        if exists is None:
-            return code
         if code == previous:  # the pattern has no {seq}: it cannot make a second code for the day
             raise Conflict(f"{product.sku} already has lot {code}, and the lot code pattern {pattern!r} "
                            f"makes no other; give the lot code", "lot_code")
-        previous = code
+        yield code
+        previous, seq = code, None
+
+
+def generate_lot_code(session: Session, product: Product, on: date, pattern: str) -> str:
+    """A new lot code for `product` from the configured pattern, unique for the product."""
+    return next(code for code in lot_codes(session, product, on, pattern)
+                if session.scalar(select(Lot.id).where(Lot.product_id == product.id, Lot.code == code)) is None)
 
 
 def lock_lot(session: Session, lot: Lot) -> Lot:
@@ -395,25 +408,17 @@ def insert_booked_in(session: Session, row: M, *, lot: Lot, location: Location, 
     if stmt is None:
         stmt = _INSERT_BOOKED_IN[(table, columns)] = _booked_in_statement(table, columns)
     params = {f"line_{name}": value for name, value in given.items()}
-    params.update({
-        "lot_id": lot.id, "location_id": location.id, "quantity": quantity, "kind": kind, "ref_type": ref_type,
-        "ref_id": ref_id, "user_id": user.id if user else None, "booked_on": booked_on, "reason": None,
-        "request_key": request_key.key if request_key else None, "created_at": stamped_now(session),
-    })
+    params.update(_movement(session, lot=lot, location=location, quantity=quantity, kind=kind, ref_type=ref_type,
+                            ref_id=ref_id, booked_on=booked_on, user=user, reason=None, request_key=request_key))
     stored = session.connection().execute(stmt, params).one()._mapping
     return _persistent(session, mapper, row, stored)
 
 
 def _booked_in_statement(table: Table, columns: tuple[str, ...]) -> Any:
-    movements = cast(Table, Movement.__table__)
-    balances = cast(Table, Balance.__table__)
-    moved = insert(movements).values({c.key: bindparam(c.key) for c in movements.c if c.key != "id"})
-    balance = postgresql.insert(balances).values(lot_id=bindparam("lot_id"), location_id=bindparam("location_id"),
-                                                 on_hand=bindparam("quantity"))
-    balance = balance.on_conflict_do_update(index_elements=[balances.c.lot_id, balances.c.location_id],
-                                            set_={"on_hand": balances.c.on_hand + balance.excluded.on_hand})
+    """The line's INSERT carrying `book`'s own two statements (the ledger row, the balance's upsert) along."""
     line = insert(table).values({name: bindparam(f"line_{name}") for name in columns})
-    return line.returning(*_unset(table, columns)).add_cte(moved.cte("moved")).add_cte(balance.cte("balanced"))
+    return (line.returning(*_unset(table, columns)).add_cte(_MOVEMENT.cte("moved"))
+            .add_cte(_balance_in("postgresql").cte("balanced")))
 
 
 def next_numbers(session: Session, names: list[str]) -> dict[str, int]:
@@ -423,11 +428,16 @@ def next_numbers(session: Session, names: list[str]) -> dict[str, int]:
     bind = session.get_bind()
     if bind.dialect.name != "postgresql":
         return {name: next_number(session, name) for name in names}
+    # One statement, committed as it runs (no BEGIN, no COMMIT: one round trip instead of four).
     with bind.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        return {name: int(value) for name, value in conn.execute(_DRAW_MANY, {"names": sorted(set(names))})}
+        return {name: int(value) for name, value in conn.execute(_DRAW, {"names": sorted(set(names))})}
 
 
-_DRAW_MANY = text(
+# The counters moved on in a transaction of one statement. Durable enough without a flush of its own: a booking that
+# uses the numbers commits synchronously after this, and flushing its commit record flushes this one before it; so
+# the statement turns synchronous commit off for its own transaction (set_config(…, true) lasts until that
+# transaction's commit, which happens right after the statement).
+_DRAW = text(
     "WITH drawn AS (INSERT INTO counter (name, value) SELECT n, 1 FROM unnest(CAST(:names AS varchar[])) AS n "
     "ORDER BY n ON CONFLICT (name) DO UPDATE SET value = counter.value + 1 RETURNING name, value) "
     "SELECT name, value FROM drawn, set_config('synchronous_commit', 'off', true) AS quick"
@@ -435,10 +445,10 @@ _DRAW_MANY = text(
 
 
 def lot_counter(product_id: int, on: date) -> str:
-    """The counter of a product's lot codes of a day: the one `generate_lot_code` draws from."""
+    """The counter of a product's lot codes of a day (`lot_codes`)."""
     return f"lot:{product_id}:{on.isoformat()}"
 
 
 def numbered(prefix: str, value: int) -> str:
-    """A document number drawn from the counter `doc:<prefix>`, as `document_number` writes it: R-000042."""
+    """A document number drawn from the counter `doc:<prefix>`: R-000042."""
     return f"{prefix}-{value:06d}"

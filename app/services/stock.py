@@ -34,7 +34,6 @@ from app.models import (
     User,
 )
 from app.rules.gate import Purpose, lock_products
-from app.rules.lotcodes import PatternError, lot_code
 from app.schemas import AdjustmentIn, HoldIn, ReceiptIn, ReceiptLineIn, ReleaseOut, ReturnIn, TransferIn
 from app.services.base import (
     book,
@@ -43,8 +42,8 @@ from app.services.base import (
     insert_new,
     insert_row,
     lock_lot,
+    lot_codes,
     lot_counter,
-    next_number,
     next_numbers,
     numbered,
     positive,
@@ -204,26 +203,14 @@ def _receipt_line(session: Session, receipt: Receipt, supplier: Supplier, line: 
 
 
 def _new_lot(session: Session, lot: Lot, product: Product, on: date, pattern: str, seq: int | None) -> Lot:
-    """`lot` written with the next code of the day from the pattern (`generate_lot_code`'s codes): the INSERT itself
-    finds a code already taken (typed by hand, or a counter behind), and the next one is tried.
-
-    `seq` is the sequence already drawn for the first try, if any.
-    """
-    previous = None
-    while True:
-        if seq is None:
-            seq = next_number(session, lot_counter(product.id, on))
-        try:
-            lot.code = lot_code(pattern, on, product.sku, seq)
-        except PatternError as exc:
-            raise Conflict(f"{exc}; give the lot code", "lot_code") from None
+    """`lot` written with the first free code of `lot_codes` (`seq` already drawn for the first, if any): the INSERT
+    itself finds a code already taken (typed by hand, or a counter behind), and the next one is tried."""
+    for code in lot_codes(session, product, on, pattern, seq):
+        lot.code = code
         added = insert_new(session, lot, ("product_id", "code"))
         if added is not None:
             return added
-        if lot.code == previous:  # the pattern has no {seq}: it cannot make a second code for the day
-            raise Conflict(f"{product.sku} already has lot {lot.code}, and the lot code pattern {pattern!r} "
-                           f"makes no other; give the lot code", "lot_code")
-        previous, seq = lot.code, None
+    raise AssertionError("lot_codes ends only by raising")
 
 
 @transactional

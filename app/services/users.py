@@ -257,6 +257,11 @@ def _cached_user(session: Session, known: _Known) -> User:
     return user
 
 
+def _use_due(last_used_at: datetime | None, now: datetime) -> bool:
+    """Whether a token's use is to be written: at most once a minute (`TOKEN_USE_RESOLUTION`)."""
+    return last_used_at is None or now - last_used_at >= TOKEN_USE_RESOLUTION
+
+
 def user_for_token(session: Session, token: str, *, address: str | None, now: datetime,
                    policy: Policy, cache: TokenCache | None = None) -> User | None:
     """The user of a valid API token, None for a wrong one, or TooManyAttempts from a guessing address.
@@ -269,14 +274,14 @@ def user_for_token(session: Session, token: str, *, address: str | None, now: da
     token_hash = hash_token(token)
     known = cache.get(token_hash) if cache is not None else None
     if known is not None:
-        if known.last_used_at is None or now - known.last_used_at >= TOKEN_USE_RESOLUTION:
+        if _use_due(known.last_used_at, now):
             note_token_use(session, known.token_id, now)
             cache.noted_use(token_hash, now)  # type: ignore[union-attr]
         return _cached_user(session, known)
     row = session.scalar(_TOKEN_WITH_USER, {"token_hash": token_hash})
     if row is not None and row.revoked_at is None and row.user.active:
         last_used_at = row.last_used_at
-        if last_used_at is None or now - last_used_at >= TOKEN_USE_RESOLUTION:
+        if _use_due(last_used_at, now):
             note_token_use(session, row.id, now)
             last_used_at = now
         if cache is not None:
