@@ -281,15 +281,10 @@ def _new_allocation(
     return made  # type: ignore[return-value]  # an Allocation now (cast would cost a call)
 
 
-# Should Allocation gain a field or a check, _new_allocation must learn it too: refuse to run.
-if list(Allocation.__dataclass_fields__) != [
-    "line_id",
-    "lot_id",
-    "lot_code",
-    "location_id",
-    "location_code",
-    "quantity",
-] or hasattr(Allocation, "__post_init__"):
+# Should Allocation gain a field or a check, _NewAllocation and _new_allocation (and its inlined copy in
+# _allocate) must learn it too: refuse to run.
+if list(Allocation.__dataclass_fields__) != list(_NewAllocation.__annotations__) \
+        or hasattr(Allocation, "__post_init__"):
     raise TypeError("Allocation changed: update allocation.allocator._new_allocation")
 
 

@@ -80,15 +80,7 @@ def _new_terms(
 
 
 # Should LineTerms gain a field or a check, _new_terms must learn it too: refuse to run.
-if list(LineTerms.__dataclass_fields__) != [
-    "ship",
-    "arrival",
-    "days_floor",
-    "reversal_floor",
-    "floor",
-    "pct_num",
-    "pct_den",
-] or hasattr(LineTerms, "__post_init__"):
+if list(LineTerms.__dataclass_fields__) != list(_NewLineTerms.__annotations__) or hasattr(LineTerms, "__post_init__"):
     raise TypeError("LineTerms changed: update allocation.eligibility._new_terms")
 
 
