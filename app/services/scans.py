@@ -105,7 +105,7 @@ _INSERT_EVENT = Prepared(insert(_SCAN_EVENT).values(
 
 
 class ProductRow(NamedTuple):
-    """What a scan's answer shows of a product."""
+    """What a scan's answer shows of a product: `ScanProductOut`'s fields, as read."""
 
     id: int
     sku: str
@@ -415,8 +415,7 @@ def resolve(session: Session, scan: Scan, *, event_id: int, today: date, pairing
         fields.update(sku=lot.product.sku, lot=lot.code)
     return ScanOut(
         event_id=event_id, raw=scan.raw, elements=list(scan.elements), **fields,
-        product=ScanProductOut(id=product.id, sku=product.sku, name=product.name, gtin=product.gtin,
-                               unit=product.unit, shelf_life_days=product.shelf_life_days) if product else None,
+        product=ScanProductOut(**product._asdict()) if product else None,
         packaging=ScanPackagingOut(id=pack.id, level=pack.level, gtin=pack.gtin, content=pack.content)
         if pack else None,
         receive_quantity=counted.quantity if counted is not None else None, conversion=conversion, missing=missing,
