@@ -207,3 +207,27 @@ def test_a_later_explicit_expiry_needs_a_recorded_reason(api: Api, stocked: dict
     r = api.post("/production-runs", _run(stocked, lot_code="J2", expiry=earlier,
                                           inputs=[{"lot_id": stocked["R1"], "quantity": "10"}]))
     assert r.json["expiry"] == earlier and r.json["expiry_reason"] is None
+
+
+def test_a_lot_code_pattern_without_a_sequence_refuses_a_second_batch_of_the_day(
+        database_url: str, tmp_path: Any, session: Session, stocked: dict[str, Any]) -> None:
+    """Production draws its lot codes as receiving does (`lot_codes`): a pattern that can make only one code a day
+    gives the second batch a 409 naming lot_code, and nothing is booked."""
+    from app import create_app
+    from app.models import Role
+    from tests.helpers.api import make_token
+
+    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "test-secret", "INSTANCE_DIR": str(tmp_path),
+                      "LOT_CODE_PATTERN": "{sku}-{date:%y%m%d}"})
+    try:
+        api = Api(app.test_client(), make_token(session, "cook", Role.OPERATOR))
+        batch = {**_run(stocked), "quantity": "40", "inputs": _inputs(stocked, quantity="6")}
+        first = api.post("/production-runs", batch)
+        assert first.status_code == 201, first.json
+        assert first.json["output_lot_code"] == f"JAM-RASP-{TODAY:%y%m%d}"
+        before = snapshot(session)
+        refused(api.post("/production-runs", batch), 409, "lot_code")
+        assert snapshot(session) == before
+        assert api.post("/production-runs", {**batch, "lot_code": "J2"}).status_code == 201
+    finally:
+        app.extensions["lotwise.engine"].dispose()
