@@ -13,9 +13,12 @@ measured in one run on one machine.
 The load is open-loop: every request has its scheduled moment (each handheld once a second, the handhelds spread
 evenly over the second) and is sent then whether or not earlier answers have come back; its latency runs from the
 scheduled moment to the last byte of the answer, so a server that falls behind shows it in full instead of
-slowing the senders down (no coordinated omission). The generator is one asyncio process speaking HTTP/1.1 over
-raw streams with keep-alive (connections are reused when the server keeps them open); it measures its own CPU, and
-that of the server's processes and the database's backends, so one can see whether it starved the server.
+slowing the senders down (no coordinated omission). The generator is one asyncio process speaking HTTP/1.1 with
+keep-alive through protocols of its own (a pool of connections, reused when the server keeps them open, each
+parsing its answers as the bytes arrive), with no task or stream per request. Each phase's requests are built
+before the phase starts, so during it the generator only writes bytes and reads answers: it shares the machine
+with the server, and every bit of CPU it spends is taken from the server's. It measures its own CPU, and that of
+the server's processes and the database's backends, so one can see whether it starved the server.
 
 Phases: 200 handhelds for `--seconds`, each sending once a second a parse/lookup scan, a pick confirmation or a
 receipt (70/20/10 by default; bookings carry an Idempotency-Key); then parse/lookup alone at rising rates, each for
@@ -535,7 +538,7 @@ class Http:
         self._opening.add(opening)  # the loop keeps only a weak reference to a task
         opening.add_done_callback(lambda _f: self._opened(exchange, opening))
 
-    def _opened(self, exchange: _Exchange, opening: asyncio.Future[tuple[asyncio.BaseTransport, _Connection]]) -> None:
+    def _opened(self, exchange: _Exchange, opening: asyncio.Future[tuple[asyncio.Transport, _Connection]]) -> None:
         self._opening.discard(opening)
         if opening.cancelled():
             return
@@ -706,10 +709,10 @@ def plan(server: Server, traffic: Traffic, rate: float, seconds: float, devices:
     return requests
 
 
-async def _load(server: Server, requests: list[tuple[str, bytes]], rate: float) -> Outcome:
+async def _load(server: Server, requests: list[tuple[str, bytes]], rate: float, timeout: float = TIMEOUT) -> Outcome:
     """Send `requests` on a fixed schedule, `rate` a second: the n-th at n/rate, so device i at
     i/rate + k·devices/rate, whether or not earlier answers have come back."""
-    http = Http(server.host, server.port)
+    http = Http(server.host, server.port, timeout)
     out = Outcome()
     interval = 1.0 / rate
     total = len(requests)
