@@ -161,6 +161,24 @@ def test_a_kept_alive_connection_the_server_closed_is_retried_once_on_a_new_one(
     assert requests == 3
 
 
+def test_a_kept_alive_connection_the_server_closed_while_idle_is_not_used_again() -> None:
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(answer("200 OK", b"once"))  # keep-alive, as far as the answer says
+        await writer.drain()
+        writer.close()
+
+    async def client(server: Server) -> None:
+        http = Http(server.host, server.port)
+        assert await http.fetch(post(server)) == (200, b"once")
+        await asyncio.sleep(0.05)  # the close arrives while the connection is idle (or, late, the retry covers it)
+        assert await http.fetch(post(server)) == (200, b"once")
+        assert http.opened == 2
+        http.close()
+
+    run(handler, client)
+
+
 def test_a_new_connection_closed_unanswered_is_an_error_not_retried() -> None:
     requests = 0
 
