@@ -704,8 +704,10 @@ def _choose_lots(candidates: list[tuple[list[int], Decimal]], need: Decimal, lim
     count = len(avail)
     if count <= limit or sum(avail[:limit], ZERO) >= need:
         return list(range(min(count, limit))), False
-    if _top_sums(avail, 0, limit)[0] < need:
-        largest = sorted(range(count), key=lambda k: (-avail[k], k))[:limit]
+    # The `limit` largest lots, larger first and earlier first on equal size (a sort in
+    # reverse keeps equal keys in their order): do they cover the line?
+    largest = sorted(range(count), key=avail.__getitem__, reverse=True)[:limit]
+    if sum((avail[k] for k in largest), ZERO) < need:
         return sorted(largest), True
     chosen: list[int] = []
     rest, slots, first = need, limit, 0
