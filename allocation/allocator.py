@@ -327,7 +327,7 @@ def _index_stock(lots: Iterable[StockLot]) -> dict[str, _Sku]:
                 raise ValueError(f"lot {lot.lot_code} appears twice at location {lot.location_id}")
             seen.add(key)
     by_sku: dict[str, list[StockLot]] = {}
-    for lot, sku in zip(rows, map(_SKU, rows)):
+    for lot, sku in zip(rows, map(_SKU, rows), strict=True):
         found = by_sku.get(sku)
         if found is None:
             by_sku[sku] = [lot]
@@ -899,10 +899,16 @@ def _usable(g: _Sku, t: LineTerms, start: int) -> list[int]:
     if found is None:
         avail0 = g.initial()
         if t.pct_num:
+            # `meets_pct`, inlined: proofs and exact parts list the stock of every rule's lines.
             exp, made = g.exp, g.made
-            found = [
-                i for i in range(start, g.n) if avail0[i] and (exp[i] == NO_EXPIRY or meets_pct(exp[i], made[i], t))
-            ]
+            arrival, scale, pct = t.arrival, 100 * t.pct_den, t.pct_num
+            found = []
+            for i in range(start, g.n):
+                if avail0[i]:
+                    expiry = exp[i]
+                    life = expiry - made[i]
+                    if expiry == NO_EXPIRY or (life > 0 and (expiry - arrival) * scale >= pct * life):
+                        found.append(i)
         else:
             found = [i for i in range(start, g.n) if avail0[i]]
         g.usable[key] = found
@@ -1108,19 +1114,26 @@ def _solve_exactly(
     for _, _, t, start, _, _ in members:
         found = shared[(id(t), start)] = _usable(g, t, start)
         eligible.append(found)
-    # The served plan of a member: entry -> quantity, read when its part is solved.
-    entry_of: dict[tuple[int, int], int] = {}
+    # The served plan of a member: entry -> quantity, read when its part is solved. Entries
+    # are found by lot where the lot lies at one location here (most lots: no key pair to
+    # make), else by (lot, location); by_lot holds -1 for the others.
+    by_lot: dict[int, int] = {}
+    by_place: dict[tuple[int, int], int] = {}
 
     def served_of(m: int) -> dict[int, Decimal]:
         pos, _, _, _, lo, hi = members[m]
         if g.indexed:
             return dict(g.flow_lines[pos].alloc)
-        if not entry_of:
-            entry_of.update({(e.lot_id, e.location_id): i for i, e in enumerate(entries)})
+        if not by_place:
+            for k, e in enumerate(entries):
+                by_place[(e.lot_id, e.location_id)] = k
+                by_lot[e.lot_id] = -1 if e.lot_id in by_lot else k
         held: dict[int, Decimal] = {}
-        for item in out[lo:hi]:
-            assert isinstance(item, Allocation)
-            i = entry_of[(item.lot_id, item.location_id)]
+        # Only Allocations: lines of skus that are not indexed leave no placeholder.
+        for item in cast(list[Allocation], out[lo:hi]):
+            i = by_lot[item.lot_id]
+            if i < 0:
+                i = by_place[(item.lot_id, item.location_id)]
             if i in held:
                 held[i] += item.quantity
             else:
