@@ -196,10 +196,12 @@ class _Nodes:
         self.known: dict[tuple[object, ...], tuple[Flow, Key]] = {}
         # Per (limited line, given lots, barred lots): its allowed entries, cap and pieces.
         self.line_at: dict[tuple[int, frozenset[int], frozenset[int]], _Line] = {}
-        # Each limited line's lots, largest first.
+        # Each limited line's lots, largest first, then by lot. Lots sorted first and then by
+        # size in reverse (which keeps equal sizes in order) give that order without a key
+        # tuple per lot, as do the other sorts of lots by size below.
+        total = self.lot_total.__getitem__
         self.largest = {
-            i: sorted({p.lot[j] for j in p.eligible[i]}, key=lambda lot: (-self.lot_total[lot], lot))
-            for i in self.limited
+            i: sorted(sorted({p.lot[j] for j in p.eligible[i]}), key=total, reverse=True) for i in self.limited
         }
 
     def solve(self, node: Node) -> tuple[Flow, Key]:
@@ -302,7 +304,7 @@ class _Nodes:
                 totals[lot[j]] = totals.get(lot[j], 0) + avail[j]
         if len(totals) <= 1:
             return [(allowed, cap)]
-        others = sorted(totals, key=lambda other: (totals[other], other))
+        others = sorted(sorted(totals), key=totals.__getitem__)  # by size, then by lot
         # The cap of the k + 1 smallest is the (k + 1)-th smallest; of all lots, the line's cap.
         # Only the largest sets are capped (all its other lots, then without the largest, then
         # without the two largest): smaller sets' caps seldom cut a node and each adds a piece
@@ -412,7 +414,7 @@ class _Nodes:
                 for j in p.eligible[i]:
                     if p.lot[j] not in taken:
                         totals[p.lot[j]] = totals.get(p.lot[j], 0) + p.avail[j]
-                lots = sorted(totals, key=lambda lot: (-totals[lot], lot))[:limit]
+                lots = sorted(sorted(totals), key=totals.__getitem__, reverse=True)[:limit]
                 if cover:
                     # Entries are in FEFO order, so lots first met first are the FEFO-earliest.
                     fefo = list(totals)
