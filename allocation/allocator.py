@@ -899,16 +899,10 @@ def _usable(g: _Sku, t: LineTerms, start: int) -> list[int]:
     if found is None:
         avail0 = g.initial()
         if t.pct_num:
-            # `meets_pct`, inlined: proofs and exact parts list the stock of every rule's lines.
             exp, made = g.exp, g.made
-            arrival, scale, pct = t.arrival, 100 * t.pct_den, t.pct_num
-            found = []
-            for i in range(start, g.n):
-                if avail0[i]:
-                    expiry = exp[i]
-                    life = expiry - made[i]
-                    if expiry == NO_EXPIRY or (life > 0 and (expiry - arrival) * scale >= pct * life):
-                        found.append(i)
+            found = [
+                i for i in range(start, g.n) if avail0[i] and (exp[i] == NO_EXPIRY or meets_pct(exp[i], made[i], t))
+            ]
         else:
             found = [i for i in range(start, g.n) if avail0[i]]
         g.usable[key] = found
