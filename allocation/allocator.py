@@ -28,9 +28,14 @@ ZERO = Decimal(0)
 NO_EXPIRY = date.max.toordinal() + 1
 # Shortages name this many ineligible lots, then count the rest.
 MAX_LOTS_NAMED = 5
-# `serve_key` in two parts: what follows the ship date, and the ship date.
-_AFTER_SHIP_DATE = attrgetter("priority", "sequence", "line_id")
+# `serve_key` field by field: the ship date, and what follows it.
 _SHIP_DATE = attrgetter("ship_date")
+_PRIORITY = attrgetter("priority")
+_SEQUENCE = attrgetter("sequence")
+_LINE_ID = attrgetter("line_id")
+# Stock rows: their sku, and what identifies a row (a lot at a location).
+_SKU = attrgetter("sku")
+_LOT_AT = attrgetter("lot_id", "location_id")
 
 # How the allocator works, and why it fills as much as an exact solver would.
 #
@@ -124,6 +129,7 @@ class _Sku:
         "nested",
         "next_free",
         "plain",
+        "plain_until",
         "rem",
         "sku",
         "stock",
@@ -143,7 +149,9 @@ class _Sku:
         self.exp = [NO_EXPIRY if e.expiry is None else e.expiry.toordinal() for e in entries]
         self.made = [e.made_on.toordinal() for e in entries]
         self.rem = rem = [e.available if e.available > ZERO else ZERO for e in entries]
-        self.avail0 = list(rem)
+        # What each entry held at the start, for proofs: made on first use (`initial`), as
+        # most skus never ask.
+        self.avail0: list[Decimal] | None = None
         # next_free[i] == i when entry i has stock; index n is the end sentinel.
         self.next_free = [i if i == n or rem[i] else i + 1 for i in range(n + 1)]
         # nested: made dates rise with expiry and every life is positive, so a percentage rule
@@ -159,6 +167,9 @@ class _Sku:
         # plain: every limited line so far took what it would have taken without its limit
         # (its earliest eligible lots covered it within the limit, or were all there was).
         self.plain = True
+        # When plain first turned False: how many members were served before, and the stock
+        # left then. Until there the plan is the relaxation's own (`_matches_relaxation`).
+        self.plain_until: tuple[int, list[Decimal]] | None = None
         # The lines of a flow or limited sku as served: (pos, line, terms, start, lo, hi), where
         # out[lo:hi] is the line's slice of the output.
         self.members: list[_Member] = []
@@ -170,6 +181,13 @@ class _Sku:
         self.views: list[tuple[StockLot, Decimal, bool, int | None, int]] | None = None
         # Per (terms, start): the entries such lines may use that held stock at the start.
         self.usable: dict[tuple[int, int], list[int]] = {}
+
+    def initial(self) -> list[Decimal]:
+        """What each entry held at the start of the wave (`rem` as it was made)."""
+        found = self.avail0
+        if found is None:
+            found = self.avail0 = [e.available if e.available > ZERO else ZERO for e in self.entries]
+        return found
 
     def has_stock(self) -> bool:
         return _find(self.next_free, 0) < self.n
@@ -250,7 +268,9 @@ class _Sku:
 class _NewAllocation:
     """An Allocation being made: the same slots without the frozen guard, so that its fields
     are stored as plain slot writes; it turns into an Allocation (`__class__`, allowed between
-    classes of one layout) before anyone sees it."""
+    classes of one layout) before anyone sees it. It is made by calling the class, which
+    (having no __init__ of its own) is quicker than `object.__new__(_NewAllocation)`: that
+    call packs its argument into a tuple first."""
 
     __slots__ = Allocation.__slots__
     line_id: int
@@ -261,16 +281,13 @@ class _NewAllocation:
     quantity: Decimal
 
 
-_blank = object.__new__
-
-
 def _new_allocation(
     line_id: int, lot_id: int, lot_code: str, location_id: int, location_code: str, quantity: Decimal
 ) -> Allocation:
     """The same frozen object as `Allocation(...)` in a third of the time (its generated
     __init__ sets each field through object.__setattr__), and a wave makes one Allocation per
     line or more."""
-    made = _blank(_NewAllocation)
+    made = _NewAllocation()
     made.line_id = line_id
     made.lot_id = lot_id
     made.lot_code = lot_code
@@ -299,14 +316,23 @@ def _find(parent: list[int], i: int) -> int:
 
 
 def _index_stock(lots: Iterable[StockLot]) -> dict[str, _Sku]:
+    rows = list(lots)
+    # Every row a distinct lot at a location: checked in one set built in C, and only when
+    # it fails row by row, to name the first row seen twice.
+    if len(set(map(_LOT_AT, rows))) != len(rows):
+        seen: set[tuple[int, int]] = set()
+        for lot in rows:
+            key = (lot.lot_id, lot.location_id)
+            if key in seen:
+                raise ValueError(f"lot {lot.lot_code} appears twice at location {lot.location_id}")
+            seen.add(key)
     by_sku: dict[str, list[StockLot]] = {}
-    seen: set[tuple[int, int]] = set()
-    for lot in lots:
-        key = (lot.lot_id, lot.location_id)
-        if key in seen:
-            raise ValueError(f"lot {lot.lot_code} appears twice at location {lot.location_id}")
-        seen.add(key)
-        by_sku.setdefault(lot.sku, []).append(lot)
+    for lot, sku in zip(rows, map(_SKU, rows), strict=True):
+        found = by_sku.get(sku)
+        if found is None:
+            by_sku[sku] = [lot]
+        else:
+            found.append(lot)
     return {sku: _Sku(stock) for sku, stock in by_sku.items()}
 
 
@@ -348,8 +374,12 @@ def _allocate(lines: Iterable[OrderLine], lots: Iterable[StockLot]) -> Plan:
     stock = _index_stock(lots)
     # Serving order, `serve_key`: by priority and entry order, then gathered by ship date (a
     # wave spans a handful of days) keeping that order. Quicker than sorting 4-tuples led by
-    # dates, whose comparisons dominate.
-    by_rest = sorted(lines, key=_AFTER_SHIP_DATE)
+    # dates, whose comparisons dominate. Stable sorts on one int each, from the last field of
+    # the key to the first, give the order of (priority, sequence, line_id) in half the time
+    # of comparing those tuples (tuples that tie on priority compare field by field).
+    by_rest = sorted(lines, key=_LINE_ID)
+    by_rest.sort(key=_SEQUENCE)
+    by_rest.sort(key=_PRIORITY)
     on_day: dict[date, list[OrderLine]] = {}
     for line, ship_date in zip(by_rest, map(_SHIP_DATE, by_rest), strict=True):
         found = on_day.get(ship_date)
@@ -358,7 +388,7 @@ def _allocate(lines: Iterable[OrderLine], lots: Iterable[StockLot]) -> Plan:
         else:
             found.append(line)
     ordered = [line for ship_date in sorted(on_day) for line in on_day[ship_date]]
-    if len({line.line_id for line in ordered}) != len(ordered):
+    if len(set(map(_LINE_ID, ordered))) != len(ordered):
         raise ValueError("order line ids must be unique within a wave")
     for line in ordered:
         rule = line.rule
@@ -374,7 +404,6 @@ def _allocate(lines: Iterable[OrderLine], lots: Iterable[StockLot]) -> Plan:
     shortages: list[tuple[int, Shortage]] = []  # (position in serving order, shortage)
     tables: dict[tuple[int, int | None, Decimal | None, bool], dict[object, LineTerms]] = {}
     table_of: dict[int, tuple[dict[object, LineTerms], bool]] = {}
-    blank = _blank
 
     for pos, line in enumerate(ordered):
         need = line.quantity
@@ -425,25 +454,29 @@ def _allocate(lines: Iterable[OrderLine], lots: Iterable[StockLot]) -> Plan:
                     i = _find(parent, i)
                 continue
             r = rem[i]
-            take = need if r >= need else r
+            rest = r >= need  # the entry covers the rest of the line
             # `_new_allocation`, inlined: this runs once per allocation of the wave.
             e = entries[i]
-            item = blank(_NewAllocation)
+            item = _NewAllocation()
             item.line_id = line_id
             item.lot_id = e.lot_id
             item.lot_code = e.lot_code
             item.location_id = e.location_id
             item.location_code = e.location_code
-            item.quantity = take
+            item.quantity = need if rest else r
             item.__class__ = Allocation  # type: ignore[assignment]
             out.append(item)  # type: ignore[arg-type]  # an Allocation now
-            r -= take
-            rem[i] = r
-            need -= take
-            if not r:
-                parent[i] = i + 1
-            if not need:
+            if rest:
+                r -= need
+                rem[i] = r
+                if not r:
+                    parent[i] = i + 1
+                need = ZERO  # the line is filled (its need is only tested for zero below)
                 break
+            # The line takes all the entry holds and goes on: one Decimal operation, not three.
+            rem[i] = ZERO
+            parent[i] = i + 1
+            need -= r
             # Most often the next entry has stock, or points straight at the one that has:
             # skip the call.
             i += 1
@@ -518,7 +551,9 @@ def _serve_special(
             got += _take(g, line, i, need - got, rec, out)
         available = got
     else:
-        g.plain = False
+        if g.plain:
+            g.plain = False
+            g.plain_until = (len(g.members), list(g.rem))
         candidates = _candidates(g, t, start)
         available = sum((avail for _, avail in candidates), ZERO)
         chosen, limit_bit = _choose_lots(candidates, need, limit)
@@ -669,8 +704,10 @@ def _choose_lots(candidates: list[tuple[list[int], Decimal]], need: Decimal, lim
     count = len(avail)
     if count <= limit or sum(avail[:limit], ZERO) >= need:
         return list(range(min(count, limit))), False
-    if _top_sums(avail, 0, limit)[0] < need:
-        largest = sorted(range(count), key=lambda k: (-avail[k], k))[:limit]
+    # The `limit` largest lots, larger first and earlier first on equal size (a sort in
+    # reverse keeps equal keys in their order): do they cover the line?
+    largest = sorted(range(count), key=avail.__getitem__, reverse=True)[:limit]
+    if sum((avail[k] for k in largest), ZERO) < need:
         return sorted(largest), True
     chosen: list[int] = []
     rest, slots, first = need, limit, 0
@@ -860,7 +897,7 @@ def _usable(g: _Sku, t: LineTerms, start: int) -> list[int]:
     key = (id(t) if t.pct_num else 0, start)
     found = g.usable.get(key)
     if found is None:
-        avail0 = g.avail0
+        avail0 = g.initial()
         if t.pct_num:
             exp, made = g.exp, g.made
             found = [
@@ -873,7 +910,7 @@ def _usable(g: _Sku, t: LineTerms, start: int) -> list[int]:
 
 
 def _no_earlier_stock_left(g: _Sku) -> bool:
-    rem, avail0, exp, n = g.rem, g.avail0, g.exp, g.n
+    rem, avail0, exp, n = g.rem, g.initial(), g.exp, g.n
     last = None
     for i in range(n - 1, -1, -1):
         if rem[i] != avail0[i]:
@@ -907,7 +944,7 @@ def _no_earlier_stock_left(g: _Sku) -> bool:
 def _lot_sizes(g: _Sku, usable: list[int]) -> list[Decimal]:
     """What each lot among these entries held at the start of the wave, largest first."""
     totals: dict[int, Decimal] = {}
-    entries, avail0 = g.entries, g.avail0
+    entries, avail0 = g.entries, g.initial()
     for i in usable:
         lot_id = entries[i].lot_id
         if lot_id in totals:
@@ -918,8 +955,14 @@ def _lot_sizes(g: _Sku, usable: list[int]) -> list[Decimal]:
 
 
 def _matches_relaxation(g: _Sku, missing: dict[int, Decimal]) -> bool:
-    n, avail0 = g.n, g.avail0
-    rem = list(avail0)
+    n, avail0 = g.n, g.initial()
+    # Up to the first limited line that did not simply take its earliest lots, every line was
+    # served as the relaxation serves it (the FEFO greedy on the same stock; such a limited
+    # line's earliest lots covered it, or were all there was, within its cap): the
+    # relaxation starts there, from the stock then left. Only skus with such a line get here.
+    assert g.plain_until is not None
+    served, rem = g.plain_until
+    rem = list(rem)
     # Per shared list of usable entries: where its first entry with stock left may be (stock
     # only runs out, so this only moves on).
     first: dict[int, int] = {}
@@ -927,7 +970,7 @@ def _matches_relaxation(g: _Sku, missing: dict[int, Decimal]) -> bool:
     # sized once per list of usable entries, lines of one rule and ship date sharing one).
     top: dict[tuple[int, int], Decimal] = {}
     sizes: dict[int, list[Decimal]] = {}
-    for _, line, t, start, _, _ in g.members:
+    for _, line, t, start, _, _ in g.members[served:]:
         want = line.quantity
         usable = _usable(g, t, start)
         limit = line.rule.max_lots_per_line
@@ -1057,7 +1100,7 @@ def _solve_exactly(
     limited line is already best (FEFO greedy), every other part goes to `exact.solve`, with
     the served plan as the answer to beat. Returns the shortages of the lines it changed.
     """
-    n, exp, avail0, entries = g.n, g.exp, g.avail0, g.entries
+    n, exp, avail0, entries = g.n, g.exp, g.initial(), g.entries
     members = g.members
     # Lines of one rule and ship date share their terms, and so their eligible stock.
     shared: dict[tuple[int, int], list[int]] = {}
@@ -1065,19 +1108,26 @@ def _solve_exactly(
     for _, _, t, start, _, _ in members:
         found = shared[(id(t), start)] = _usable(g, t, start)
         eligible.append(found)
-    # The served plan of a member: entry -> quantity, read when its part is solved.
-    entry_of: dict[tuple[int, int], int] = {}
+    # The served plan of a member: entry -> quantity, read when its part is solved. Entries
+    # are found by lot where the lot lies at one location here (most lots: no key pair to
+    # make), else by (lot, location); by_lot holds -1 for the others.
+    by_lot: dict[int, int] = {}
+    by_place: dict[tuple[int, int], int] = {}
 
     def served_of(m: int) -> dict[int, Decimal]:
         pos, _, _, _, lo, hi = members[m]
         if g.indexed:
             return dict(g.flow_lines[pos].alloc)
-        if not entry_of:
-            entry_of.update({(e.lot_id, e.location_id): i for i, e in enumerate(entries)})
+        if not by_place:
+            for k, e in enumerate(entries):
+                by_place[(e.lot_id, e.location_id)] = k
+                by_lot[e.lot_id] = -1 if e.lot_id in by_lot else k
         held: dict[int, Decimal] = {}
-        for item in out[lo:hi]:
-            assert isinstance(item, Allocation)
-            i = entry_of[(item.lot_id, item.location_id)]
+        # Only Allocations: lines of skus that are not indexed leave no placeholder.
+        for item in cast(list[Allocation], out[lo:hi]):
+            i = by_lot[item.lot_id]
+            if i < 0:
+                i = by_place[(item.lot_id, item.location_id)]
             if i in held:
                 held[i] += item.quantity
             else:
@@ -1234,7 +1284,8 @@ def _exact_shortage(g: _Sku, line: OrderLine, t: LineTerms, got: Decimal, eligib
 
 def _lot_totals(g: _Sku, eligible: list[int]) -> dict[int, Decimal]:
     totals: dict[int, Decimal] = {}
+    avail0 = g.initial()
     for i in eligible:
         lot_id = g.entries[i].lot_id
-        totals[lot_id] = totals.get(lot_id, ZERO) + g.avail0[i]
+        totals[lot_id] = totals.get(lot_id, ZERO) + avail0[i]
     return totals

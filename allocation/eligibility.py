@@ -67,7 +67,7 @@ def _new_terms(
 ) -> LineTerms:
     """The same frozen object as `LineTerms(...)`, several times quicker (its generated __init__
     sets each field through object.__setattr__), and a wave works out terms thousands of times."""
-    made = object.__new__(_NewLineTerms)
+    made = _NewLineTerms()  # calling the class: no argument tuple, as object.__new__ makes
     made.ship = ship
     made.arrival = arrival
     made.days_floor = days_floor

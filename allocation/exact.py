@@ -181,6 +181,8 @@ _Line = tuple[list[int], int, list[_Piece]]
 # A node of the search: per limited line, the lots it has been given (they count against its
 # limit) and the lots barred to it.
 Node = dict[int, tuple[frozenset[int], frozenset[int]]]
+# A limited line the node says nothing about: no lot given, none barred.
+_FREE: tuple[frozenset[int], frozenset[int]] = (frozenset(), frozenset())
 
 
 class _Nodes:
@@ -194,10 +196,12 @@ class _Nodes:
         self.known: dict[tuple[object, ...], tuple[Flow, Key]] = {}
         # Per (limited line, given lots, barred lots): its allowed entries, cap and pieces.
         self.line_at: dict[tuple[int, frozenset[int], frozenset[int]], _Line] = {}
-        # Each limited line's lots, largest first.
+        # Each limited line's lots, largest first, then by lot. Lots sorted first and then by
+        # size in reverse (which keeps equal sizes in order) give that order without a key
+        # tuple per lot, as do the other sorts of lots by size below.
+        total = self.lot_total.__getitem__
         self.largest = {
-            i: sorted({p.lot[j] for j in p.eligible[i]}, key=lambda lot: (-self.lot_total[lot], lot))
-            for i in self.limited
+            i: sorted(sorted({p.lot[j] for j in p.eligible[i]}), key=total, reverse=True) for i in self.limited
         }
 
     def solve(self, node: Node) -> tuple[Flow, Key]:
@@ -205,7 +209,7 @@ class _Nodes:
         lines: list[_Line] = []
         signature: list[object] = []
         for i in self.limited:
-            given, barred = node.get(i, (frozenset(), frozenset()))
+            given, barred = node.get(i, _FREE)
             line = self.line_at.get((i, given, barred))
             if line is None:
                 line = self.line_at[(i, given, barred)] = self._line(i, given, barred)
@@ -300,7 +304,7 @@ class _Nodes:
                 totals[lot[j]] = totals.get(lot[j], 0) + avail[j]
         if len(totals) <= 1:
             return [(allowed, cap)]
-        others = sorted(totals, key=lambda other: (totals[other], other))
+        others = sorted(sorted(totals), key=totals.__getitem__)  # by size, then by lot
         # The cap of the k + 1 smallest is the (k + 1)-th smallest; of all lots, the line's cap.
         # Only the largest sets are capped (all its other lots, then without the largest, then
         # without the two largest): smaller sets' caps seldom cut a node and each adds a piece
@@ -410,7 +414,7 @@ class _Nodes:
                 for j in p.eligible[i]:
                     if p.lot[j] not in taken:
                         totals[p.lot[j]] = totals.get(p.lot[j], 0) + p.avail[j]
-                lots = sorted(totals, key=lambda lot: (-totals[lot], lot))[:limit]
+                lots = sorted(sorted(totals), key=totals.__getitem__, reverse=True)[:limit]
                 if cover:
                     # Entries are in FEFO order, so lots first met first are the FEFO-earliest.
                     fefo = list(totals)
@@ -484,7 +488,7 @@ def branch_and_bound(
         if over is None:
             best, best_key = flow, key
             continue
-        given, barred = node.get(over, (frozenset(), frozenset()))
+        given, barred = node.get(over, _FREE)
         per_lot: dict[int, int] = {}
         for j, units in flow[over].items():
             if units and p.lot[j] not in given:
@@ -677,16 +681,27 @@ def _stock_side(caps: list[int], eligible: list[list[int]], avail: list[int]) ->
     """Entries taken in FEFO order, each as much as augmenting paths allow: a path never
     lowers what an earlier entry gives, so this is the greedy of the stock polymatroid and
     uses the most of every FEFO prefix of stock (a maximum flow among them)."""
+    return _stock_side_spare(caps, eligible, avail)[0]
+
+
+def _stock_side_spare(caps: list[int], eligible: list[list[int]], avail: list[int]) -> tuple[Flow, list[int]]:
+    """`_stock_side`, and each line's cap less its flow."""
     lines = len(caps)
     entries = len(avail)
     takers: list[list[int]] = [[] for _ in range(entries)]  # who may use each entry, serving order
+    # Parts the allocator builds list only entries with stock: then no entry needs the check.
+    stocked = min(avail, default=1) > 0
     for i in range(lines):
         if caps[i] > 0:
             # Straight appends: lines seldom share a list here (limited lines' pieces are
             # their own), so listing a shared list's entries once does not pay.
-            for j in eligible[i]:
-                if avail[j] > 0:
+            if stocked:
+                for j in eligible[i]:
                     takers[j].append(i)
+            else:
+                for j in eligible[i]:
+                    if avail[j] > 0:
+                        takers[j].append(i)
     flow: Flow = [{} for _ in range(lines)]
     spare = list(caps)
     left = list(avail)
@@ -704,7 +719,7 @@ def _stock_side(caps: list[int], eligible: list[list[int]], avail: list[int]) ->
     # no later path can pass through them, so they are skipped for good.
     dead: set[int] = set()
     # Units lines still want: once none, no search can find room, and the flow is done.
-    wanted = sum(spare[i] for i in range(lines) if spare[i] > 0)
+    wanted = sum(cap for cap in caps if cap > 0)
     for j in range(entries):
         if not wanted:
             break
@@ -761,7 +776,7 @@ def _stock_side(caps: list[int], eligible: list[list[int]], avail: list[int]) ->
                 x = via_line[g]
                 give(g, x, delta)
 
-    return flow
+    return flow, spare
 
 
 def _lex_flow_lines(caps: list[int], eligible: list[list[int]], avail: list[int], cls: list[int]) -> Flow:
@@ -771,10 +786,9 @@ def _lex_flow_lines(caps: list[int], eligible: list[list[int]], avail: list[int]
     greedy of the line polymatroid, the fullest in serving order."""
     lines = len(caps)
     entries = len(avail)
-    flow = _stock_side(caps, eligible, avail)
+    flow, spare = _stock_side_spare(caps, eligible, avail)
     # Most often every line is full, or no line after a short one holds anything: then the
     # stock side is the answer, and the line side's indexes are not built.
-    spare = [caps[i] - sum(held.values()) for i, held in enumerate(flow)]
     filled = [caps[i] - spare[i] for i in range(lines)]
     waiting = [i for i in range(lines) if spare[i] and eligible[i]]
     if not waiting or not any(filled[b] for b in range(waiting[0] + 1, lines)):
