@@ -11,10 +11,12 @@ from typing import TYPE_CHECKING
 from sqlalchemy import (
     Date,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -134,6 +136,11 @@ class Order(TimestampMixin, Base):
     customer: Mapped[Customer] = relationship()
     warehouse: Mapped[Warehouse] = relationship()
     lines: Mapped[list[OrderLine]] = relationship(back_populates="order", order_by="OrderLine.line_no")
+
+
+# A scanned or typed order number is matched whatever its case (`services.scans`): without this index each such scan
+# read every order there is.
+Index("ix_sales_order_number_upper", func.upper(Order.number))
 
 
 class OrderLine(Base):

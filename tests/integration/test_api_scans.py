@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Role, ScanEvent
+from app.services.scans import _ORDER_BY_NUMBER
 from app.services.users import TokenCache
 from labels.gs1 import gtin_check_digit, yymmdd
 from labels.model import LotLabel
@@ -172,6 +173,21 @@ def test_typed_text_names_a_product_a_lot_or_an_order(api: Api, jam: dict[str, A
     r = api.post("/scans/parse", {"raw": order["number"].lower()})
     assert r.json["order"] == {"id": order["id"], "number": order["number"], "status": "open"}
     assert api.post("/scans/parse", {"raw": "NOPE-1"}).json["message"] == "nothing is known as 'NOPE-1'"
+
+
+def test_an_order_number_is_found_through_its_index_whatever_its_case(session: Session) -> None:
+    """A typed code that names no lot is tried as an order number, case-insensitively: through the index on the
+    number's upper case, not by reading every order (with the planner told to avoid reading a table through)."""
+    conn = session.connection()
+    number = _ORDER_BY_NUMBER.statement.compile(dialect=conn.dialect)
+    if conn.dialect.name == "sqlite":
+        plan = " ".join(str(row[-1]) for row in conn.exec_driver_sql(
+            "EXPLAIN QUERY PLAN " + number.string, ("SO-1",)))
+    else:
+        conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        plan = " ".join(str(row[0]) for row in conn.exec_driver_sql(
+            "EXPLAIN " + number.string, {"number": "SO-1"}))
+    assert "ix_sales_order_number_upper" in plan, plan
 
 
 def test_the_configured_separator_substitute_is_understood(app: Flask, api: Api, site: dict[str, Any]) -> None:
