@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, make_transient_to_detached
 
-from app.db import WRITE_OPTION, statement_engine, utcnow
+from app.db import WRITE_OPTION, lend_connection, statement_engine, utcnow
 from app.errors import Conflict, InsufficientStock, Invalid
 from app.formatting import qty_unit
 from app.models import (
@@ -56,6 +56,7 @@ def statement_at_a_time(session: Session) -> None:
             raise RuntimeError("statement_at_a_time comes before the session's first statement")
         session.bind = twin
         session.info[_STATEMENT_AT_A_TIME] = True
+        lend_connection(session, twin)
 
 
 @contextmanager

@@ -109,3 +109,40 @@ def test_it_sees_what_the_session_has_pending(site: dict[str, Any], session: Ses
     session.add(ScanEvent(raw="pending", outcome="ok", created_at=datetime.now(UTC)))
     assert Prepared(select(ScanEvent.raw)).rows(session, {}) == [("pending",)]
     session.rollback()
+
+
+@pytest.mark.skipif(not PG_URL, reason="the twin engine is PostgreSQL's (set LOTWISE_TEST_DATABASE_URL)")
+def test_a_scan_s_statements_hold_one_connection_which_goes_back_when_the_session_closes(app: Flask) -> None:
+    """A session that runs a statement at a time lends its prepared statements one connection of the twin's pool for
+    as long as it has no transaction of its own, and hands it back when it closes: a request never keeps one."""
+    twin = statement_engine(app.extensions["lotwise.engine"])
+    assert twin is not None
+    raw = Prepared(select(ScanEvent.id).where(ScanEvent.raw == bindparam("raw")))
+    idle = twin.pool.checkedout()
+    with app.extensions["lotwise.sessions"]() as scan:
+        statement_at_a_time(scan)
+        raw.rows(scan, {"raw": "nothing"})
+        raw.rows(scan, {"raw": "nothing"})
+        assert twin.pool.checkedout() == idle + 1
+        assert not scan.in_transaction()
+    assert twin.pool.checkedout() == idle
+
+
+@pytest.mark.skipif(not PG_URL, reason="the twin engine is PostgreSQL's (set LOTWISE_TEST_DATABASE_URL)")
+def test_in_a_scan_s_session_a_use_case_s_statements_stay_in_its_transaction(app: Flask) -> None:
+    """Once the session has begun (what it has pending, flushed) prepared statements run on its connection and see
+    that; inside a use case (its BEGIN) they see what it has not committed, and what it rolls back nobody saw."""
+    read = Prepared(select(ScanEvent.raw).where(ScanEvent.raw == bindparam("raw")))
+    factory = app.extensions["lotwise.sessions"]
+    with factory() as scan:
+        statement_at_a_time(scan)
+        scan.add(ScanEvent(raw="pending in a scan", outcome="ok", created_at=datetime.now(UTC)))
+        assert read.rows(scan, {"raw": "pending in a scan"}) == [("pending in a scan",)]
+        scan.commit()
+        with pytest.raises(RuntimeError), unit(scan):
+            scan.execute(insert(ScanEvent).values(raw="in a use case", outcome="ok", created_at=datetime.now(UTC)))
+            assert read.rows(scan, {"raw": "in a use case"}) == [("in a use case",)]
+            with factory() as other:
+                assert read.rows(other, {"raw": "in a use case"}) == []
+            raise RuntimeError("the use case fails")
+        assert read.rows(scan, {"raw": "in a use case"}) == []
