@@ -51,12 +51,16 @@ class Route:
 ROUTES: list[Route] = []
 
 
-def authenticate(role: Role) -> User:
-    """The caller: a bearer token, or a logged-in browser session (which must then send the CSRF header)."""
+def authenticate(role: Role, *, attach: bool = True) -> User:
+    """The caller: a bearer token, or a logged-in browser session (which must then send the CSRF header).
+
+    With `attach` false (a view that only reads and logs) a token's user need not be an object of the request's
+    session (`services.users.user_for_token`).
+    """
     token = bearer_token(request)
     if token is not None:
         user = user_for_token(db(), token, address=client_address(), now=now(), policy=throttle_policy(),
-                              cache=token_cache())
+                              cache=token_cache(), attach=attach)
         if user is None:
             raise Unauthorized("the API token is unknown or revoked")
     else:
@@ -119,7 +123,7 @@ def endpoint(
         def view(**params: Any) -> tuple[Response, int]:
             if statement_by_statement:
                 statement_at_a_time(db())
-            user = authenticate(role)
+            user = authenticate(role, attach=not statement_by_statement)
             kwargs: dict[str, Any] = {"user": user, **params}
             data = request.get_json(silent=True) if body is not None or idempotent else None
             if body is not None:

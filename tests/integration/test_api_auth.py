@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 
 from app.api import ROUTES, openapi_path
 from app.db import utcnow
-from app.models import ROLE_RANK, ApiToken, Movement, Role, User, WebSession
-from app.services.users import TokenCache, revoke_token
+from app.models import ROLE_RANK, ApiToken, Movement, Role, ScanEvent, User, WebSession
+from app.services.throttle import Policy
+from app.services.users import TokenCache, revoke_token, user_for_token
 from app.sessions import COOKIE, NoSession
 from tests.helpers.api import Api, make_token, make_user
 from tests.helpers.bookings import receive, refused, snapshot
@@ -127,6 +128,34 @@ def test_a_known_token_books_as_its_user(api: Api, site: dict[str, Any], session
     users = session.scalars(select(Movement.user_id)).all()
     admin = session.scalar(select(User.id).where(User.username == "admin"))
     assert len(users) == 2 and set(users) == {admin}
+
+
+def test_a_known_token_scans_as_its_user(api: Api, session: Session, cache_clock: CacheClock) -> None:
+    """A scan with a token known from an earlier call logs its user, as the first one did: the user is not read
+    again, and need not join the scan's session to be named."""
+    for raw in ("RASP", "SUGAR", "NOTHING-KNOWN"):
+        assert api.post("/scans/parse", {"raw": raw}).status_code == 200
+    users = session.scalars(select(ScanEvent.user_id).order_by(ScanEvent.id)).all()
+    admin = session.scalar(select(User.id).where(User.username == "admin"))
+    assert users == [admin, admin, admin]
+
+
+def test_a_known_token_s_user_joins_the_session_unless_the_call_only_reads_and_logs(
+        app: Flask, session: Session, cache_clock: CacheClock) -> None:
+    cache = app.extensions["lotwise.tokens"]
+    token = make_token(session, "picker", Role.OPERATOR)
+    policy = Policy.from_config(app.config)
+    now = utcnow()
+    first = user_for_token(session, token, address="10.0.0.9", now=now, policy=policy, cache=cache)
+    assert first is not None and first in session  # read from the database: an object of the session
+    for attach in (True, False):
+        factory = app.extensions["lotwise.sessions"]
+        with factory() as request_session:
+            user = user_for_token(request_session, token, address="10.0.0.9", now=now, policy=policy, cache=cache,
+                                  attach=attach)
+            assert user is not None
+            assert (user.id, user.username, user.role, user.active) == (first.id, "picker", Role.OPERATOR, True)
+            assert (user in request_session) is attach
 
 
 def test_wrong_tokens_are_never_remembered(client: FlaskClient, session: Session, cache_clock: CacheClock) -> None:
