@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 from operator import attrgetter, gt, itemgetter, le
-from typing import cast
+from typing import TypeVar, cast
 
 from allocation.eligibility import (
     LineTerms,
@@ -24,6 +24,8 @@ from allocation.model import Allocation, OrderLine, Plan, Shortage, StockLot
 from allocation.text import number, plural, quantity
 
 ZERO = Decimal(0)
+_T = TypeVar("_T")
+_K = TypeVar("_K")
 # Sorts after every real expiry ordinal, so lots without expiry pass every date threshold.
 NO_EXPIRY = date.max.toordinal() + 1
 # Shortages name this many ineligible lots, then count the rest.
@@ -326,14 +328,20 @@ def _index_stock(lots: Iterable[StockLot]) -> dict[str, _Sku]:
             if key in seen:
                 raise ValueError(f"lot {lot.lot_code} appears twice at location {lot.location_id}")
             seen.add(key)
-    by_sku: dict[str, list[StockLot]] = {}
-    for lot, sku in zip(rows, map(_SKU, rows), strict=True):
-        found = by_sku.get(sku)
+    return {sku: _Sku(stock) for sku, stock in _grouped(rows, map(_SKU, rows)).items()}
+
+
+def _grouped(items: list[_T], keys: Iterable[_K]) -> dict[_K, list[_T]]:
+    """The items by key, each group in the items' order: without a new list per item (as
+    `setdefault` makes), for the thousands of lines and stock rows of a wave."""
+    groups: dict[_K, list[_T]] = {}
+    for item, key in zip(items, keys, strict=True):
+        found = groups.get(key)
         if found is None:
-            by_sku[sku] = [lot]
+            groups[key] = [item]
         else:
-            found.append(lot)
-    return {sku: _Sku(stock) for sku, stock in by_sku.items()}
+            found.append(item)
+    return groups
 
 
 def allocate(lines: Iterable[OrderLine], lots: Iterable[StockLot]) -> Plan:
@@ -380,13 +388,7 @@ def _allocate(lines: Iterable[OrderLine], lots: Iterable[StockLot]) -> Plan:
     by_rest = sorted(lines, key=_LINE_ID)
     by_rest.sort(key=_SEQUENCE)
     by_rest.sort(key=_PRIORITY)
-    on_day: dict[date, list[OrderLine]] = {}
-    for line, ship_date in zip(by_rest, map(_SHIP_DATE, by_rest), strict=True):
-        found = on_day.get(ship_date)
-        if found is None:
-            on_day[ship_date] = [line]
-        else:
-            found.append(line)
+    on_day: dict[date, list[OrderLine]] = _grouped(by_rest, map(_SHIP_DATE, by_rest))
     ordered = [line for ship_date in sorted(on_day) for line in on_day[ship_date]]
     if len(set(map(_LINE_ID, ordered))) != len(ordered):
         raise ValueError("order line ids must be unique within a wave")
