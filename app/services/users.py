@@ -273,7 +273,7 @@ def user_for_token(session: Session, token: str, *, address: str | None, now: da
     guesses one, and a per-token count would only let anyone lock a known token's scanner out. With a `cache`,
     a token read from the database within its last few seconds is not read again; such a user joins the session
     unless `attach` is false (a request that only reads and logs: adding it, and taking it out again when the
-    session closes, was a twentieth of a scan's CPU).
+    session closes, was about a thirtieth of a scan's CPU in the app).
     """
     token_hash = hash_token(token)
     known = cache.get(token_hash) if cache is not None else None
