@@ -128,6 +128,10 @@ def _gs1_check(body: str) -> str:
     return str((10 - total % 10) % 10)
 
 
+# The customer's reference on the orders a run creates to pick from.
+RUN_REFERENCE = "scan load benchmark"
+
+
 def workload(engine: Engine, handhelds: int, picks_needed: int, seed: int) -> Workload:
     """Operators and tokens, orders allocated to pick from, and the labels the handhelds will scan."""
     from app.models import (
@@ -187,10 +191,17 @@ def workload(engine: Engine, handhelds: int, picks_needed: int, seed: int) -> Wo
                 {"sku": product.sku, "quantity": str(per_order * per_product * PICK_UNITS), "location": shelf,
                  "expiry": expiry.isoformat()}]}), user=admin, today=today,
                 lot_code_pattern="{date:%y%m%d}-{seq_alpha}")
+        # What an earlier run left of its orders is cancelled first, so every run starts from the same open order
+        # book: left allocated, each run's orders added to what every later run's picks read.
+        for left in s.scalars(select(Order.id).where(Order.customer_reference == RUN_REFERENCE,
+                                                     Order.status.in_((OrderStatus.OPEN, OrderStatus.PARTIAL)))
+                              ).all():
+            orders.cancel_order(s, left, user=admin)
         order_ids = []
         for i in range(handhelds):
             order = orders.create_order(s, OrderIn.model_validate({
                 "customer_id": customer, "warehouse": warehouse, "ship_date": today.isoformat(),
+                "customer_reference": RUN_REFERENCE,
                 "lines": [{"sku": finished[i % len(finished)].sku, "quantity": str(per_order * PICK_UNITS)}]}),
                 user=admin, today=today)
             allocate_order(s, order.id, today=today, user=admin)
