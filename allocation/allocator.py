@@ -20,7 +20,7 @@ from allocation.eligibility import (
 )
 from allocation.exact import Problem, solve
 from allocation.fefo import fefo_key
-from allocation.model import Allocation, OrderLine, Plan, Shortage, StockLot
+from allocation.model import Allocation, OrderLine, Plan, Shortage, StockLot, unfrozen_twin
 from allocation.text import number, plural, quantity
 
 ZERO = Decimal(0)
@@ -267,44 +267,26 @@ class _Sku:
         return self.views
 
 
-class _NewAllocation:
-    """An Allocation being made: the same slots without the frozen guard, so that its fields
-    are stored as plain slot writes; it turns into an Allocation (`__class__`, allowed between
-    classes of one layout) before anyone sees it. It is made by calling the class, which
-    (having no __init__ of its own) is quicker than `object.__new__(_NewAllocation)`: that
-    call packs its argument into a tuple first."""
-
-    __slots__ = Allocation.__slots__
-    line_id: int
-    lot_id: int
-    lot_code: str
-    location_id: int
-    location_code: str
-    quantity: Decimal
-
-
 def _new_allocation(
     line_id: int, lot_id: int, lot_code: str, location_id: int, location_code: str, quantity: Decimal
 ) -> Allocation:
     """The same frozen object as `Allocation(...)` in a third of the time (its generated
     __init__ sets each field through object.__setattr__), and a wave makes one Allocation per
     line or more."""
-    made = _NewAllocation()
+    made = _NewAllocation()  # calling the class: no argument tuple, as object.__new__ makes
     made.line_id = line_id
     made.lot_id = lot_id
     made.lot_code = lot_code
     made.location_id = location_id
     made.location_code = location_code
     made.quantity = quantity
-    made.__class__ = Allocation  # type: ignore[assignment]
-    return made  # type: ignore[return-value]  # an Allocation now (cast would cost a call)
+    made.__class__ = Allocation
+    return made  # type: ignore[no-any-return]  # an Allocation now (cast would cost a call)
 
 
-# Should Allocation gain a field or a check, _NewAllocation and _new_allocation (and its inlined copy in
-# _allocate) must learn it too: refuse to run.
-if list(Allocation.__dataclass_fields__) != list(_NewAllocation.__annotations__) \
-        or hasattr(Allocation, "__post_init__"):
-    raise TypeError("Allocation changed: update allocation.allocator._new_allocation")
+# Should Allocation gain a field or a check, _new_allocation (and its inlined copy in _allocate) must learn it
+# too: `unfrozen_twin` refuses to run until it has.
+_NewAllocation = unfrozen_twin(Allocation, _new_allocation)
 
 
 def _find(parent: list[int], i: int) -> int:
@@ -466,8 +448,8 @@ def _allocate(lines: Iterable[OrderLine], lots: Iterable[StockLot]) -> Plan:
             item.location_id = e.location_id
             item.location_code = e.location_code
             item.quantity = need if rest else r
-            item.__class__ = Allocation  # type: ignore[assignment]
-            out.append(item)  # type: ignore[arg-type]  # an Allocation now
+            item.__class__ = Allocation
+            out.append(item)  # an Allocation now
             if rest:
                 r -= need
                 rem[i] = r

@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal
 
-from allocation.model import OrderLine, StockLot
+from allocation.model import OrderLine, StockLot, unfrozen_twin
 from allocation.text import number, plural, quantity
 from allocation.usability import unusable
 
@@ -47,21 +47,6 @@ class LineTerms:
     pct_den: int
 
 
-class _NewLineTerms:
-    """LineTerms being made: the same slots without the frozen guard, so that its fields are
-    stored as plain slot writes; it turns into a LineTerms (`__class__`, allowed between classes
-    of one layout) before anyone sees it."""
-
-    __slots__ = LineTerms.__slots__
-    ship: int
-    arrival: int
-    days_floor: int
-    reversal_floor: int | None
-    floor: int
-    pct_num: int
-    pct_den: int
-
-
 def _new_terms(
     ship: int, arrival: int, days_floor: int, reversal_floor: int | None, floor: int, pct_num: int, pct_den: int
 ) -> LineTerms:
@@ -75,13 +60,12 @@ def _new_terms(
     made.floor = floor
     made.pct_num = pct_num
     made.pct_den = pct_den
-    made.__class__ = LineTerms  # type: ignore[assignment]
-    return made  # type: ignore[return-value]  # a LineTerms now
+    made.__class__ = LineTerms
+    return made  # type: ignore[no-any-return]  # a LineTerms now
 
 
-# Should LineTerms gain a field or a check, _new_terms must learn it too: refuse to run.
-if list(LineTerms.__dataclass_fields__) != list(_NewLineTerms.__annotations__) or hasattr(LineTerms, "__post_init__"):
-    raise TypeError("LineTerms changed: update allocation.eligibility._new_terms")
+# Should LineTerms gain a field or a check, _new_terms must learn it too: `unfrozen_twin` refuses to run until it has.
+_NewLineTerms = unfrozen_twin(LineTerms, _new_terms)
 
 
 def line_terms(line: OrderLine) -> LineTerms:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
 from datetime import date
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 LotStatus = Literal["released", "hold", "recalled"]
 _STATUSES = frozenset(("released", "hold", "recalled"))
@@ -166,3 +168,17 @@ class Plan:
     def total_missing(self) -> Decimal:
         """Quantity the wave could not fill."""
         return sum((s.missing for s in self.shortages), Decimal(0))
+
+
+def unfrozen_twin(cls: type, maker: Callable[..., Any]) -> type:
+    """A class with the slots of the frozen, slotted dataclass `cls` but no frozen guard, for `maker`.
+
+    `maker` makes `cls` objects quickly: it fills a twin with plain slot writes and gives it `cls` as its class
+    (allowed between classes of one layout), where the dataclass's own __init__ sets each field through
+    object.__setattr__, several times slower; a wave makes thousands. Refuses to run when `maker`'s parameters are
+    not `cls`'s fields in order, or when `cls` checks its values (`__post_init__`), which `maker` would skip.
+    """
+    if [p.name for p in inspect.signature(maker).parameters.values()] != [f.name for f in fields(cls)] \
+            or hasattr(cls, "__post_init__"):
+        raise TypeError(f"{cls.__name__} changed: update {maker.__module__}.{maker.__name__}")
+    return type(f"_New{cls.__name__}", (), {"__slots__": vars(cls)["__slots__"]})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 import sys
-from dataclasses import FrozenInstanceError, replace
+from dataclasses import FrozenInstanceError, dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -25,6 +25,7 @@ from allocation import (
     is_eligible,
     line_terms,
 )
+from allocation.model import unfrozen_twin
 
 SHIP = date(2026, 11, 23)
 DELI = CustomerRule("Corner Deli", min_remaining_days=30)
@@ -178,6 +179,38 @@ def test_a_lines_terms_are_ordinary_frozen_values() -> None:
     assert repr(terms) == repr(expected)
     with pytest.raises(FrozenInstanceError):
         terms.floor = 0  # type: ignore[misc]
+
+
+def test_a_quick_maker_must_take_every_field_of_its_class_in_order_and_its_class_no_checks() -> None:
+    """Should a frozen value gain a field or a check, the quick maker that skips its __init__ refuses to run."""
+
+    @dataclass(frozen=True, slots=True)
+    class Pair:
+        left: int
+        right: int
+
+    @dataclass(frozen=True, slots=True)
+    class Checked:
+        value: int
+
+        def __post_init__(self) -> None:
+            if self.value < 0:
+                raise ValueError("negative")
+
+    def pair(left: int, right: int) -> Pair:
+        made = twin()
+        made.left, made.right = left, right
+        made.__class__ = Pair
+        return made  # type: ignore[no-any-return]
+
+    twin = unfrozen_twin(Pair, pair)
+    assert pair(1, 2) == Pair(1, 2) and type(pair(1, 2)) is Pair
+    with pytest.raises(TypeError, match="Pair changed"):
+        unfrozen_twin(Pair, lambda left: None)
+    with pytest.raises(TypeError, match="Pair changed"):
+        unfrozen_twin(Pair, lambda right, left: None)
+    with pytest.raises(TypeError, match="Checked changed"):
+        unfrozen_twin(Checked, lambda value: None)
 
 
 def test_lines_share_a_wave_and_later_lines_get_what_is_left() -> None:
