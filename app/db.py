@@ -13,6 +13,7 @@ from sqlalchemy import BigInteger, DateTime, MetaData, Numeric, create_engine, e
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 from sqlalchemy.types import TypeDecorator
 
 from app import clock
@@ -159,6 +160,26 @@ def statement_engine(engine: Engine) -> Engine | None:
     log, never a booking: a transaction opened on the twin (`services.base.unit`) commits durably again.
     """
     return _STATEMENT_ENGINES.get(engine)
+
+
+def open_connections(engine: Engine, count: int) -> int:
+    """Open up to `count` connections in the engine's pool, and in its statement twin's, and leave them there;
+    returns how many were opened.
+
+    A server's worker calls this before its first request (one connection per thread it answers with). Otherwise
+    the first busy second after a start is when each thread opens its own, each a new database backend on
+    PostgreSQL, while requests queue behind them. A pool that keeps no connections is left alone, and no pool gets
+    more than it keeps.
+    """
+    opened = 0
+    for each in (engine, statement_engine(engine)):
+        if each is None or not isinstance(each.pool, QueuePool):
+            continue
+        held = [each.raw_connection() for _ in range(min(count, each.pool.size()))]
+        opened += len(held)
+        for conn in held:
+            conn.close()  # back to the pool, open
+    return opened
 
 
 def _refuse_closed_connection(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:

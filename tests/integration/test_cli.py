@@ -18,7 +18,7 @@ from flask import Flask
 from sqlalchemy import text
 
 from app import create_app
-from app.cli import gunicorn_settings, main
+from app.cli import REQUESTS_PER_CONNECTION, gunicorn_settings, main
 from app.config import DEFAULTS
 from app.schemas import LocationIn, ProductIn, ReceiptIn, ReceiptLineIn, SupplierIn, WarehouseIn
 from app.services import masterdata, stock
@@ -202,9 +202,10 @@ def test_user_unlock_names_an_unknown_user(lotwise: Run) -> None:
     assert unknown.exit_code != 0 and "no user nobody" in unknown.output
 
 
-def test_serve_keeps_a_handhelds_connection_open_between_requests(tmp_path: Path) -> None:
+def test_serve_keeps_a_handhelds_connection_open_between_requests_up_to_a_limit(tmp_path: Path) -> None:
     """`lotwise serve` answers a second request on the connection of the first (HTTP keep-alive), as a handheld
-    scanning once a second needs; a server that closed it after every answer would make each scan connect anew."""
+    scanning once a second needs; a server that closed it after every answer would make each scan connect anew. After
+    REQUESTS_PER_CONNECTION requests it closes the connection, saying so in the answer."""
     import http.client
     import os
     import socket
@@ -239,6 +240,20 @@ def test_serve_keeps_a_handhelds_connection_open_between_requests(tmp_path: Path
         second.read()
         assert second.status == 200
         assert conn.sock is sock, "the server closed the connection after the first answer"
+        # Up to the limit, every answer keeps the connection open; the last one says it closes, and does, so the
+        # client (a reverse proxy's pool, a handheld) connects anew, to whichever worker is free.
+        for n in range(3, REQUESTS_PER_CONNECTION + 1):
+            conn.request("GET", "/login")
+            answer = conn.getresponse()
+            answer.read()
+            assert answer.status == 200
+            if n < REQUESTS_PER_CONNECTION:
+                assert answer.getheader("Connection") != "close" and conn.sock is sock, n
+        assert answer.getheader("Connection") == "close" and conn.sock is None
+        conn.request("GET", "/login")
+        again = conn.getresponse()
+        again.read()
+        assert again.status == 200 and conn.sock is not None and conn.sock is not sock
         conn.close()
     finally:
         server.terminate()
@@ -392,16 +407,34 @@ def test_gunicorn_freezes_what_the_master_made_before_each_fork() -> None:
         gc.unfreeze()
 
 
-def test_each_gunicorn_worker_freezes_the_app_it_built(app: Flask) -> None:
+def test_each_gunicorn_worker_opens_its_connections_then_freezes_the_app_it_built(app: Flask) -> None:
     import gc
+    from types import SimpleNamespace
+
+    from sqlalchemy.pool import QueuePool
 
     hook = gunicorn_settings("127.0.0.1", 8000, 2)["post_worker_init"]
+    pool = app.extensions["lotwise.engine"].pool
+    assert isinstance(pool, QueuePool) and pool.checkedin() == 0
     assert gc.get_freeze_count() == 0
     try:
-        hook(None)
+        hook(SimpleNamespace(wsgi=app, cfg=SimpleNamespace(threads=3)))
+        # One open connection per thread waits in the pool for the worker's first requests.
+        assert pool.checkedin() == 3 and pool.checkedout() == 0
         # The app the worker loaded before this hook runs is no longer walked by the worker's full collections.
         assert gc.get_freeze_count() > 10_000
         assert not any(obj is app for obj in gc.get_objects())
+    finally:
+        gc.unfreeze()
+
+
+def test_a_gunicorn_worker_whose_app_failed_to_load_still_starts_to_say_why() -> None:
+    import gc
+    from types import SimpleNamespace
+
+    hook = gunicorn_settings("127.0.0.1", 8000, 2)["post_worker_init"]
+    try:
+        hook(SimpleNamespace(wsgi=lambda environ, start_response: [], cfg=SimpleNamespace(threads=4)))
     finally:
         gc.unfreeze()
 

@@ -13,7 +13,7 @@ from flask import Flask
 from sqlalchemy import bindparam, func, insert, select, text
 from sqlalchemy.orm import Session
 
-from app.db import Prepared, statement_engine
+from app.db import Prepared, open_connections, statement_engine
 from app.models import Balance, Lot, LotStatus, Product, ScanEvent
 from app.services.base import statement_at_a_time, unit
 from tests.helpers.bookings import receive
@@ -146,3 +146,20 @@ def test_in_a_scan_s_session_a_use_case_s_statements_stay_in_its_transaction(app
                 assert read.rows(other, {"raw": "in a use case"}) == []
             raise RuntimeError("the use case fails")
         assert read.rows(scan, {"raw": "in a use case"}) == []
+
+
+@pytest.mark.skipif(not PG_URL, reason="the twin engine is PostgreSQL's (set LOTWISE_TEST_DATABASE_URL)")
+def test_a_worker_opens_its_connections_in_both_pools_before_its_first_request(app: Flask) -> None:
+    engine = app.extensions["lotwise.engine"]
+    twin = statement_engine(engine)
+    assert twin is not None
+    engine.dispose()
+    assert open_connections(engine, 3) == 6
+    assert (engine.pool.checkedin(), twin.pool.checkedin()) == (3, 3)  # type: ignore[attr-defined]
+    with engine.connect() as conn:  # one of the three, already open: the server has a backend for each
+        backends = conn.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                    "AND pid <> pg_backend_pid() AND backend_type = 'client backend'"))
+    assert backends is not None and backends >= 5
+    # No pool gets more than it keeps: more would be closed again on their way back.
+    engine.dispose()
+    assert open_connections(engine, 100) == engine.pool.size() + twin.pool.size()  # type: ignore[attr-defined]
