@@ -964,11 +964,25 @@ case (a typed code that named no lot had read every order). In-process that took
 instructions (valgrind's callgrind). At 1,000 scans a second the machine is nine-tenths busy (server 1.3 ms, database
 0.3–0.4 ms and generator 0.1 ms of CPU a scan), and whether the p99 stays within 50 ms varies from run to run with how
 the generator's kept-alive connections fall between the two workers: a worker holding more of them does more of the
-work (63 % against 37 % in one run), and one worker cannot use more than one core."""
+work (63 % against 37 % in one run), and one worker cannot use more than one core.
+
+Then each worker warm, and the load spread over the workers. A ladder's first rate, the server's first busy seconds,
+came out worst: at 1,000 scans a second a p99 of 80–160 ms where the same rate a minute later stayed within 20 ms.
+The warm-up had reached one worker only (its few kept-alive connections all sat on one), so the other met its first
+busy second with empty pools, opening a database connection per thread while requests queued behind them, and the
+generator opened dozens of connections meanwhile. A worker now opens its connections, one per thread in each pool,
+before its first request. And a connection stays with the worker that accepted it: a few of them, reused
+most-recently-first as a reverse proxy's pool reuses them, carry nearly every request, and on one shared listening
+socket the busiest worker often took the new ones too, carrying two-thirds of the load for seconds at a time. Now each
+worker listens on a socket of its own (the kernel spreads new connections over them by their addresses) and the
+server closes a kept-alive connection after 100 requests, saying so in that answer (as Apache does; nginx after
+1,000), so the load spreads again within a second."""
 
 
 def _cpu_ms(out: Outcome, cpu: float) -> str:
-    return _ms(out.cpu_per_answer(cpu))
+    """CPU per answer in ms, to a tenth: whole milliseconds would show 1.2 and 1.4 ms alike."""
+    x = out.cpu_per_answer(cpu)
+    return "—" if x != x else f"{x * 1000:.1f}"
 
 
 def parse_cpu(run: Run) -> float:
@@ -1050,8 +1064,7 @@ def _alone_table(run: Run) -> list[str]:
         lat = out.latencies[kind]
         lines.append(f"| {kind} | {rate:.0f} | {len(lat) / out.seconds:.0f} | {out.errors[kind]} | "
                      f"{_ms(pct(lat, .5))} | {_ms(pct(lat, .99))} | "
-                     f"{out.cpu_per_answer(out.server_cpu) * 1000:.1f} | "
-                     f"{out.cpu_per_answer(out.database_cpu) * 1000:.1f} |")
+                     f"{_cpu_ms(out, out.server_cpu)} | {_cpu_ms(out, out.database_cpu)} |")
     return [*lines, ""]
 
 
