@@ -651,7 +651,12 @@ def ready_worker(worker: Any) -> None:
     """
     extensions = getattr(worker.wsgi, "extensions", None)  # None when the app failed to load: gunicorn says why
     if extensions is not None:
-        open_connections(extensions["lotwise.engine"], worker.cfg.threads)
+        try:
+            open_connections(extensions["lotwise.engine"], worker.cfg.threads)
+        except SQLAlchemyError as exc:
+            # The database is down: the worker starts anyway (a worker that failed to start would stop the whole
+            # server) and its requests open connections once the database is back.
+            worker.log.warning("could not open database connections ahead of the first request: %s", exc)
     gc.collect()
     gc.freeze()
 

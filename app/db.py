@@ -169,16 +169,20 @@ def open_connections(engine: Engine, count: int) -> int:
     A server's worker calls this before its first request (one connection per thread it answers with). Otherwise
     the first busy second after a start is when each thread opens its own, each a new database backend on
     PostgreSQL, while requests queue behind them. A pool that keeps no connections is left alone, and no pool gets
-    more than it keeps.
+    more than it keeps. A connection that cannot be opened raises, and those opened before it stay in the pool.
     """
     opened = 0
     for each in (engine, statement_engine(engine)):
         if each is None or not isinstance(each.pool, QueuePool):
             continue
-        held = [each.raw_connection() for _ in range(min(count, each.pool.size()))]
-        opened += len(held)
-        for conn in held:
-            conn.close()  # back to the pool, open
+        held = []
+        try:
+            for _ in range(min(count, each.pool.size())):
+                held.append(each.connect())
+        finally:
+            opened += len(held)
+            for conn in held:
+                conn.close()  # back to the pool, open
     return opened
 
 

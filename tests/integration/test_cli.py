@@ -428,6 +428,27 @@ def test_each_gunicorn_worker_opens_its_connections_then_freezes_the_app_it_buil
         gc.unfreeze()
 
 
+def test_a_gunicorn_worker_starts_while_the_database_is_down(caplog: pytest.LogCaptureFixture) -> None:
+    import gc
+    import logging
+    from types import SimpleNamespace
+
+    from app.db import make_engine
+
+    engine = make_engine("postgresql://postgres@127.0.0.1:1/lotwise")  # nothing listens on port 1
+    hook = gunicorn_settings("127.0.0.1", 8000, 2)["post_worker_init"]
+    log = logging.getLogger("lotwise.test.worker")
+    worker = SimpleNamespace(wsgi=SimpleNamespace(extensions={"lotwise.engine": engine}),
+                             cfg=SimpleNamespace(threads=2), log=log)
+    try:
+        with caplog.at_level(logging.WARNING, logger=log.name):
+            hook(worker)  # a worker that raised here would stop the whole server
+    finally:
+        gc.unfreeze()
+        engine.dispose()
+    assert "could not open database connections ahead of the first request" in caplog.text
+
+
 def test_a_gunicorn_worker_whose_app_failed_to_load_still_starts_to_say_why() -> None:
     import gc
     from types import SimpleNamespace
