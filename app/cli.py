@@ -645,8 +645,8 @@ def ready_worker(worker: Any) -> None:
     garbage collector's reach.
 
     A worker that met its first busy second with empty pools opened them then, and its requests queued behind the
-    new database backends (at 1,000 scans a second a fresh server's first second had a p99 over 100 ms, where the
-    seconds after stayed within 20). A full collection walked all that the app made again inside whichever request
+    new database backends (at 1,000 scans a second a fresh server's first seconds had a p99 of 80–160 ms, where
+    the same load a minute later mostly stayed within 20). A full collection walked all that the app made again inside whichever request
     set it off (about 90 ms, once per thousand or so receipts), enough on its own to push that answer past 50 ms.
     """
     extensions = getattr(worker.wsgi, "extensions", None)  # None when the app failed to load: gunicorn says why
