@@ -219,7 +219,7 @@ def test_serve_keeps_a_handhelds_connection_open_between_requests_up_to_a_limit(
     root = Path(__file__).resolve().parents[2]
     env = {**os.environ, "LOTWISE_DATABASE_URL": f"sqlite:///{tmp_path / 'served.db'}",
            "LOTWISE_INSTANCE_DIR": str(tmp_path), "PYTHONPATH": str(root)}
-    server = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--workers", "1"],
+    server = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--workers", "2"],
                               cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -250,6 +250,19 @@ def test_serve_keeps_a_handhelds_connection_open_between_requests_up_to_a_limit(
             if n < REQUESTS_PER_CONNECTION:
                 assert answer.getheader("Connection") != "close" and conn.sock is sock, n
         assert answer.getheader("Connection") == "close" and conn.sock is None
+        # Each worker listens on a socket of its own, so the kernel spreads new connections over the workers.
+        table = Path("/proc/net/tcp")  # Linux: local address, state (0A: listening)
+
+        def listening() -> int:
+            rows = [line.split() for line in table.read_text().splitlines()[1:]]
+            return sum(1 for row in rows if row[1].endswith(f":{port:04X}") and row[3] == "0A")
+
+        if table.exists():
+            for _ in range(300):  # the second worker may still be starting
+                if listening() >= 2:
+                    break
+                time.sleep(0.1)
+            assert listening() == 2
         conn.request("GET", "/login")
         again = conn.getresponse()
         again.read()
