@@ -259,6 +259,40 @@ def test_the_load_is_open_and_counts_wrong_statuses_and_timeouts_as_errors() -> 
     run(handler, client)
 
 
+def test_the_generator_does_not_stop_to_collect_garbage_during_a_phase() -> None:
+    import gc
+
+    collections: list[int] = []
+    seen = []  # the collections so far, as each request arrives
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while await read_request(reader) is not None:
+            seen.append(len(collections))
+            writer.write(answer("200 OK", b"{}"))
+            await writer.drain()
+        writer.close()
+
+    def count(phase: str, _info: dict[str, Any]) -> None:
+        if phase == "start":
+            collections.append(1)
+
+    async def client(server: Server) -> None:
+        requests = [("parse", post(server)) for _ in range(50)]
+        thresholds = gc.get_threshold()
+        gc.set_threshold(1)  # with the collector on, every few allocations would start a collection
+        gc.callbacks.append(count)
+        try:
+            out = await _load(server, requests, rate=500.0, timeout=5.0)
+        finally:
+            gc.callbacks.remove(count)
+            gc.set_threshold(*thresholds)
+        assert len(out.latencies["parse"]) == 50 == len(seen)
+        assert seen[0] == seen[-1], "the generator collected garbage during the phase"
+        assert gc.isenabled()  # and collects again once it is over
+
+    run(handler, client)
+
+
 def test_a_phase_is_built_beforehand_as_the_handhelds_would_send_it_one_by_one() -> None:
     def workload() -> Workload:
         rng = random.Random(3)
