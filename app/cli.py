@@ -646,8 +646,9 @@ def ready_worker(worker: Any) -> None:
 
     A worker that met its first busy second with empty pools opened them then, and its requests queued behind the
     new database backends (at 1,000 scans a second a fresh server's first seconds had a p99 of 80–160 ms, where
-    the same load a minute later mostly stayed within 20). A full collection walked all that the app made again inside whichever request
-    set it off (about 90 ms, once per thousand or so receipts), enough on its own to push that answer past 50 ms.
+    the same load a minute later mostly stayed within 20). A full collection walked all that the app made again
+    inside whichever request set it off (about 90 ms, once per thousand or so receipts), enough on its own to push
+    that answer past 50 ms.
     """
     extensions = getattr(worker.wsgi, "extensions", None)  # None when the app failed to load: gunicorn says why
     if extensions is not None:
