@@ -15,12 +15,14 @@ from typing import Any
 import pytest
 
 from benchmarks.bench_scan_load import (
+    GENERATOR_NICE,
     Http,
     Pick,
     Server,
     Traffic,
     Workload,
     _load,
+    ahead_of_the_server,
     plan,
     request_bytes,
 )
@@ -291,6 +293,17 @@ def test_the_generator_does_not_stop_to_collect_garbage_during_a_phase() -> None
         assert gc.isenabled()  # and collects again once it is over
 
     run(handler, client)
+
+
+def test_the_generator_runs_ahead_of_the_server_while_it_measures_then_as_before() -> None:
+    import os
+
+    before = os.getpriority(os.PRIO_PROCESS, 0)
+    with ahead_of_the_server() as ahead:
+        during = os.getpriority(os.PRIO_PROCESS, 0)
+    assert during == (GENERATOR_NICE if ahead else before)
+    assert ahead or os.geteuid() != 0, "root may raise its priority"
+    assert os.getpriority(os.PRIO_PROCESS, 0) == before
 
 
 def test_a_phase_is_built_beforehand_as_the_handhelds_would_send_it_one_by_one() -> None:
