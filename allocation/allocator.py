@@ -150,7 +150,7 @@ class _Sku:
         self.n = n = len(entries)
         self.exp = [NO_EXPIRY if e.expiry is None else e.expiry.toordinal() for e in entries]
         self.made = [e.made_on.toordinal() for e in entries]
-        self.rem = rem = [e.available if e.available > ZERO else ZERO for e in entries]
+        self.rem = rem = _opening(entries)
         # What each entry held at the start, for proofs: made on first use (`initial`), as
         # most skus never ask.
         self.avail0: list[Decimal] | None = None
@@ -188,7 +188,7 @@ class _Sku:
         """What each entry held at the start of the wave (`rem` as it was made)."""
         found = self.avail0
         if found is None:
-            found = self.avail0 = [e.available if e.available > ZERO else ZERO for e in self.entries]
+            found = self.avail0 = _opening(self.entries)
         return found
 
     def has_stock(self) -> bool:
@@ -287,6 +287,11 @@ def _new_allocation(
 # Should Allocation gain a field or a check, _new_allocation (and its inlined copy in _allocate) must learn it
 # too: `unfrozen_twin` refuses to run until it has.
 _NewAllocation = unfrozen_twin(Allocation, _new_allocation)
+
+
+def _opening(entries: list[StockLot]) -> list[Decimal]:
+    """What each stock entry offers at the start of a wave: what is available, none if less."""
+    return [e.available if e.available > ZERO else ZERO for e in entries]
 
 
 def _find(parent: list[int], i: int) -> int:

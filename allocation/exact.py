@@ -34,6 +34,7 @@ of the tree at once.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -185,6 +186,12 @@ Node = dict[int, tuple[frozenset[int], frozenset[int]]]
 _FREE: tuple[frozenset[int], frozenset[int]] = (frozenset(), frozenset())
 
 
+def _by_size(lots: Iterable[int], size: Mapping[int, int], *, largest_first: bool) -> list[int]:
+    """The lots by their size, equal sizes by lot. Sorted by lot first, then by size (a sort in reverse
+    keeps equal keys in their order too): no key tuple per lot."""
+    return sorted(sorted(lots), key=size.__getitem__, reverse=largest_first)
+
+
 class _Nodes:
     """The relaxations of one problem's nodes, each solved once: nodes that leave every line
     the same stock, cap and prefix caps share one answer."""
@@ -196,12 +203,10 @@ class _Nodes:
         self.known: dict[tuple[object, ...], tuple[Flow, Key]] = {}
         # Per (limited line, given lots, barred lots): its allowed entries, cap and pieces.
         self.line_at: dict[tuple[int, frozenset[int], frozenset[int]], _Line] = {}
-        # Each limited line's lots, largest first, then by lot. Lots sorted first and then by
-        # size in reverse (which keeps equal sizes in order) give that order without a key
-        # tuple per lot, as do the other sorts of lots by size below.
-        total = self.lot_total.__getitem__
+        # Each limited line's lots, largest first, then by lot.
         self.largest = {
-            i: sorted(sorted({p.lot[j] for j in p.eligible[i]}), key=total, reverse=True) for i in self.limited
+            i: _by_size({p.lot[j] for j in p.eligible[i]}, self.lot_total, largest_first=True)
+            for i in self.limited
         }
 
     def solve(self, node: Node) -> tuple[Flow, Key]:
@@ -304,7 +309,7 @@ class _Nodes:
                 totals[lot[j]] = totals.get(lot[j], 0) + avail[j]
         if len(totals) <= 1:
             return [(allowed, cap)]
-        others = sorted(sorted(totals), key=totals.__getitem__)  # by size, then by lot
+        others = _by_size(totals, totals, largest_first=False)
         # The cap of the k + 1 smallest is the (k + 1)-th smallest; of all lots, the line's cap.
         # Only the largest sets are capped (all its other lots, then without the largest, then
         # without the two largest): smaller sets' caps seldom cut a node and each adds a piece
@@ -414,7 +419,7 @@ class _Nodes:
                 for j in p.eligible[i]:
                     if p.lot[j] not in taken:
                         totals[p.lot[j]] = totals.get(p.lot[j], 0) + p.avail[j]
-                lots = sorted(sorted(totals), key=totals.__getitem__, reverse=True)[:limit]
+                lots = _by_size(totals, totals, largest_first=True)[:limit]
                 if cover:
                     # Entries are in FEFO order, so lots first met first are the FEFO-earliest.
                     fefo = list(totals)

@@ -873,6 +873,12 @@ def ahead_of_the_server() -> Iterator[bool]:
         os.setpriority(os.PRIO_PROCESS, 0, before)
 
 
+def _priority(generator_first: bool) -> str:
+    """How the generator ran, for the printout and the report."""
+    return (f"ran ahead of the server and the database for the CPU (nice {GENERATOR_NICE})" if generator_first
+            else "ran at the server's priority (raising its own needs root)")
+
+
 def run_one(label: str, source: Path, url: str, serve_args: list[str], args: argparse.Namespace) -> Run:
     engine = make_engine(url)
     mix = dict(zip(KINDS, (int(x) for x in args.mix.split("/")), strict=True))
@@ -884,8 +890,7 @@ def run_one(label: str, source: Path, url: str, serve_args: list[str], args: arg
     load_before = os.getloadavg()[0]
     print(f"[{label}] load average {load_before:.1f}; serving with: lotwise serve {' '.join(serve_args)}", flush=True)
     with served(source, url, serve_args) as server, ahead_of_the_server() as generator_first:
-        print(f"[{label}] the generator runs " + (f"ahead of the server for the CPU (nice {GENERATOR_NICE})"
-              if generator_first else "at the server's priority (raising its own needs root)"), flush=True)
+        print(f"[{label}] the generator {_priority(generator_first)}", flush=True)
         traffic = Traffic(work, mix, args.seed)
         measure(server, database, traffic, min(100.0, args.handhelds), 3, args.handhelds, "parse")  # warm up
         mixed = measure(server, database, traffic, float(args.handhelds), args.seconds, args.handhelds)
@@ -927,8 +932,8 @@ def _print(label: str, what: str, out: Outcome) -> None:
 # --- the report ---------------------------------------------------------------------------------------------------
 
 
-def _ms(x: float) -> str:
-    return "—" if x != x else f"{x * 1000:.0f}"
+def _ms(x: float, places: int = 0) -> str:
+    return "—" if x != x else f"{x * 1000:.{places}f}"
 
 
 def sustained(run: Run) -> float | None:
@@ -1023,8 +1028,7 @@ a full collection of its heap paused it for 50–70 ms, and every answer due mea
 
 def _cpu_ms(out: Outcome, cpu: float) -> str:
     """CPU per answer in ms, to a tenth: whole milliseconds would show 1.2 and 1.4 ms alike."""
-    x = out.cpu_per_answer(cpu)
-    return "—" if x != x else f"{x * 1000:.1f}"
+    return _ms(out.cpu_per_answer(cpu), 1)
 
 
 def parse_cpu(run: Run) -> float:
@@ -1054,9 +1058,7 @@ def section(runs: list[Run], args: argparse.Namespace, command: str) -> str:
         m = run.mixed
         lines += [f"### {run.label}", "",
                   f"`lotwise serve {run.serve}`; load average (1 min) {run.load[0]:.1f} before, {run.load[1]:.1f} "
-                  f"after; the generator "
-                  + (f"ran ahead of the server and the database for the CPU (nice {GENERATOR_NICE})."
-                     if run.generator_first else "ran at the server's priority (raising its own needs root)."), "",
+                  f"after; the generator {_priority(run.generator_first)}.", "",
                   f"{args.handhelds} handhelds, once a second each:", "",
                   "| kind | answered | errors | p50 ms | p95 ms | p99 ms |", "|---|---:|---:|---:|---:|---:|"]
         for k in KINDS:
